@@ -1,0 +1,178 @@
+//! Provider for the AWS CLI: `aws [GLOBAL FLAGS] eks get-token --cluster-name NAME ...`.
+
+use super::aws_environment as aws;
+use crate::args::{self, Flag};
+use crate::provider::{Env, Identity, Provider};
+
+pub struct AwsEks;
+
+inventory::submit! { &AwsEks as &dyn Provider }
+
+/// The AWS CLI's global flags and `eks get-token`'s own. Knowing which take a value is
+/// what lets us find the `eks get-token` positionals among them.
+const FLAGS: &[Flag] = &[
+    Flag::value("cluster-name", &["--cluster-name"]),
+    Flag::value("cluster-id", &["--cluster-id"]),
+    Flag::value("role-arn", &["--role-arn"]),
+    Flag::value("region", &["--region"]),
+    Flag::value("profile", &["--profile"]),
+    Flag::value("endpoint-url", &["--endpoint-url"]),
+    Flag::value("output", &["--output"]),
+    Flag::value("query", &["--query"]),
+    Flag::value("color", &["--color"]),
+    Flag::value("ca-bundle", &["--ca-bundle"]),
+    Flag::value("cli-read-timeout", &["--cli-read-timeout"]),
+    Flag::value("cli-connect-timeout", &["--cli-connect-timeout"]),
+    Flag::value("cli-binary-format", &["--cli-binary-format"]),
+    Flag::switch("debug", &["--debug"]),
+    Flag::switch("no-verify-ssl", &["--no-verify-ssl"]),
+    Flag::switch("no-paginate", &["--no-paginate"]),
+    Flag::switch("no-sign-request", &["--no-sign-request"]),
+    Flag::switch("no-cli-pager", &["--no-cli-pager"]),
+];
+
+/// Flags that go into the key as they are (cluster, region and profile are handled apart).
+const KEYED_AS_GIVEN: &[&str] = &[
+    "cluster-name",
+    "cluster-id",
+    "role-arn",
+    "endpoint-url",
+    "output",
+    "query",
+    "color",
+    "ca-bundle",
+    "cli-read-timeout",
+    "cli-connect-timeout",
+    "cli-binary-format",
+    "debug",
+    "no-verify-ssl",
+    "no-paginate",
+    "no-sign-request",
+    "no-cli-pager",
+];
+
+impl Provider for AwsEks {
+    fn name(&self) -> &'static str {
+        "aws-eks"
+    }
+
+    fn command(&self) -> &'static str {
+        "aws ... eks get-token"
+    }
+
+    fn description(&self) -> &'static str {
+        "Amazon EKS tokens from the AWS CLI (v1 or v2)"
+    }
+
+    fn recognises(&self, program: &str, args: &[String]) -> bool {
+        program == "aws" && args::parse(args, FLAGS).positionals == ["eks", "get-token"]
+    }
+
+    fn identity(&self, args: &[String], env: &dyn Env) -> Result<Identity, String> {
+        let parsed = args::parse(args, FLAGS);
+        let cluster = parsed
+            .last("cluster-name")
+            .or_else(|| parsed.last("cluster-id"))
+            .ok_or("aws eks get-token without --cluster-name or --cluster-id")?;
+        let id = Identity::new(cluster)
+            .with("region", aws::region(parsed.last("region"), env))
+            .with("profile", aws::profile(parsed.last("profile"), env));
+        let mut id = aws::with_credentials(aws::with_flags(id, &parsed, KEYED_AS_GIVEN), env);
+        id.unknown_args = parsed.unknown;
+        Ok(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    fn id(a: &str, e: &[(&str, &str)]) -> Identity {
+        AwsEks.identity(&args(a), &env(e)).unwrap()
+    }
+
+    #[test]
+    fn recognises_get_token_wherever_the_global_flags_stand() {
+        for a in [
+            "eks get-token --cluster-name c",
+            "--region us-west-2 eks get-token --cluster-name c",
+            "--profile eks --output json eks get-token --cluster-name=c",
+            "--debug eks get-token --cluster-id 1234 --role-arn arn:aws:iam::1:role/x",
+        ] {
+            assert!(AwsEks.recognises("aws", &args(a)), "{a}");
+        }
+        for a in ["eks describe-cluster --name c", "eks", "sts get-caller-identity", "eks get-token extra"] {
+            assert!(!AwsEks.recognises("aws", &args(a)), "{a}");
+        }
+        assert!(!AwsEks.recognises("aws-iam-authenticator", &args("eks get-token --cluster-name c")));
+    }
+
+    #[test]
+    fn reads_every_identity_flag_in_both_spellings() {
+        let spaced = id(
+            "--region r --profile p eks get-token --cluster-name c --role-arn arn:x --cluster-id i",
+            &[],
+        );
+        let equals = id("eks get-token --role-arn=arn:x --cluster-id=i --cluster-name=c --profile=p --region=r", &[]);
+        assert_eq!(spaced.cluster, "c");
+        for (part, value) in [("region", "r"), ("profile", "p"), ("role-arn", "arn:x"), ("cluster-id", "i")] {
+            assert_eq!(spaced.part(part), Some(value), "{part}");
+            assert_eq!(equals.part(part), Some(value), "{part}");
+        }
+    }
+
+    #[test]
+    fn cluster_id_alone_names_the_cluster_but_stays_distinct_from_a_name() {
+        let by_id = id("eks get-token --cluster-id abc", &[]);
+        let by_name = id("eks get-token --cluster-name abc", &[]);
+        assert_eq!(by_id.cluster, "abc");
+        assert_ne!(by_id, by_name);
+    }
+
+    #[test]
+    fn region_comes_from_flag_then_aws_region_then_aws_default_region() {
+        let e = [("AWS_REGION", "env"), ("AWS_DEFAULT_REGION", "default")];
+        assert_eq!(id("--region flag eks get-token --cluster-name c", &e).part("region"), Some("flag"));
+        assert_eq!(id("eks get-token --cluster-name c", &e).part("region"), Some("env"));
+        assert_eq!(id("eks get-token --cluster-name c", &e[1..]).part("region"), Some("default"));
+        assert_eq!(id("eks get-token --cluster-name c", &[]).part("region"), None);
+    }
+
+    #[test]
+    fn profile_comes_from_flag_then_aws_profile_then_aws_default_profile() {
+        let e = [("AWS_PROFILE", "env"), ("AWS_DEFAULT_PROFILE", "default")];
+        assert_eq!(id("--profile flag eks get-token --cluster-name c", &e).part("profile"), Some("flag"));
+        assert_eq!(id("eks get-token --cluster-name c", &e).part("profile"), Some("env"));
+        assert_eq!(id("eks get-token --cluster-name c", &e[1..]).part("profile"), Some("default"));
+    }
+
+    #[test]
+    fn access_key_id_comes_from_the_environment() {
+        let a = id("eks get-token --cluster-name c", &[("AWS_ACCESS_KEY_ID", "AKIA1")]);
+        let b = id("eks get-token --cluster-name c", &[("AWS_ACCESS_KEY_ID", "AKIA2")]);
+        assert_eq!(a.part("access-key-id"), Some("AKIA1"));
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn unknown_flags_stay_in_the_identity() {
+        let plain = id("eks get-token --cluster-name c", &[]);
+        let odd = id("eks get-token --cluster-name c --some-new-flag", &[]);
+        assert_eq!(odd.unknown_args, ["--some-new-flag"]);
+        assert_ne!(plain, odd);
+    }
+
+    #[test]
+    fn without_a_cluster_there_is_no_identity() {
+        assert!(AwsEks.identity(&args("eks get-token --region r"), &env(&[])).is_err());
+    }
+}

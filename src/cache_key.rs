@@ -1,0 +1,112 @@
+//! `CacheKey`: the one string that says whose token an entry holds. Built from the
+//! provider's name and the [`Identity`] it parsed, so equal identities share an entry
+//! and any difference gives another.
+
+use crate::provider::Identity;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CacheKey {
+    /// Canonical text: a JSON array of provider, cluster, sorted parts and unknown
+    /// arguments. JSON's escaping makes the encoding injective: no two identities collide.
+    canonical: String,
+    cluster: String,
+}
+
+impl CacheKey {
+    pub fn new(provider: &str, identity: &Identity) -> CacheKey {
+        let mut parts: Vec<(&str, &str)> = identity
+            .parts
+            .iter()
+            .map(|(k, v)| (*k, v.as_str()))
+            .collect();
+        parts.sort();
+        let canonical =
+            serde_json::to_string(&(provider, &identity.cluster, parts, &identity.unknown_args))
+                .expect("strings always serialize");
+        CacheKey {
+            canonical,
+            cluster: identity.cluster.clone(),
+        }
+    }
+
+    /// The text stored in the cache file to find this entry again.
+    pub fn as_str(&self) -> &str {
+        &self.canonical
+    }
+
+    pub fn cluster(&self) -> &str {
+        &self.cluster
+    }
+
+    /// A short, stable name for per-key files (the single-flight lock). Collisions would
+    /// only make two keys wait for each other, never share a token.
+    pub fn short_hash(&self) -> String {
+        format!("{:016x}", fnv1a64(self.canonical.as_bytes()))
+    }
+}
+
+/// FNV-1a, 64 bit: stable across Rust versions and platforms (unlike `DefaultHasher`),
+/// which file names that outlive one build need. Not for secrets.
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identity(parts: &[(&'static str, &str)]) -> Identity {
+        let mut id = Identity::new("c");
+        for (k, v) in parts {
+            id.parts.push((k, v.to_string()));
+        }
+        id
+    }
+
+    #[test]
+    fn order_of_parts_does_not_matter() {
+        let a = identity(&[("region", "r"), ("profile", "p")]);
+        let b = identity(&[("profile", "p"), ("region", "r")]);
+        assert_eq!(CacheKey::new("x", &a), CacheKey::new("x", &b));
+    }
+
+    #[test]
+    fn every_field_separates_keys() {
+        let base = CacheKey::new("x", &identity(&[("region", "r")]));
+        assert_ne!(base, CacheKey::new("y", &identity(&[("region", "r")])));
+        assert_ne!(base, CacheKey::new("x", &identity(&[("region", "s")])));
+        assert_ne!(
+            base,
+            CacheKey::new("x", &identity(&[("region", "r"), ("profile", "p")]))
+        );
+        let mut other_cluster = identity(&[("region", "r")]);
+        other_cluster.cluster = "d".into();
+        assert_ne!(base, CacheKey::new("x", &other_cluster));
+        let mut unknown = identity(&[("region", "r")]);
+        unknown.unknown_args.push("--x".into());
+        assert_ne!(base, CacheKey::new("x", &unknown));
+    }
+
+    #[test]
+    fn separators_inside_values_cannot_forge_another_key() {
+        let a = identity(&[("region", "r\",\"profile\",\"p")]);
+        let b = identity(&[("region", "r"), ("profile", "p")]);
+        assert_ne!(CacheKey::new("x", &a), CacheKey::new("x", &b));
+    }
+
+    #[test]
+    fn fnv_matches_the_published_test_vectors() {
+        assert_eq!(fnv1a64(b""), 0xcbf29ce484222325);
+        assert_eq!(fnv1a64(b"a"), 0xaf63dc4c8601ec8c);
+        assert_eq!(fnv1a64(b"foobar"), 0x85944171f73967e8);
+    }
+
+    #[test]
+    fn short_hash_is_sixteen_hex_digits() {
+        let h = CacheKey::new("x", &identity(&[])).short_hash();
+        assert_eq!(h.len(), 16);
+        assert!(h.chars().all(|c| c.is_ascii_hexdigit()));
+    }
+}

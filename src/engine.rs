@@ -1,0 +1,241 @@
+//! One wrapped run, `kubecredcache COMMAND ARGS...`: serve a fresh cached credential if
+//! there is one (the hit path: parse args, read one file, print), else fetch it with the
+//! command, once across concurrent processes, store it and print it.
+//!
+//! Nothing here may make a kubectl run fail that would have succeeded without us: every
+//! cache problem ends in running the command uncached.
+
+use std::ffi::{OsStr, OsString};
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::args::os_to_string;
+use crate::cache_dir::{self, FLIGHT_PREFIX, LOCK_SUFFIX};
+use crate::cache_file::{CacheEntry, CacheFile};
+use crate::cache_key::CacheKey;
+use crate::exec_credential::{self, ExecCredential};
+use crate::provider::{self, Identity, ProcessEnv, Provider};
+use crate::{gc, lock, settings, upstream};
+
+/// Runs the wrapped command through the cache and returns the exit code.
+pub fn run(program: &OsStr, raw_args: &[OsString]) -> i32 {
+    if settings::disabled() {
+        log::debug!("cache disabled by {}", settings::DISABLE);
+        return upstream::exec(program, raw_args);
+    }
+    let args: Vec<String> = raw_args.iter().map(|a| os_to_string(a)).collect();
+    let Some(provider) = provider::recognise(program, &args) else {
+        log::debug!(
+            "no provider recognises {}; running it uncached",
+            program.to_string_lossy()
+        );
+        return upstream::exec(program, raw_args);
+    };
+    let identity = match provider.identity(&args, &ProcessEnv) {
+        Ok(identity) => identity,
+        Err(why) => {
+            log::debug!("{}: {why}; running it uncached", provider.name());
+            return upstream::exec(program, raw_args);
+        }
+    };
+    let Some(dir) = settings::cache_dir() else {
+        eprintln!(
+            "kubecredcache: warning: no home directory and no {} set; running without cache",
+            settings::DIR
+        );
+        return upstream::exec(program, raw_args);
+    };
+    let request = Request {
+        program,
+        raw_args,
+        provider,
+        key: CacheKey::new(provider.name(), &identity),
+        path: dir.join(cache_dir::cache_file_name(&identity.cluster)),
+        identity,
+        dir,
+        wanted_api_version: exec_credential::requested_api_version(
+            std::env::var("KUBERNETES_EXEC_INFO").ok().as_deref(),
+        ),
+        margin: settings::expiry_margin(),
+    };
+    log::debug!(
+        "{}: cluster {:?}, key #{}",
+        provider.name(),
+        request.key.cluster(),
+        request.key.short_hash()
+    );
+
+    if let Some(entry) = request.lookup(Utc::now()) {
+        log::debug!("hit: expires {}", entry.expires);
+        return print(
+            &entry.exec_credential(),
+            request.wanted_api_version.as_deref(),
+        );
+    }
+    request.fetch()
+}
+
+struct Request<'a> {
+    program: &'a OsStr,
+    raw_args: &'a [OsString],
+    provider: &'static dyn Provider,
+    identity: Identity,
+    key: CacheKey,
+    dir: PathBuf,
+    path: PathBuf,
+    wanted_api_version: Option<String>,
+    margin: Duration,
+}
+
+impl Request<'_> {
+    /// The hit path: one read, no lock, no write.
+    fn lookup(&self, now: DateTime<Utc>) -> Option<CacheEntry> {
+        let bytes = match cache_dir::read_no_follow(&self.path) {
+            Ok(bytes) => bytes?,
+            Err(e) => {
+                log::debug!("cannot read {}: {e}", self.path.display());
+                return None;
+            }
+        };
+        let Some(mut file) = CacheFile::parse(&bytes) else {
+            log::debug!(
+                "{} is not a cache file of this version; ignoring it",
+                self.path.display()
+            );
+            return None;
+        };
+        let entry = file.entries.remove(self.key.as_str())?;
+        entry.is_fresh(now, self.margin).then_some(entry)
+    }
+
+    /// The miss path: fetch once across processes, store, print, collect garbage.
+    fn fetch(&self) -> i32 {
+        let usable_dir = match cache_dir::ensure_private_dir(&self.dir) {
+            Ok(()) => true,
+            Err(e) => {
+                warn_uncached(&format!(
+                    "cache directory {} is not usable ({e})",
+                    self.dir.display()
+                ));
+                false
+            }
+        };
+        // Single flight: whoever holds this lock is fetching this key; the others wait
+        // for it and then find its token in the cache. A dead holder's lock is gone.
+        let _flight = usable_dir.then(|| self.take_flight_lock()).flatten();
+        if _flight.is_some()
+            && let Some(entry) = self.lookup(Utc::now())
+        {
+            log::debug!("another process fetched it meanwhile");
+            return print(&entry.exec_credential(), self.wanted_api_version.as_deref());
+        }
+
+        log::debug!("miss: running {}", self.program.to_string_lossy());
+        let finished = match upstream::run(self.program, self.raw_args) {
+            Ok(finished) => finished,
+            Err(e) => return upstream::report_spawn_error(self.program, &e),
+        };
+        if !finished.status.success() {
+            // Its stderr has already gone to ours; its stdout is dropped, nothing cached.
+            return upstream::exit_code(finished.status);
+        }
+        let Some(credential) = ExecCredential::parse(&finished.stdout) else {
+            log::warn!(
+                "{} printed something that is not an ExecCredential; passing it through uncached",
+                self.provider.name()
+            );
+            return pass_through(&finished.stdout);
+        };
+        let now = Utc::now();
+        let Some(expires) = credential.expires else {
+            log::debug!("credential has no expiry; not caching it");
+            return pass_through(&finished.stdout);
+        };
+        if usable_dir && expires - chrono::Duration::from_std(self.margin).unwrap_or_default() > now
+        {
+            let entry = CacheEntry::new(
+                self.provider.name(),
+                &self.identity.parts,
+                &credential,
+                expires,
+                now,
+            );
+            if let Err(e) = self.store(entry, now) {
+                warn_uncached(&format!("cannot write {} ({e})", self.path.display()));
+            }
+        }
+        drop(_flight);
+        let code = print(&credential, self.wanted_api_version.as_deref());
+        if usable_dir {
+            gc::maybe_collect(&self.dir, settings::gc_interval(), settings::gc_age());
+        }
+        code
+    }
+
+    fn take_flight_lock(&self) -> Option<lock::Lock> {
+        let path = self.dir.join(format!(
+            "{FLIGHT_PREFIX}{}{LOCK_SUFFIX}",
+            self.key.short_hash()
+        ));
+        match lock::acquire(&path, settings::lock_wait()) {
+            Ok(Some(held)) => Some(held),
+            Ok(None) => {
+                log::warn!(
+                    "waited {:?} for another process fetching the same token; fetching too",
+                    settings::lock_wait()
+                );
+                None
+            }
+            Err(e) => {
+                log::warn!(
+                    "cannot lock {}: {e}; fetching without single flight",
+                    path.display()
+                );
+                None
+            }
+        }
+    }
+
+    /// Read-modify-write of the cache file under its lock, so that concurrent writers
+    /// of other keys keep their entries.
+    fn store(&self, entry: CacheEntry, now: DateTime<Utc>) -> io::Result<()> {
+        let lock_path = cache_dir::file_lock_path(&self.path);
+        let _held = lock::acquire(&lock_path, settings::lock_wait())?
+            .ok_or_else(|| io::Error::other("timed out waiting for the cache file lock"))?;
+        let mut file = cache_dir::read_no_follow(&self.path)?
+            .and_then(|bytes| CacheFile::parse(&bytes))
+            .unwrap_or_else(|| CacheFile::new(self.key.cluster()));
+        file.insert(&self.key, entry, now);
+        cache_dir::write_atomic(&self.path, file.to_yaml().as_bytes())?;
+        log::debug!("stored in {}", self.path.display());
+        Ok(())
+    }
+}
+
+fn print(credential: &ExecCredential, wanted_api_version: Option<&str>) -> i32 {
+    let mut text = credential.render(wanted_api_version);
+    text.push('\n');
+    write_stdout(text.as_bytes())
+}
+
+fn pass_through(stdout: &[u8]) -> i32 {
+    write_stdout(stdout)
+}
+
+fn write_stdout(bytes: &[u8]) -> i32 {
+    let mut out = io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("kubecredcache: cannot write the credential to stdout: {e}");
+            1
+        }
+    }
+}
+
+fn warn_uncached(what: &str) {
+    eprintln!("kubecredcache: warning: {what}; serving without cache");
+}

@@ -1,0 +1,174 @@
+//! `ExecCredential`: what an exec plugin prints. We read only what caching needs (is it
+//! one, its apiVersion, its expiry) and keep the plugin's JSON text as it was.
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+/// A plugin's output that is an ExecCredential.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecCredential {
+    /// The JSON exactly as the plugin printed it.
+    pub json: String,
+    pub api_version: String,
+    /// `status.expirationTimestamp`; `None` means the plugin promises nothing, and we do not cache.
+    pub expires: Option<DateTime<Utc>>,
+}
+
+#[derive(Deserialize)]
+struct Shape {
+    kind: String,
+    #[serde(rename = "apiVersion")]
+    api_version: String,
+    status: Status,
+}
+
+#[derive(Deserialize)]
+struct Status {
+    #[serde(rename = "expirationTimestamp")]
+    expiration_timestamp: Option<String>,
+    token: Option<String>,
+    #[serde(rename = "clientCertificateData")]
+    client_certificate_data: Option<String>,
+}
+
+impl ExecCredential {
+    /// Reads a plugin's stdout. `None` when it is not an ExecCredential with a token or a
+    /// client certificate. A timestamp that does not parse counts as no expiry.
+    pub fn parse(stdout: &[u8]) -> Option<ExecCredential> {
+        let text = std::str::from_utf8(stdout).ok()?;
+        let shape: Shape = serde_json::from_str(text).ok()?;
+        if shape.kind != "ExecCredential"
+            || (shape.status.token.is_none() && shape.status.client_certificate_data.is_none())
+        {
+            return None;
+        }
+        let expires = shape
+            .status
+            .expiration_timestamp
+            .as_deref()
+            .and_then(parse_timestamp);
+        Some(ExecCredential {
+            json: text.trim_end().to_string(),
+            api_version: shape.api_version,
+            expires,
+        })
+    }
+
+    /// The text to print for a kubectl that asked for `wanted` (from `KUBERNETES_EXEC_INFO`):
+    /// the stored JSON untouched when it already matches or nothing was asked, else the
+    /// same JSON with `apiVersion` replaced.
+    pub fn render(&self, wanted: Option<&str>) -> String {
+        match wanted {
+            Some(w) if w != self.api_version => {
+                with_api_version(&self.json, w).unwrap_or_else(|| self.json.clone())
+            }
+            _ => self.json.clone(),
+        }
+    }
+}
+
+fn with_api_version(json: &str, api_version: &str) -> Option<String> {
+    let mut value: serde_json::Value = serde_json::from_str(json).ok()?;
+    value
+        .as_object_mut()?
+        .insert("apiVersion".into(), api_version.into());
+    serde_json::to_string(&value).ok()
+}
+
+pub fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// The apiVersion kubectl asked for, from the `KUBERNETES_EXEC_INFO` JSON it sets.
+pub fn requested_api_version(exec_info: Option<&str>) -> Option<String> {
+    #[derive(Deserialize)]
+    struct ExecInfo {
+        #[serde(rename = "apiVersion")]
+        api_version: Option<String>,
+    }
+    serde_json::from_str::<ExecInfo>(exec_info?)
+        .ok()?
+        .api_version
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const V1BETA1: &str = r#"{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{},"status":{"expirationTimestamp":"2026-11-28T10:15:00Z","token":"k8s-aws-v1.abc"}}"#;
+
+    #[test]
+    fn parses_token_api_version_and_expiry() {
+        let c = ExecCredential::parse(format!("{V1BETA1}\n").as_bytes()).unwrap();
+        assert_eq!(c.api_version, "client.authentication.k8s.io/v1beta1");
+        assert_eq!(c.expires.unwrap().to_rfc3339(), "2026-11-28T10:15:00+00:00");
+        assert_eq!(
+            c.json, V1BETA1,
+            "trailing newline trimmed, text otherwise kept"
+        );
+    }
+
+    #[test]
+    fn offsets_in_the_timestamp_are_honoured() {
+        let json = V1BETA1.replace("2026-11-28T10:15:00Z", "2026-11-28T12:15:00+02:00");
+        let c = ExecCredential::parse(json.as_bytes()).unwrap();
+        assert_eq!(c.expires, parse_timestamp("2026-11-28T10:15:00Z"));
+    }
+
+    #[test]
+    fn no_or_bad_expiry_means_none() {
+        let none = V1BETA1.replace(r#""expirationTimestamp":"2026-11-28T10:15:00Z","#, "");
+        assert_eq!(
+            ExecCredential::parse(none.as_bytes()).unwrap().expires,
+            None
+        );
+        let bad = V1BETA1.replace("2026-11-28T10:15:00Z", "tomorrow");
+        assert_eq!(ExecCredential::parse(bad.as_bytes()).unwrap().expires, None);
+    }
+
+    #[test]
+    fn things_that_are_not_exec_credentials_are_refused() {
+        for text in [
+            "",
+            "not json",
+            "[1,2]",
+            r#"{"kind":"Pod","apiVersion":"v1","status":{"token":"x"}}"#,
+            r#"{"kind":"ExecCredential","apiVersion":"v","status":{}}"#,
+            r#"{"kind":"ExecCredential","status":{"token":"x"}}"#,
+        ] {
+            assert_eq!(ExecCredential::parse(text.as_bytes()), None, "{text}");
+        }
+        assert_eq!(ExecCredential::parse(b"\xff\xfe"), None);
+    }
+
+    #[test]
+    fn render_rewrites_only_a_different_api_version() {
+        let c = ExecCredential::parse(V1BETA1.as_bytes()).unwrap();
+        assert_eq!(c.render(None), V1BETA1);
+        assert_eq!(
+            c.render(Some("client.authentication.k8s.io/v1beta1")),
+            V1BETA1
+        );
+        let v1 = c.render(Some("client.authentication.k8s.io/v1"));
+        let value: serde_json::Value = serde_json::from_str(&v1).unwrap();
+        assert_eq!(value["apiVersion"], "client.authentication.k8s.io/v1");
+        assert_eq!(value["status"]["token"], "k8s-aws-v1.abc");
+        assert_eq!(
+            value["status"]["expirationTimestamp"],
+            "2026-11-28T10:15:00Z"
+        );
+    }
+
+    #[test]
+    fn requested_api_version_reads_kubernetes_exec_info() {
+        let info = r#"{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":true}}"#;
+        assert_eq!(
+            requested_api_version(Some(info)).as_deref(),
+            Some("client.authentication.k8s.io/v1")
+        );
+        assert_eq!(requested_api_version(Some("garbage")), None);
+        assert_eq!(requested_api_version(None), None);
+    }
+}

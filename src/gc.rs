@@ -1,0 +1,209 @@
+//! Garbage collection of the cache directory: cache files nobody wrote for a while,
+//! lock files nobody holds, temp files a crashed writer left. It runs off the cache-hit
+//! path, at most once per `KUBECREDCACHE_GC_INTERVAL`, and can never fail a run or take
+//! a file that another process is using.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use chrono::{DateTime, Utc};
+
+use crate::cache_dir::{self, CACHE_PREFIX, CACHE_SUFFIX, GC_STAMP, LOCK_SUFFIX, TEMP_PREFIX};
+use crate::cache_file::CacheFile;
+use crate::lock;
+
+/// Collects if the last collection is older than `interval`; errors are only logged.
+pub fn maybe_collect(dir: &Path, interval: Duration, max_age: Duration) {
+    let stamp = dir.join(GC_STAMP);
+    let last = fs::metadata(&stamp).and_then(|m| m.modified()).ok();
+    if last.is_some_and(|t| t.elapsed().is_ok_and(|age| age < interval)) {
+        return;
+    }
+    // Touch the stamp first, so that concurrent processes do not all start collecting.
+    if let Err(e) = cache_dir::write_atomic(&stamp, b"") {
+        log::debug!("gc: cannot touch {}: {e}", stamp.display());
+        return;
+    }
+    match collect(dir, max_age, Utc::now()) {
+        Ok(removed) => log::debug!("gc: removed {} file(s)", removed.len()),
+        Err(e) => log::debug!("gc: {e}"),
+    }
+}
+
+/// Removes what is garbage now and returns the paths removed:
+/// - cache files not written for `max_age` whose entries have all expired (a long-lived
+///   token keeps its file);
+/// - lock files not created for `max_age` that nobody holds;
+/// - temp files older than `max_age` (a live writer's temp file is seconds old).
+pub fn collect(dir: &Path, max_age: Duration, now: DateTime<Utc>) -> io::Result<Vec<PathBuf>> {
+    let mut removed = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let Ok(entry) = entry else { continue };
+        let path = entry.path();
+        let Some(name) = entry.file_name().to_str().map(String::from) else {
+            continue;
+        };
+        if !older_than(&path, max_age) {
+            continue;
+        }
+        let gone = if name.ends_with(LOCK_SUFFIX) {
+            remove_unheld_lock(&path)
+        } else if name.starts_with(CACHE_PREFIX) && name.ends_with(CACHE_SUFFIX) {
+            remove_dead_cache_file(&path, max_age, now)
+        } else if name.starts_with(TEMP_PREFIX) {
+            fs::remove_file(&path).is_ok()
+        } else {
+            false
+        };
+        if gone {
+            log::debug!("gc: removed {name}");
+            removed.push(path);
+        }
+    }
+    Ok(removed)
+}
+
+fn older_than(path: &Path, age: Duration) -> bool {
+    let modified = fs::symlink_metadata(path).and_then(|m| m.modified());
+    modified.is_ok_and(|t| SystemTime::now().duration_since(t).is_ok_and(|a| a > age))
+}
+
+fn remove_unheld_lock(path: &Path) -> bool {
+    // Deleting while we hold it: a process that opened the old file notices (lock.rs).
+    match lock::try_acquire(path) {
+        Ok(Some(_held)) => fs::remove_file(path).is_ok(),
+        _ => false,
+    }
+}
+
+fn remove_dead_cache_file(path: &Path, max_age: Duration, now: DateTime<Utc>) -> bool {
+    // Under the writers' lock, so that a file being rewritten right now is not taken.
+    let lock_path = cache_dir::file_lock_path(path);
+    let Ok(Some(_held)) = lock::try_acquire(&lock_path) else {
+        return false;
+    };
+    if !older_than(path, max_age) {
+        return false;
+    }
+    let alive = cache_dir::read_no_follow(path)
+        .ok()
+        .flatten()
+        .and_then(|bytes| CacheFile::parse(&bytes))
+        .and_then(|file| file.latest_expiry())
+        .is_some_and(|expires| expires > now);
+    if alive || fs::remove_file(path).is_err() {
+        return false;
+    }
+    // Its lock goes with it, still held, so no writer trusts the removed file (lock.rs).
+    let _ = fs::remove_file(&lock_path);
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs::File;
+
+    fn age(path: &Path, secs: u64) {
+        let t = SystemTime::now() - Duration::from_secs(secs);
+        File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(t)
+            .unwrap();
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<_> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn cache_yaml(expires: &str) -> String {
+        format!(
+            "version: 1\ncluster: c\nentries:\n  k:\n    provider: p\n    expires: {expires}\n    written: 2026-01-01T00:00:00Z\n    api_version: v\n    credential: '{{}}'\n"
+        )
+    }
+
+    #[test]
+    fn removes_old_garbage_and_keeps_the_rest() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        let now = Utc::now();
+        let future = (now + chrono::Duration::hours(1)).to_rfc3339();
+        let past = (now - chrono::Duration::hours(1)).to_rfc3339();
+        for (name, body, secs) in [
+            ("cache-old.yaml", cache_yaml(&past), 3600),
+            ("cache-corrupt.yaml", "{{{".to_string(), 3600),
+            ("cache-longlived.yaml", cache_yaml(&future), 3600),
+            ("cache-new.yaml", cache_yaml(&past), 10),
+            ("cache-old.yaml.lock", String::new(), 3600),
+            (".tmp-123-abc-0", String::new(), 3600),
+            (".tmp-456-abc-0", String::new(), 5),
+            ("unrelated.txt", String::new(), 3600),
+        ] {
+            fs::write(d.join(name), body).unwrap();
+            age(&d.join(name), secs);
+        }
+        let removed = collect(d, Duration::from_secs(1200), now).unwrap();
+        for gone in ["cache-old.yaml", "cache-corrupt.yaml", ".tmp-123-abc-0"] {
+            assert!(removed.contains(&d.join(gone)), "{gone} in {removed:?}");
+        }
+        assert_eq!(
+            names(d),
+            [
+                ".tmp-456-abc-0",
+                "cache-longlived.yaml",
+                "cache-longlived.yaml.lock",
+                "cache-new.yaml",
+                "unrelated.txt"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_held_lock_and_the_file_it_guards_are_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        let cache = d.join("cache-x.yaml");
+        fs::write(&cache, cache_yaml("2020-01-01T00:00:00Z")).unwrap();
+        age(&cache, 3600);
+        let lock_path = cache_dir::file_lock_path(&cache);
+        let held = lock::try_acquire(&lock_path).unwrap().unwrap();
+        age(&lock_path, 3600);
+        assert!(
+            collect(d, Duration::from_secs(60), Utc::now())
+                .unwrap()
+                .is_empty()
+        );
+        assert!(cache.exists() && lock_path.exists());
+        drop(held);
+        assert!(
+            !collect(d, Duration::from_secs(60), Utc::now())
+                .unwrap()
+                .is_empty()
+        );
+        assert!(!cache.exists() && !lock_path.exists());
+    }
+
+    #[test]
+    fn the_stamp_throttles_collection() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        let old = d.join("cache-x.yaml");
+        fs::write(&old, "x").unwrap();
+        age(&old, 3600);
+        fs::write(d.join(GC_STAMP), "").unwrap();
+        maybe_collect(d, Duration::from_secs(60), Duration::from_secs(60));
+        assert!(old.exists(), "a fresh stamp means no collection");
+        age(&d.join(GC_STAMP), 120);
+        maybe_collect(d, Duration::from_secs(60), Duration::from_secs(60));
+        assert!(!old.exists());
+    }
+}

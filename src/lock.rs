@@ -1,0 +1,107 @@
+//! Exclusive advisory locks on lock files, with the standard library's `File::try_lock`
+//! (flock on Linux and macOS: the kernel drops it when the holder dies, even by kill -9).
+//! The locking protocol is described in `docs/architecture.md`.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// A held lock; dropping it releases the lock.
+#[derive(Debug)]
+pub struct Lock {
+    _file: File,
+}
+
+/// Takes the lock at `path`, creating the file if needed, waiting at most `wait`.
+/// `Ok(None)` when the wait ran out.
+pub fn acquire(path: &Path, wait: Duration) -> io::Result<Option<Lock>> {
+    let deadline = Instant::now() + wait;
+    let mut pause = Duration::from_millis(2);
+    loop {
+        if let Some(lock) = try_acquire(path)? {
+            return Ok(Some(lock));
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return Ok(None);
+        }
+        std::thread::sleep(pause.min(deadline - now));
+        pause = (pause * 2).min(Duration::from_millis(25));
+    }
+}
+
+/// Takes the lock at `path` if nobody holds it. `Ok(None)` when someone does.
+pub fn try_acquire(path: &Path) -> io::Result<Option<Lock>> {
+    // A few rounds at most: each retry means garbage collection removed the file
+    // between our open and our lock, which it does at most once per file.
+    for _ in 0..8 {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => return Ok(None),
+            Err(TryLockError::Error(e)) => return Err(e),
+        }
+        // Garbage collection deletes a lock file only while holding it. If that happened
+        // after we opened it, we hold a lock on a file nobody else will ever open: retry.
+        if still_at(&file, path) {
+            return Ok(Some(Lock { _file: file }));
+        }
+    }
+    Err(io::Error::other(format!(
+        "{} keeps being replaced",
+        path.display()
+    )))
+}
+
+fn still_at(file: &File, path: &Path) -> bool {
+    match (file.metadata(), std::fs::symlink_metadata(path)) {
+        (Ok(held), Ok(named)) => held.ino() == named.ino() && held.dev() == named.dev(),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_held_lock_excludes_others_until_dropped() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("x.lock");
+        let held = try_acquire(&path).unwrap().expect("free lock");
+        assert!(try_acquire(&path).unwrap().is_none());
+        assert!(acquire(&path, Duration::from_millis(30)).unwrap().is_none());
+        drop(held);
+        assert!(acquire(&path, Duration::from_millis(30)).unwrap().is_some());
+    }
+
+    #[test]
+    fn a_lock_file_removed_while_held_is_not_trusted_by_the_next_taker() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("x.lock");
+        let held = try_acquire(&path).unwrap().unwrap();
+        std::fs::remove_file(&path).unwrap();
+        // The next taker creates a fresh file and gets a lock that means something.
+        let next = try_acquire(&path).unwrap().expect("fresh file is free");
+        assert!(try_acquire(&path).unwrap().is_none());
+        drop((held, next));
+    }
+
+    #[test]
+    fn a_symlinked_lock_file_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("x.lock");
+        std::os::unix::fs::symlink(tmp.path().join("target"), &path).unwrap();
+        assert!(try_acquire(&path).is_err());
+        assert!(!tmp.path().join("target").exists());
+    }
+}

@@ -1,0 +1,89 @@
+//! The environment variables that tune kubecredcache, each read where it is needed so
+//! that the cache-hit path reads only the ones it uses. A bad value never fails a run:
+//! it is reported in one line and the default is used.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub const DIR: &str = "KUBECREDCACHE_DIR";
+pub const DISABLE: &str = "KUBECREDCACHE_DISABLE";
+pub const EXPIRY_MARGIN: &str = "KUBECREDCACHE_EXPIRY_MARGIN";
+pub const GC_AGE: &str = "KUBECREDCACHE_GC_AGE";
+pub const GC_INTERVAL: &str = "KUBECREDCACHE_GC_INTERVAL";
+pub const LOCK_WAIT: &str = "KUBECREDCACHE_LOCK_WAIT";
+pub const LOG: &str = "KUBECREDCACHE_LOG";
+
+/// The cache directory: `KUBECREDCACHE_DIR`, else `~/.kubecredcache`. `None` when there
+/// is no home directory to put it in.
+pub fn cache_dir() -> Option<PathBuf> {
+    match std::env::var_os(DIR) {
+        Some(dir) if !dir.is_empty() => Some(PathBuf::from(dir)),
+        _ => home::home_dir().map(|h| h.join(".kubecredcache")),
+    }
+}
+
+/// `KUBECREDCACHE_DISABLE=1` (or `true`/`yes`) bypasses the cache entirely.
+pub fn disabled() -> bool {
+    matches!(std::env::var(DISABLE).as_deref(), Ok("1" | "true" | "yes"))
+}
+
+/// A token is served only while it has more than this left. Default 60 s.
+pub fn expiry_margin() -> Duration {
+    duration_var(EXPIRY_MARGIN, Duration::from_secs(60))
+}
+
+/// Cache files not written for this long are garbage. Default 20 minutes.
+pub fn gc_age() -> Duration {
+    duration_var(GC_AGE, Duration::from_secs(20 * 60))
+}
+
+/// Garbage collection runs at most this often. Default one minute.
+pub fn gc_interval() -> Duration {
+    duration_var(GC_INTERVAL, Duration::from_secs(60))
+}
+
+/// How long a process waits for another one fetching the same token before fetching
+/// itself. Default 2 minutes, long enough for an MFA or SSO prompt.
+pub fn lock_wait() -> Duration {
+    duration_var(LOCK_WAIT, Duration::from_secs(120))
+}
+
+fn duration_var(name: &str, default: Duration) -> Duration {
+    match std::env::var(name) {
+        Err(_) => default,
+        Ok(text) => parse_duration(&text).unwrap_or_else(|| {
+            eprintln!(
+                "kubecredcache: {name}={text:?} is not a duration (write 90, 90s or 2m); using {}s",
+                default.as_secs()
+            );
+            default
+        }),
+    }
+}
+
+/// Seconds as a plain number, or with an `s` or `m` suffix.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let (number, unit) = match text.strip_suffix('m') {
+        Some(n) => (n, 60),
+        None => (text.strip_suffix('s').unwrap_or(text), 1),
+    };
+    let n: u64 = number.trim().parse().ok()?;
+    Some(Duration::from_secs(n.checked_mul(unit)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_seconds_or_an_s_or_m_suffix() {
+        assert_eq!(parse_duration("90"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("90s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration(" 0 "), Some(Duration::ZERO));
+        for bad in ["", "m", "-1", "1h", "1.5m", "ten", "99999999999999999999m"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+    }
+}
