@@ -98,6 +98,12 @@ pub fn read_no_follow(path: &Path) -> io::Result<Option<Vec<u8>>> {
     {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(io::Error::other(format!(
+                "{} is a symlink; not following it",
+                path.display()
+            )));
+        }
         Err(e) => return Err(e),
     };
     let mut bytes = Vec::with_capacity(4096);

@@ -2,8 +2,8 @@
 //! normal run pays nothing. Nothing anywhere logs a token or a plugin's output.
 
 pub fn init() {
-    let filter = std::env::var(crate::settings::LOG).or_else(|_| std::env::var("RUST_LOG"));
-    if let Ok(filter) = filter {
+    let set = |name| std::env::var(name).ok().filter(|v| !v.is_empty());
+    if let Some(filter) = set(crate::settings::LOG).or_else(|| set("RUST_LOG")) {
         let _ = env_logger::Builder::new().parse_filters(&filter).try_init();
     }
 }

@@ -1,0 +1,154 @@
+//! Test kit for the behaviour tests: a sandbox with its own HOME, cache directory and a
+//! `bin/` first on PATH holding fake authenticators that count their calls.
+#![allow(dead_code)] // each test binary uses its own part of the kit
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// A fake `aws` / `aws-iam-authenticator`. Each run appends its name and arguments to
+/// `$FAKE_CALLS`, then per `$FAKE_MODE` prints an ExecCredential with a token unique to
+/// the call that expires in `$FAKE_LIFETIME` seconds (`ok`), one without an expiry
+/// (`noexpiry`), text that is no credential (`garbage`), or fails with exit code 3
+/// (`fail`). `$FAKE_SLEEP` delays it; `$FAKE_SEEN` receives what it inherited.
+const FAKE_AUTHENTICATOR: &str = r#"#!/bin/bash
+args="$*"
+echo "$(basename "$0") ${args//$'\n'/\\n}" >> "$FAKE_CALLS"
+n=$(wc -l < "$FAKE_CALLS")
+if [ -n "$FAKE_SEEN" ]; then
+  { echo "exec_info=$KUBERNETES_EXEC_INFO"; echo "marker=$FAKE_MARKER"; } > "$FAKE_SEEN"
+  if [ ! -t 0 ]; then echo "stdin=$(head -c 100)" >> "$FAKE_SEEN"; fi
+fi
+[ -n "$FAKE_SLEEP" ] && sleep "$FAKE_SLEEP"
+case "${FAKE_MODE:-ok}" in
+  fail) echo "fake: the SSO session has expired, run aws sso login" >&2; exit 3 ;;
+  garbage) printf 'this is not a credential\nsecond line\n'; exit 0 ;;
+esac
+token="fake-token-$n-$$"
+expires=$(date -u -d "@$(( $(date +%s) + ${FAKE_LIFETIME:-900} ))" +%Y-%m-%dT%H:%M:%SZ)
+api="${FAKE_API_VERSION:-client.authentication.k8s.io/v1beta1}"
+if [ "$FAKE_MODE" = noexpiry ]; then
+  printf '{"kind":"ExecCredential","apiVersion":"%s","spec":{},"status":{"token":"%s"}}\n' "$api" "$token"
+else
+  printf '{"kind":"ExecCredential","apiVersion":"%s","spec":{},"status":{"expirationTimestamp":"%s","token":"%s"}}\n' "$api" "$expires" "$token"
+fi
+"#;
+
+pub const AWS: &[&str] = &[
+    "aws",
+    "--region",
+    "us-west-2",
+    "eks",
+    "get-token",
+    "--cluster-name",
+    "c1",
+];
+pub const IAM: &[&str] = &["aws-iam-authenticator", "token", "-i", "c1"];
+
+pub struct Sandbox {
+    pub root: tempfile::TempDir,
+    pub home: PathBuf,
+    pub bin: PathBuf,
+    pub cache: PathBuf,
+    pub calls: PathBuf,
+    env: Vec<(String, String)>,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        let root = tempfile::tempdir().unwrap();
+        let home = root.path().join("home");
+        let bin = root.path().join("bin");
+        fs::create_dir_all(&home).unwrap();
+        fs::create_dir_all(&bin).unwrap();
+        for name in ["aws", "aws-iam-authenticator"] {
+            write_script(&bin.join(name), FAKE_AUTHENTICATOR);
+        }
+        let cache = home.join(".kubecredcache");
+        let calls = root.path().join("calls");
+        Sandbox {
+            root,
+            home,
+            bin,
+            cache,
+            calls,
+            env: Vec::new(),
+        }
+    }
+
+    /// Sets an environment variable for every later run.
+    pub fn set(&mut self, name: &str, value: &str) -> &mut Sandbox {
+        self.env.retain(|(n, _)| n != name);
+        self.env.push((name.into(), value.into()));
+        self
+    }
+
+    /// The kubecredcache binary with only the sandbox's environment (nothing of the
+    /// host's AWS setup leaks in).
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kubecredcache"));
+        cmd.args(args)
+            .env_clear()
+            .env(
+                "PATH",
+                format!("{}:/usr/local/bin:/usr/bin:/bin", self.bin.display()),
+            )
+            .env("HOME", &self.home)
+            .env("FAKE_CALLS", &self.calls)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    /// Runs and expects success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// How many times the fake authenticators ran.
+    pub fn calls(&self) -> usize {
+        fs::read_to_string(&self.calls)
+            .map(|s| s.lines().count())
+            .unwrap_or(0)
+    }
+
+    pub fn cache_files(&self) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(&self.cache)
+            .map(|rd| {
+                rd.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.retain(|n| n.starts_with("cache-") && n.ends_with(".yaml"));
+        names.sort();
+        names
+    }
+}
+
+pub fn write_script(path: &Path, body: &str) {
+    fs::write(path, body).unwrap();
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// The token in an ExecCredential printed on stdout.
+pub fn token(stdout: &str) -> String {
+    let v: serde_json::Value =
+        serde_json::from_str(stdout).unwrap_or_else(|e| panic!("{e}: {stdout:?}"));
+    v["status"]["token"].as_str().unwrap().to_string()
+}
+
+pub fn api_version(stdout: &str) -> String {
+    let v: serde_json::Value = serde_json::from_str(stdout).unwrap();
+    v["apiVersion"].as_str().unwrap().to_string()
+}
