@@ -2,6 +2,8 @@
 //! `bin/` first on PATH holding fake authenticators that count their calls.
 #![allow(dead_code)] // each test binary uses its own part of the kit
 
+pub mod api_server;
+
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -87,7 +89,12 @@ impl Sandbox {
     /// The kubecredcache binary with only the sandbox's environment (nothing of the
     /// host's AWS setup leaks in).
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kubecredcache"));
+        self.command_for(Path::new(env!("CARGO_BIN_EXE_kubecredcache")), args)
+    }
+
+    /// Any program, with the sandbox's environment.
+    pub fn command_for(&self, program: &Path, args: &[&str]) -> Command {
+        let mut cmd = Command::new(program);
         cmd.args(args)
             .env_clear()
             .env(

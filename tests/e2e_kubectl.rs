@@ -1,0 +1,280 @@
+//! End to end: real `kubectl get --raw /api` against a stand-in TLS API server, with
+//! kubeconfigs whose exec entry runs kubecredcache in front of the real AWS CLI (through
+//! a shim that counts its runs) or a fake aws-iam-authenticator.
+//!
+//! Without kubectl or aws on PATH these tests say so on stderr and skip, unless
+//! `KUBECREDCACHE_E2E_REQUIRED=1` (set by `.ci/run`), which makes a missing tool a failure.
+
+mod common;
+
+use common::Sandbox;
+use common::api_server::ApiServer;
+use kubecredcache::cache_file::CacheFile;
+use std::path::{Path, PathBuf};
+
+const V1BETA1: &str = "client.authentication.k8s.io/v1beta1";
+const V1: &str = "client.authentication.k8s.io/v1";
+const EKS_ARGS: &[&str] = &[
+    "aws",
+    "--region",
+    "us-west-2",
+    "eks",
+    "get-token",
+    "--cluster-name",
+    "c1",
+];
+// The AWS documentation's example key pairs: `aws eks get-token` presigns locally, offline.
+const KEY_1: (&str, &str) = (
+    "AKIAIOSFODNN7EXAMPLE",
+    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+);
+const KEY_2: (&str, &str) = (
+    "AKIAI44QH8DHBEXAMPLE",
+    "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
+);
+
+/// Finds a tool on the host's PATH, or skips (loudly) or fails (in CI) without it.
+fn host_tool(name: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        if std::env::var("KUBECREDCACHE_E2E_REQUIRED").as_deref() == Ok("1") {
+            panic!(
+                "{name} is not on PATH, and KUBECREDCACHE_E2E_REQUIRED=1 says these tests must run"
+            );
+        }
+        // Straight to fd 2: libtest captures eprintln! of passing tests, which would hide the skip.
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr(),
+            format!(
+                "\n*** SKIPPED: end-to-end test needs `{name}` on PATH, and it is not there ***\n"
+            )
+            .as_bytes(),
+        );
+    }
+    found
+}
+
+struct E2e {
+    sandbox: Sandbox,
+    kubectl: PathBuf,
+    server: ApiServer,
+    kubeconfig: PathBuf,
+}
+
+impl E2e {
+    /// A sandbox with the real `aws` behind a counting shim, or `None` to skip.
+    fn with_real_aws() -> Option<E2e> {
+        let aws = host_tool("aws")?;
+        let e2e = E2e::new()?;
+        common::write_script(
+            &e2e.sandbox.bin.join("aws"),
+            &format!(
+                "#!/bin/bash\necho \"aws $*\" >> \"$FAKE_CALLS\"\nexec {:?} \"$@\"\n",
+                aws
+            ),
+        );
+        Some(e2e)
+    }
+
+    /// A sandbox whose aws and aws-iam-authenticator are the fakes of `common`.
+    fn new() -> Option<E2e> {
+        let kubectl = host_tool("kubectl")?;
+        let mut sandbox = Sandbox::new();
+        std::os::unix::fs::symlink(
+            env!("CARGO_BIN_EXE_kubecredcache"),
+            sandbox.bin.join("kubecredcache"),
+        )
+        .unwrap();
+        let host_path = std::env::var("PATH").unwrap_or_default();
+        sandbox.set("PATH", &format!("{}:{host_path}", sandbox.bin.display()));
+        let cache = sandbox.cache.clone();
+        let server = ApiServer::start(sandbox.root.path(), move |token| {
+            cached_tokens(&cache).iter().any(|t| t == token)
+        });
+        let kubeconfig = sandbox.root.path().join("kubeconfig");
+        sandbox.set("KUBECONFIG", kubeconfig.to_str().unwrap());
+        Some(E2e {
+            sandbox,
+            kubectl,
+            server,
+            kubeconfig,
+        })
+    }
+
+    /// Writes the kubeconfig: one cluster (our server), one exec user running kubecredcache.
+    fn write_kubeconfig(&self, api_version: &str, args: &[&str]) {
+        let args: Vec<String> = args.iter().map(|a| format!("{a:?}")).collect();
+        let yaml = format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: {}\n    certificate-authority: {}\n\
+             users:\n- name: test\n  user:\n    exec:\n      apiVersion: {api_version}\n      command: kubecredcache\n      args: [{}]\n      interactiveMode: Never\n\
+             contexts:\n- name: test\n  context:\n    cluster: test\n    user: test\ncurrent-context: test\n",
+            self.server.url(),
+            self.server.ca_file.display(),
+            args.join(", ")
+        );
+        std::fs::write(&self.kubeconfig, yaml).unwrap();
+    }
+
+    fn kubectl(&self) -> std::process::Output {
+        self.sandbox
+            .command_for(&self.kubectl, &["get", "--raw", "/api"])
+            .output()
+            .unwrap()
+    }
+
+    fn kubectl_ok(&self) {
+        let out = self.kubectl();
+        assert!(
+            out.status.success(),
+            "kubectl failed: {}\nstdout: {}",
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("APIVersions"));
+    }
+}
+
+/// Every token in the cache directory's files.
+fn cached_tokens(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut tokens = Vec::new();
+    for entry in entries.flatten() {
+        let Ok(bytes) = std::fs::read(entry.path()) else {
+            continue;
+        };
+        let Some(file) = CacheFile::parse(&bytes) else {
+            continue;
+        };
+        for e in file.entries.values() {
+            let v: serde_json::Value = serde_json::from_str(&e.credential).unwrap();
+            tokens.push(v["status"]["token"].as_str().unwrap().to_string());
+        }
+    }
+    tokens
+}
+
+fn real_aws_through_kubectl(api_version: &str) {
+    let Some(mut e2e) = E2e::with_real_aws() else {
+        return;
+    };
+    e2e.sandbox
+        .set("AWS_ACCESS_KEY_ID", KEY_1.0)
+        .set("AWS_SECRET_ACCESS_KEY", KEY_1.1);
+    e2e.write_kubeconfig(api_version, EKS_ARGS);
+    for _ in 0..3 {
+        e2e.kubectl_ok();
+    }
+    assert_eq!(e2e.sandbox.calls(), 1, "three kubectl runs, one aws run");
+    let cached = cached_tokens(&e2e.sandbox.cache);
+    assert_eq!(cached.len(), 1);
+    assert!(cached[0].starts_with("k8s-aws-v1."), "a real EKS token");
+    let received = e2e.server.bearer_tokens();
+    assert!(received.len() >= 3, "{received:?}");
+    assert!(
+        received.iter().all(|t| *t == cached[0]),
+        "the server got the cached token, and only it"
+    );
+}
+
+#[test]
+fn kubectl_v1beta1_through_kubecredcache_and_real_aws() {
+    real_aws_through_kubectl(V1BETA1);
+}
+
+#[test]
+fn kubectl_v1_through_kubecredcache_and_real_aws() {
+    real_aws_through_kubectl(V1);
+}
+
+#[test]
+fn switching_access_key_or_profile_fetches_a_new_token() {
+    let Some(mut e2e) = E2e::with_real_aws() else {
+        return;
+    };
+    e2e.write_kubeconfig(V1BETA1, EKS_ARGS);
+    let aws_dir = e2e.sandbox.home.join(".aws");
+    std::fs::create_dir_all(&aws_dir).unwrap();
+    std::fs::write(
+        aws_dir.join("credentials"),
+        format!(
+            "[p1]\naws_access_key_id = {}\naws_secret_access_key = {}\n[p2]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            KEY_1.0, KEY_1.1, KEY_2.0, KEY_2.1
+        ),
+    )
+    .unwrap();
+
+    let mut expected_calls = 0;
+    let mut step = |e2e: &mut E2e, env: &[(&str, &str)]| {
+        for (k, v) in env {
+            e2e.sandbox.set(k, v);
+        }
+        e2e.kubectl_ok();
+        e2e.kubectl_ok();
+        expected_calls += 1;
+        assert_eq!(e2e.sandbox.calls(), expected_calls, "after {env:?}");
+    };
+    step(
+        &mut e2e,
+        &[
+            ("AWS_ACCESS_KEY_ID", KEY_1.0),
+            ("AWS_SECRET_ACCESS_KEY", KEY_1.1),
+        ],
+    );
+    step(
+        &mut e2e,
+        &[
+            ("AWS_ACCESS_KEY_ID", KEY_2.0),
+            ("AWS_SECRET_ACCESS_KEY", KEY_2.1),
+        ],
+    );
+    step(
+        &mut e2e,
+        &[
+            ("AWS_ACCESS_KEY_ID", ""),
+            ("AWS_SECRET_ACCESS_KEY", ""),
+            ("AWS_PROFILE", "p1"),
+        ],
+    );
+    step(&mut e2e, &[("AWS_PROFILE", "p2")]);
+
+    let received = e2e.server.bearer_tokens();
+    let mut distinct = received.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 4, "one token per identity");
+    assert_eq!(cached_tokens(&e2e.sandbox.cache).len(), 4);
+}
+
+#[test]
+fn kubectl_through_kubecredcache_and_aws_iam_authenticator() {
+    let Some(e2e) = E2e::new() else { return };
+    e2e.write_kubeconfig(V1BETA1, &["aws-iam-authenticator", "token", "-i", "c1"]);
+    for _ in 0..3 {
+        e2e.kubectl_ok();
+    }
+    assert_eq!(e2e.sandbox.calls(), 1);
+    let cached = cached_tokens(&e2e.sandbox.cache);
+    assert_eq!(cached.len(), 1);
+    assert!(e2e.server.bearer_tokens().iter().all(|t| *t == cached[0]));
+}
+
+#[test]
+fn the_server_rejects_tokens_it_was_not_given() {
+    // The guard of the tests above: a kubectl run whose token is not in the cache fails.
+    let Some(e2e) = E2e::new() else { return };
+    e2e.write_kubeconfig(V1BETA1, &["sh", "-c", r#"echo '{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","status":{"token":"forged"}}'"#]);
+    let out = e2e.kubectl();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("nauthorized"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(e2e.server.bearer_tokens().contains(&"forged".to_string()));
+}
