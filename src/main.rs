@@ -1,5 +1,19 @@
 //! The `kubecredcache` binary: all behaviour lives in the library (see `cli`).
+//!
+//! `no_main`: we skip the Rust runtime's start-up, which on Linux reads and parses
+//! `/proc/self/maps` to place the main thread's stack guard: 96k of the 611k
+//! instructions a cache hit cost (docs/performance.md). Arguments still reach
+//! `std::env::args_os` (glibc and macOS hand them to std without `lang_start`); what we
+//! lose is the stack-overflow message and SIGPIPE being ignored, neither of which a
+//! short-lived plugin needs. stdout is flushed explicitly, as the runtime no longer does.
+#![no_main]
 
-fn main() {
-    std::process::exit(kubecredcache::cli::main());
+use std::ffi::{c_char, c_int};
+use std::io::Write;
+
+#[unsafe(no_mangle)]
+pub extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
+    let code = kubecredcache::cli::main();
+    let _ = std::io::stdout().flush();
+    code
 }
