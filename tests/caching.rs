@@ -4,6 +4,7 @@
 mod common;
 
 use common::{AWS, IAM, Sandbox, api_version, token};
+use kubecredcache::cache_file::CacheFile;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
@@ -298,13 +299,12 @@ fn old_cache_files_of_other_clusters_are_collected() {
     s.set("KUBECREDCACHE_GC_INTERVAL", "0");
     s.ok(&["aws", "eks", "get-token", "--cluster-name", "old"]);
     let old = s.cache.join("cache-old.yaml");
-    let yaml = fs::read_to_string(&old).unwrap();
     // An entry that expired an hour ago, in a file last written an hour ago.
-    let expired = yaml.replace(
-        &yaml[yaml.find("expires: ").unwrap() + 9..][..20],
-        "2020-01-01T00:00:00Z",
-    );
-    fs::write(&old, expired).unwrap();
+    let mut file = CacheFile::parse(&fs::read(&old).unwrap()).unwrap();
+    for entry in file.entries.values_mut() {
+        entry.expires = chrono::Utc::now() - chrono::Duration::hours(1);
+    }
+    fs::write(&old, file.to_yaml()).unwrap();
     let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
     fs::File::options()
         .write(true)
@@ -324,8 +324,14 @@ fn entries_of_several_identities_share_the_cluster_file() {
     s.set("AWS_PROFILE", "p2");
     let b = token(&s.ok(AWS));
     s.set("AWS_PROFILE", "");
-    let yaml = fs::read_to_string(s.cache.join("cache-c1.yaml")).unwrap();
-    assert_eq!(yaml.matches("provider: aws-eks").count(), 2);
+    let file = CacheFile::parse(&fs::read(s.cache.join("cache-c1.yaml")).unwrap()).unwrap();
+    assert_eq!(
+        file.entries
+            .values()
+            .filter(|e| e.provider == "aws-eks")
+            .count(),
+        2
+    );
     assert_ne!(a, b);
     assert_eq!(s.calls(), 2);
 }
