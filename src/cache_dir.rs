@@ -13,7 +13,9 @@ pub const CACHE_PREFIX: &str = "cache-";
 pub const CACHE_SUFFIX: &str = ".yaml";
 pub const LOCK_SUFFIX: &str = ".lock";
 pub const FLIGHT_PREFIX: &str = "flight-";
-pub const TEMP_PREFIX: &str = ".tmp-";
+/// Temp files are `.<TARGET>.tmp-<PID>-<NANOS>-<N>`: named after the file they will
+/// replace, so garbage collection can take that file's lock before removing one.
+pub const TEMP_MARKER: &str = ".tmp-";
 pub const GC_STAMP: &str = ".gc-stamp";
 
 const MAX_NAME_BYTES: usize = 100;
@@ -89,6 +91,26 @@ pub fn ensure_private_dir(dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// The file a temp file was made to replace (`.cache-x.yaml.tmp-1-2-0` → `cache-x.yaml`).
+pub fn temp_target(temp_name: &str) -> Option<&str> {
+    temp_name
+        .strip_prefix('.')?
+        .split_once(TEMP_MARKER)
+        .map(|(target, _)| target)
+}
+
+/// Sets a file's modification time to now, creating it empty if needed.
+pub fn touch(path: &Path) -> io::Result<()> {
+    let file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)?;
+    file.set_modified(std::time::SystemTime::now())
+}
+
 /// Reads a file without following a symlink at its path. `Ok(None)` when it is absent.
 pub fn read_no_follow(path: &Path) -> io::Result<Option<Vec<u8>>> {
     let mut file = match OpenOptions::new()
@@ -121,8 +143,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
             path.display()
         )));
     }
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let (temp_path, mut temp) = create_temp(dir)?;
+    let (temp_path, mut temp) = create_temp(path)?;
     let written = temp
         .write_all(bytes)
         .and_then(|()| temp.set_permissions(fs::Permissions::from_mode(0o600)))
@@ -134,16 +155,18 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     written
 }
 
-fn create_temp(dir: &Path) -> io::Result<(PathBuf, File)> {
+fn create_temp(target: &Path) -> io::Result<(PathBuf, File)> {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default()
         .subsec_nanos();
+    let target_name = target.file_name().unwrap_or_default().to_string_lossy();
     for attempt in 0..16u32 {
-        let path = dir.join(format!(
-            "{TEMP_PREFIX}{}-{nanos:x}-{attempt}",
+        let name = format!(
+            ".{target_name}{TEMP_MARKER}{}-{nanos:x}-{attempt}",
             std::process::id()
-        ));
+        );
+        let path = target.with_file_name(name);
         // create_new (O_EXCL) never follows or reuses an existing path.
         match OpenOptions::new()
             .write(true)
@@ -232,6 +255,41 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, ["cache-x.yaml"]);
+    }
+
+    #[test]
+    fn temp_files_name_their_target() {
+        assert_eq!(
+            temp_target(".cache-x.yaml.tmp-12-ab-0"),
+            Some("cache-x.yaml")
+        );
+        assert_eq!(temp_target("cache-x.yaml"), None);
+        assert_eq!(temp_target(".gc-stamp"), None);
+    }
+
+    #[test]
+    fn touch_creates_and_refreshes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("stamp");
+        touch(&path).unwrap();
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        touch(&path).unwrap();
+        assert!(
+            fs::metadata(&path)
+                .unwrap()
+                .modified()
+                .unwrap()
+                .elapsed()
+                .unwrap()
+                .as_secs()
+                < 60
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
 
-use crate::cache_dir::{self, CACHE_PREFIX, CACHE_SUFFIX, GC_STAMP, LOCK_SUFFIX, TEMP_PREFIX};
+use crate::cache_dir::{self, CACHE_PREFIX, CACHE_SUFFIX, GC_STAMP, LOCK_SUFFIX};
 use crate::cache_file::CacheFile;
 use crate::lock;
 
@@ -22,7 +22,7 @@ pub fn maybe_collect(dir: &Path, interval: Duration, max_age: Duration) {
         return;
     }
     // Touch the stamp first, so that concurrent processes do not all start collecting.
-    if let Err(e) = cache_dir::write_atomic(&stamp, b"") {
+    if let Err(e) = cache_dir::touch(&stamp) {
         log::debug!("gc: cannot touch {}: {e}", stamp.display());
         return;
     }
@@ -36,7 +36,8 @@ pub fn maybe_collect(dir: &Path, interval: Duration, max_age: Duration) {
 /// - cache files not written for `max_age` whose entries have all expired (a long-lived
 ///   token keeps its file);
 /// - lock files not created for `max_age` that nobody holds;
-/// - temp files older than `max_age` (a live writer's temp file is seconds old).
+/// - temp files older than `max_age` whose cache file's lock nobody holds (a writer
+///   holds it from before it creates its temp file until after the rename).
 pub fn collect(dir: &Path, max_age: Duration, now: DateTime<Utc>) -> io::Result<Vec<PathBuf>> {
     let mut removed = Vec::new();
     for entry in fs::read_dir(dir)? {
@@ -52,8 +53,8 @@ pub fn collect(dir: &Path, max_age: Duration, now: DateTime<Utc>) -> io::Result<
             remove_unheld_lock(&path)
         } else if name.starts_with(CACHE_PREFIX) && name.ends_with(CACHE_SUFFIX) {
             remove_dead_cache_file(&path, max_age, now)
-        } else if name.starts_with(TEMP_PREFIX) {
-            fs::remove_file(&path).is_ok()
+        } else if let Some(target) = cache_dir::temp_target(&name) {
+            remove_abandoned_temp(&path, &dir.join(target))
         } else {
             false
         };
@@ -76,6 +77,19 @@ fn remove_unheld_lock(path: &Path) -> bool {
         Ok(Some(_held)) => fs::remove_file(path).is_ok(),
         _ => false,
     }
+}
+
+fn remove_abandoned_temp(temp: &Path, target: &Path) -> bool {
+    let lock_path = cache_dir::file_lock_path(target);
+    let Ok(Some(_held)) = lock::try_acquire(&lock_path) else {
+        return false;
+    };
+    let removed = fs::remove_file(temp).is_ok();
+    // Taking the lock may have re-created the lock file of a cache file already collected.
+    if !target.exists() {
+        let _ = fs::remove_file(&lock_path);
+    }
+    removed
 }
 
 fn remove_dead_cache_file(path: &Path, max_age: Duration, now: DateTime<Utc>) -> bool {
@@ -144,21 +158,25 @@ mod tests {
             ("cache-longlived.yaml", cache_yaml(&future), 3600),
             ("cache-new.yaml", cache_yaml(&past), 10),
             ("cache-old.yaml.lock", String::new(), 3600),
-            (".tmp-123-abc-0", String::new(), 3600),
-            (".tmp-456-abc-0", String::new(), 5),
+            (".cache-old.yaml.tmp-123-abc-0", String::new(), 3600),
+            (".cache-new.yaml.tmp-456-abc-0", String::new(), 5),
             ("unrelated.txt", String::new(), 3600),
         ] {
             fs::write(d.join(name), body).unwrap();
             age(&d.join(name), secs);
         }
         let removed = collect(d, Duration::from_secs(1200), now).unwrap();
-        for gone in ["cache-old.yaml", "cache-corrupt.yaml", ".tmp-123-abc-0"] {
+        for gone in [
+            "cache-old.yaml",
+            "cache-corrupt.yaml",
+            ".cache-old.yaml.tmp-123-abc-0",
+        ] {
             assert!(removed.contains(&d.join(gone)), "{gone} in {removed:?}");
         }
         assert_eq!(
             names(d),
             [
-                ".tmp-456-abc-0",
+                ".cache-new.yaml.tmp-456-abc-0",
                 "cache-longlived.yaml",
                 "cache-longlived.yaml.lock",
                 "cache-new.yaml",
@@ -190,6 +208,23 @@ mod tests {
                 .is_empty()
         );
         assert!(!cache.exists() && !lock_path.exists());
+    }
+
+    #[test]
+    fn a_temp_file_whose_writer_holds_the_lock_is_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        let temp = d.join(".cache-x.yaml.tmp-1-2-0");
+        fs::write(&temp, "half a file").unwrap();
+        age(&temp, 3600);
+        let writer = lock::try_acquire(&cache_dir::file_lock_path(&d.join("cache-x.yaml")))
+            .unwrap()
+            .unwrap();
+        assert!(collect(d, Duration::ZERO, Utc::now()).unwrap().is_empty());
+        assert!(temp.exists());
+        drop(writer);
+        collect(d, Duration::ZERO, Utc::now()).unwrap();
+        assert!(!temp.exists());
     }
 
     #[test]

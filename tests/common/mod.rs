@@ -159,3 +159,29 @@ pub fn api_version(stdout: &str) -> String {
     let v: serde_json::Value = serde_json::from_str(stdout).unwrap();
     v["apiVersion"].as_str().unwrap().to_string()
 }
+
+/// Finds a tool on the host's PATH. Without it the calling test should return early:
+/// this says so on the terminal, or panics under `KUBECREDCACHE_TEST_STRICT=1` (CI).
+pub fn host_tool(name: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        skip(&format!("needs `{name}` on PATH, and it is not there"));
+    }
+    found
+}
+
+/// Reports a skipped test loudly, or fails it under `KUBECREDCACHE_TEST_STRICT=1`.
+pub fn skip(why: &str) {
+    if std::env::var("KUBECREDCACHE_TEST_STRICT").as_deref() == Ok("1") {
+        panic!("{why}, and KUBECREDCACHE_TEST_STRICT=1 says every test must run");
+    }
+    // Straight to fd 2: libtest captures eprintln! of passing tests, which would hide the skip.
+    let _ = std::io::Write::write_all(
+        &mut std::io::stderr(),
+        format!("\n*** SKIPPED: {why} ***\n").as_bytes(),
+    );
+}
