@@ -87,10 +87,7 @@ impl Bench {
             .env("HOME", self.root.path())
             .env("KUBECREDCACHE_DIR", &self.cache)
             .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
-            .env(
-                "AWS_SECRET_ACCESS_KEY",
-                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-            )
+            .env("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
@@ -102,12 +99,7 @@ type Case<'a> = (&'a str, Box<dyn Fn() -> Command + 'a>);
 
 /// Runs the named commands interleaved, `n` times each; `before` runs untimed before each.
 /// Appends a row per case to `rows` and returns the cases' statistics.
-fn interleaved(
-    rows: &mut Vec<(String, Stats)>,
-    n: usize,
-    cases: Vec<Case<'_>>,
-    before: &dyn Fn(),
-) -> Vec<Stats> {
+fn interleaved(rows: &mut Vec<(String, Stats)>, n: usize, cases: Vec<Case<'_>>, before: &dyn Fn()) -> Vec<Stats> {
     let mut samples = vec![Vec::new(); cases.len()];
     for _ in 0..n {
         for (i, (_, make)) in cases.iter().enumerate() {
@@ -119,12 +111,7 @@ fn interleaved(
     for ((name, _), s) in cases.iter().zip(&out) {
         eprintln!("  {name}: median {}", ms(s.median));
     }
-    rows.extend(
-        cases
-            .iter()
-            .map(|(n, _)| n.to_string())
-            .zip(out.iter().copied()),
-    );
+    rows.extend(cases.iter().map(|(n, _)| n.to_string()).zip(out.iter().copied()));
     out
 }
 
@@ -177,9 +164,7 @@ fn main() {
     let mut rows = Vec::new();
     let real_aws = find("aws").is_some();
     if !real_aws {
-        eprintln!(
-            "note: no `aws` on PATH: the hit scenarios use a fake, the cold and direct ones are left out"
-        );
+        eprintln!("note: no `aws` on PATH: the hit scenarios use a fake, the cold and direct ones are left out");
         let fake = b.root.path().join("fakebin");
         fake_aws(&fake);
         b.path = format!("{}:{}", fake.display(), b.path);
@@ -194,10 +179,7 @@ fn main() {
         runs(300),
         vec![
             ("hit", Box::new(|| b.command(KCC, EKS))),
-            (
-                "cat of the cache file",
-                Box::new(|| b.command(&cat, &[&file])),
-            ),
+            ("cat of the cache file", Box::new(|| b.command(&cat, &[&file]))),
         ],
         &|| {},
     );
@@ -212,14 +194,8 @@ fn main() {
             &mut rows,
             runs(10),
             vec![
-                (
-                    "cold (empty cache, real aws)",
-                    Box::new(|| b.command(KCC, EKS)),
-                ),
-                (
-                    "aws eks get-token directly",
-                    Box::new(|| b.command("aws", &EKS[1..])),
-                ),
+                ("cold (empty cache, real aws)", Box::new(|| b.command(KCC, EKS))),
+                ("aws eks get-token directly", Box::new(|| b.command("aws", &EKS[1..]))),
             ],
             &|| {
                 let _ = fs::remove_file(&path);
@@ -273,14 +249,8 @@ fn main() {
             &mut rows,
             runs(10),
             vec![
-                (
-                    "kubectl through kubecredcache (hit)",
-                    Box::new(|| run(&cached)),
-                ),
-                (
-                    "kubectl calling aws directly",
-                    Box::new(|| run(&direct_cfg)),
-                ),
+                ("kubectl through kubecredcache (hit)", Box::new(|| run(&cached))),
+                ("kubectl calling aws directly", Box::new(|| run(&direct_cfg))),
             ],
             &|| {},
         );
@@ -311,9 +281,6 @@ fn main() {
         println!("| cold / aws direct | {:.2} | |", ratio(c, d));
     }
     if let Some((cached, direct)) = e2e {
-        println!(
-            "| kubectl direct / kubectl cached | {:.2}× | |",
-            ratio(direct, cached)
-        );
+        println!("| kubectl direct / kubectl cached | {:.2}× | |", ratio(direct, cached));
     }
 }

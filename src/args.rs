@@ -90,9 +90,7 @@ pub fn parse(args: &[String], flags: &[Flag]) -> ParsedArgs {
                 Some(value) => out.flags.push((flag.key, value)),
                 None => out.unknown.push(arg.clone()),
             },
-            Some(flag) => out
-                .flags
-                .push((flag.key, inline.unwrap_or_else(|| "true".into()))),
+            Some(flag) => out.flags.push((flag.key, inline.unwrap_or_else(|| "true".into()))),
             None => out.unknown.push(arg.clone()),
         }
     }
@@ -144,10 +142,7 @@ mod tests {
         ] {
             let p = parse(&strings(spelling), FLAGS);
             assert_eq!(p.last("cluster"), Some("c1"), "{spelling:?}");
-            assert!(
-                p.unknown.is_empty() && p.positionals.is_empty(),
-                "{spelling:?}"
-            );
+            assert!(p.unknown.is_empty() && p.positionals.is_empty(), "{spelling:?}");
         }
     }
 
@@ -198,10 +193,7 @@ mod tests {
         let lookalike = OsStr::new("a\\xffb");
         assert_eq!(os_to_string(OsStr::new("plain")), "plain");
         assert_ne!(os_to_string(invalid), os_to_string(lookalike));
-        assert_ne!(
-            os_to_string(invalid),
-            os_to_string(OsStr::from_bytes(b"a\xfeb"))
-        );
+        assert_ne!(os_to_string(invalid), os_to_string(OsStr::from_bytes(b"a\xfeb")));
         assert_ne!(
             os_to_string(OsStr::from_bytes(b"\\\xff")),
             os_to_string(OsStr::from_bytes(b"\\\\xff\xff"))

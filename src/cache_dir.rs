@@ -28,10 +28,7 @@ pub fn cache_file_name(cluster: &str) -> String {
 
 fn safe_stem(cluster: &str) -> String {
     let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
-    if !cluster.is_empty()
-        && cluster.len() <= MAX_NAME_BYTES
-        && !cluster.starts_with('.')
-        && cluster.chars().all(plain)
+    if !cluster.is_empty() && cluster.len() <= MAX_NAME_BYTES && !cluster.starts_with('.') && cluster.chars().all(plain)
     {
         return cluster.to_string();
     }
@@ -48,10 +45,7 @@ fn safe_stem(cluster: &str) -> String {
 
 /// The lock guarding read-modify-write of one cache file.
 pub fn file_lock_path(cache_file: &Path) -> PathBuf {
-    let mut name = cache_file
-        .file_name()
-        .expect("cache files have names")
-        .to_os_string();
+    let mut name = cache_file.file_name().expect("cache files have names").to_os_string();
     name.push(LOCK_SUFFIX);
     cache_file.with_file_name(name)
 }
@@ -59,21 +53,14 @@ pub fn file_lock_path(cache_file: &Path) -> PathBuf {
 /// Creates the directory private (0700), or tightens an existing one that is looser.
 /// Refuses a directory that belongs to someone else or is not a directory.
 pub fn ensure_private_dir(dir: &Path) -> io::Result<()> {
-    match fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-    {
+    match fs::DirBuilder::new().recursive(true).mode(0o700).create(dir) {
         Ok(()) => {}
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
         Err(e) => return Err(e),
     }
     let meta = fs::metadata(dir)?;
     if !meta.is_dir() {
-        return Err(io::Error::other(format!(
-            "{} is not a directory",
-            dir.display()
-        )));
+        return Err(io::Error::other(format!("{} is not a directory", dir.display())));
     }
     // SAFETY: geteuid has no preconditions and cannot fail.
     let me = unsafe { libc::geteuid() };
@@ -113,11 +100,7 @@ pub fn touch(path: &Path) -> io::Result<()> {
 
 /// Reads a file without following a symlink at its path. `Ok(None)` when it is absent.
 pub fn read_no_follow(path: &Path) -> io::Result<Option<Vec<u8>>> {
-    let mut file = match OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
-    {
+    let mut file = match OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW).open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
@@ -162,18 +145,10 @@ fn create_temp(target: &Path) -> io::Result<(PathBuf, File)> {
         .subsec_nanos();
     let target_name = target.file_name().unwrap_or_default().to_string_lossy();
     for attempt in 0..16u32 {
-        let name = format!(
-            ".{target_name}{TEMP_MARKER}{}-{nanos:x}-{attempt}",
-            std::process::id()
-        );
+        let name = format!(".{target_name}{TEMP_MARKER}{}-{nanos:x}-{attempt}", std::process::id());
         let path = target.with_file_name(name);
         // create_new (O_EXCL) never follows or reuses an existing path.
-        match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)
-        {
+        match OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path) {
             Ok(file) => return Ok((path, file)),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(e),
@@ -259,10 +234,7 @@ mod tests {
 
     #[test]
     fn temp_files_name_their_target() {
-        assert_eq!(
-            temp_target(".cache-x.yaml.tmp-12-ab-0"),
-            Some("cache-x.yaml")
-        );
+        assert_eq!(temp_target(".cache-x.yaml.tmp-12-ab-0"), Some("cache-x.yaml"));
         assert_eq!(temp_target("cache-x.yaml"), None);
         assert_eq!(temp_target(".gc-stamp"), None);
     }

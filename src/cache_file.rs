@@ -46,10 +46,7 @@ impl CacheEntry {
     ) -> CacheEntry {
         CacheEntry {
             provider: provider.to_string(),
-            identity: parts
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
+            identity: parts.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
             expires,
             written: now,
             api_version: credential.api_version.clone(),
@@ -140,13 +137,7 @@ mod tests {
 
     fn entry(token: &str, expires: &str, now: &str) -> CacheEntry {
         let c = credential(token, expires);
-        CacheEntry::new(
-            "aws-eks",
-            &[("region", "r".into())],
-            &c,
-            c.expires.unwrap(),
-            t(now),
-        )
+        CacheEntry::new("aws-eks", &[("region", "r".into())], &c, c.expires.unwrap(), t(now))
     }
 
     #[test]
@@ -205,12 +196,7 @@ mod tests {
             truncated.as_bytes(),
             future.as_bytes(),
         ] {
-            assert_eq!(
-                CacheFile::parse(bytes),
-                None,
-                "{:?}",
-                String::from_utf8_lossy(bytes)
-            );
+            assert_eq!(CacheFile::parse(bytes), None, "{:?}", String::from_utf8_lossy(bytes));
         }
     }
 

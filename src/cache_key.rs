@@ -14,15 +14,10 @@ pub struct CacheKey {
 
 impl CacheKey {
     pub fn new(provider: &str, identity: &Identity) -> CacheKey {
-        let mut parts: Vec<(&str, &str)> = identity
-            .parts
-            .iter()
-            .map(|(k, v)| (*k, v.as_str()))
-            .collect();
+        let mut parts: Vec<(&str, &str)> = identity.parts.iter().map(|(k, v)| (*k, v.as_str())).collect();
         parts.sort();
-        let canonical =
-            serde_json::to_string(&(provider, &identity.cluster, parts, &identity.unknown_args))
-                .expect("strings always serialize");
+        let canonical = serde_json::to_string(&(provider, &identity.cluster, parts, &identity.unknown_args))
+            .expect("strings always serialize");
         CacheKey {
             canonical,
             cluster: identity.cluster.clone(),

@@ -58,11 +58,7 @@ pub fn main() -> i32 {
 fn list_providers() -> i32 {
     let providers = provider::registered();
     let name_width = providers.iter().map(|p| p.name().len()).max().unwrap_or(0);
-    let command_width = providers
-        .iter()
-        .map(|p| p.command().len())
-        .max()
-        .unwrap_or(0);
+    let command_width = providers.iter().map(|p| p.command().len()).max().unwrap_or(0);
     for p in providers {
         println!(
             "{:name_width$}  {:command_width$}  {}",

@@ -70,10 +70,7 @@ pub fn run(program: &OsStr, raw_args: &[OsString]) -> i32 {
 
     if let Some(entry) = request.lookup(Utc::now()) {
         log::debug!("hit: expires {}", entry.expires);
-        return print(
-            &entry.exec_credential(),
-            request.wanted_api_version.as_deref(),
-        );
+        return print(&entry.exec_credential(), request.wanted_api_version.as_deref());
     }
     request.fetch()
 }
@@ -116,10 +113,7 @@ impl Request<'_> {
         let usable_dir = match cache_dir::ensure_private_dir(&self.dir) {
             Ok(()) => true,
             Err(e) => {
-                warn_uncached(&format!(
-                    "cache directory {} is not usable ({e})",
-                    self.dir.display()
-                ));
+                warn_uncached(&format!("cache directory {} is not usable ({e})", self.dir.display()));
                 false
             }
         };
@@ -154,15 +148,8 @@ impl Request<'_> {
             log::debug!("credential has no expiry; not caching it");
             return pass_through(&finished.stdout);
         };
-        if usable_dir && expires - chrono::Duration::from_std(self.margin).unwrap_or_default() > now
-        {
-            let entry = CacheEntry::new(
-                self.provider.name(),
-                &self.identity.parts,
-                &credential,
-                expires,
-                now,
-            );
+        if usable_dir && expires - chrono::Duration::from_std(self.margin).unwrap_or_default() > now {
+            let entry = CacheEntry::new(self.provider.name(), &self.identity.parts, &credential, expires, now);
             if let Err(e) = self.store(entry, now) {
                 warn_uncached(&format!("cannot write {} ({e})", self.path.display()));
             }
@@ -176,10 +163,9 @@ impl Request<'_> {
     }
 
     fn take_flight_lock(&self) -> Option<lock::Lock> {
-        let path = self.dir.join(format!(
-            "{FLIGHT_PREFIX}{}{LOCK_SUFFIX}",
-            self.key.short_hash()
-        ));
+        let path = self
+            .dir
+            .join(format!("{FLIGHT_PREFIX}{}{LOCK_SUFFIX}", self.key.short_hash()));
         match lock::acquire(&path, settings::lock_wait()) {
             Ok(Some(held)) => Some(held),
             Ok(None) => {
@@ -190,10 +176,7 @@ impl Request<'_> {
                 None
             }
             Err(e) => {
-                log::warn!(
-                    "cannot lock {}: {e}; fetching without single flight",
-                    path.display()
-                );
+                log::warn!("cannot lock {}: {e}; fetching without single flight", path.display());
                 None
             }
         }

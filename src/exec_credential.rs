@@ -42,11 +42,7 @@ impl ExecCredential {
         {
             return None;
         }
-        let expires = shape
-            .status
-            .expiration_timestamp
-            .as_deref()
-            .and_then(parse_timestamp);
+        let expires = shape.status.expiration_timestamp.as_deref().and_then(parse_timestamp);
         Some(ExecCredential {
             json: text.trim_end().to_string(),
             api_version: shape.api_version,
@@ -59,9 +55,7 @@ impl ExecCredential {
     /// same JSON with `apiVersion` replaced.
     pub fn render(&self, wanted: Option<&str>) -> String {
         match wanted {
-            Some(w) if w != self.api_version => {
-                with_api_version(&self.json, w).unwrap_or_else(|| self.json.clone())
-            }
+            Some(w) if w != self.api_version => with_api_version(&self.json, w).unwrap_or_else(|| self.json.clone()),
             _ => self.json.clone(),
         }
     }
@@ -69,16 +63,12 @@ impl ExecCredential {
 
 fn with_api_version(json: &str, api_version: &str) -> Option<String> {
     let mut value: serde_json::Value = serde_json::from_str(json).ok()?;
-    value
-        .as_object_mut()?
-        .insert("apiVersion".into(), api_version.into());
+    value.as_object_mut()?.insert("apiVersion".into(), api_version.into());
     serde_json::to_string(&value).ok()
 }
 
 pub fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
 }
 
 /// The apiVersion kubectl asked for, from the `KUBERNETES_EXEC_INFO` JSON it sets.
@@ -88,9 +78,7 @@ pub fn requested_api_version(exec_info: Option<&str>) -> Option<String> {
         #[serde(rename = "apiVersion")]
         api_version: Option<String>,
     }
-    serde_json::from_str::<ExecInfo>(exec_info?)
-        .ok()?
-        .api_version
+    serde_json::from_str::<ExecInfo>(exec_info?).ok()?.api_version
 }
 
 #[cfg(test)]
@@ -104,10 +92,7 @@ mod tests {
         let c = ExecCredential::parse(format!("{V1BETA1}\n").as_bytes()).unwrap();
         assert_eq!(c.api_version, "client.authentication.k8s.io/v1beta1");
         assert_eq!(c.expires.unwrap().to_rfc3339(), "2026-11-28T10:15:00+00:00");
-        assert_eq!(
-            c.json, V1BETA1,
-            "trailing newline trimmed, text otherwise kept"
-        );
+        assert_eq!(c.json, V1BETA1, "trailing newline trimmed, text otherwise kept");
     }
 
     #[test]
@@ -120,10 +105,7 @@ mod tests {
     #[test]
     fn no_or_bad_expiry_means_none() {
         let none = V1BETA1.replace(r#""expirationTimestamp":"2026-11-28T10:15:00Z","#, "");
-        assert_eq!(
-            ExecCredential::parse(none.as_bytes()).unwrap().expires,
-            None
-        );
+        assert_eq!(ExecCredential::parse(none.as_bytes()).unwrap().expires, None);
         let bad = V1BETA1.replace("2026-11-28T10:15:00Z", "tomorrow");
         assert_eq!(ExecCredential::parse(bad.as_bytes()).unwrap().expires, None);
     }
@@ -147,23 +129,18 @@ mod tests {
     fn render_rewrites_only_a_different_api_version() {
         let c = ExecCredential::parse(V1BETA1.as_bytes()).unwrap();
         assert_eq!(c.render(None), V1BETA1);
-        assert_eq!(
-            c.render(Some("client.authentication.k8s.io/v1beta1")),
-            V1BETA1
-        );
+        assert_eq!(c.render(Some("client.authentication.k8s.io/v1beta1")), V1BETA1);
         let v1 = c.render(Some("client.authentication.k8s.io/v1"));
         let value: serde_json::Value = serde_json::from_str(&v1).unwrap();
         assert_eq!(value["apiVersion"], "client.authentication.k8s.io/v1");
         assert_eq!(value["status"]["token"], "k8s-aws-v1.abc");
-        assert_eq!(
-            value["status"]["expirationTimestamp"],
-            "2026-11-28T10:15:00Z"
-        );
+        assert_eq!(value["status"]["expirationTimestamp"], "2026-11-28T10:15:00Z");
     }
 
     #[test]
     fn requested_api_version_reads_kubernetes_exec_info() {
-        let info = r#"{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":true}}"#;
+        let info =
+            r#"{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":true}}"#;
         assert_eq!(
             requested_api_version(Some(info)).as_deref(),
             Some("client.authentication.k8s.io/v1")

@@ -122,12 +122,7 @@ mod tests {
 
     fn age(path: &Path, secs: u64) {
         let t = SystemTime::now() - Duration::from_secs(secs);
-        File::options()
-            .write(true)
-            .open(path)
-            .unwrap()
-            .set_modified(t)
-            .unwrap();
+        File::options().write(true).open(path).unwrap().set_modified(t).unwrap();
     }
 
     fn names(dir: &Path) -> Vec<String> {
@@ -166,11 +161,7 @@ mod tests {
             age(&d.join(name), secs);
         }
         let removed = collect(d, Duration::from_secs(1200), now).unwrap();
-        for gone in [
-            "cache-old.yaml",
-            "cache-corrupt.yaml",
-            ".cache-old.yaml.tmp-123-abc-0",
-        ] {
+        for gone in ["cache-old.yaml", "cache-corrupt.yaml", ".cache-old.yaml.tmp-123-abc-0"] {
             assert!(removed.contains(&d.join(gone)), "{gone} in {removed:?}");
         }
         assert_eq!(
@@ -195,18 +186,10 @@ mod tests {
         let lock_path = cache_dir::file_lock_path(&cache);
         let held = lock::try_acquire(&lock_path).unwrap().unwrap();
         age(&lock_path, 3600);
-        assert!(
-            collect(d, Duration::from_secs(60), Utc::now())
-                .unwrap()
-                .is_empty()
-        );
+        assert!(collect(d, Duration::from_secs(60), Utc::now()).unwrap().is_empty());
         assert!(cache.exists() && lock_path.exists());
         drop(held);
-        assert!(
-            !collect(d, Duration::from_secs(60), Utc::now())
-                .unwrap()
-                .is_empty()
-        );
+        assert!(!collect(d, Duration::from_secs(60), Utc::now()).unwrap().is_empty());
         assert!(!cache.exists() && !lock_path.exists());
     }
 

@@ -56,10 +56,7 @@ pub fn try_acquire(path: &Path) -> io::Result<Option<Lock>> {
             return Ok(Some(Lock { _file: file }));
         }
     }
-    Err(io::Error::other(format!(
-        "{} keeps being replaced",
-        path.display()
-    )))
+    Err(io::Error::other(format!("{} keeps being replaced", path.display())))
 }
 
 fn still_at(file: &File, path: &Path) -> bool {

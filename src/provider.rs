@@ -80,18 +80,13 @@ impl Identity {
 
     /// The value of a part, if set.
     pub fn part(&self, name: &str) -> Option<&str> {
-        self.parts
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_str())
+        self.parts.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
     }
 }
 
 /// Every registered provider, sorted by name so that listings and matching are stable.
 pub fn registered() -> Vec<&'static dyn Provider> {
-    let mut all: Vec<&'static dyn Provider> = inventory::iter::<&'static dyn Provider>()
-        .copied()
-        .collect();
+    let mut all: Vec<&'static dyn Provider> = inventory::iter::<&'static dyn Provider>().copied().collect();
     all.sort_by_key(|p| p.name());
     all
 }
@@ -119,9 +114,7 @@ mod tests {
 
     #[test]
     fn recognition_uses_the_file_name_of_the_program() {
-        let args: Vec<String> = ["eks", "get-token", "--cluster-name", "c"]
-            .map(String::from)
-            .to_vec();
+        let args: Vec<String> = ["eks", "get-token", "--cluster-name", "c"].map(String::from).to_vec();
         assert_eq!(
             recognise(OsStr::new("/usr/local/bin/aws"), &args).map(|p| p.name()),
             Some("aws-eks")

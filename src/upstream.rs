@@ -38,19 +38,14 @@ pub fn exec(program: &OsStr, args: &[OsString]) -> i32 {
 /// The shell's exit code for a command that ended this way (128 + signal when killed).
 pub fn exit_code(status: ExitStatus) -> i32 {
     use std::os::unix::process::ExitStatusExt;
-    status
-        .code()
-        .or_else(|| status.signal().map(|s| 128 + s))
-        .unwrap_or(1)
+    status.code().or_else(|| status.signal().map(|s| 128 + s)).unwrap_or(1)
 }
 
 /// One line on stderr and the shell's code: 127 not found, 126 not runnable.
 pub fn report_spawn_error(program: &OsStr, error: &io::Error) -> i32 {
     let program = program.to_string_lossy();
     if error.kind() == io::ErrorKind::NotFound {
-        eprintln!(
-            "kubecredcache: cannot run '{program}': not found (is it installed and on PATH?)"
-        );
+        eprintln!("kubecredcache: cannot run '{program}': not found (is it installed and on PATH?)");
         127
     } else {
         eprintln!("kubecredcache: cannot run '{program}': {error}");

@@ -33,13 +33,7 @@ fn spellings_and_order_of_flags_share_one_entry() {
     s.set("AWS_ACCESS_KEY_ID", "AKIA1");
     let t = token(&s.ok(AWS));
     for args in [
-        &[
-            "aws",
-            "--region=us-west-2",
-            "eks",
-            "get-token",
-            "--cluster-name=c1",
-        ][..],
+        &["aws", "--region=us-west-2", "eks", "get-token", "--cluster-name=c1"][..],
         &[
             "aws",
             "eks",
@@ -49,14 +43,7 @@ fn spellings_and_order_of_flags_share_one_entry() {
             "--region",
             "us-west-2",
         ],
-        &[
-            "aws",
-            "eks",
-            "--region",
-            "us-west-2",
-            "get-token",
-            "--cluster-name=c1",
-        ],
+        &["aws", "eks", "--region", "us-west-2", "get-token", "--cluster-name=c1"],
     ] {
         assert_eq!(token(&s.ok(args)), t, "{args:?}");
     }
@@ -75,10 +62,7 @@ fn every_identity_field_gets_its_own_token() {
     let mut tokens = vec![token(&s.ok(AWS))];
     let mut fetch = |s: &Sandbox, args: &[&str]| {
         let t = token(&s.ok(args));
-        assert!(
-            !tokens.contains(&t),
-            "{args:?} was served another identity's token"
-        );
+        assert!(!tokens.contains(&t), "{args:?} was served another identity's token");
         tokens.push(t);
     };
     fetch(
@@ -135,14 +119,7 @@ fn every_identity_field_gets_its_own_token() {
     );
     fetch(
         &s,
-        &[
-            "aws-iam-authenticator",
-            "token",
-            "-i",
-            "c1",
-            "--region",
-            "us-west-2",
-        ],
+        &["aws-iam-authenticator", "token", "-i", "c1", "--region", "us-west-2"],
     );
     s.set("AWS_PROFILE", "other");
     fetch(&s, AWS);
@@ -223,10 +200,7 @@ fn the_cache_is_private_whatever_the_umask() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    assert_eq!(
-        fs::metadata(&s.cache).unwrap().permissions().mode() & 0o777,
-        0o700
-    );
+    assert_eq!(fs::metadata(&s.cache).unwrap().permissions().mode() & 0o777, 0o700);
     for entry in fs::read_dir(&s.cache).unwrap() {
         let entry = entry.unwrap();
         assert_eq!(
@@ -244,10 +218,7 @@ fn a_loose_existing_cache_dir_is_tightened() {
     fs::create_dir_all(&s.cache).unwrap();
     fs::set_permissions(&s.cache, fs::Permissions::from_mode(0o755)).unwrap();
     s.ok(AWS);
-    assert_eq!(
-        fs::metadata(&s.cache).unwrap().permissions().mode() & 0o777,
-        0o700
-    );
+    assert_eq!(fs::metadata(&s.cache).unwrap().permissions().mode() & 0o777, 0o700);
 }
 
 #[test]
@@ -275,11 +246,7 @@ fn hostile_cluster_names_stay_inside_the_cache_dir() {
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    assert_eq!(
-        outside.len(),
-        3,
-        "only home, bin and the call log: {outside:?}"
-    );
+    assert_eq!(outside.len(), 3, "only home, bin and the call log: {outside:?}");
     assert!(!s.home.join("x").exists());
 }
 
@@ -325,13 +292,7 @@ fn entries_of_several_identities_share_the_cluster_file() {
     let b = token(&s.ok(AWS));
     s.set("AWS_PROFILE", "");
     let file = CacheFile::parse(&fs::read(s.cache.join("cache-c1.yaml")).unwrap()).unwrap();
-    assert_eq!(
-        file.entries
-            .values()
-            .filter(|e| e.provider == "aws-eks")
-            .count(),
-        2
-    );
+    assert_eq!(file.entries.values().filter(|e| e.provider == "aws-eks").count(), 2);
     assert_ne!(a, b);
     assert_eq!(s.calls(), 2);
 }

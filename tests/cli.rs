@@ -15,8 +15,7 @@ fn list_providers_names_each_provider_with_its_command() {
         "{out}"
     );
     assert!(
-        lines[1].starts_with("aws-iam-authenticator ")
-            && lines[1].contains("aws-iam-authenticator token"),
+        lines[1].starts_with("aws-iam-authenticator ") && lines[1].contains("aws-iam-authenticator token"),
         "{out}"
     );
 }
@@ -24,10 +23,7 @@ fn list_providers_names_each_provider_with_its_command() {
 #[test]
 fn help_and_version() {
     let s = Sandbox::new();
-    assert!(
-        s.ok(&["--help"])
-            .contains("kubecredcache COMMAND [ARGS...]")
-    );
+    assert!(s.ok(&["--help"]).contains("kubecredcache COMMAND [ARGS...]"));
     assert!(s.ok(&["-h"]).contains("list-providers"));
     assert_eq!(
         s.ok(&["--version"]),

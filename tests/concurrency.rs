@@ -18,18 +18,12 @@ fn spawn(s: &Sandbox, args: &[&str]) -> Child {
 }
 
 fn finish(children: Vec<Child>) -> Vec<Output> {
-    children
-        .into_iter()
-        .map(|c| c.wait_with_output().unwrap())
-        .collect()
+    children.into_iter().map(|c| c.wait_with_output().unwrap()).collect()
 }
 
 fn entries(s: &Sandbox, cluster: &str) -> usize {
     let bytes = std::fs::read(s.cache.join(format!("cache-{cluster}.yaml"))).unwrap();
-    CacheFile::parse(&bytes)
-        .expect("a whole cache file")
-        .entries
-        .len()
+    CacheFile::parse(&bytes).expect("a whole cache file").entries.len()
 }
 
 #[test]
@@ -54,11 +48,7 @@ fn when_the_fetching_process_fails_each_waiter_tries_itself() {
     s.set("FAKE_SLEEP", "0.3").set("FAKE_MODE", "fail");
     let outputs = finish((0..4).map(|_| spawn(&s, AWS)).collect());
     for o in &outputs {
-        assert_eq!(
-            o.status.code(),
-            Some(3),
-            "each gets the upstream's own failure"
-        );
+        assert_eq!(o.status.code(), Some(3), "each gets the upstream's own failure");
         assert!(String::from_utf8_lossy(&o.stderr).contains("run aws sso login"));
     }
     assert_eq!(
@@ -97,8 +87,7 @@ fn a_reader_never_sees_a_torn_file_while_writers_rewrite_it() {
     std::thread::scope(|scope| {
         scope.spawn(|| {
             while !stop.load(Ordering::SeqCst) {
-                let bytes =
-                    std::fs::read(&path).expect("the file is always there: rename replaces it");
+                let bytes = std::fs::read(&path).expect("the file is always there: rename replaces it");
                 assert!(
                     CacheFile::parse(&bytes).is_some(),
                     "torn read: {}",
@@ -111,8 +100,7 @@ fn a_reader_never_sees_a_torn_file_while_writers_rewrite_it() {
             let children: Vec<Child> = (0..8)
                 .map(|i| {
                     let mut cmd = s.command(AWS);
-                    cmd.env("AWS_PROFILE", format!("r{round}-{i}"))
-                        .stdout(Stdio::null());
+                    cmd.env("AWS_PROFILE", format!("r{round}-{i}")).stdout(Stdio::null());
                     cmd.spawn().unwrap()
                 })
                 .collect();
@@ -165,8 +153,7 @@ fn a_process_killed_while_fetching_does_not_block_the_next() {
 fn garbage_collection_in_every_process_hurts_no_concurrent_run() {
     let mut s = Sandbox::new();
     // Collect on every run, and treat every file as old enough: the harshest setting.
-    s.set("KUBECREDCACHE_GC_INTERVAL", "0")
-        .set("KUBECREDCACHE_GC_AGE", "0");
+    s.set("KUBECREDCACHE_GC_INTERVAL", "0").set("KUBECREDCACHE_GC_AGE", "0");
     for round in 0..3 {
         let children: Vec<Child> = (0..10)
             .map(|i| {
@@ -181,11 +168,7 @@ fn garbage_collection_in_every_process_hurts_no_concurrent_run() {
             .collect();
         for o in finish(children) {
             assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-            assert!(
-                o.stderr.is_empty(),
-                "{}",
-                String::from_utf8_lossy(&o.stderr)
-            );
+            assert!(o.stderr.is_empty(), "{}", String::from_utf8_lossy(&o.stderr));
             token(std::str::from_utf8(&o.stdout).unwrap());
         }
     }

@@ -24,14 +24,8 @@ const EKS_ARGS: &[&str] = &[
     "c1",
 ];
 // The AWS documentation's example key pairs: `aws eks get-token` presigns locally, offline.
-const KEY_1: (&str, &str) = (
-    "AKIAIOSFODNN7EXAMPLE",
-    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-);
-const KEY_2: (&str, &str) = (
-    "AKIAI44QH8DHBEXAMPLE",
-    "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
-);
+const KEY_1: (&str, &str) = ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+const KEY_2: (&str, &str) = ("AKIAI44QH8DHBEXAMPLE", "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY");
 
 struct E2e {
     sandbox: Sandbox,
@@ -59,11 +53,7 @@ impl E2e {
     fn new() -> Option<E2e> {
         let kubectl = host_tool("kubectl")?;
         let mut sandbox = Sandbox::new();
-        std::os::unix::fs::symlink(
-            env!("CARGO_BIN_EXE_kubecredcache"),
-            sandbox.bin.join("kubecredcache"),
-        )
-        .unwrap();
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_kubecredcache"), sandbox.bin.join("kubecredcache")).unwrap();
         let host_path = std::env::var("PATH").unwrap_or_default();
         sandbox.set("PATH", &format!("{}:{host_path}", sandbox.bin.display()));
         let cache = sandbox.cache.clone();
@@ -196,17 +186,11 @@ fn switching_access_key_or_profile_fetches_a_new_token() {
     };
     step(
         &mut e2e,
-        &[
-            ("AWS_ACCESS_KEY_ID", KEY_1.0),
-            ("AWS_SECRET_ACCESS_KEY", KEY_1.1),
-        ],
+        &[("AWS_ACCESS_KEY_ID", KEY_1.0), ("AWS_SECRET_ACCESS_KEY", KEY_1.1)],
     );
     step(
         &mut e2e,
-        &[
-            ("AWS_ACCESS_KEY_ID", KEY_2.0),
-            ("AWS_SECRET_ACCESS_KEY", KEY_2.1),
-        ],
+        &[("AWS_ACCESS_KEY_ID", KEY_2.0), ("AWS_SECRET_ACCESS_KEY", KEY_2.1)],
     );
     step(
         &mut e2e,

@@ -95,8 +95,7 @@ fn an_unusable_cache_dir_means_serving_from_upstream_with_one_warning() {
         let stderr = String::from_utf8(out.stderr).unwrap();
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
         assert!(
-            stderr.starts_with("kubecredcache: warning:")
-                && stderr.contains("serving without cache"),
+            stderr.starts_with("kubecredcache: warning:") && stderr.contains("serving without cache"),
             "{stderr}"
         );
     }
@@ -119,18 +118,15 @@ fn a_planted_symlink_is_not_followed() {
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("symlink"), "{stderr}");
     assert_eq!(s.calls(), 2, "the symlinked file was not served");
-    assert_eq!(
-        fs::read(&target).unwrap(),
-        before,
-        "nothing written through the link"
-    );
+    assert_eq!(fs::read(&target).unwrap(), before, "nothing written through the link");
 }
 
 #[test]
 fn the_upstream_inherits_stdin_stderr_and_the_environment() {
     let mut s = Sandbox::new();
     let seen = s.root.path().join("seen");
-    let info = r#"{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":true}}"#;
+    let info =
+        r#"{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":true}}"#;
     s.set("FAKE_SEEN", seen.to_str().unwrap())
         .set("FAKE_MARKER", "m-42")
         .set("KUBERNETES_EXEC_INFO", info);
@@ -140,12 +136,7 @@ fn the_upstream_inherits_stdin_stderr_and_the_environment() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"123456 (an MFA code)")
-        .unwrap();
+    child.stdin.take().unwrap().write_all(b"123456 (an MFA code)").unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     let seen = fs::read_to_string(seen).unwrap();
@@ -174,10 +165,7 @@ fn trace_logs_never_show_the_token() {
         let t = token(std::str::from_utf8(&out.stdout).unwrap());
         let stderr = String::from_utf8(out.stderr).unwrap();
         assert!(stderr.contains("kubecredcache"), "logging is on: {stderr}");
-        assert!(
-            !stderr.contains(&t) && !stderr.contains("fake-token"),
-            "{stderr}"
-        );
+        assert!(!stderr.contains(&t) && !stderr.contains("fake-token"), "{stderr}");
     }
     s.set("KUBECREDCACHE_LOG", "").set("RUST_LOG", "debug");
     let out = s.run(AWS);

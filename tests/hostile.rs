@@ -19,11 +19,7 @@ fn cluster_names_that_are_not_utf8_are_cached_apart() {
             .arg(OsStr::from_bytes(name))
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         token(std::str::from_utf8(&out.stdout).unwrap())
     };
     let a = run(b"bad\xffname");
@@ -41,18 +37,15 @@ fn cluster_names_that_are_not_utf8_are_cached_apart() {
 /// mounted at `mnt`, then kubecredcache with `args` and `KUBECREDCACHE_DIR=$1/cache`.
 /// `None` (after a loud skip) where mount namespaces are not available.
 fn in_tmpfs(s: &mut Sandbox, mnt: &Path, script: &str, args: &[&str]) -> Option<Output> {
-    let probe = std::process::Command::new("unshare")
-        .args(["-m", "true"])
-        .output();
+    let probe = std::process::Command::new("unshare").args(["-m", "true"]).output();
     if !probe.is_ok_and(|o| o.status.success()) {
         common::skip("needs `unshare -m` (root, mount namespaces)");
         return None;
     }
     std::fs::create_dir_all(mnt).unwrap();
     s.set("KUBECREDCACHE_DIR", mnt.join("cache").to_str().unwrap());
-    let full_script = format!(
-        "mount -t tmpfs -o size=1m,mode=0755 none \"$1\" || exit 99\n{script}\nshift\nexec \"$@\""
-    );
+    let full_script =
+        format!("mount -t tmpfs -o size=1m,mode=0755 none \"$1\" || exit 99\n{script}\nshift\nexec \"$@\"");
     let mut argv = vec![
         "-m",
         "sh",
@@ -74,11 +67,7 @@ fn in_tmpfs(s: &mut Sandbox, mnt: &Path, script: &str, args: &[&str]) -> Option<
 }
 
 fn served_with_one_warning(out: &Output) {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     token(std::str::from_utf8(&out.stdout).unwrap());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
@@ -96,10 +85,7 @@ fn a_read_only_filesystem_without_a_cache_dir_means_serving_from_upstream() {
         return;
     };
     served_with_one_warning(&out);
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("Read-only"),
-        "says why"
-    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Read-only"), "says why");
     assert_eq!(s.calls(), 1);
 }
 
@@ -127,17 +113,9 @@ fn a_hit_needs_no_write_access() {
         return;
     };
     assert!(out.status.success());
-    assert!(
-        out.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
     token(std::str::from_utf8(&out.stdout).unwrap());
-    assert_eq!(
-        s.calls(),
-        1,
-        "served from the cache on a read-only filesystem"
-    );
+    assert_eq!(s.calls(), 1, "served from the cache on a read-only filesystem");
 }
 
 #[test]
@@ -159,10 +137,7 @@ fn a_full_disk_means_serving_from_upstream_and_leaving_no_temp_file() {
         "{stderr}"
     );
     let listing = stderr.split("--listing--").nth(1).expect("the listing ran");
-    assert!(
-        !listing.contains(".tmp-"),
-        "a temp file was left behind: {listing}"
-    );
+    assert!(!listing.contains(".tmp-"), "a temp file was left behind: {listing}");
     assert!(
         !listing.contains("cache-c1.yaml\n"),
         "no cache file was written: {listing}"

@@ -22,19 +22,16 @@ pub struct ApiServer {
 impl ApiServer {
     /// Starts on a free port. `accept` decides which bearer tokens get a 200.
     pub fn start(dir: &Path, accept: impl Fn(&str) -> bool + Send + Sync + 'static) -> ApiServer {
-        let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])
-            .unwrap();
+        let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()]).unwrap();
         let ca_file = dir.join("apiserver-ca.pem");
         std::fs::write(&ca_file, cert.cert.pem()).unwrap();
         let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.signing_key.serialize_der().into());
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert.cert.der().clone()], key)
-        .unwrap();
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![cert.cert.der().clone()], key)
+            .unwrap();
         let config = Arc::new(config);
 
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -88,12 +85,7 @@ impl Drop for ApiServer {
     }
 }
 
-fn serve(
-    tcp: TcpStream,
-    config: Arc<rustls::ServerConfig>,
-    seen: &Mutex<Vec<String>>,
-    accept: &Accept,
-) {
+fn serve(tcp: TcpStream, config: Arc<rustls::ServerConfig>, seen: &Mutex<Vec<String>>, accept: &Accept) {
     let Ok(conn) = rustls::ServerConnection::new(config) else {
         return;
     };
@@ -120,13 +112,9 @@ fn serve(
                 authorization = Some(value.trim().to_string());
             }
         }
-        seen.lock()
-            .unwrap()
-            .push(authorization.clone().unwrap_or_default());
+        seen.lock().unwrap().push(authorization.clone().unwrap_or_default());
         let path = request_line.split_whitespace().nth(1).unwrap_or("");
-        let token = authorization
-            .as_deref()
-            .and_then(|a| a.strip_prefix("Bearer "));
+        let token = authorization.as_deref().and_then(|a| a.strip_prefix("Bearer "));
         let (status, body) = match (path, token) {
             ("/api", Some(t)) if accept(t) => (
                 "200 OK",

@@ -97,10 +97,7 @@ impl Sandbox {
         let mut cmd = Command::new(program);
         cmd.args(args)
             .env_clear()
-            .env(
-                "PATH",
-                format!("{}:/usr/local/bin:/usr/bin:/bin", self.bin.display()),
-            )
+            .env("PATH", format!("{}:/usr/local/bin:/usr/bin:/bin", self.bin.display()))
             .env("HOME", &self.home)
             .env("FAKE_CALLS", &self.calls)
             .envs(self.env.iter().map(|(k, v)| (k, v)))
@@ -151,8 +148,7 @@ pub fn write_script(path: &Path, body: &str) {
 
 /// The token in an ExecCredential printed on stdout.
 pub fn token(stdout: &str) -> String {
-    let v: serde_json::Value =
-        serde_json::from_str(stdout).unwrap_or_else(|e| panic!("{e}: {stdout:?}"));
+    let v: serde_json::Value = serde_json::from_str(stdout).unwrap_or_else(|e| panic!("{e}: {stdout:?}"));
     v["status"]["token"].as_str().unwrap().to_string()
 }
 
@@ -164,11 +160,8 @@ pub fn api_version(stdout: &str) -> String {
 /// Finds a tool on the host's PATH. Without it the calling test should return early:
 /// this says so on the terminal, or panics under `KUBECREDCACHE_TEST_STRICT=1` (CI).
 pub fn host_tool(name: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|path| {
-        std::env::split_paths(&path)
-            .map(|d| d.join(name))
-            .find(|p| p.is_file())
-    });
+    let found = std::env::var_os("PATH")
+        .and_then(|path| std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file()));
     if found.is_none() {
         skip(&format!("needs `{name}` on PATH, and it is not there"));
     }
@@ -181,8 +174,5 @@ pub fn skip(why: &str) {
         panic!("{why}, and KUBECREDCACHE_TEST_STRICT=1 says every test must run");
     }
     // Straight to fd 2: libtest captures eprintln! of passing tests, which would hide the skip.
-    let _ = std::io::Write::write_all(
-        &mut std::io::stderr(),
-        format!("\n*** SKIPPED: {why} ***\n").as_bytes(),
-    );
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("\n*** SKIPPED: {why} ***\n").as_bytes());
 }
