@@ -78,9 +78,13 @@ pub fn parse(args: &[String], flags: &[Flag]) -> ParsedArgs {
             }
         } else if arg.starts_with('-') && arg.len() > 1 && arg.is_char_boundary(2) {
             // -i, -i=v or -iv: the short name is the first two characters.
+            // `-i=` is an empty value, as in cobra; only a bare `-i` takes the next argument.
             let (n, tail) = arg.split_at(2);
-            let tail = tail.strip_prefix('=').unwrap_or(tail);
-            (n, (!tail.is_empty()).then(|| tail.to_string()))
+            let inline = match tail.strip_prefix('=') {
+                Some(value) => Some(value.to_string()),
+                None => (!tail.is_empty()).then(|| tail.to_string()),
+            };
+            (n, inline)
         } else {
             out.positionals.push(arg.clone());
             continue;
@@ -143,6 +147,15 @@ mod tests {
             let p = parse(&strings(spelling), FLAGS);
             assert_eq!(p.last("cluster"), Some("c1"), "{spelling:?}");
             assert!(p.unknown.is_empty() && p.positionals.is_empty(), "{spelling:?}");
+        }
+    }
+
+    #[test]
+    fn an_explicitly_empty_value_does_not_take_the_next_argument() {
+        for spelling in [&["-i=", "token"][..], &["--cluster-id=", "token"]] {
+            let p = parse(&strings(spelling), FLAGS);
+            assert_eq!(p.last("cluster"), Some(""), "{spelling:?}");
+            assert_eq!(p.positionals, ["token"], "{spelling:?}");
         }
     }
 
