@@ -1,7 +1,7 @@
 //! Provider for the AWS CLI: `aws [GLOBAL FLAGS] eks get-token --cluster-name NAME ...`.
 
 use super::aws_environment as aws;
-use crate::args::{self, Flag};
+use crate::args::{self, Flag, LongPrefixes, ParsedArgs};
 use crate::provider::{Env, Identity, Provider};
 
 pub struct AwsEks;
@@ -9,7 +9,8 @@ pub struct AwsEks;
 inventory::submit! { &AwsEks as &dyn Provider }
 
 /// The AWS CLI's global flags and `eks get-token`'s own. Knowing which take a value is
-/// what lets us find the `eks get-token` positionals among them.
+/// what lets us find the `eks get-token` positionals among them, and knowing them all is
+/// what lets us resolve abbreviations as the CLI does (`--reg`, `--role`).
 const FLAGS: &[Flag] = &[
     Flag::value("cluster-name", &["--cluster-name"]),
     Flag::value("cluster-id", &["--cluster-id"]),
@@ -29,7 +30,14 @@ const FLAGS: &[Flag] = &[
     Flag::switch("no-paginate", &["--no-paginate"]),
     Flag::switch("no-sign-request", &["--no-sign-request"]),
     Flag::switch("no-cli-pager", &["--no-cli-pager"]),
+    Flag::value("version", &["--version"]),
+    Flag::switch("v2-debug", &["--v2-debug"]),
 ];
+
+/// The AWS CLI parses with argparse, which takes any unambiguous prefix of a long flag.
+fn parse(args: &[String]) -> ParsedArgs {
+    args::parse_with(args, FLAGS, LongPrefixes::Unambiguous)
+}
 
 /// Flags that go into the key as they are (cluster, region and profile are handled apart).
 const KEYED_AS_GIVEN: &[&str] = &[
@@ -49,6 +57,8 @@ const KEYED_AS_GIVEN: &[&str] = &[
     "no-paginate",
     "no-sign-request",
     "no-cli-pager",
+    "version",
+    "v2-debug",
 ];
 
 impl Provider for AwsEks {
@@ -65,11 +75,11 @@ impl Provider for AwsEks {
     }
 
     fn recognises(&self, program: &str, args: &[String]) -> bool {
-        program == "aws" && args::parse(args, FLAGS).positionals == ["eks", "get-token"]
+        program == "aws" && parse(args).positionals == ["eks", "get-token"]
     }
 
     fn identity(&self, args: &[String], env: &dyn Env) -> Result<Identity, String> {
-        let parsed = args::parse(args, FLAGS);
+        let parsed = parse(args);
         let cluster = parsed
             .last("cluster-name")
             .or_else(|| parsed.last("cluster-id"))
@@ -128,6 +138,17 @@ mod tests {
             assert_eq!(spaced.part(part), Some(value), "{part}");
             assert_eq!(equals.part(part), Some(value), "{part}");
         }
+    }
+
+    #[test]
+    fn abbreviations_mean_what_the_aws_cli_takes_them_to_mean() {
+        // `aws eks update-kubeconfig --role-arn` itself writes `--role`.
+        let written = id("--region us-west-2 eks get-token --cluster-name c --output json --role arn:r", &[]);
+        let full = id("--region us-west-2 eks get-token --cluster-name c --output json --role-arn arn:r", &[]);
+        assert_eq!(written, full);
+        assert_eq!(id("--reg us-west-2 --prof p eks get-token --cluster-n c", &[]), id("--region us-west-2 --profile p eks get-token --cluster-name c", &[]));
+        // Ambiguous for the CLI too (--cluster-name / --cluster-id): not ours to guess.
+        assert!(!AwsEks.recognises("aws", &args("eks get-token --cluster c")));
     }
 
     #[test]

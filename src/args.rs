@@ -61,9 +61,36 @@ impl ParsedArgs {
     }
 }
 
+/// Whether a long flag may be shortened to any unambiguous prefix of its name, as
+/// Python's argparse allows (the AWS CLI: `--reg` is `--region`, and its own
+/// `update-kubeconfig` writes `--role` for `--role-arn`). cobra/pflag does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LongPrefixes {
+    Exact,
+    Unambiguous,
+}
+
 /// Sorts `args` by the flag table `flags`. Never fails: anything odd lands in `unknown`.
 pub fn parse(args: &[String], flags: &[Flag]) -> ParsedArgs {
-    let find = |name: &str| flags.iter().find(|f| f.names.contains(&name));
+    parse_with(args, flags, LongPrefixes::Exact)
+}
+
+/// [`parse`], with long flags abbreviated as `prefixes` allows. An ambiguous prefix is
+/// unknown (the program itself rejects it).
+pub fn parse_with(args: &[String], flags: &[Flag], prefixes: LongPrefixes) -> ParsedArgs {
+    let find = |name: &str| -> Option<&Flag> {
+        if let Some(flag) = flags.iter().find(|f| f.names.contains(&name)) {
+            return Some(flag);
+        }
+        if prefixes == LongPrefixes::Exact || !name.starts_with("--") || name.len() < 3 {
+            return None;
+        }
+        let mut matches = flags
+            .iter()
+            .filter(|f| f.names.iter().any(|n| n.starts_with("--") && n.starts_with(name)));
+        let first = matches.next()?;
+        matches.all(|f| f.key == first.key).then_some(first)
+    };
     let mut out = ParsedArgs::default();
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
@@ -157,6 +184,32 @@ mod tests {
             assert_eq!(p.last("cluster"), Some(""), "{spelling:?}");
             assert_eq!(p.positionals, ["token"], "{spelling:?}");
         }
+    }
+
+    #[test]
+    fn unambiguous_long_prefixes_are_accepted_only_when_asked_for() {
+        let args = strings(&["--reg", "eu", "--cluster-i=c", "--deb"]);
+        let p = parse_with(&args, FLAGS, LongPrefixes::Unambiguous);
+        assert_eq!(
+            (p.last("region"), p.last("cluster"), p.last("debug")),
+            (Some("eu"), Some("c"), Some("true"))
+        );
+        assert!(p.unknown.is_empty());
+        let exact = parse(&args, FLAGS);
+        assert_eq!(exact.unknown, strings(&["--reg", "--cluster-i=c", "--deb"]));
+    }
+
+    #[test]
+    fn an_ambiguous_prefix_is_unknown() {
+        const TWO: &[Flag] = &[
+            Flag::value("name", &["--cluster-name"]),
+            Flag::value("id", &["--cluster-id"]),
+        ];
+        let p = parse_with(&strings(&["--cluster", "c"]), TWO, LongPrefixes::Unambiguous);
+        assert_eq!(p.unknown, strings(&["--cluster"]));
+        assert_eq!(p.positionals, strings(&["c"]));
+        let p = parse_with(&strings(&["--cluster-n", "c"]), TWO, LongPrefixes::Unambiguous);
+        assert_eq!(p.last("name"), Some("c"));
     }
 
     #[test]
