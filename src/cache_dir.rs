@@ -1,8 +1,8 @@
 //! The cache directory on disk: making it private, naming files in it safely, reading
-//! without following planted symlinks, and writing atomically (temp file + rename).
+//! without following planted symlinks. Writing goes through `atomic_file`.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::fs::{self, OpenOptions};
+use std::io::{self, Read};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -13,9 +13,6 @@ pub const CACHE_PREFIX: &str = "cache-";
 pub const CACHE_SUFFIX: &str = ".yaml";
 pub const LOCK_SUFFIX: &str = ".lock";
 pub const FLIGHT_PREFIX: &str = "flight-";
-/// Temp files are `.<TARGET>.tmp-<PID>-<NANOS>-<N>`: named after the file they will
-/// replace, so garbage collection can take that file's lock before removing one.
-pub const TEMP_MARKER: &str = ".tmp-";
 pub const GC_STAMP: &str = ".gc-stamp";
 
 const MAX_NAME_BYTES: usize = 100;
@@ -78,14 +75,6 @@ pub fn ensure_private_dir(dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// The file a temp file was made to replace (`.cache-x.yaml.tmp-1-2-0` → `cache-x.yaml`).
-pub fn temp_target(temp_name: &str) -> Option<&str> {
-    temp_name
-        .strip_prefix('.')?
-        .split_once(TEMP_MARKER)
-        .map(|(target, _)| target)
-}
-
 /// Sets a file's modification time to now, creating it empty if needed.
 pub fn touch(path: &Path) -> io::Result<()> {
     let file = OpenOptions::new()
@@ -114,49 +103,6 @@ pub fn read_no_follow(path: &Path) -> io::Result<Option<Vec<u8>>> {
     let mut bytes = Vec::with_capacity(4096);
     file.read_to_end(&mut bytes)?;
     Ok(Some(bytes))
-}
-
-/// Replaces `path` with `bytes` atomically: readers see the old file or the new one,
-/// never a mix. The new file is 0600 whatever the umask. A symlink at `path` is refused
-/// rather than replaced, since someone other than us put it there.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
-        return Err(io::Error::other(format!(
-            "{} is a symlink; not writing through it",
-            path.display()
-        )));
-    }
-    let (temp_path, mut temp) = create_temp(path)?;
-    let written = temp
-        .write_all(bytes)
-        .and_then(|()| temp.set_permissions(fs::Permissions::from_mode(0o600)))
-        .and_then(|()| temp.sync_all())
-        .and_then(|()| fs::rename(&temp_path, path));
-    if written.is_err() {
-        let _ = fs::remove_file(&temp_path);
-    }
-    written
-}
-
-fn create_temp(target: &Path) -> io::Result<(PathBuf, File)> {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default()
-        .subsec_nanos();
-    let target_name = target.file_name().unwrap_or_default().to_string_lossy();
-    for attempt in 0..16u32 {
-        let name = format!(".{target_name}{TEMP_MARKER}{}-{nanos:x}-{attempt}", std::process::id());
-        let path = target.with_file_name(name);
-        // create_new (O_EXCL) never follows or reuses an existing path.
-        match OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path) {
-            Ok(file) => return Ok((path, file)),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Err(io::Error::other(
-        "could not create a temporary file in the cache directory",
-    ))
 }
 
 #[cfg(test)]
@@ -218,34 +164,12 @@ mod tests {
     }
 
     #[test]
-    fn atomic_write_replaces_the_file_private_and_leaves_no_temp() {
-        let tmp = tempfile::tempdir().unwrap();
-        let path = tmp.path().join("cache-x.yaml");
-        write_atomic(&path, b"one").unwrap();
-        write_atomic(&path, b"two").unwrap();
-        assert_eq!(fs::read(&path).unwrap(), b"two");
-        assert_eq!(fs::metadata(&path).unwrap().mode() & 0o777, 0o600);
-        let names: Vec<_> = fs::read_dir(tmp.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names, ["cache-x.yaml"]);
-    }
-
-    #[test]
-    fn temp_files_name_their_target() {
-        assert_eq!(temp_target(".cache-x.yaml.tmp-12-ab-0"), Some("cache-x.yaml"));
-        assert_eq!(temp_target("cache-x.yaml"), None);
-        assert_eq!(temp_target(".gc-stamp"), None);
-    }
-
-    #[test]
     fn touch_creates_and_refreshes() {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("stamp");
         touch(&path).unwrap();
         let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-        File::options()
+        fs::File::options()
             .write(true)
             .open(&path)
             .unwrap()
@@ -272,7 +196,7 @@ mod tests {
         let link = tmp.path().join("cache-x.yaml");
         std::os::unix::fs::symlink(&target, &link).unwrap();
         assert!(read_no_follow(&link).is_err());
-        assert!(write_atomic(&link, b"new").is_err());
+        assert!(crate::atomic_file::write(&link, b"new", 0o600).is_err());
         assert_eq!(fs::read(&target).unwrap(), b"secret");
         assert_eq!(read_no_follow(&tmp.path().join("absent")).unwrap(), None);
     }

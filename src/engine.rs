@@ -18,7 +18,7 @@ use crate::cache_file::{CacheEntry, CacheFile};
 use crate::cache_key::CacheKey;
 use crate::exec_credential::{self, ExecCredential};
 use crate::provider::{self, Identity, ProcessEnv, Provider};
-use crate::{gc, lock, settings, upstream};
+use crate::{atomic_file, gc, lock, settings, upstream};
 
 /// Runs the wrapped command through the cache and returns the exit code.
 pub fn run(program: &OsStr, raw_args: &[OsString]) -> i32 {
@@ -192,7 +192,7 @@ impl Request<'_> {
             .and_then(|bytes| CacheFile::parse(&bytes))
             .unwrap_or_else(|| CacheFile::new(self.key.cluster()));
         file.insert(&self.key, entry, now);
-        cache_dir::write_atomic(&self.path, file.to_yaml().as_bytes())?;
+        atomic_file::write(&self.path, file.to_yaml().as_bytes(), 0o600)?;
         log::debug!("stored in {}", self.path.display());
         Ok(())
     }

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 
 use crate::cache_dir::{self, CACHE_PREFIX, CACHE_SUFFIX, GC_STAMP, LOCK_SUFFIX};
 use crate::cache_file::CacheFile;
-use crate::lock;
+use crate::{atomic_file, lock};
 
 /// Collects if the last collection is older than `interval`; errors are only logged.
 pub fn maybe_collect(dir: &Path, interval: Duration, max_age: Duration) {
@@ -53,7 +53,7 @@ pub fn collect(dir: &Path, max_age: Duration, now: DateTime<Utc>) -> io::Result<
             remove_unheld_lock(&path)
         } else if name.starts_with(CACHE_PREFIX) && name.ends_with(CACHE_SUFFIX) {
             remove_dead_cache_file(&path, max_age, now)
-        } else if let Some(target) = cache_dir::temp_target(&name) {
+        } else if let Some(target) = atomic_file::temp_target(&name) {
             remove_abandoned_temp(&path, &dir.join(target))
         } else {
             false

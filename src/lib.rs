@@ -11,6 +11,7 @@
 //! - [`exec_credential`]: what we parse out of a plugin's output.
 
 pub mod args;
+pub mod atomic_file;
 pub mod cache_dir;
 pub mod cache_file;
 pub mod cache_key;
@@ -18,6 +19,7 @@ pub mod cli;
 pub mod engine;
 pub mod exec_credential;
 pub mod gc;
+pub mod kubeconfig;
 pub mod lock;
 pub mod logging;
 pub mod provider;
