@@ -16,6 +16,7 @@ pub mod cache_dir;
 pub mod cache_file;
 pub mod cache_key;
 pub mod cli;
+pub mod commands;
 pub mod engine;
 pub mod exec_credential;
 pub mod gc;

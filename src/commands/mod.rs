@@ -1,0 +1,145 @@
+//! kubecredcache's own subcommands (`setup`, `status`, `clear`, ...), parsed with clap.
+//! A wrapped run (`kubecredcache aws ...`) never comes here: `cli` sends only arguments
+//! that start with one of our names or options, so the cache-hit path does not pay for
+//! clap. Exit codes: 0 done, 1 failed, 2 usage error. Errors are one line on stderr.
+
+mod clear;
+mod gc;
+mod list_providers;
+mod setup;
+mod status;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::kubeconfig::Direction;
+
+#[derive(Parser)]
+#[command(
+    name = "kubecredcache",
+    version,
+    arg_required_else_help = true,
+    about = "Caches the credentials that kubectl exec plugins print",
+    override_usage = "kubecredcache COMMAND [ARGS...]     run COMMAND (e.g. aws eks get-token ...) through the cache\n       \
+                      kubecredcache -- COMMAND [ARGS...]  the same, for a COMMAND named like one of ours\n       \
+                      kubecredcache <SUBCOMMAND>",
+    after_help = "In a kubeconfig, put `command: kubecredcache` and the old command and its arguments in `args`,\n\
+                  or let `kubecredcache setup` do it. Environment: KUBECREDCACHE_DIR, KUBECREDCACHE_EXPIRY_MARGIN,\n\
+                  KUBECREDCACHE_GC_AGE, KUBECREDCACHE_GC_INTERVAL, KUBECREDCACHE_LOCK_WAIT, KUBECREDCACHE_DISABLE,\n\
+                  KUBECREDCACHE_LOG (see README.md)."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Make kubeconfig exec users run through kubecredcache
+    Setup(KubeconfigArgs),
+    /// Undo `setup`: exec users run their command directly again
+    Unsetup(KubeconfigArgs),
+    /// Show what is cached (never a token)
+    Status {
+        /// Print JSON for scripts instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete cached credentials
+    Clear {
+        /// Delete everything cached for this cluster
+        #[arg(long, value_name = "NAME", conflicts_with = "all")]
+        cluster: Option<String>,
+        /// Delete everything cached
+        #[arg(long)]
+        all: bool,
+    },
+    /// Run garbage collection now and show what it removed
+    Gc,
+    /// List the authenticators whose tokens are cached
+    ListProviders {
+        /// Print JSON for scripts
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args)]
+struct KubeconfigArgs {
+    /// The kubeconfig to edit [default: each file in KUBECONFIG, else ~/.kube/config]
+    #[arg(long, value_name = "PATH")]
+    kubeconfig: Option<PathBuf>,
+    /// Only this user (repeat for more) [default: every exec user]
+    #[arg(long = "user", value_name = "NAME")]
+    users: Vec<String>,
+    /// Print the change as a unified diff and write nothing
+    #[arg(long)]
+    dry_run: bool,
+}
+
+/// The names `cli` hands to us rather than wrapping.
+pub fn is_ours(first: &str) -> bool {
+    matches!(
+        first,
+        "setup" | "unsetup" | "status" | "clear" | "gc" | "list-providers" | "help"
+    ) || first.starts_with('-')
+}
+
+/// Parses and runs a subcommand; `args` are the process's arguments after the program name.
+pub fn run(args: Vec<OsString>) -> i32 {
+    let cli = match Cli::try_parse_from(std::iter::once(OsString::from("kubecredcache")).chain(args)) {
+        Ok(cli) => cli,
+        // --help and --version come here too, as "errors" that print to stdout; so does
+        // the help shown for no arguments at all, which goes to stderr.
+        Err(e) if !e.use_stderr() || e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+        Err(e) => return usage_error(&e),
+    };
+    match cli.command {
+        Command::Setup(a) => setup::run(a.kubeconfig.as_deref(), &a.users, a.dry_run, Direction::Wrap),
+        Command::Unsetup(a) => setup::run(a.kubeconfig.as_deref(), &a.users, a.dry_run, Direction::Unwrap),
+        Command::Status { json } => status::run(json),
+        Command::Clear {
+            cluster: None,
+            all: false,
+        } => {
+            eprintln!("kubecredcache: clear needs --cluster NAME or --all (see kubecredcache clear --help)");
+            2
+        }
+        Command::Clear { cluster, all } => clear::run(cluster.as_deref(), all),
+        Command::Gc => gc::run(),
+        Command::ListProviders { json } => list_providers::run(json),
+    }
+}
+
+/// clap's message in one line (its first paragraph), and where to look next.
+fn usage_error(e: &clap::Error) -> i32 {
+    let text = e.to_string();
+    let first: Vec<&str> = text
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    let message = first.join(" ");
+    eprintln!(
+        "kubecredcache: {} (see kubecredcache --help)",
+        message.strip_prefix("error: ").unwrap_or(&message)
+    );
+    2
+}
+
+/// The cache directory for commands that read it, or a one-line error.
+fn cache_dir() -> Result<PathBuf, String> {
+    crate::settings::cache_dir()
+        .ok_or_else(|| format!("no home directory: set {} to the cache directory", crate::settings::DIR))
+}
+
+/// Prints a one-line error and returns exit code 1.
+fn fail(message: &str) -> i32 {
+    eprintln!("kubecredcache: {message}");
+    1
+}
