@@ -111,6 +111,26 @@ mod tests {
     }
 
     #[test]
+    fn keeps_the_provider_contract() {
+        crate::provider_contract::check(
+            &AwsEks,
+            &crate::provider_contract::Invocation {
+                program: "aws",
+                positionals: &["eks", "get-token"],
+                flags: &[
+                    ("--cluster-name", "c1"),
+                    ("--region", "us-west-2"),
+                    ("--profile", "dev"),
+                    ("--role-arn", "arn:aws:iam::1:role/r"),
+                    ("--cluster-id", "id-1"),
+                ],
+                env: &[("AWS_ACCESS_KEY_ID", "AKIA1")],
+            },
+            &[("aws", &["eks", "describe-cluster", "--name", "c1"]), ("aws", &["sts", "get-caller-identity"])],
+        );
+    }
+
+    #[test]
     fn recognises_get_token_wherever_the_global_flags_stand() {
         for a in [
             "eks get-token --cluster-name c",

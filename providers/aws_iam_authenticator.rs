@@ -80,6 +80,26 @@ mod tests {
     }
 
     #[test]
+    fn keeps_the_provider_contract() {
+        crate::provider_contract::check(
+            &AwsIamAuthenticator,
+            &crate::provider_contract::Invocation {
+                program: "aws-iam-authenticator",
+                positionals: &["token"],
+                flags: &[
+                    ("--cluster-id", "c1"),
+                    ("--role", "arn:aws:iam::1:role/r"),
+                    ("--region", "us-west-2"),
+                    ("--session-name", "me"),
+                    ("--external-id", "x"),
+                ],
+                env: &[("AWS_ACCESS_KEY_ID", "AKIA1"), ("AWS_PROFILE", "dev")],
+            },
+            &[("aws-iam-authenticator", &["verify", "-i", "c1"]), ("aws-iam-authenticator", &["init", "-i", "c1"])],
+        );
+    }
+
+    #[test]
     fn recognises_only_the_token_subcommand() {
         assert!(AwsIamAuthenticator.recognises("aws-iam-authenticator", &args("token -i c")));
         assert!(AwsIamAuthenticator.recognises("aws-iam-authenticator", &args("-i c token -r x")));

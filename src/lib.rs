@@ -24,6 +24,8 @@ pub mod kubeconfig;
 pub mod lock;
 pub mod logging;
 pub mod provider;
+#[cfg(test)]
+pub mod provider_contract;
 pub mod settings;
 pub mod upstream;
 

@@ -78,10 +78,25 @@ impl Identity {
         self
     }
 
+    /// Adds a part whose value is a secret (a client secret, a session token): only a
+    /// short SHA-256 of it enters the key, so it separates identities without being
+    /// written anywhere.
+    pub fn with_secret(self, name: &'static str, secret: Option<impl AsRef<[u8]>>) -> Identity {
+        self.with(name, secret.map(|s| secret_digest(s.as_ref())))
+    }
+
     /// The value of a part, if set.
     pub fn part(&self, name: &str) -> Option<&str> {
         self.parts.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
     }
+}
+
+/// `sha256:` and the first 16 hex digits of the SHA-256 of `secret`.
+pub fn secret_digest(secret: &[u8]) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(secret);
+    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
 }
 
 /// Every registered provider, sorted by name so that listings and matching are stable.
@@ -121,6 +136,19 @@ mod tests {
         );
         assert!(recognise(OsStr::new("/usr/bin/awsx"), &args).is_none());
         assert!(recognise(OsStr::new("kubectl"), &args).is_none());
+    }
+
+    #[test]
+    fn secrets_enter_the_identity_only_as_a_digest() {
+        let id = Identity::new("c")
+            .with_secret("client-secret", Some("hunter2"))
+            .with_secret("none", None::<&str>);
+        let value = id.part("client-secret").unwrap();
+        assert!(!value.contains("hunter2"));
+        // SHA-256("hunter2") = f52fbd32b2b3b86ff88ef6c490628285f482af15ddcb29541f94bcf526a3f6c7
+        assert_eq!(value, "sha256:f52fbd32b2b3b86f");
+        assert_ne!(secret_digest(b"a"), secret_digest(b"b"));
+        assert_eq!(id.part("none"), None);
     }
 
     #[test]
