@@ -2,7 +2,7 @@
 //! `commands` (clap), and anything else is the command to wrap, which goes straight to
 //! the engine: a kubectl run must not pay for an argument parser on the cache-hit path.
 
-use crate::{commands, engine, logging};
+use crate::{commands, engine, generic, logging};
 
 /// Runs kubecredcache with the process's arguments; returns the exit code.
 pub fn main() -> i32 {
@@ -17,6 +17,20 @@ pub fn main() -> i32 {
             Some((program, args)) => engine::run(program, args),
             None => {
                 eprintln!("kubecredcache: nothing to run after `--` (try kubecredcache --help)");
+                2
+            }
+        },
+        Some("--generic") => match generic::parse_options(&rest) {
+            Ok((key_env, at)) => {
+                let (program, args) = (&rest[at], &rest[at + 1..]);
+                let provider = generic::Generic {
+                    program: program.to_string_lossy().into_owned(),
+                    key_env,
+                };
+                engine::run_with(&provider, program, args)
+            }
+            Err(e) => {
+                eprintln!("kubecredcache: {e} (see kubecredcache --help)");
                 2
             }
         },

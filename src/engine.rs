@@ -22,10 +22,6 @@ use crate::{atomic_file, gc, lock, settings, upstream};
 
 /// Runs the wrapped command through the cache and returns the exit code.
 pub fn run(program: &OsStr, raw_args: &[OsString]) -> i32 {
-    if settings::disabled() {
-        log::debug!("cache disabled by {}", settings::DISABLE);
-        return upstream::exec(program, raw_args);
-    }
     let args: Vec<String> = raw_args.iter().map(|a| os_to_string(a)).collect();
     let Some(provider) = provider::recognise(program, &args) else {
         log::debug!(
@@ -34,6 +30,17 @@ pub fn run(program: &OsStr, raw_args: &[OsString]) -> i32 {
         );
         return upstream::exec(program, raw_args);
     };
+    run_with(provider, program, raw_args)
+}
+
+/// Runs the wrapped command through the cache with a provider chosen already (the
+/// registry's, or `--generic`'s).
+pub fn run_with(provider: &dyn Provider, program: &OsStr, raw_args: &[OsString]) -> i32 {
+    if settings::disabled() {
+        log::debug!("cache disabled by {}", settings::DISABLE);
+        return upstream::exec(program, raw_args);
+    }
+    let args: Vec<String> = raw_args.iter().map(|a| os_to_string(a)).collect();
     let identity = match provider.identity(&args, &ProcessEnv) {
         Ok(identity) => identity,
         Err(why) => {
@@ -78,7 +85,7 @@ pub fn run(program: &OsStr, raw_args: &[OsString]) -> i32 {
 struct Request<'a> {
     program: &'a OsStr,
     raw_args: &'a [OsString],
-    provider: &'static dyn Provider,
+    provider: &'a dyn Provider,
     identity: Identity,
     key: CacheKey,
     dir: PathBuf,

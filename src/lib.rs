@@ -20,6 +20,7 @@ pub mod commands;
 pub mod engine;
 pub mod exec_credential;
 pub mod gc;
+pub mod generic;
 pub mod kubeconfig;
 pub mod lock;
 pub mod logging;

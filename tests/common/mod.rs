@@ -79,6 +79,11 @@ impl Sandbox {
         }
     }
 
+    /// Puts a fake authenticator (see FAKE_AUTHENTICATOR) named `name` first on PATH.
+    pub fn fake(&self, name: &str) {
+        write_script(&self.bin.join(name), FAKE_AUTHENTICATOR);
+    }
+
     /// Sets an environment variable for every later run.
     pub fn set(&mut self, name: &str, value: &str) -> &mut Sandbox {
         self.env.retain(|(n, _)| n != name);

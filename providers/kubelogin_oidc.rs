@@ -1,0 +1,184 @@
+//! Provider for int128/kubelogin, the OIDC plugin: `kubelogin get-token`,
+//! `kubectl-oidc_login get-token` or `kubectl oidc-login get-token`, with
+//! `--oidc-issuer-url`. Azure's kubelogin has the same program name; it is told apart by
+//! its arguments (`--server-id`, no `--oidc-issuer-url`) and has its own provider.
+
+use crate::args::{self, Flag, ParsedArgs};
+use crate::provider::{Env, Identity, Provider};
+
+pub struct KubeloginOidc;
+
+inventory::submit! { &KubeloginOidc as &dyn Provider }
+
+const FLAGS: &[Flag] = &[
+    Flag::value("oidc-issuer-url", &["--oidc-issuer-url"]),
+    Flag::value("oidc-client-id", &["--oidc-client-id"]),
+    Flag::value("oidc-client-secret", &["--oidc-client-secret"]),
+    Flag::value("oidc-extra-scope", &["--oidc-extra-scope"]),
+    Flag::switch("oidc-use-access-token", &["--oidc-use-access-token"]),
+    Flag::value("oidc-redirect-url", &["--oidc-redirect-url"]),
+    Flag::value("oidc-pkce-method", &["--oidc-pkce-method"]),
+    Flag::value("oidc-auth-request-extra-params", &["--oidc-auth-request-extra-params"]),
+    Flag::value("token-cache-dir", &["--token-cache-dir"]),
+    Flag::value("token-cache-storage", &["--token-cache-storage"]),
+    Flag::value("grant-type", &["--grant-type"]),
+    Flag::value("username", &["--username"]),
+    Flag::value("password", &["--password"]),
+    Flag::value("certificate-authority", &["--certificate-authority"]),
+    Flag::value("certificate-authority-data", &["--certificate-authority-data"]),
+    Flag::switch("insecure-skip-tls-verify", &["--insecure-skip-tls-verify"]),
+    // How the login looks, not whose token it is.
+    Flag::value("listen-address", &["--listen-address"]),
+    Flag::switch("skip-open-browser", &["--skip-open-browser"]),
+    Flag::value("browser-command", &["--browser-command"]),
+    Flag::value("authentication-timeout-sec", &["--authentication-timeout-sec"]),
+    Flag::value("v", &["--v", "-v"]),
+];
+
+const KEYED_AS_GIVEN: &[&str] = &[
+    "oidc-client-id",
+    "oidc-use-access-token",
+    "oidc-redirect-url",
+    "oidc-pkce-method",
+    "oidc-auth-request-extra-params",
+    "token-cache-dir",
+    "token-cache-storage",
+    "grant-type",
+    "username",
+    "certificate-authority",
+    "certificate-authority-data",
+    "insecure-skip-tls-verify",
+];
+
+/// The positionals before the flags, per program name.
+fn subcommand(program: &str) -> Option<&'static [&'static str]> {
+    match program {
+        "kubelogin" | "kubectl-oidc_login" => Some(&["get-token"]),
+        "kubectl" => Some(&["oidc-login", "get-token"]),
+        _ => None,
+    }
+}
+
+fn parse(args: &[String]) -> ParsedArgs {
+    args::parse(args, FLAGS)
+}
+
+impl Provider for KubeloginOidc {
+    fn name(&self) -> &'static str {
+        "kubelogin-oidc"
+    }
+
+    fn command(&self) -> &'static str {
+        "kubelogin get-token --oidc-issuer-url ..."
+    }
+
+    fn description(&self) -> &'static str {
+        "OIDC tokens from int128/kubelogin (also kubectl oidc-login)"
+    }
+
+    fn recognises(&self, program: &str, args: &[String]) -> bool {
+        let parsed = parse(args);
+        subcommand(program).is_some_and(|words| parsed.positionals == words) && parsed.last("oidc-issuer-url").is_some()
+    }
+
+    fn identity(&self, args: &[String], _env: &dyn Env) -> Result<Identity, String> {
+        let parsed = parse(args);
+        let issuer = parsed.last("oidc-issuer-url").ok_or("kubelogin get-token without --oidc-issuer-url")?;
+        // pflag string slices: repeatable and comma-separated; the set is what counts.
+        let mut scopes: Vec<&str> = parsed.all("oidc-extra-scope").flat_map(|s| s.split(',')).filter(|s| !s.is_empty()).collect();
+        scopes.sort_unstable();
+        scopes.dedup();
+        let mut id = Identity::new(issuer)
+            .with("oidc-extra-scope", (!scopes.is_empty()).then(|| scopes.join(",")))
+            .with_secret("oidc-client-secret", parsed.last("oidc-client-secret"))
+            .with_secret("password", parsed.last("password"));
+        for key in KEYED_AS_GIVEN {
+            id = id.with(key, parsed.last(key));
+        }
+        id.unknown_args = parsed.unknown;
+        Ok(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider_contract::{self, Invocation};
+    use std::collections::HashMap;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    fn id(a: &str) -> Identity {
+        KubeloginOidc.identity(&args(a), &HashMap::new()).unwrap()
+    }
+
+    const ISSUER: &str = "get-token --oidc-issuer-url https://issuer.example.com --oidc-client-id kube";
+
+    #[test]
+    fn keeps_the_provider_contract() {
+        let not_mine: &[(&str, &[&str])] = &[
+            ("kubelogin", &["get-token", "--login", "devicecode", "--server-id", "s"]),
+            ("kubelogin", &["convert-kubeconfig", "--oidc-issuer-url", "https://i"]),
+            ("kubectl", &["get", "pods", "--oidc-issuer-url", "https://i"]),
+            ("kubelogin", &["get-token", "--oidc-client-id", "kube"]),
+        ];
+        for (program, positionals) in [
+            ("kubelogin", &["get-token"][..]),
+            ("kubectl-oidc_login", &["get-token"]),
+            ("kubectl", &["oidc-login", "get-token"]),
+        ] {
+            let positionals: &'static [&'static str] = positionals;
+            provider_contract::check(
+                &KubeloginOidc,
+                &Invocation {
+                    program,
+                    positionals,
+                    flags: &[
+                        ("--oidc-issuer-url", "https://issuer.example.com"),
+                        ("--oidc-client-id", "kube"),
+                        ("--oidc-extra-scope", "email"),
+                        ("--token-cache-dir", "/home/me/.kube/cache/oidc-login"),
+                        ("--oidc-client-secret", "s3cret"),
+                    ],
+                    env: &[],
+                },
+                not_mine,
+            );
+        }
+    }
+
+    #[test]
+    fn extra_scopes_are_a_set() {
+        let a = id(&format!("{ISSUER} --oidc-extra-scope email --oidc-extra-scope profile"));
+        for other in [
+            format!("{ISSUER} --oidc-extra-scope profile --oidc-extra-scope email"),
+            format!("{ISSUER} --oidc-extra-scope=profile,email"),
+            format!("{ISSUER} --oidc-extra-scope email,profile --oidc-extra-scope email"),
+        ] {
+            assert_eq!(id(&other), a, "{other}");
+        }
+        assert_ne!(id(&format!("{ISSUER} --oidc-extra-scope email")), a);
+        assert_ne!(id(ISSUER), a);
+    }
+
+    #[test]
+    fn access_token_mode_is_another_identity() {
+        assert_ne!(id(&format!("{ISSUER} --oidc-use-access-token")), id(ISSUER));
+        assert_eq!(id(&format!("{ISSUER} --oidc-use-access-token")).part("oidc-use-access-token"), Some("true"));
+    }
+
+    #[test]
+    fn secrets_are_keyed_by_digest_only() {
+        let a = id(&format!("{ISSUER} --oidc-client-secret s3cret --password hunter2"));
+        let text = format!("{a:?}");
+        assert!(!text.contains("s3cret") && !text.contains("hunter2"), "{text}");
+        assert_ne!(a, id(&format!("{ISSUER} --oidc-client-secret other --password hunter2")));
+    }
+
+    #[test]
+    fn login_display_flags_do_not_split_the_cache() {
+        assert_eq!(id(&format!("{ISSUER} --skip-open-browser --listen-address 127.0.0.1:8000")), id(ISSUER));
+    }
+}

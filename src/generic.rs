@@ -1,0 +1,136 @@
+//! Opt-in caching of any exec plugin: `kubecredcache --generic [--key-env NAME]... --
+//! COMMAND ARGS...`. Not registered as a provider, since it must never claim a command
+//! by itself: the user asks for it, and says which environment variables change the
+//! token. The key is the program, every argument in order, and those variables.
+
+use crate::provider::{Env, Identity, Provider};
+
+pub struct Generic {
+    /// The program as given (name or path).
+    pub program: String,
+    /// Environment variables that change the token (`--key-env`).
+    pub key_env: Vec<String>,
+}
+
+impl Provider for Generic {
+    fn name(&self) -> &'static str {
+        "generic"
+    }
+
+    fn command(&self) -> &'static str {
+        "--generic -- COMMAND ..."
+    }
+
+    fn description(&self) -> &'static str {
+        "any exec plugin, keyed by its full command line and --key-env variables"
+    }
+
+    fn recognises(&self, _program: &str, _args: &[String]) -> bool {
+        true
+    }
+
+    fn identity(&self, args: &[String], env: &dyn Env) -> Result<Identity, String> {
+        let file_name = std::path::Path::new(&self.program)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned());
+        let mut id =
+            Identity::new(format!("generic-{}", file_name.unwrap_or_default())).with("program", Some(&self.program));
+        for name in &self.key_env {
+            // `NAME` alone when unset, so that unset and empty stay two identities.
+            let value = env.var(name).map_or_else(|| name.clone(), |v| format!("{name}={v}"));
+            id.parts.push(("env", value));
+        }
+        // Order matters to a program we know nothing about: keep it.
+        id.unknown_args = args.to_vec();
+        Ok(id)
+    }
+}
+
+/// Parses what follows `--generic`: `[--key-env NAME | --key-env=NAME]... [--] COMMAND ARGS...`.
+/// Returns the variables, the command and its arguments, or a one-line usage error.
+pub fn parse_options(args: &[std::ffi::OsString]) -> Result<(Vec<String>, usize), String> {
+    let mut key_env = Vec::new();
+    let mut i = 0;
+    while let Some(arg) = args.get(i).and_then(|a| a.to_str()) {
+        if arg == "--" {
+            i += 1;
+            break;
+        } else if arg == "--key-env" {
+            let name = args
+                .get(i + 1)
+                .and_then(|a| a.to_str())
+                .ok_or("--key-env needs a variable name")?;
+            key_env.push(name.to_string());
+            i += 2;
+        } else if let Some(name) = arg.strip_prefix("--key-env=") {
+            key_env.push(name.to_string());
+            i += 1;
+        } else if arg.starts_with('-') {
+            return Err(format!(
+                "unknown option '{arg}' for --generic (it takes --key-env NAME, then -- COMMAND)"
+            ));
+        } else {
+            break;
+        }
+    }
+    if i >= args.len() {
+        return Err("--generic needs a command to run: kubecredcache --generic -- COMMAND [ARGS...]".into());
+    }
+    Ok((key_env, i))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+    use std::ffi::OsString;
+
+    fn os(v: &[&str]) -> Vec<OsString> {
+        v.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn options_then_command() {
+        assert_eq!(
+            parse_options(&os(&["--key-env", "A", "--key-env=B", "--", "cmd", "x"])),
+            Ok((vec!["A".into(), "B".into()], 4))
+        );
+        assert_eq!(parse_options(&os(&["cmd", "--key-env", "A"])), Ok((vec![], 0)));
+        assert!(parse_options(&os(&["--key-env"])).is_err());
+        assert!(parse_options(&os(&["--key-env", "A", "--"])).is_err());
+        assert!(parse_options(&os(&["--bogus", "cmd"])).is_err());
+    }
+
+    #[test]
+    fn the_key_is_the_whole_command_line_and_the_named_variables() {
+        let g = Generic {
+            program: "/opt/bin/vault-login".into(),
+            key_env: vec!["VAULT_ADDR".into()],
+        };
+        let env = |v: &[(&str, &str)]| {
+            v.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<HashMap<_, _>>()
+        };
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let base = g
+            .identity(&args(&["--role", "dev"]), &env(&[("VAULT_ADDR", "https://v")]))
+            .unwrap();
+        assert_eq!(base.cluster, "generic-vault-login");
+        for (a, e) in [
+            (args(&["dev", "--role"]), env(&[("VAULT_ADDR", "https://v")])),
+            (args(&["--role", "prod"]), env(&[("VAULT_ADDR", "https://v")])),
+            (args(&["--role", "dev"]), env(&[("VAULT_ADDR", "https://w")])),
+            (args(&["--role", "dev"]), env(&[("VAULT_ADDR", "")])),
+            (args(&["--role", "dev"]), env(&[])),
+        ] {
+            assert_ne!(g.identity(&a, &e).unwrap(), base, "{a:?} {e:?}");
+        }
+        let other_var = env(&[("VAULT_ADDR", "https://v"), ("UNLISTED", "x")]);
+        assert_eq!(
+            g.identity(&args(&["--role", "dev"]), &other_var).unwrap(),
+            base,
+            "unlisted variables do not count"
+        );
+    }
+}
