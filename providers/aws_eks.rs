@@ -91,6 +91,10 @@ impl Provider for AwsEks {
         id.unknown_args = parsed.unknown;
         Ok(id)
     }
+
+    fn may_prompt(&self, args: &[String], env: &dyn Env) -> bool {
+        aws::profile_may_prompt(aws::profile(parse(args).last("profile"), env).as_deref(), env)
+    }
 }
 
 #[cfg(test)]

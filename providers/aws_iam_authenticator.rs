@@ -63,6 +63,10 @@ impl Provider for AwsIamAuthenticator {
         id.unknown_args = parsed.unknown;
         Ok(id)
     }
+
+    fn may_prompt(&self, _args: &[String], env: &dyn Env) -> bool {
+        aws::profile_may_prompt(aws::profile(None, env).as_deref(), env)
+    }
 }
 
 #[cfg(test)]

@@ -114,6 +114,14 @@ impl Provider for KubeloginAzure {
         id.unknown_args = parsed.unknown;
         Ok(id)
     }
+
+    /// Device code (the default) and browser logins need a person; the others
+    /// (azurecli, spn, msi, workloadidentity, ropc, ...) do not.
+    fn may_prompt(&self, args: &[String], env: &dyn Env) -> bool {
+        let parsed = parse(args);
+        let login = parsed.last("login").map(String::from).or_else(|| env.var("AAD_LOGIN_METHOD"));
+        matches!(login.as_deref(), None | Some("devicecode" | "interactive"))
+    }
 }
 
 #[cfg(test)]
@@ -149,6 +157,16 @@ mod tests {
                 ("kubelogin", &["get-token", "--login", "azurecli"]),
             ],
         );
+    }
+
+    #[test]
+    fn device_code_and_browser_logins_need_a_person() {
+        let none = HashMap::new();
+        assert!(KubeloginAzure.may_prompt(&args("get-token --server-id s"), &none));
+        assert!(KubeloginAzure.may_prompt(&args("get-token -l interactive --server-id s"), &none));
+        assert!(!KubeloginAzure.may_prompt(&args("get-token -l azurecli --server-id s"), &none));
+        let env = HashMap::from([("AAD_LOGIN_METHOD".to_string(), "msi".to_string())]);
+        assert!(!KubeloginAzure.may_prompt(&args("get-token --server-id s"), &env));
     }
 
     #[test]

@@ -98,6 +98,12 @@ impl Provider for KubeloginOidc {
         id.unknown_args = parsed.unknown;
         Ok(id)
     }
+
+    /// The default grant opens a browser; only the password and client-credentials
+    /// grants never need a person.
+    fn may_prompt(&self, args: &[String], _env: &dyn Env) -> bool {
+        !matches!(parse(args).last("grant-type"), Some("password" | "client-credentials"))
+    }
 }
 
 #[cfg(test)]
@@ -147,6 +153,15 @@ mod tests {
                 not_mine,
             );
         }
+    }
+
+    #[test]
+    fn only_non_interactive_grants_may_run_unattended() {
+        let env = HashMap::new();
+        assert!(KubeloginOidc.may_prompt(&args(ISSUER), &env));
+        assert!(KubeloginOidc.may_prompt(&args(&format!("{ISSUER} --grant-type authcode-keyboard")), &env));
+        assert!(!KubeloginOidc.may_prompt(&args(&format!("{ISSUER} --grant-type password")), &env));
+        assert!(!KubeloginOidc.may_prompt(&args(&format!("{ISSUER} --grant-type=client-credentials")), &env));
     }
 
     #[test]

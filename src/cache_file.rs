@@ -34,6 +34,12 @@ pub struct CacheEntry {
     pub api_version: String,
     /// The plugin's ExecCredential JSON, exactly as it printed it.
     pub credential: String,
+    /// Whether kubectl said the session was interactive when this was fetched.
+    #[serde(default)]
+    pub interactive: bool,
+    /// How long the plugin took to print it, in seconds.
+    #[serde(default)]
+    pub fetch_seconds: f64,
 }
 
 impl CacheEntry {
@@ -51,6 +57,8 @@ impl CacheEntry {
             written: now,
             api_version: credential.api_version.clone(),
             credential: credential.json.clone(),
+            interactive: false,
+            fetch_seconds: 0.0,
         }
     }
 

@@ -36,9 +36,16 @@ impl CacheKey {
     /// A short, stable name for per-key files (the single-flight lock). Collisions would
     /// only make two keys wait for each other, never share a token.
     pub fn short_hash(&self) -> String {
-        format!("{:016x}", fnv1a64(self.canonical.as_bytes()))
+        short_hash_of(&self.canonical)
     }
 }
+
+/// [`CacheKey::short_hash`] of a key's canonical text, as stored in a cache file.
+pub fn short_hash_of(canonical: &str) -> String {
+    format!("{:016x}", fnv1a64(canonical.as_bytes()))
+}
+
+impl CacheKey {}
 
 /// FNV-1a, 64 bit: stable across Rust versions and platforms (unlike `DefaultHasher`),
 /// which file names that outlive one build need. Not for secrets.

@@ -16,9 +16,9 @@ use crate::args::os_to_string;
 use crate::cache_dir::{self, FLIGHT_PREFIX, LOCK_SUFFIX};
 use crate::cache_file::{CacheEntry, CacheFile};
 use crate::cache_key::CacheKey;
-use crate::exec_credential::{self, ExecCredential};
+use crate::exec_credential::{ExecCredential, ExecInfo};
 use crate::provider::{self, Identity, ProcessEnv, Provider};
-use crate::{atomic_file, gc, lock, settings, upstream};
+use crate::{atomic_file, gc, lock, refresh, settings, upstream};
 
 /// Runs the wrapped command through the cache and returns the exit code.
 pub fn run(program: &OsStr, raw_args: &[OsString]) -> i32 {
@@ -55,17 +55,18 @@ pub fn run_with(provider: &dyn Provider, program: &OsStr, raw_args: &[OsString])
         );
         return upstream::exec(program, raw_args);
     };
+    let exec_info = ExecInfo::parse(std::env::var("KUBERNETES_EXEC_INFO").ok().as_deref());
     let request = Request {
         program,
         raw_args,
+        args,
         provider,
         key: CacheKey::new(provider.name(), &identity),
         path: dir.join(cache_dir::cache_file_name(&identity.cluster)),
         identity,
         dir,
-        wanted_api_version: exec_credential::requested_api_version(
-            std::env::var("KUBERNETES_EXEC_INFO").ok().as_deref(),
-        ),
+        wanted_api_version: exec_info.api_version.clone(),
+        exec_info,
         margin: settings::expiry_margin(),
     };
     log::debug!(
@@ -75,22 +76,50 @@ pub fn run_with(provider: &dyn Provider, program: &OsStr, raw_args: &[OsString])
         request.key.short_hash()
     );
 
-    if let Some(entry) = request.lookup(Utc::now()) {
-        log::debug!("hit: expires {}", entry.expires);
-        return print(&entry.exec_credential(), request.wanted_api_version.as_deref());
+    // The background refresh (refresh.rs) fetches even though the entry is still good.
+    if let Some(hash) = std::env::var_os(refresh::CHILD_ENV) {
+        let code = request.fetch(Freshness::NotDue);
+        let refreshed = request
+            .lookup(Utc::now())
+            .is_some_and(|e| !refresh::is_due(settings::refresh_ahead(), &e, Utc::now()));
+        refresh::finish(
+            &request.dir,
+            &hash.to_string_lossy(),
+            if refreshed { Ok(()) } else { Err(code) },
+        );
+        return code;
     }
-    request.fetch()
+    let now = Utc::now();
+    if let Some(entry) = request.lookup(now) {
+        log::debug!("hit: expires {}", entry.expires);
+        let code = print(&entry.exec_credential(), request.wanted_api_version.as_deref());
+        request.maybe_refresh_ahead(&entry, now);
+        return code;
+    }
+    request.fetch(Freshness::Fresh)
+}
+
+/// What a process that took the single-flight lock accepts from the cache instead of
+/// fetching: what another process fetched meanwhile.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Freshness {
+    /// Any token that is fresh (a normal miss).
+    Fresh,
+    /// Only a token that is not due for refresh (the background refresh).
+    NotDue,
 }
 
 struct Request<'a> {
     program: &'a OsStr,
     raw_args: &'a [OsString],
+    args: Vec<String>,
     provider: &'a dyn Provider,
     identity: Identity,
     key: CacheKey,
     dir: PathBuf,
     path: PathBuf,
     wanted_api_version: Option<String>,
+    exec_info: ExecInfo,
     margin: Duration,
 }
 
@@ -115,8 +144,28 @@ impl Request<'_> {
         entry.is_fresh(now, self.margin).then_some(entry)
     }
 
+    /// After a hit: start a background refresh if the token is near its end and nobody
+    /// may need to be asked anything (refresh.rs).
+    fn maybe_refresh_ahead(&self, entry: &CacheEntry, now: DateTime<Utc>) {
+        if !refresh::is_due(settings::refresh_ahead(), entry, now) {
+            return;
+        }
+        if self.provider.may_prompt(&self.args, &ProcessEnv) {
+            log::debug!(
+                "refresh ahead: {} may prompt; not in the background",
+                self.provider.name()
+            );
+            return;
+        }
+        if self.exec_info.spec.interactive && refresh::fetched_with_a_person(entry) {
+            log::debug!("refresh ahead: this token was fetched with a person's help; not in the background");
+            return;
+        }
+        refresh::start(&self.dir, &self.key.short_hash(), self.program, self.raw_args);
+    }
+
     /// The miss path: fetch once across processes, store, print, collect garbage.
-    fn fetch(&self) -> i32 {
+    fn fetch(&self, accept: Freshness) -> i32 {
         let usable_dir = match cache_dir::ensure_private_dir(&self.dir) {
             Ok(()) => true,
             Err(e) => {
@@ -129,12 +178,14 @@ impl Request<'_> {
         let _flight = usable_dir.then(|| self.take_flight_lock()).flatten();
         if _flight.is_some()
             && let Some(entry) = self.lookup(Utc::now())
+            && (accept == Freshness::Fresh || !refresh::is_due(settings::refresh_ahead(), &entry, Utc::now()))
         {
             log::debug!("another process fetched it meanwhile");
             return print(&entry.exec_credential(), self.wanted_api_version.as_deref());
         }
 
         log::debug!("miss: running {}", self.program.to_string_lossy());
+        let started = std::time::Instant::now();
         let finished = match upstream::run(self.program, self.raw_args) {
             Ok(finished) => finished,
             Err(e) => return upstream::report_spawn_error(self.program, &e),
@@ -156,7 +207,9 @@ impl Request<'_> {
             return pass_through(&finished.stdout);
         };
         if usable_dir && expires - chrono::Duration::from_std(self.margin).unwrap_or_default() > now {
-            let entry = CacheEntry::new(self.provider.name(), &self.identity.parts, &credential, expires, now);
+            let mut entry = CacheEntry::new(self.provider.name(), &self.identity.parts, &credential, expires, now);
+            entry.interactive = self.exec_info.spec.interactive;
+            entry.fetch_seconds = started.elapsed().as_secs_f64();
             if let Err(e) = self.store(entry, now) {
                 warn_uncached(&format!("cannot write {} ({e})", self.path.display()));
             }

@@ -71,14 +71,34 @@ pub fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
 }
 
+/// What kubectl tells its plugin in `KUBERNETES_EXEC_INFO`.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
+pub struct ExecInfo {
+    #[serde(rename = "apiVersion")]
+    pub api_version: Option<String>,
+    #[serde(default)]
+    pub spec: ExecInfoSpec,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
+pub struct ExecInfoSpec {
+    /// Whether kubectl gave the plugin a terminal a person can answer on.
+    #[serde(default)]
+    pub interactive: bool,
+}
+
+impl ExecInfo {
+    /// Parses `KUBERNETES_EXEC_INFO`; absent or unreadable means nothing was said.
+    pub fn parse(exec_info: Option<&str>) -> ExecInfo {
+        exec_info
+            .and_then(|text| serde_json::from_str(text).ok())
+            .unwrap_or_default()
+    }
+}
+
 /// The apiVersion kubectl asked for, from the `KUBERNETES_EXEC_INFO` JSON it sets.
 pub fn requested_api_version(exec_info: Option<&str>) -> Option<String> {
-    #[derive(Deserialize)]
-    struct ExecInfo {
-        #[serde(rename = "apiVersion")]
-        api_version: Option<String>,
-    }
-    serde_json::from_str::<ExecInfo>(exec_info?).ok()?.api_version
+    ExecInfo::parse(exec_info).api_version
 }
 
 #[cfg(test)]
@@ -146,6 +166,8 @@ mod tests {
             Some("client.authentication.k8s.io/v1")
         );
         assert_eq!(requested_api_version(Some("garbage")), None);
+        assert!(ExecInfo::parse(Some(info)).spec.interactive);
+        assert!(!ExecInfo::parse(Some(r#"{"apiVersion":"v"}"#)).spec.interactive);
         assert_eq!(requested_api_version(None), None);
     }
 }

@@ -36,6 +36,7 @@ pub fn maybe_collect(dir: &Path, interval: Duration, max_age: Duration) {
 /// - cache files not written for `max_age` whose entries have all expired (a long-lived
 ///   token keeps its file);
 /// - lock files not created for `max_age` that nobody holds;
+/// - refresh-ahead state files older than `max_age`;
 /// - temp files older than `max_age` whose cache file's lock nobody holds (a writer
 ///   holds it from before it creates its temp file until after the rename).
 pub fn collect(dir: &Path, max_age: Duration, now: DateTime<Utc>) -> io::Result<Vec<PathBuf>> {
@@ -53,6 +54,10 @@ pub fn collect(dir: &Path, max_age: Duration, now: DateTime<Utc>) -> io::Result<
             remove_unheld_lock(&path)
         } else if name.starts_with(CACHE_PREFIX) && name.ends_with(CACHE_SUFFIX) {
             remove_dead_cache_file(&path, max_age, now)
+        } else if crate::refresh::is_state_file(&name) {
+            // A refresh marker this old is from a refresh that died; a failure this old
+            // is past any back-off.
+            fs::remove_file(&path).is_ok()
         } else if let Some(target) = atomic_file::temp_target(&name) {
             remove_abandoned_temp(&path, &dir.join(target))
         } else {

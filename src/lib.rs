@@ -27,6 +27,7 @@ pub mod logging;
 pub mod provider;
 #[cfg(test)]
 pub mod provider_contract;
+pub mod refresh;
 pub mod settings;
 pub mod upstream;
 

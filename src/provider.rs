@@ -24,6 +24,12 @@ pub trait Provider: Sync {
     /// from the environment (read through `env`, never `std::env`, so tests can set it).
     /// An error means "cannot key this safely": the command then runs uncached.
     fn identity(&self, args: &[String], env: &dyn Env) -> Result<Identity, String>;
+    /// Whether this invocation may need a person (a browser login, a device code, an
+    /// MFA prompt). Such commands are never refreshed in the background, where nobody
+    /// could answer. Most token commands do not prompt; the default says so.
+    fn may_prompt(&self, _args: &[String], _env: &dyn Env) -> bool {
+        false
+    }
 }
 
 inventory::collect!(&'static dyn Provider);

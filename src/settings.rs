@@ -12,6 +12,8 @@ pub const GC_AGE: &str = "KUBECREDCACHE_GC_AGE";
 pub const GC_INTERVAL: &str = "KUBECREDCACHE_GC_INTERVAL";
 pub const LOCK_WAIT: &str = "KUBECREDCACHE_LOCK_WAIT";
 pub const LOG: &str = "KUBECREDCACHE_LOG";
+pub const REFRESH_AHEAD: &str = "KUBECREDCACHE_REFRESH_AHEAD";
+pub const REFRESH_BACKOFF: &str = "KUBECREDCACHE_REFRESH_BACKOFF";
 
 /// The cache directory: `KUBECREDCACHE_DIR`, else `~/.kubecredcache`. `None` when there
 /// is no home directory to put it in.
@@ -46,6 +48,38 @@ pub fn gc_interval() -> Duration {
 /// itself. Default 2 minutes, long enough for an MFA or SSO prompt.
 pub fn lock_wait() -> Duration {
     duration_var(LOCK_WAIT, Duration::from_secs(120))
+}
+
+/// When a cached token is refreshed in the background before it expires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshAhead {
+    Off,
+    /// In the last third of the token's lifetime, and at least 3 minutes before expiry.
+    LastThird,
+    /// This long before expiry.
+    Within(Duration),
+}
+
+/// `KUBECREDCACHE_REFRESH_AHEAD`: unset for the default, `0` for off, or a duration.
+pub fn refresh_ahead() -> RefreshAhead {
+    match std::env::var(REFRESH_AHEAD) {
+        Err(_) => RefreshAhead::LastThird,
+        Ok(text) => match parse_duration(&text) {
+            Some(Duration::ZERO) => RefreshAhead::Off,
+            Some(d) => RefreshAhead::Within(d),
+            None => {
+                eprintln!(
+                    "kubecredcache: {REFRESH_AHEAD}={text:?} is not a duration (write 0 for off, 300, 300s or 5m); using the default"
+                );
+                RefreshAhead::LastThird
+            }
+        },
+    }
+}
+
+/// After a failed background refresh, none is tried for this long. Default 5 minutes.
+pub fn refresh_backoff() -> Duration {
+    duration_var(REFRESH_BACKOFF, Duration::from_secs(5 * 60))
 }
 
 fn duration_var(name: &str, default: Duration) -> Duration {

@@ -10,11 +10,22 @@ fn list_providers_names_each_provider_with_its_command() {
     let out = s.ok(&["list-providers"]);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 5, "{out}");
-    assert!(lines[0].starts_with("aws-eks ") && lines[0].contains("aws ... eks get-token"), "{out}");
-    assert!(lines[1].starts_with("aws-iam-authenticator ") && lines[1].contains("aws-iam-authenticator token"), "{out}");
+    assert!(
+        lines[0].starts_with("aws-eks ") && lines[0].contains("aws ... eks get-token"),
+        "{out}"
+    );
+    assert!(
+        lines[1].starts_with("aws-iam-authenticator ") && lines[1].contains("aws-iam-authenticator token"),
+        "{out}"
+    );
     // Columns line up: every command starts where the first one does.
     let at = lines[0].find("aws ...").unwrap();
-    assert!(lines.iter().all(|l| l[..at].ends_with("  ") && !l[at..].starts_with(' ')), "{out}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l[..at].ends_with("  ") && !l[at..].starts_with(' ')),
+        "{out}"
+    );
 }
 
 #[test]

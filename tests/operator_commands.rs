@@ -397,7 +397,16 @@ fn list_providers_json() {
         .iter()
         .map(|p| p["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["aws-eks", "aws-iam-authenticator", "gke-gcloud-auth-plugin", "kubelogin-azure", "kubelogin-oidc"]);
+    assert_eq!(
+        names,
+        [
+            "aws-eks",
+            "aws-iam-authenticator",
+            "gke-gcloud-auth-plugin",
+            "kubelogin-azure",
+            "kubelogin-oidc"
+        ]
+    );
     assert!(json[0]["command"].as_str().unwrap().contains("get-token"));
 }
 

@@ -7,6 +7,8 @@ use serde::Serialize;
 use super::{cache_dir, fail};
 use crate::cache_dir::{CACHE_PREFIX, CACHE_SUFFIX};
 use crate::cache_file::CacheFile;
+use crate::cache_key::short_hash_of;
+use crate::refresh;
 
 #[derive(Serialize)]
 struct Row {
@@ -18,6 +20,8 @@ struct Row {
     access_key_id: String,
     expires: DateTime<Utc>,
     expires_in_seconds: i64,
+    /// Refresh ahead: `-`, `due`, `running` or `backing off`.
+    refresh: &'static str,
     file: String,
 }
 
@@ -56,7 +60,7 @@ fn rows(dir: &std::path::Path, now: DateTime<Utc>) -> std::io::Result<Vec<Row>> 
             continue;
         };
         let Some(file) = CacheFile::parse(&bytes) else { continue };
-        for e in file.entries.values() {
+        for (key, e) in &file.entries {
             let part = |k: &str| e.identity.get(k).cloned().unwrap_or_default();
             rows.push(Row {
                 cluster: file.cluster.clone(),
@@ -67,6 +71,7 @@ fn rows(dir: &std::path::Path, now: DateTime<Utc>) -> std::io::Result<Vec<Row>> 
                 access_key_id: shorten_key_id(&part("access-key-id")),
                 expires: e.expires,
                 expires_in_seconds: (e.expires - now).num_seconds(),
+                refresh: refresh::state(dir, &short_hash_of(key), e, now).as_str(),
                 file: name.clone(),
             });
         }
@@ -106,9 +111,10 @@ fn print_table(rows: &[Row], width: Option<usize>) {
         "PROFILE",
         "ACCESS KEY",
         "EXPIRES IN",
+        "REFRESH",
         "FILE",
     ];
-    let mut cells: Vec<[String; 8]> = rows
+    let mut cells: Vec<[String; 9]> = rows
         .iter()
         .map(|r| {
             [
@@ -119,6 +125,7 @@ fn print_table(rows: &[Row], width: Option<usize>) {
                 r.profile.clone(),
                 r.access_key_id.clone(),
                 expires_in(r.expires_in_seconds),
+                r.refresh.to_string(),
                 r.file.clone(),
             ]
         })
@@ -128,7 +135,7 @@ fn print_table(rows: &[Row], width: Option<usize>) {
             *cell = "-".into();
         }
     }
-    let mut widths: Vec<usize> = (0..8)
+    let mut widths: Vec<usize> = (0..9)
         .map(|i| {
             cells
                 .iter()
@@ -142,7 +149,7 @@ fn print_table(rows: &[Row], width: Option<usize>) {
     if let Some(width) = width {
         let total = |w: &[usize]| w.iter().sum::<usize>() + 2 * (w.len() - 1);
         while total(&widths) > width {
-            let widest = [7, 3, 0].into_iter().max_by_key(|i| widths[*i]).expect("three columns");
+            let widest = [8, 3, 0].into_iter().max_by_key(|i| widths[*i]).expect("three columns");
             if widths[widest] <= 12 {
                 break;
             }

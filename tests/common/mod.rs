@@ -75,7 +75,9 @@ impl Sandbox {
             bin,
             cache,
             calls,
-            env: Vec::new(),
+            // Refresh ahead starts background runs that would race with call counts; the
+            // tests about it turn it on.
+            env: vec![("KUBECREDCACHE_REFRESH_AHEAD".to_string(), "0".to_string())],
         }
     }
 

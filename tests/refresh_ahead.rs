@@ -1,0 +1,183 @@
+//! Refresh ahead through the built binary: a hit near the token's end prints the cached
+//! token and starts one background refresh; failures back off; prompts are never risked.
+//! Lifetimes are seconds, set through the fake's FAKE_LIFETIME and our environment.
+
+mod common;
+
+use common::{AWS, Sandbox, token};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+/// Waits for `done`, at most 20 s (a bound for a stuck test, not a timing assertion).
+fn wait_for(what: &str, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn refresh_files(cache: &Path, suffix: &str) -> usize {
+    std::fs::read_dir(cache)
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| e.file_name().to_string_lossy().ends_with(suffix))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// A sandbox whose first token (lifetime 200 s) is inside a 250 s refresh window.
+fn near_the_end() -> (Sandbox, String) {
+    let mut s = Sandbox::new();
+    s.set("KUBECREDCACHE_REFRESH_AHEAD", "250s").set("FAKE_LIFETIME", "200");
+    let first = token(&s.ok(AWS));
+    // What the background refresh will get: a token outside the window.
+    s.set("FAKE_LIFETIME", "900");
+    (s, first)
+}
+
+#[test]
+fn a_hit_in_the_window_prints_the_old_token_and_the_next_hit_gets_a_new_one() {
+    let (s, first) = near_the_end();
+    assert_eq!(token(&s.ok(AWS)), first, "the hit is served at once, from the cache");
+    wait_for("the background refresh", || {
+        s.calls() == 2 && refresh_files(&s.cache, ".running") == 0
+    });
+    let second = token(&s.ok(AWS));
+    assert_ne!(second, first);
+    assert_eq!(token(&s.ok(AWS)), second);
+    assert_eq!(
+        s.calls(),
+        2,
+        "one extra upstream call, and none after it (the new token is not due)"
+    );
+}
+
+#[test]
+fn twenty_hits_in_the_window_start_one_refresh() {
+    let (mut s, first) = near_the_end();
+    s.set("FAKE_SLEEP", "1");
+    let children: Vec<_> = (0..20)
+        .map(|_| s.command(AWS).stdout(Stdio::piped()).spawn().unwrap())
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        assert_eq!(token(std::str::from_utf8(&out.stdout).unwrap()), first);
+    }
+    wait_for("the background refresh", || refresh_files(&s.cache, ".running") == 0);
+    assert_eq!(s.calls(), 2);
+}
+
+#[test]
+fn a_failed_refresh_backs_off_and_the_old_token_is_served_until_the_margin() {
+    let (mut s, first) = near_the_end();
+    s.set("FAKE_MODE", "fail");
+    assert_eq!(token(&s.ok(AWS)), first);
+    wait_for("the failure to be recorded", || {
+        refresh_files(&s.cache, ".failed") == 1 && refresh_files(&s.cache, ".running") == 0
+    });
+    let record: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(
+            std::fs::read_dir(&s.cache)
+                .unwrap()
+                .flatten()
+                .find(|e| e.file_name().to_string_lossy().ends_with(".failed"))
+                .unwrap()
+                .path(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(record["exit_code"], 3);
+    assert!(
+        !record.to_string().contains("sso login"),
+        "the output is never recorded"
+    );
+
+    for _ in 0..5 {
+        assert_eq!(token(&s.ok(AWS)), first, "still served while it is outside the margin");
+    }
+    assert_eq!(refresh_files(&s.cache, ".running"), 0, "backing off: no new refresh");
+    assert_eq!(s.calls(), 2);
+    let status = s.ok(&["status", "--json"]);
+    assert!(status.contains("\"refresh\": \"backing off\""), "{status}");
+
+    // When the token really nears its end, the foreground fetches, as without refresh ahead.
+    s.set("FAKE_MODE", "ok").set("KUBECREDCACHE_EXPIRY_MARGIN", "300");
+    assert_ne!(token(&s.ok(AWS)), first);
+    assert_eq!(s.calls(), 3);
+}
+
+#[test]
+fn a_hit_outside_the_window_starts_nothing() {
+    let mut s = Sandbox::new();
+    s.set("KUBECREDCACHE_REFRESH_AHEAD", "100s");
+    s.ok(AWS); // 900 s lifetime
+    s.ok(AWS);
+    // The foreground claims the refresh before it exits, so no marker now means none started.
+    assert_eq!(refresh_files(&s.cache, ".running"), 0);
+    assert_eq!(s.calls(), 1);
+    // And with the default window (the last third, at least 3 minutes) neither.
+    let mut cmd = s.command(AWS);
+    cmd.env_remove("KUBECREDCACHE_REFRESH_AHEAD");
+    assert!(cmd.output().unwrap().status.success());
+    assert_eq!(refresh_files(&s.cache, ".running"), 0);
+}
+
+#[test]
+fn the_foreground_does_not_wait_for_the_refresh() {
+    let (mut s, first) = near_the_end();
+    s.set("FAKE_SLEEP", "3");
+    let out = s.run(AWS);
+    // Had the foreground waited (or shared its stdout with the refresh), the refresh
+    // would be over by now.
+    assert_eq!(refresh_files(&s.cache, ".running"), 1, "the refresh is still running");
+    assert!(out.status.success());
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(token(std::str::from_utf8(&out.stdout).unwrap()), first);
+    wait_for("the background refresh", || refresh_files(&s.cache, ".running") == 0);
+}
+
+#[test]
+fn commands_that_may_prompt_are_never_refreshed_in_the_background() {
+    let (mut s, _) = near_the_end();
+    let config = s.root.path().join("aws-config");
+    std::fs::write(
+        &config,
+        "[profile admin]\nrole_arn = arn:aws:iam::1:role/a\nmfa_serial = arn:aws:iam::1:mfa/me\n",
+    )
+    .unwrap();
+    s.set("AWS_CONFIG_FILE", config.to_str().unwrap())
+        .set("AWS_PROFILE", "admin")
+        .set("FAKE_LIFETIME", "200");
+    s.ok(AWS);
+    s.ok(AWS);
+    assert_eq!(
+        refresh_files(&s.cache, ".running"),
+        0,
+        "an MFA profile is not refreshed unattended"
+    );
+    assert_eq!(s.calls(), 2, "one fetch for the new profile, no refresh");
+}
+
+#[test]
+fn a_token_fetched_with_a_persons_help_is_not_refreshed_while_a_person_is_there() {
+    let mut s = Sandbox::new();
+    let interactive =
+        r#"{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{"interactive":true}}"#;
+    s.set("KUBECREDCACHE_REFRESH_AHEAD", "250s").set("FAKE_LIFETIME", "200");
+    s.set("KUBERNETES_EXEC_INFO", interactive).set("FAKE_SLEEP", "5.2");
+    s.ok(AWS); // interactive and slow: as if someone typed an MFA code
+    s.set("FAKE_SLEEP", "");
+    s.ok(AWS);
+    assert_eq!(refresh_files(&s.cache, ".running"), 0);
+    // A non-interactive caller (a script) may refresh it: a prompt would simply fail.
+    s.set("KUBERNETES_EXEC_INFO", &interactive.replace("true", "false"));
+    s.ok(AWS);
+    wait_for("the background refresh", || {
+        s.calls() == 2 && refresh_files(&s.cache, ".running") == 0
+    });
+}
