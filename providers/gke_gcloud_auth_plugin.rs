@@ -61,8 +61,11 @@ impl Provider for GkeGcloudAuthPlugin {
 
     fn recognises(&self, program: &str, args: &[String]) -> bool {
         // It has no subcommands; --version and --help print something else and pass through.
+        if program != "gke-gcloud-auth-plugin" {
+            return false;
+        }
         let parsed = args::parse(args, FLAGS);
-        program == "gke-gcloud-auth-plugin" && parsed.positionals.is_empty() && parsed.unknown.is_empty()
+        parsed.positionals.is_empty() && parsed.unknown.is_empty()
     }
 
     fn identity(&self, args: &[String], env: &dyn Env) -> Result<Identity, String> {

@@ -89,8 +89,11 @@ impl Provider for KubeloginAzure {
     }
 
     fn recognises(&self, program: &str, args: &[String]) -> bool {
+        if program != "kubelogin" {
+            return false;
+        }
         let parsed = parse(args);
-        program == "kubelogin" && parsed.positionals == ["get-token"] && parsed.last("server-id").is_some()
+        parsed.positionals == ["get-token"] && parsed.last("server-id").is_some()
             // int128's kubelogin flags are unknown here; its issuer flag marks its invocation.
             && !parsed.unknown.iter().any(|a| a.starts_with("--oidc-"))
     }

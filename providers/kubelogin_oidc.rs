@@ -77,8 +77,9 @@ impl Provider for KubeloginOidc {
     }
 
     fn recognises(&self, program: &str, args: &[String]) -> bool {
+        let Some(words) = subcommand(program) else { return false };
         let parsed = parse(args);
-        subcommand(program).is_some_and(|words| parsed.positionals == words) && parsed.last("oidc-issuer-url").is_some()
+        parsed.positionals == words && parsed.last("oidc-issuer-url").is_some()
     }
 
     fn identity(&self, args: &[String], _env: &dyn Env) -> Result<Identity, String> {
