@@ -92,6 +92,14 @@ impl Provider for AwsEks {
         Ok(id)
     }
 
+    fn expiry_bound(&self, token: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+        aws::eks_token_expiry_bound(token)
+    }
+
+    fn credential_sources(&self, _args: &[String], env: &dyn Env) -> Vec<std::path::PathBuf> {
+        aws::credential_sources(env)
+    }
+
     fn may_prompt(&self, args: &[String], env: &dyn Env) -> bool {
         aws::profile_may_prompt(aws::profile(parse(args).last("profile"), env).as_deref(), env)
     }

@@ -40,6 +40,10 @@ pub struct CacheEntry {
     /// How long the plugin took to print it, in seconds.
     #[serde(default)]
     pub fetch_seconds: f64,
+    /// The latest change to the provider's credential sources, taken after the plugin
+    /// ran; a later change means the token may no longer be backed by credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sources_changed: Option<DateTime<Utc>>,
 }
 
 impl CacheEntry {
@@ -59,6 +63,7 @@ impl CacheEntry {
             credential: credential.json.clone(),
             interactive: false,
             fetch_seconds: 0.0,
+            sources_changed: None,
         }
     }
 
@@ -72,6 +77,7 @@ impl CacheEntry {
             json: self.credential.clone(),
             api_version: self.api_version.clone(),
             expires: Some(self.expires),
+            token: None,
         }
     }
 }

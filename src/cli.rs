@@ -14,7 +14,7 @@ pub fn main() -> i32 {
     let rest: Vec<std::ffi::OsString> = args.collect();
     match first.to_str() {
         Some("--") => match rest.split_first() {
-            Some((program, args)) => engine::run(program, args),
+            Some((program, args)) => engine::run(program, args, false),
             None => {
                 eprintln!("kubecredcache: nothing to run after `--` (try kubecredcache --help)");
                 2
@@ -27,14 +27,27 @@ pub fn main() -> i32 {
                     program: program.to_string_lossy().into_owned(),
                     key_env,
                 };
-                engine::run_with(&provider, program, args)
+                engine::run_with(&provider, program, args, false)
             }
             Err(e) => {
                 eprintln!("kubecredcache: {e} (see kubecredcache --help)");
                 2
             }
         },
+        Some("--force-refresh") => {
+            // `--force-refresh [--] COMMAND ARGS...`
+            let rest = rest
+                .strip_prefix(&[std::ffi::OsString::from("--")][..])
+                .unwrap_or(&rest);
+            match rest.split_first() {
+                Some((program, args)) => engine::run(program, args, true),
+                None => {
+                    eprintln!("kubecredcache: nothing to run after --force-refresh (try kubecredcache --help)");
+                    2
+                }
+            }
+        }
         Some(ours) if commands::is_ours(ours) => commands::run(std::iter::once(first).chain(rest).collect()),
-        _ => engine::run(&first, &rest),
+        _ => engine::run(&first, &rest, false),
     }
 }

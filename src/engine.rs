@@ -18,10 +18,10 @@ use crate::cache_file::{CacheEntry, CacheFile};
 use crate::cache_key::CacheKey;
 use crate::exec_credential::{ExecCredential, ExecInfo};
 use crate::provider::{self, Identity, ProcessEnv, Provider};
-use crate::{atomic_file, gc, lock, refresh, settings, upstream};
+use crate::{atomic_file, gc, lock, refresh, settings, sources, upstream};
 
 /// Runs the wrapped command through the cache and returns the exit code.
-pub fn run(program: &OsStr, raw_args: &[OsString]) -> i32 {
+pub fn run(program: &OsStr, raw_args: &[OsString], force_refresh: bool) -> i32 {
     let args: Vec<String> = raw_args.iter().map(|a| os_to_string(a)).collect();
     let Some(provider) = provider::recognise(program, &args) else {
         log::debug!(
@@ -30,12 +30,13 @@ pub fn run(program: &OsStr, raw_args: &[OsString]) -> i32 {
         );
         return upstream::exec(program, raw_args);
     };
-    run_with(provider, program, raw_args)
+    run_with(provider, program, raw_args, force_refresh)
 }
 
 /// Runs the wrapped command through the cache with a provider chosen already (the
 /// registry's, or `--generic`'s).
-pub fn run_with(provider: &dyn Provider, program: &OsStr, raw_args: &[OsString]) -> i32 {
+/// `force_refresh` (or `KUBECREDCACHE_FORCE_REFRESH=1`) skips the cache read.
+pub fn run_with(provider: &dyn Provider, program: &OsStr, raw_args: &[OsString], force_refresh: bool) -> i32 {
     if settings::disabled() {
         log::debug!("cache disabled by {}", settings::DISABLE);
         return upstream::exec(program, raw_args);
@@ -89,6 +90,10 @@ pub fn run_with(provider: &dyn Provider, program: &OsStr, raw_args: &[OsString])
         );
         return code;
     }
+    if force_refresh || settings::force_refresh() {
+        log::debug!("force refresh: not reading the cache");
+        return request.fetch(Freshness::Never);
+    }
     let now = Utc::now();
     if let Some(entry) = request.lookup(now) {
         log::debug!("hit: expires {}", entry.expires);
@@ -107,6 +112,8 @@ enum Freshness {
     Fresh,
     /// Only a token that is not due for refresh (the background refresh).
     NotDue,
+    /// Nothing: fetch whatever is cached (a forced refresh).
+    Never,
 }
 
 struct Request<'a> {
@@ -141,7 +148,15 @@ impl Request<'_> {
             return None;
         };
         let entry = file.entries.remove(self.key.as_str())?;
-        entry.is_fresh(now, self.margin).then_some(entry)
+        if !entry.is_fresh(now, self.margin) {
+            return None;
+        }
+        let sources = self.provider.credential_sources(&self.args, &ProcessEnv);
+        if !sources.is_empty() && sources::latest_change(&sources) > entry.sources_changed {
+            log::debug!("the credential sources changed after this token was fetched; not serving it");
+            return None;
+        }
+        Some(entry)
     }
 
     /// After a hit: start a background refresh if the token is near its end and nobody
@@ -178,7 +193,11 @@ impl Request<'_> {
         let _flight = usable_dir.then(|| self.take_flight_lock()).flatten();
         if _flight.is_some()
             && let Some(entry) = self.lookup(Utc::now())
-            && (accept == Freshness::Fresh || !refresh::is_due(settings::refresh_ahead(), &entry, Utc::now()))
+            && match accept {
+                Freshness::Fresh => true,
+                Freshness::NotDue => !refresh::is_due(settings::refresh_ahead(), &entry, Utc::now()),
+                Freshness::Never => false,
+            }
         {
             log::debug!("another process fetched it meanwhile");
             return print(&entry.exec_credential(), self.wanted_api_version.as_deref());
@@ -202,14 +221,24 @@ impl Request<'_> {
             return pass_through(&finished.stdout);
         };
         let now = Utc::now();
-        let Some(expires) = credential.expires else {
+        let Some(stated) = credential.expires else {
             log::debug!("credential has no expiry; not caching it");
             return pass_through(&finished.stdout);
+        };
+        // The token itself may die earlier than it says (an EKS token: 15 minutes after signing).
+        let expires = match credential.token.as_deref().and_then(|t| self.provider.expiry_bound(t)) {
+            Some(bound) if bound < stated => {
+                log::debug!("the token's signing time ends it at {bound}, before its stated {stated}");
+                bound
+            }
+            _ => stated,
         };
         if usable_dir && expires - chrono::Duration::from_std(self.margin).unwrap_or_default() > now {
             let mut entry = CacheEntry::new(self.provider.name(), &self.identity.parts, &credential, expires, now);
             entry.interactive = self.exec_info.spec.interactive;
             entry.fetch_seconds = started.elapsed().as_secs_f64();
+            // Taken after the plugin ran: it may itself have written to its caches.
+            entry.sources_changed = sources::latest_change(&self.provider.credential_sources(&self.args, &ProcessEnv));
             if let Err(e) = self.store(entry, now) {
                 warn_uncached(&format!("cannot write {} ({e})", self.path.display()));
             }

@@ -12,6 +12,8 @@ pub struct ExecCredential {
     pub api_version: String,
     /// `status.expirationTimestamp`; `None` means the plugin promises nothing, and we do not cache.
     pub expires: Option<DateTime<Utc>>,
+    /// `status.token`, for providers that can read a tighter expiry out of it. Never logged.
+    pub token: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -47,6 +49,7 @@ impl ExecCredential {
             json: text.trim_end().to_string(),
             api_version: shape.api_version,
             expires,
+            token: shape.status.token,
         })
     }
 

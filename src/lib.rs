@@ -29,6 +29,7 @@ pub mod provider;
 pub mod provider_contract;
 pub mod refresh;
 pub mod settings;
+pub mod sources;
 pub mod upstream;
 
 /// The authenticators: every file in `providers/` (compiled in by build.rs).

@@ -30,6 +30,19 @@ pub trait Provider: Sync {
     fn may_prompt(&self, _args: &[String], _env: &dyn Env) -> bool {
         false
     }
+    /// The latest time `token` can still be accepted, if the token itself says (an EKS
+    /// token is a presigned URL that dies 15 minutes after it was signed, whatever its
+    /// `expirationTimestamp` claims). The engine serves a token until the earlier of
+    /// this and the stated expiry. `None`: the stated expiry stands.
+    fn expiry_bound(&self, _token: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+        None
+    }
+    /// Files and directories the authenticator's credentials come from (for a directory,
+    /// the files in it count too). A cached token is not served once any of them changed
+    /// after it was fetched: a new sign-in or new keys take effect at the next run.
+    fn credential_sources(&self, _args: &[String], _env: &dyn Env) -> Vec<std::path::PathBuf> {
+        Vec::new()
+    }
 }
 
 inventory::collect!(&'static dyn Provider);

@@ -204,6 +204,7 @@ mod tests {
             credential: "{}".into(),
             interactive: false,
             fetch_seconds: 0.5,
+            sources_changed: None,
         }
     }
 

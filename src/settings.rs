@@ -13,6 +13,7 @@ pub const GC_INTERVAL: &str = "KUBECREDCACHE_GC_INTERVAL";
 pub const LOCK_WAIT: &str = "KUBECREDCACHE_LOCK_WAIT";
 pub const LOG: &str = "KUBECREDCACHE_LOG";
 pub const REFRESH_AHEAD: &str = "KUBECREDCACHE_REFRESH_AHEAD";
+pub const FORCE_REFRESH: &str = "KUBECREDCACHE_FORCE_REFRESH";
 pub const REFRESH_BACKOFF: &str = "KUBECREDCACHE_REFRESH_BACKOFF";
 
 /// The cache directory: `KUBECREDCACHE_DIR`, else `~/.kubecredcache`. `None` when there
@@ -27,6 +28,11 @@ pub fn cache_dir() -> Option<PathBuf> {
 /// `KUBECREDCACHE_DISABLE=1` (or `true`/`yes`) bypasses the cache entirely.
 pub fn disabled() -> bool {
     matches!(std::env::var(DISABLE).as_deref(), Ok("1" | "true" | "yes"))
+}
+
+/// `KUBECREDCACHE_FORCE_REFRESH=1` (or `true`/`yes`): fetch afresh, ignoring the cache.
+pub fn force_refresh() -> bool {
+    matches!(std::env::var(FORCE_REFRESH).as_deref(), Ok("1" | "true" | "yes"))
 }
 
 /// A token is served only while it has more than this left. Default 60 s.

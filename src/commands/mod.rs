@@ -25,6 +25,7 @@ use crate::kubeconfig::Direction;
     override_usage = "kubecredcache COMMAND [ARGS...]     run COMMAND (e.g. aws eks get-token ...) through the cache\n       \
                       kubecredcache -- COMMAND [ARGS...]  the same, for a COMMAND named like one of ours\n       \
                       kubecredcache --generic [--key-env NAME]... -- COMMAND [ARGS...]\n       \
+                      kubecredcache --force-refresh [--] COMMAND [ARGS...]   fetch afresh, ignoring the cache\n       \
                       kubecredcache <SUBCOMMAND>",
     after_help = "In a kubeconfig, put `command: kubecredcache` and the old command and its arguments in `args`,\n\
                   or let `kubecredcache setup` do it. Environment: KUBECREDCACHE_DIR, KUBECREDCACHE_EXPIRY_MARGIN,\n\

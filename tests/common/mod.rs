@@ -13,7 +13,8 @@ use std::process::{Command, Output, Stdio};
 /// `$FAKE_CALLS`, then per `$FAKE_MODE` prints an ExecCredential with a token unique to
 /// the call that expires in `$FAKE_LIFETIME` seconds (`ok`), one without an expiry
 /// (`noexpiry`), text that is no credential (`garbage`), or fails with exit code 3
-/// (`fail`). `$FAKE_SLEEP` delays it; `$FAKE_SEEN` receives what it inherited.
+/// (`fail`). `$FAKE_SLEEP` delays it; `$FAKE_SEEN` receives what it inherited;
+/// `$FAKE_SIGNED_AGO` makes the token an EKS-style presigned URL signed that many seconds ago.
 const FAKE_AUTHENTICATOR: &str = r#"#!/bin/bash
 args="$*"
 echo "$(basename "$0") ${args//$'\n'/\\n}" >> "$FAKE_CALLS"
@@ -28,6 +29,12 @@ case "${FAKE_MODE:-ok}" in
   garbage) printf 'this is not a credential\nsecond line\n'; exit 0 ;;
 esac
 token="fake-token-$n-$$"
+if [ -n "$FAKE_SIGNED_AGO" ]; then
+  # An EKS-style token: a presigned URL signed FAKE_SIGNED_AGO seconds ago, base64url.
+  signed=$(date -u -d "@$(( $(date +%s) - FAKE_SIGNED_AGO ))" +%Y%m%dT%H%M%SZ)
+  url="https://sts.us-west-2.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Date=$signed&X-Amz-Expires=60&call=$n-$$"
+  token="k8s-aws-v1.$(printf %s "$url" | base64 -w0 | tr '+/' '-_' | tr -d '=')"
+fi
 expires=$(date -u -d "@$(( $(date +%s) + ${FAKE_LIFETIME:-900} ))" +%Y-%m-%dT%H:%M:%SZ)
 api="${FAKE_API_VERSION:-client.authentication.k8s.io/v1beta1}"
 if [ "$FAKE_MODE" = noexpiry ]; then
