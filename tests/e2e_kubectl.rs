@@ -237,3 +237,77 @@ fn the_server_rejects_tokens_it_was_not_given() {
     );
     assert!(e2e.server.bearer_tokens().contains(&"forged".to_string()));
 }
+
+/// How kubectl 1.32 runs an exec plugin, measured (docs/architecture.md, "After a 401"):
+/// once per process at start-up; after a 401 on `get --raw`, once more from the same
+/// process, whose token it never sends (it does not retry the request); after a 401
+/// during `get pods`, not again. The same with interactiveMode Never and, under a
+/// terminal, IfAvailable. If kubectl changes this, this test says so.
+#[test]
+fn what_kubectl_does_with_an_exec_plugin_after_a_401() {
+    let Some(kubectl) = host_tool("kubectl") else { return };
+    let Some(script) = host_tool("script") else { return };
+    for (mode, under_a_terminal) in [("Never", false), ("IfAvailable", true)] {
+        for (args, rejected_first, expected_runs) in [
+            (&["get", "--raw", "/api"][..], false, 1),
+            (&["get", "--raw", "/api"][..], true, 2),
+            (&["get", "pods", "-A"][..], true, 1),
+        ] {
+            let mut s = Sandbox::new();
+            let log = s.root.path().join("plugin.log");
+            // Token n is "bad-n" for the first (rejected) run, "good-n" after.
+            common::write_script(
+                &s.bin.join("plugin"),
+                &format!(
+                    "#!/bin/bash\necho \"ppid=$PPID interactive=$(echo \"$KUBERNETES_EXEC_INFO\" | grep -o '\"interactive\":[a-z]*')\" >> {log}\n\
+                     n=$(grep -c ppid= {log})\nif [ \"$n\" -le {bad} ]; then t=bad-$n; else t=good-$n; fi\n\
+                     printf '{{\"kind\":\"ExecCredential\",\"apiVersion\":\"client.authentication.k8s.io/v1beta1\",\"status\":{{\"token\":\"%s\",\"expirationTimestamp\":\"2099-01-01T00:00:00Z\"}}}}\\n' $t\n",
+                    log = log.display(),
+                    bad = u8::from(rejected_first)
+                ),
+            );
+            let server = ApiServer::start(s.root.path(), |t| t.starts_with("good"));
+            let kubeconfig = s.root.path().join("kubeconfig");
+            std::fs::write(
+                &kubeconfig,
+                format!(
+                    "apiVersion: v1\nkind: Config\nclusters:\n- name: t\n  cluster:\n    server: {}\n    certificate-authority: {}\n\
+                     users:\n- name: t\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: plugin\n      interactiveMode: {mode}\n\
+                     contexts:\n- name: t\n  context: {{cluster: t, user: t}}\ncurrent-context: t\n",
+                    server.url(),
+                    server.ca_file.display()
+                ),
+            )
+            .unwrap();
+            let host_path = std::env::var("PATH").unwrap_or_default();
+            s.set("PATH", &format!("{}:{host_path}", s.bin.display()))
+                .set("KUBECONFIG", kubeconfig.to_str().unwrap());
+            let line = format!("{} {}", kubectl.display(), args.join(" "));
+            let out = if under_a_terminal {
+                s.command_for(&script, &["-qec", &line, "/dev/null"]).output().unwrap()
+            } else {
+                s.command_for(&kubectl, args).output().unwrap()
+            };
+            let runs = std::fs::read_to_string(&log).unwrap();
+            let what = format!("{mode} {args:?} rejected_first={rejected_first}: {runs}");
+            assert_eq!(runs.lines().count(), expected_runs, "{what}");
+            let parents: std::collections::HashSet<&str> =
+                runs.lines().map(|l| l.split_whitespace().next().unwrap()).collect();
+            assert_eq!(parents.len(), 1, "every run from the same kubectl process: {what}");
+            assert!(
+                runs.lines()
+                    .all(|l| l.ends_with(&format!("\"interactive\":{under_a_terminal}"))),
+                "{what}"
+            );
+            assert_eq!(out.status.success(), !rejected_first, "{what}");
+            let sent = server.bearer_tokens();
+            assert!(
+                !sent.is_empty()
+                    && sent
+                        .iter()
+                        .all(|t| t == if rejected_first { "bad-1" } else { "good-1" }),
+                "kubectl never sends the re-fetched token: {sent:?} ({what})"
+            );
+        }
+    }
+}
