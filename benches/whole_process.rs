@@ -156,6 +156,22 @@ fn fake_aws(dir: &Path) {
     fs::set_permissions(dir.join("aws"), fs::Permissions::from_mode(0o755)).unwrap();
 }
 
+/// A kubecredcache run in a steady-use directory (fake authenticator in `dir/bin`).
+fn steady_command(dir: &Path, path: &str, refresh_ahead: &str) -> Command {
+    let mut cmd = Command::new(KCC);
+    cmd.args(EKS)
+        .env_clear()
+        .env("PATH", path)
+        .env("HOME", dir)
+        .env("KUBECREDCACHE_DIR", dir.join("cache"))
+        .env("KUBECREDCACHE_EXPIRY_MARGIN", "1")
+        .env("KUBECREDCACHE_REFRESH_AHEAD", refresh_ahead)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    cmd
+}
+
 /// Steady use, scaled 60×: an hour of one kubectl-equivalent call every 30 s becomes
 /// 120 calls every 0.5 s, with a 15-minute token as a 15 s one (margin 1 s, refresh
 /// window 5 s) and an authenticator that takes 0.3 s. Returns how many foreground calls
@@ -178,17 +194,7 @@ fn steady_use(root: &Path, refresh_ahead: bool) -> (usize, usize) {
         if let Some(wait) = due.checked_duration_since(Instant::now()) {
             std::thread::sleep(wait);
         }
-        let mut cmd = Command::new(KCC);
-        cmd.args(EKS)
-            .env_clear()
-            .env("PATH", &path)
-            .env("HOME", &dir)
-            .env("KUBECREDCACHE_DIR", dir.join("cache"))
-            .env("KUBECREDCACHE_EXPIRY_MARGIN", "1")
-            .env("KUBECREDCACHE_REFRESH_AHEAD", if refresh_ahead { "5s" } else { "0" })
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
+        let mut cmd = steady_command(&dir, &path, if refresh_ahead { "5s" } else { "0" });
         if time(&mut cmd) > Duration::from_millis(150) {
             cold += 1;
         }
@@ -203,20 +209,7 @@ fn hits_starting_a_refresh(root: &Path, runs: usize) -> Stats {
     let dir = root.join("steady-on");
     let bin = dir.join("bin");
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
-    let run = || {
-        let mut cmd = Command::new(KCC);
-        cmd.args(EKS)
-            .env_clear()
-            .env("PATH", &path)
-            .env("HOME", &dir)
-            .env("KUBECREDCACHE_DIR", dir.join("cache"))
-            .env("KUBECREDCACHE_EXPIRY_MARGIN", "1")
-            .env("KUBECREDCACHE_REFRESH_AHEAD", "3600s")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        cmd
-    };
+    let run = || steady_command(&dir, &path, "3600s");
     assert!(run().status().unwrap().success(), "warm-up");
     let mut samples = Vec::new();
     for _ in 0..runs {

@@ -265,20 +265,7 @@ fn old_cache_files_of_other_clusters_are_collected() {
     let mut s = Sandbox::new();
     s.set("KUBECREDCACHE_GC_INTERVAL", "0");
     s.ok(&["aws", "eks", "get-token", "--cluster-name", "old"]);
-    let old = s.cache.join("cache-old.yaml");
-    // An entry that expired an hour ago, in a file last written an hour ago.
-    let mut file = CacheFile::parse(&fs::read(&old).unwrap()).unwrap();
-    for entry in file.entries.values_mut() {
-        entry.expires = chrono::Utc::now() - chrono::Duration::hours(1);
-    }
-    fs::write(&old, file.to_yaml()).unwrap();
-    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-    fs::File::options()
-        .write(true)
-        .open(&old)
-        .unwrap()
-        .set_modified(hour_ago)
-        .unwrap();
+    s.make_stale("old");
 
     s.ok(AWS);
     assert_eq!(s.cache_files(), ["cache-c1.yaml"]);

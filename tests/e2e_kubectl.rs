@@ -8,21 +8,12 @@
 mod common;
 
 use common::api_server::ApiServer;
-use common::{Sandbox, host_tool};
+use common::{AWS, Sandbox, host_tool};
 use kubecredcache::cache_file::CacheFile;
 use std::path::{Path, PathBuf};
 
 const V1BETA1: &str = "client.authentication.k8s.io/v1beta1";
 const V1: &str = "client.authentication.k8s.io/v1";
-const EKS_ARGS: &[&str] = &[
-    "aws",
-    "--region",
-    "us-west-2",
-    "eks",
-    "get-token",
-    "--cluster-name",
-    "c1",
-];
 // The AWS documentation's example key pairs: `aws eks get-token` presigns locally, offline.
 const KEY_1: (&str, &str) = ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
 const KEY_2: (&str, &str) = ("AKIAI44QH8DHBEXAMPLE", "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY");
@@ -131,7 +122,7 @@ fn real_aws_through_kubectl(api_version: &str) {
     e2e.sandbox
         .set("AWS_ACCESS_KEY_ID", KEY_1.0)
         .set("AWS_SECRET_ACCESS_KEY", KEY_1.1);
-    e2e.write_kubeconfig(api_version, EKS_ARGS);
+    e2e.write_kubeconfig(api_version, AWS);
     for _ in 0..3 {
         e2e.kubectl_ok();
     }
@@ -162,7 +153,7 @@ fn switching_access_key_or_profile_fetches_a_new_token() {
     let Some(mut e2e) = E2e::with_real_aws() else {
         return;
     };
-    e2e.write_kubeconfig(V1BETA1, EKS_ARGS);
+    e2e.write_kubeconfig(V1BETA1, AWS);
     let aws_dir = e2e.sandbox.home.join(".aws");
     std::fs::create_dir_all(&aws_dir).unwrap();
     std::fs::write(

@@ -367,20 +367,7 @@ fn clear_removes_one_cluster_or_all_and_says_what() {
 fn gc_removes_what_is_garbage_now() {
     let s = Sandbox::new();
     s.ok(&["aws", "eks", "get-token", "--cluster-name", "stale"]);
-    // Its token expired an hour ago, and nobody wrote the file since.
-    let stale = s.cache.join("cache-stale.yaml");
-    let mut file = kubecredcache::cache_file::CacheFile::parse(&fs::read(&stale).unwrap()).unwrap();
-    for entry in file.entries.values_mut() {
-        entry.expires = chrono::Utc::now() - chrono::Duration::hours(1);
-    }
-    fs::write(&stale, file.to_yaml()).unwrap();
-    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-    fs::File::options()
-        .write(true)
-        .open(&stale)
-        .unwrap()
-        .set_modified(hour_ago)
-        .unwrap();
+    let stale = s.make_stale("stale");
     let out = stdout(&s.run(&["gc"]));
     assert!(out.contains("removed") && out.contains("cache-stale.yaml"), "{out}");
     assert!(!stale.exists());

@@ -142,6 +142,25 @@ impl Sandbox {
             .unwrap_or(0)
     }
 
+    /// Makes `cluster`'s cache file look abandoned: every token in it expired an hour ago,
+    /// and nobody wrote the file for an hour. Returns its path.
+    pub fn make_stale(&self, cluster: &str) -> PathBuf {
+        let path = self.cache.join(format!("cache-{cluster}.yaml"));
+        let mut file = kubecredcache::cache_file::CacheFile::parse(&fs::read(&path).unwrap()).unwrap();
+        for entry in file.entries.values_mut() {
+            entry.expires = chrono::Utc::now() - chrono::Duration::hours(1);
+        }
+        fs::write(&path, file.to_yaml()).unwrap();
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(hour_ago)
+            .unwrap();
+        path
+    }
+
     pub fn cache_files(&self) -> Vec<String> {
         let mut names: Vec<String> = fs::read_dir(&self.cache)
             .map(|rd| {
