@@ -30,18 +30,28 @@ pub fn run(program: &OsStr, raw_args: &[OsString], force_refresh: bool) -> i32 {
         );
         return upstream::exec(program, raw_args);
     };
-    run_with(provider, program, raw_args, force_refresh)
+    run_converted(provider, program, raw_args, args, force_refresh)
 }
 
 /// Runs the wrapped command through the cache with a provider chosen already (the
 /// registry's, or `--generic`'s).
 /// `force_refresh` (or `KUBECREDCACHE_FORCE_REFRESH=1`) skips the cache read.
 pub fn run_with(provider: &dyn Provider, program: &OsStr, raw_args: &[OsString], force_refresh: bool) -> i32 {
+    let args: Vec<String> = raw_args.iter().map(|a| os_to_string(a)).collect();
+    run_converted(provider, program, raw_args, args, force_refresh)
+}
+
+fn run_converted(
+    provider: &dyn Provider,
+    program: &OsStr,
+    raw_args: &[OsString],
+    args: Vec<String>,
+    force_refresh: bool,
+) -> i32 {
     if settings::disabled() {
         log::debug!("cache disabled by {}", settings::DISABLE);
         return upstream::exec(program, raw_args);
     }
-    let args: Vec<String> = raw_args.iter().map(|a| os_to_string(a)).collect();
     let identity = match provider.identity(&args, &ProcessEnv) {
         Ok(identity) => identity,
         Err(why) => {
@@ -66,7 +76,6 @@ pub fn run_with(provider: &dyn Provider, program: &OsStr, raw_args: &[OsString],
         path: dir.join(cache_dir::cache_file_name(&identity.cluster)),
         identity,
         dir,
-        wanted_api_version: exec_info.api_version.clone(),
         exec_info,
         margin: settings::expiry_margin(),
     };
@@ -97,7 +106,7 @@ pub fn run_with(provider: &dyn Provider, program: &OsStr, raw_args: &[OsString],
     let now = Utc::now();
     if let Some(entry) = request.lookup(now) {
         log::debug!("hit: expires {}", entry.expires);
-        let code = print(&entry.exec_credential(), request.wanted_api_version.as_deref());
+        let code = print(&entry.exec_credential(), request.exec_info.api_version.as_deref());
         request.maybe_refresh_ahead(&entry, now);
         return code;
     }
@@ -125,7 +134,6 @@ struct Request<'a> {
     key: CacheKey,
     dir: PathBuf,
     path: PathBuf,
-    wanted_api_version: Option<String>,
     exec_info: ExecInfo,
     margin: Duration,
 }
@@ -200,7 +208,7 @@ impl Request<'_> {
             }
         {
             log::debug!("another process fetched it meanwhile");
-            return print(&entry.exec_credential(), self.wanted_api_version.as_deref());
+            return print(&entry.exec_credential(), self.exec_info.api_version.as_deref());
         }
 
         log::debug!("miss: running {}", self.program.to_string_lossy());
@@ -244,7 +252,7 @@ impl Request<'_> {
             }
         }
         drop(_flight);
-        let code = print(&credential, self.wanted_api_version.as_deref());
+        let code = print(&credential, self.exec_info.api_version.as_deref());
         if usable_dir {
             gc::maybe_collect(&self.dir, settings::gc_interval(), settings::gc_age());
         }
