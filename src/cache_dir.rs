@@ -75,16 +75,42 @@ pub fn ensure_private_dir(dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Sets a file's modification time to now, creating it empty if needed.
-pub fn touch(path: &Path) -> io::Result<()> {
-    let file = OpenOptions::new()
+/// Opens a small file of ours in the cache directory for reading and writing, creating
+/// it empty (0600) if needed, and never through a symlink planted at its path. Lock files
+/// and the GC stamp are opened this way.
+pub fn open_private(path: &Path) -> io::Result<fs::File> {
+    OpenOptions::new()
+        .read(true)
         .write(true)
         .create(true)
         .truncate(false)
         .mode(0o600)
         .custom_flags(libc::O_NOFOLLOW)
-        .open(path)?;
-    file.set_modified(std::time::SystemTime::now())
+        .open(path)
+}
+
+/// Sets a file's modification time to now, creating it empty if needed.
+pub fn touch(path: &Path) -> io::Result<()> {
+    open_private(path)?.set_modified(std::time::SystemTime::now())
+}
+
+/// Whether `name` is one of our cache files (`cache-<CLUSTER>.yaml`).
+pub fn is_cache_file_name(name: &str) -> bool {
+    name.starts_with(CACHE_PREFIX) && name.ends_with(CACHE_SUFFIX)
+}
+
+/// The cache files in `dir`; none when the directory does not exist yet.
+pub fn cache_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    Ok(entries
+        .flatten()
+        .filter(|e| e.file_name().to_str().is_some_and(is_cache_file_name))
+        .map(|e| e.path())
+        .collect())
 }
 
 /// Reads a file without following a symlink at its path. `Ok(None)` when it is absent.
@@ -135,10 +161,7 @@ mod tests {
             assert!(!file.contains('/') && !file.contains('\0'), "{file:?}");
             assert!(file.chars().all(|c| c.is_ascii_graphic()), "{file:?}");
             assert!(file.len() <= 7 + MAX_NAME_BYTES + 5, "{file:?}");
-            assert!(
-                file.starts_with(CACHE_PREFIX) && file.ends_with(CACHE_SUFFIX),
-                "{file:?}"
-            );
+            assert!(is_cache_file_name(&file), "{file:?}");
             assert!(seen.insert(file), "{cluster:?} collides");
         }
         assert_ne!(cache_file_name("a/b"), cache_file_name("a_b"));

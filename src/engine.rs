@@ -241,8 +241,9 @@ impl Request<'_> {
             }
             _ => stated,
         };
-        if usable_dir && expires - chrono::Duration::from_std(self.margin).unwrap_or_default() > now {
-            let mut entry = CacheEntry::new(self.provider.name(), &self.identity.parts, &credential, expires, now);
+        let mut entry = CacheEntry::new(self.provider.name(), &self.identity.parts, &credential, expires, now);
+        // A token that would not be served from the cache is not worth storing.
+        if usable_dir && entry.is_fresh(now, self.margin) {
             entry.interactive = self.exec_info.spec.interactive;
             entry.fetch_seconds = started.elapsed().as_secs_f64();
             // Taken after the plugin ran: it may itself have written to its caches.

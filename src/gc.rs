@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
 
-use crate::cache_dir::{self, CACHE_PREFIX, CACHE_SUFFIX, GC_STAMP, LOCK_SUFFIX};
+use crate::cache_dir::{self, GC_STAMP, LOCK_SUFFIX};
 use crate::cache_file::CacheFile;
 use crate::{atomic_file, lock};
 
@@ -52,7 +52,7 @@ pub fn collect(dir: &Path, max_age: Duration, now: DateTime<Utc>) -> io::Result<
         }
         let gone = if name.ends_with(LOCK_SUFFIX) {
             remove_unheld_lock(&path)
-        } else if name.starts_with(CACHE_PREFIX) && name.ends_with(CACHE_SUFFIX) {
+        } else if cache_dir::is_cache_file_name(&name) {
             remove_dead_cache_file(&path, max_age, now)
         } else if crate::refresh::is_state_file(&name) {
             // A refresh marker this old is from a refresh that died; a failure this old

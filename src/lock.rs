@@ -2,9 +2,9 @@
 //! (flock on Linux and macOS: the kernel drops it when the holder dies, even by kill -9).
 //! The locking protocol is described in `docs/architecture.md`.
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, TryLockError};
 use std::io;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -37,14 +37,7 @@ pub fn try_acquire(path: &Path) -> io::Result<Option<Lock>> {
     // A few rounds at most: each retry means garbage collection removed the file
     // between our open and our lock, which it does at most once per file.
     for _ in 0..8 {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(path)?;
+        let file = crate::cache_dir::open_private(path)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => return Ok(None),

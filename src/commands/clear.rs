@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::{cache_dir, fail};
-use crate::cache_dir::{self as dir, CACHE_PREFIX, CACHE_SUFFIX};
+use crate::cache_dir as dir;
 use crate::cache_file::CacheFile;
 use crate::{lock, settings};
 
@@ -14,17 +14,8 @@ pub fn run(cluster: Option<&str>, all: bool) -> i32 {
         Err(e) => return fail(&e),
     };
     let files: Vec<std::path::PathBuf> = if all {
-        match std::fs::read_dir(&dir) {
-            Ok(entries) => entries
-                .flatten()
-                .filter(|e| {
-                    e.file_name()
-                        .to_str()
-                        .is_some_and(|n| n.starts_with(CACHE_PREFIX) && n.ends_with(CACHE_SUFFIX))
-                })
-                .map(|e| e.path())
-                .collect(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        match dir::cache_files(&dir) {
+            Ok(files) => files,
             Err(e) => return fail(&format!("cannot read {}: {e}", dir.display())),
         }
     } else {

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{cache_dir, fail};
-use crate::cache_dir::{CACHE_PREFIX, CACHE_SUFFIX};
+
 use crate::cache_file::CacheFile;
 use crate::cache_key::short_hash_of;
 use crate::refresh;
@@ -46,17 +46,9 @@ pub fn run(json: bool) -> i32 {
 
 fn rows(dir: &std::path::Path, now: DateTime<Utc>) -> std::io::Result<Vec<Row>> {
     let mut rows = Vec::new();
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(rows),
-        Err(e) => return Err(e),
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if !(name.starts_with(CACHE_PREFIX) && name.ends_with(CACHE_SUFFIX)) {
-            continue;
-        }
-        let Ok(Some(bytes)) = crate::cache_dir::read_no_follow(&entry.path()) else {
+    for path in crate::cache_dir::cache_files(dir)? {
+        let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let Ok(Some(bytes)) = crate::cache_dir::read_no_follow(&path) else {
             continue;
         };
         let Some(file) = CacheFile::parse(&bytes) else { continue };
