@@ -87,7 +87,7 @@ impl Provider for AwsEks {
         let id = Identity::new(cluster)
             .with("region", aws::region(parsed.last("region"), env))
             .with("profile", aws::profile(parsed.last("profile"), env));
-        let mut id = aws::with_credentials(aws::with_flags(id, &parsed, KEYED_AS_GIVEN), env);
+        let mut id = aws::with_credentials(id.with_flags(&parsed, KEYED_AS_GIVEN), env);
         id.unknown_args = parsed.unknown;
         Ok(id)
     }

@@ -4,7 +4,6 @@
 
 use std::path::PathBuf;
 
-use crate::args::ParsedArgs;
 use crate::provider::{Env, Identity};
 
 /// Region: the flag, else `AWS_REGION`, else `AWS_DEFAULT_REGION`.
@@ -87,14 +86,6 @@ fn decode_base64url(text: &str) -> Option<Vec<u8>> {
         out.extend_from_slice(&bytes[1..chunk.len()]);
     }
     Some(out)
-}
-
-/// Every flag of `parsed` whose key is in `keys`, as identity parts (last value wins).
-pub fn with_flags(mut id: Identity, parsed: &ParsedArgs, keys: &[&'static str]) -> Identity {
-    for key in keys {
-        id = id.with(key, parsed.last(key));
-    }
-    id
 }
 
 /// Whether the AWS CLI may ask for an MFA code for this profile: its section of the AWS

@@ -87,9 +87,7 @@ impl Provider for GkeGcloudAuthPlugin {
             .with("configuration", Some(configuration))
             .with("account", account)
             .with("google-application-credentials", if adc { env.var("GOOGLE_APPLICATION_CREDENTIALS") } else { None });
-        for key in KEYED_AS_GIVEN {
-            id = id.with(key, parsed.last(key));
-        }
+        id = id.with_flags(&parsed, KEYED_AS_GIVEN);
         id.unknown_args = parsed.unknown;
         Ok(id)
     }

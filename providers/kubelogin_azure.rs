@@ -105,9 +105,7 @@ impl Provider for KubeloginAzure {
             .with_secret("client-secret", parsed.last("client-secret"))
             .with_secret("client-certificate-password", parsed.last("client-certificate-password"))
             .with_secret("password", parsed.last("password"));
-        for key in KEYED_AS_GIVEN {
-            id = id.with(key, parsed.last(key));
-        }
+        id = id.with_flags(&parsed, KEYED_AS_GIVEN);
         for var in KEYED_ENV {
             id = id.with(var, env.var(var));
         }

@@ -93,9 +93,7 @@ impl Provider for KubeloginOidc {
             .with("oidc-extra-scope", (!scopes.is_empty()).then(|| scopes.join(",")))
             .with_secret("oidc-client-secret", parsed.last("oidc-client-secret"))
             .with_secret("password", parsed.last("password"));
-        for key in KEYED_AS_GIVEN {
-            id = id.with(key, parsed.last(key));
-        }
+        id = id.with_flags(&parsed, KEYED_AS_GIVEN);
         id.unknown_args = parsed.unknown;
         Ok(id)
     }

@@ -104,6 +104,15 @@ impl Identity {
         self.with(name, secret.map(|s| secret_digest(s.as_ref())))
     }
 
+    /// Adds the flags of `parsed` whose keys are in `keys`, as given (the last value wins,
+    /// as in the programs these parse for).
+    pub fn with_flags(mut self, parsed: &crate::args::ParsedArgs, keys: &[&'static str]) -> Identity {
+        for key in keys {
+            self = self.with(key, parsed.last(key));
+        }
+        self
+    }
+
     /// The value of a part, if set.
     pub fn part(&self, name: &str) -> Option<&str> {
         self.parts.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
