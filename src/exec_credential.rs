@@ -99,11 +99,6 @@ impl ExecInfo {
     }
 }
 
-/// The apiVersion kubectl asked for, from the `KUBERNETES_EXEC_INFO` JSON it sets.
-pub fn requested_api_version(exec_info: Option<&str>) -> Option<String> {
-    ExecInfo::parse(exec_info).api_version
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,16 +156,14 @@ mod tests {
     }
 
     #[test]
-    fn requested_api_version_reads_kubernetes_exec_info() {
+    fn exec_info_says_which_api_version_and_whether_someone_is_there() {
         let info =
             r#"{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":true}}"#;
-        assert_eq!(
-            requested_api_version(Some(info)).as_deref(),
-            Some("client.authentication.k8s.io/v1")
-        );
-        assert_eq!(requested_api_version(Some("garbage")), None);
-        assert!(ExecInfo::parse(Some(info)).spec.interactive);
+        let parsed = ExecInfo::parse(Some(info));
+        assert_eq!(parsed.api_version.as_deref(), Some("client.authentication.k8s.io/v1"));
+        assert!(parsed.spec.interactive);
         assert!(!ExecInfo::parse(Some(r#"{"apiVersion":"v"}"#)).spec.interactive);
-        assert_eq!(requested_api_version(None), None);
+        assert_eq!(ExecInfo::parse(Some("garbage")), ExecInfo::default());
+        assert_eq!(ExecInfo::parse(None), ExecInfo::default());
     }
 }

@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
         let _ = credential.render(None);
     }
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = exec_credential::requested_api_version(Some(text));
+        let _ = exec_credential::ExecInfo::parse(Some(text));
         let _ = kubecredcache::settings::parse_duration(text);
     }
 });
