@@ -27,12 +27,12 @@ pub fn cache_dir() -> Option<PathBuf> {
 
 /// `KUBECREDCACHE_DISABLE=1` (or `true`/`yes`) bypasses the cache entirely.
 pub fn disabled() -> bool {
-    matches!(std::env::var(DISABLE).as_deref(), Ok("1" | "true" | "yes"))
+    switch_var(DISABLE)
 }
 
 /// `KUBECREDCACHE_FORCE_REFRESH=1` (or `true`/`yes`): fetch afresh, ignoring the cache.
 pub fn force_refresh() -> bool {
-    matches!(std::env::var(FORCE_REFRESH).as_deref(), Ok("1" | "true" | "yes"))
+    switch_var(FORCE_REFRESH)
 }
 
 /// A token is served only while it has more than this left. Default 60 s.
@@ -86,6 +86,11 @@ pub fn refresh_ahead() -> RefreshAhead {
 /// After a failed background refresh, none is tried for this long. Default 5 minutes.
 pub fn refresh_backoff() -> Duration {
     duration_var(REFRESH_BACKOFF, Duration::from_secs(5 * 60))
+}
+
+/// A yes/no variable: `1`, `true` or `yes` is on; anything else, or unset, is off.
+fn switch_var(name: &str) -> bool {
+    matches!(std::env::var(name).as_deref(), Ok("1" | "true" | "yes"))
 }
 
 fn duration_var(name: &str, default: Duration) -> Duration {
