@@ -1,6 +1,7 @@
-//! Makes every file in `providers/` a module of the library, so that adding an
-//! authenticator is adding one file: no `mod` line to edit anywhere. Each provider
-//! registers itself with `inventory::submit!`; this script only compiles it in.
+//! Makes every `*.rs` file in the top-level `providers/` (but `mod.rs`) a module of
+//! `providers`, so that adding an authenticator is adding one file: no `mod` line to
+//! edit anywhere. Each provider registers itself with `inventory::submit!`; this script
+//! only compiles it in. Folders there hold shared code and are declared in `mod.rs`.
 
 use std::{env, fs, path::PathBuf};
 
@@ -11,7 +12,8 @@ fn main() {
     let mut files: Vec<PathBuf> = fs::read_dir(&dir)
         .expect("providers/ must exist beside Cargo.toml")
         .map(|e| e.expect("readable providers/ entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "rs"))
+        .filter(|p| p.file_name().is_some_and(|n| n != "mod.rs"))
         .collect();
     files.sort();
 

@@ -1,65 +1,43 @@
 //! Provider for the AWS CLI: `aws [GLOBAL FLAGS] eks get-token --cluster-name NAME ...`.
 
-use super::aws_environment as aws;
-use crate::args::{self, Flag, LongPrefixes, ParsedArgs};
-use crate::provider::{Env, Identity, Provider};
+use super::aws;
+use crate::provider::{Env, Flag, Identity, Inputs, ParsedArgs, Provider, Syntax};
 
 pub struct AwsEks;
 
 inventory::submit! { &AwsEks as &dyn Provider }
 
-/// The AWS CLI's global flags and `eks get-token`'s own. Knowing which take a value is
-/// what lets us find the `eks get-token` positionals among them, and knowing them all is
-/// what lets us resolve abbreviations as the CLI does (`--reg`, `--role`).
-const FLAGS: &[Flag] = &[
-    Flag::value("cluster-name", &["--cluster-name"]),
-    Flag::value("cluster-id", &["--cluster-id"]),
-    Flag::value("role-arn", &["--role-arn"]),
-    Flag::value("region", &["--region"]),
-    Flag::value("profile", &["--profile"]),
-    Flag::value("endpoint-url", &["--endpoint-url"]),
-    Flag::value("output", &["--output"]),
-    Flag::value("query", &["--query"]),
-    Flag::value("color", &["--color"]),
-    Flag::value("ca-bundle", &["--ca-bundle"]),
-    Flag::value("cli-read-timeout", &["--cli-read-timeout"]),
-    Flag::value("cli-connect-timeout", &["--cli-connect-timeout"]),
-    Flag::value("cli-binary-format", &["--cli-binary-format"]),
-    Flag::switch("debug", &["--debug"]),
-    Flag::switch("no-verify-ssl", &["--no-verify-ssl"]),
-    Flag::switch("no-paginate", &["--no-paginate"]),
-    Flag::switch("no-sign-request", &["--no-sign-request"]),
-    Flag::switch("no-cli-pager", &["--no-cli-pager"]),
-    Flag::value("version", &["--version"]),
-    Flag::switch("v2-debug", &["--v2-debug"]),
-];
-
-/// The AWS CLI parses with argparse, which takes any unambiguous prefix of a long flag.
-fn parse(args: &[String]) -> ParsedArgs {
-    args::parse_with(args, FLAGS, LongPrefixes::Unambiguous)
-}
-
-/// Flags that go into the key as they are (cluster, region and profile are handled apart).
-const KEYED_AS_GIVEN: &[&str] = &[
-    "cluster-name",
-    "cluster-id",
-    "role-arn",
-    "endpoint-url",
-    "output",
-    "query",
-    "color",
-    "ca-bundle",
-    "cli-read-timeout",
-    "cli-connect-timeout",
-    "cli-binary-format",
-    "debug",
-    "no-verify-ssl",
-    "no-paginate",
-    "no-sign-request",
-    "no-cli-pager",
-    "version",
-    "v2-debug",
-];
+/// The AWS CLI's global flags and `eks get-token`'s own, every one keyed. Knowing which
+/// take a value is what lets us find the `eks get-token` positionals among them, and
+/// knowing them all is what lets us resolve abbreviations as the CLI does (`--reg`,
+/// `--role`).
+static INPUTS: Inputs = Inputs {
+    programs: &["aws"],
+    syntax: Syntax::Argparse,
+    flags: &[
+        Flag::value("cluster-name", &["--cluster-name"]),
+        Flag::value("cluster-id", &["--cluster-id"]),
+        Flag::value("role-arn", &["--role-arn"]),
+        aws::REGION,
+        Flag::value("profile", &["--profile"]).env(aws::PROFILE_VARS),
+        Flag::value("endpoint-url", &["--endpoint-url"]),
+        Flag::value("output", &["--output"]),
+        Flag::value("query", &["--query"]),
+        Flag::value("color", &["--color"]),
+        Flag::value("ca-bundle", &["--ca-bundle"]),
+        Flag::value("cli-read-timeout", &["--cli-read-timeout"]),
+        Flag::value("cli-connect-timeout", &["--cli-connect-timeout"]),
+        Flag::value("cli-binary-format", &["--cli-binary-format"]),
+        Flag::switch("debug", &["--debug"]),
+        Flag::switch("no-verify-ssl", &["--no-verify-ssl"]),
+        Flag::switch("no-paginate", &["--no-paginate"]),
+        Flag::switch("no-sign-request", &["--no-sign-request"]),
+        Flag::switch("no-cli-pager", &["--no-cli-pager"]),
+        Flag::value("version", &["--version"]),
+        Flag::switch("v2-debug", &["--v2-debug"]),
+    ],
+    vars: &[aws::CREDENTIAL_VARS],
+};
 
 impl Provider for AwsEks {
     fn name(&self) -> &'static str {
@@ -74,40 +52,40 @@ impl Provider for AwsEks {
         "Amazon EKS tokens from the AWS CLI (v1 or v2)"
     }
 
-    fn recognises(&self, program: &str, args: &[String]) -> bool {
-        program == "aws" && parse(args).positionals == ["eks", "get-token"]
+    fn inputs(&self) -> &'static Inputs {
+        &INPUTS
     }
 
-    fn identity(&self, args: &[String], env: &dyn Env) -> Result<Identity, String> {
-        let parsed = parse(args);
-        let cluster = parsed
+    fn recognises(&self, _program: &str, args: &ParsedArgs) -> bool {
+        args.positionals == ["eks", "get-token"]
+    }
+
+    fn identity(&self, args: &ParsedArgs, env: &dyn Env) -> Result<Identity, String> {
+        let cluster = args
             .last("cluster-name")
-            .or_else(|| parsed.last("cluster-id"))
+            .or_else(|| args.last("cluster-id"))
             .ok_or("aws eks get-token without --cluster-name or --cluster-id")?;
-        let id = Identity::new(cluster)
-            .with("region", aws::region(parsed.last("region"), env))
-            .with("profile", aws::profile(parsed.last("profile"), env));
-        let mut id = aws::with_credentials(id.with_flags(&parsed, KEYED_AS_GIVEN), env);
-        id.unknown_args = parsed.unknown;
-        Ok(id)
+        Ok(Identity::declared(cluster, args, env))
     }
 
     fn expiry_bound(&self, token: &str) -> Option<chrono::DateTime<chrono::Utc>> {
         aws::eks_token_expiry_bound(token)
     }
 
-    fn credential_sources(&self, _args: &[String], env: &dyn Env) -> Vec<std::path::PathBuf> {
+    fn credential_sources(&self, _args: &ParsedArgs, env: &dyn Env) -> Vec<std::path::PathBuf> {
         aws::credential_sources(env)
     }
 
-    fn may_prompt(&self, args: &[String], env: &dyn Env) -> bool {
-        aws::profile_may_prompt(aws::profile(parse(args).last("profile"), env).as_deref(), env)
+    fn may_prompt(&self, args: &ParsedArgs, env: &dyn Env) -> bool {
+        aws::profile_may_prompt(args.value("profile", env).as_deref(), env)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::provider::contract::{self, Invocation};
+    use crate::provider::parse;
     use std::collections::HashMap;
 
     fn args(s: &str) -> Vec<String> {
@@ -119,26 +97,35 @@ mod tests {
     }
 
     fn id(a: &str, e: &[(&str, &str)]) -> Identity {
-        AwsEks.identity(&args(a), &env(e)).unwrap()
+        AwsEks.identity(&parse(&args(a), &INPUTS), &env(e)).unwrap()
+    }
+
+    fn recognises(a: &str) -> bool {
+        AwsEks.recognises("aws", &parse(&args(a), &INPUTS))
     }
 
     #[test]
     fn keeps_the_provider_contract() {
-        crate::provider_contract::check(
+        contract::check(
             &AwsEks,
-            &crate::provider_contract::Invocation {
+            &Invocation {
                 program: "aws",
-                positionals: &["eks", "get-token"],
+                words: &["eks", "get-token"],
+                operands: &[],
                 flags: &[
-                    ("--cluster-name", "c1"),
                     ("--region", "us-west-2"),
+                    ("--cluster-name", "c1"),
+                    ("--output", "json"),
                     ("--profile", "dev"),
                     ("--role-arn", "arn:aws:iam::1:role/r"),
                     ("--cluster-id", "id-1"),
                 ],
-                env: &[("AWS_ACCESS_KEY_ID", "AKIA1")],
+                env: &[("AWS_ACCESS_KEY_ID", "AKIA1"), ("AWS_REGION", "eu-west-1")],
             },
-            &[("aws", &["eks", "describe-cluster", "--name", "c1"]), ("aws", &["sts", "get-caller-identity"])],
+            &[
+                ("aws", &["eks", "describe-cluster", "--name", "c1"]),
+                ("aws", &["sts", "get-caller-identity"]),
+            ],
         );
     }
 
@@ -150,12 +137,17 @@ mod tests {
             "--profile eks --output json eks get-token --cluster-name=c",
             "--debug eks get-token --cluster-id 1234 --role-arn arn:aws:iam::1:role/x",
         ] {
-            assert!(AwsEks.recognises("aws", &args(a)), "{a}");
+            assert!(recognises(a), "{a}");
         }
-        for a in ["eks describe-cluster --name c", "eks", "sts get-caller-identity", "eks get-token extra"] {
-            assert!(!AwsEks.recognises("aws", &args(a)), "{a}");
+        for a in [
+            "eks describe-cluster --name c",
+            "eks",
+            "sts get-caller-identity",
+            "eks get-token extra",
+        ] {
+            assert!(!recognises(a), "{a}");
         }
-        assert!(!AwsEks.recognises("aws-iam-authenticator", &args("eks get-token --cluster-name c")));
+        assert!(!INPUTS.programs.contains(&"aws-iam-authenticator"));
     }
 
     #[test]
@@ -164,9 +156,17 @@ mod tests {
             "--region r --profile p eks get-token --cluster-name c --role-arn arn:x --cluster-id i",
             &[],
         );
-        let equals = id("eks get-token --role-arn=arn:x --cluster-id=i --cluster-name=c --profile=p --region=r", &[]);
+        let equals = id(
+            "eks get-token --role-arn=arn:x --cluster-id=i --cluster-name=c --profile=p --region=r",
+            &[],
+        );
         assert_eq!(spaced.cluster, "c");
-        for (part, value) in [("region", "r"), ("profile", "p"), ("role-arn", "arn:x"), ("cluster-id", "i")] {
+        for (part, value) in [
+            ("region", "r"),
+            ("profile", "p"),
+            ("role-arn", "arn:x"),
+            ("cluster-id", "i"),
+        ] {
             assert_eq!(spaced.part(part), Some(value), "{part}");
             assert_eq!(equals.part(part), Some(value), "{part}");
         }
@@ -175,12 +175,21 @@ mod tests {
     #[test]
     fn abbreviations_mean_what_the_aws_cli_takes_them_to_mean() {
         // `aws eks update-kubeconfig --role-arn` itself writes `--role`.
-        let written = id("--region us-west-2 eks get-token --cluster-name c --output json --role arn:r", &[]);
-        let full = id("--region us-west-2 eks get-token --cluster-name c --output json --role-arn arn:r", &[]);
+        let written = id(
+            "--region us-west-2 eks get-token --cluster-name c --output json --role arn:r",
+            &[],
+        );
+        let full = id(
+            "--region us-west-2 eks get-token --cluster-name c --output json --role-arn arn:r",
+            &[],
+        );
         assert_eq!(written, full);
-        assert_eq!(id("--reg us-west-2 --prof p eks get-token --cluster-n c", &[]), id("--region us-west-2 --profile p eks get-token --cluster-name c", &[]));
+        assert_eq!(
+            id("--reg us-west-2 --prof p eks get-token --cluster-n c", &[]),
+            id("--region us-west-2 --profile p eks get-token --cluster-name c", &[])
+        );
         // Ambiguous for the CLI too (--cluster-name / --cluster-id): not ours to guess.
-        assert!(!AwsEks.recognises("aws", &args("eks get-token --cluster c")));
+        assert!(!recognises("eks get-token --cluster c"));
     }
 
     #[test]
@@ -194,18 +203,30 @@ mod tests {
     #[test]
     fn region_comes_from_flag_then_aws_region_then_aws_default_region() {
         let e = [("AWS_REGION", "env"), ("AWS_DEFAULT_REGION", "default")];
-        assert_eq!(id("--region flag eks get-token --cluster-name c", &e).part("region"), Some("flag"));
+        assert_eq!(
+            id("--region flag eks get-token --cluster-name c", &e).part("region"),
+            Some("flag")
+        );
         assert_eq!(id("eks get-token --cluster-name c", &e).part("region"), Some("env"));
-        assert_eq!(id("eks get-token --cluster-name c", &e[1..]).part("region"), Some("default"));
+        assert_eq!(
+            id("eks get-token --cluster-name c", &e[1..]).part("region"),
+            Some("default")
+        );
         assert_eq!(id("eks get-token --cluster-name c", &[]).part("region"), None);
     }
 
     #[test]
     fn profile_comes_from_flag_then_aws_profile_then_aws_default_profile() {
         let e = [("AWS_PROFILE", "env"), ("AWS_DEFAULT_PROFILE", "default")];
-        assert_eq!(id("--profile flag eks get-token --cluster-name c", &e).part("profile"), Some("flag"));
+        assert_eq!(
+            id("--profile flag eks get-token --cluster-name c", &e).part("profile"),
+            Some("flag")
+        );
         assert_eq!(id("eks get-token --cluster-name c", &e).part("profile"), Some("env"));
-        assert_eq!(id("eks get-token --cluster-name c", &e[1..]).part("profile"), Some("default"));
+        assert_eq!(
+            id("eks get-token --cluster-name c", &e[1..]).part("profile"),
+            Some("default")
+        );
     }
 
     #[test]
@@ -226,6 +247,10 @@ mod tests {
 
     #[test]
     fn without_a_cluster_there_is_no_identity() {
-        assert!(AwsEks.identity(&args("eks get-token --region r"), &env(&[])).is_err());
+        assert!(
+            AwsEks
+                .identity(&parse(&args("eks get-token --region r"), &INPUTS), &env(&[]))
+                .is_err()
+        );
     }
 }

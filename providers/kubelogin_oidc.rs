@@ -3,64 +3,50 @@
 //! `--oidc-issuer-url`. Azure's kubelogin has the same program name; it is told apart by
 //! its arguments (`--server-id`, no `--oidc-issuer-url`) and has its own provider.
 
-use crate::args::{self, Flag, ParsedArgs};
-use crate::provider::{Env, Identity, Provider};
+use crate::provider::{Env, Flag, Identity, Inputs, ParsedArgs, Provider, Syntax};
 
 pub struct KubeloginOidc;
 
 inventory::submit! { &KubeloginOidc as &dyn Provider }
 
-const FLAGS: &[Flag] = &[
-    Flag::value("oidc-issuer-url", &["--oidc-issuer-url"]),
-    Flag::value("oidc-client-id", &["--oidc-client-id"]),
-    Flag::value("oidc-client-secret", &["--oidc-client-secret"]),
-    Flag::value("oidc-extra-scope", &["--oidc-extra-scope"]),
-    Flag::switch("oidc-use-access-token", &["--oidc-use-access-token"]),
-    Flag::value("oidc-redirect-url", &["--oidc-redirect-url"]),
-    Flag::value("oidc-pkce-method", &["--oidc-pkce-method"]),
-    Flag::value("oidc-auth-request-extra-params", &["--oidc-auth-request-extra-params"]),
-    Flag::value("token-cache-dir", &["--token-cache-dir"]),
-    Flag::value("token-cache-storage", &["--token-cache-storage"]),
-    Flag::value("grant-type", &["--grant-type"]),
-    Flag::value("username", &["--username"]),
-    Flag::value("password", &["--password"]),
-    Flag::value("certificate-authority", &["--certificate-authority"]),
-    Flag::value("certificate-authority-data", &["--certificate-authority-data"]),
-    Flag::switch("insecure-skip-tls-verify", &["--insecure-skip-tls-verify"]),
-    // How the login looks, not whose token it is.
-    Flag::value("listen-address", &["--listen-address"]),
-    Flag::switch("skip-open-browser", &["--skip-open-browser"]),
-    Flag::value("browser-command", &["--browser-command"]),
-    Flag::value("authentication-timeout-sec", &["--authentication-timeout-sec"]),
-    Flag::value("v", &["--v", "-v"]),
-];
+const HOW_THE_LOGIN_LOOKS: &str = "how the login looks, not whose token it is";
 
-const KEYED_AS_GIVEN: &[&str] = &[
-    "oidc-client-id",
-    "oidc-use-access-token",
-    "oidc-redirect-url",
-    "oidc-pkce-method",
-    "oidc-auth-request-extra-params",
-    "token-cache-dir",
-    "token-cache-storage",
-    "grant-type",
-    "username",
-    "certificate-authority",
-    "certificate-authority-data",
-    "insecure-skip-tls-verify",
-];
+static INPUTS: Inputs = Inputs {
+    programs: &["kubelogin", "kubectl-oidc_login", "kubectl"],
+    syntax: Syntax::Pflag,
+    flags: &[
+        Flag::value("oidc-issuer-url", &["--oidc-issuer-url"]),
+        Flag::value("oidc-client-id", &["--oidc-client-id"]),
+        Flag::value("oidc-client-secret", &["--oidc-client-secret"]).secret(),
+        Flag::value("oidc-extra-scope", &["--oidc-extra-scope"])
+            .read_by_provider("a set: repeatable and comma-separated, in any order"),
+        Flag::switch("oidc-use-access-token", &["--oidc-use-access-token"]),
+        Flag::value("oidc-redirect-url", &["--oidc-redirect-url"]),
+        Flag::value("oidc-pkce-method", &["--oidc-pkce-method"]),
+        Flag::value("oidc-auth-request-extra-params", &["--oidc-auth-request-extra-params"]),
+        Flag::value("token-cache-dir", &["--token-cache-dir"]),
+        Flag::value("token-cache-storage", &["--token-cache-storage"]),
+        Flag::value("grant-type", &["--grant-type"]),
+        Flag::value("username", &["--username"]),
+        Flag::value("password", &["--password"]).secret(),
+        Flag::value("certificate-authority", &["--certificate-authority"]),
+        Flag::value("certificate-authority-data", &["--certificate-authority-data"]),
+        Flag::switch("insecure-skip-tls-verify", &["--insecure-skip-tls-verify"]),
+        Flag::value("listen-address", &["--listen-address"]).cosmetic(HOW_THE_LOGIN_LOOKS),
+        Flag::switch("skip-open-browser", &["--skip-open-browser"]).cosmetic(HOW_THE_LOGIN_LOOKS),
+        Flag::value("browser-command", &["--browser-command"]).cosmetic(HOW_THE_LOGIN_LOOKS),
+        Flag::value("authentication-timeout-sec", &["--authentication-timeout-sec"]).cosmetic(HOW_THE_LOGIN_LOOKS),
+        Flag::value("v", &["--v", "-v"]).cosmetic("logging only"),
+    ],
+    vars: &[],
+};
 
 /// The positionals before the flags, per program name.
-fn subcommand(program: &str) -> Option<&'static [&'static str]> {
+fn subcommand(program: &str) -> &'static [&'static str] {
     match program {
-        "kubelogin" | "kubectl-oidc_login" => Some(&["get-token"]),
-        "kubectl" => Some(&["oidc-login", "get-token"]),
-        _ => None,
+        "kubectl" => &["oidc-login", "get-token"],
+        _ => &["get-token"],
     }
-}
-
-fn parse(args: &[String]) -> ParsedArgs {
-    args::parse(args, FLAGS)
 }
 
 impl Provider for KubeloginOidc {
@@ -76,39 +62,41 @@ impl Provider for KubeloginOidc {
         "OIDC tokens from int128/kubelogin (also kubectl oidc-login)"
     }
 
-    fn recognises(&self, program: &str, args: &[String]) -> bool {
-        let Some(words) = subcommand(program) else { return false };
-        let parsed = parse(args);
-        parsed.positionals == words && parsed.last("oidc-issuer-url").is_some()
+    fn inputs(&self) -> &'static Inputs {
+        &INPUTS
     }
 
-    fn identity(&self, args: &[String], _env: &dyn Env) -> Result<Identity, String> {
-        let parsed = parse(args);
-        let issuer = parsed.last("oidc-issuer-url").ok_or("kubelogin get-token without --oidc-issuer-url")?;
-        // pflag string slices: repeatable and comma-separated; the set is what counts.
-        let mut scopes: Vec<&str> = parsed.all("oidc-extra-scope").flat_map(|s| s.split(',')).filter(|s| !s.is_empty()).collect();
+    fn recognises(&self, program: &str, args: &ParsedArgs) -> bool {
+        args.positionals == subcommand(program) && args.last("oidc-issuer-url").is_some()
+    }
+
+    fn identity(&self, args: &ParsedArgs, env: &dyn Env) -> Result<Identity, String> {
+        let issuer = args
+            .last("oidc-issuer-url")
+            .ok_or("kubelogin get-token without --oidc-issuer-url")?;
+        let mut scopes: Vec<&str> = args
+            .all("oidc-extra-scope")
+            .flat_map(|s| s.split(','))
+            .filter(|s| !s.is_empty())
+            .collect();
         scopes.sort_unstable();
         scopes.dedup();
-        let mut id = Identity::new(issuer)
-            .with("oidc-extra-scope", (!scopes.is_empty()).then(|| scopes.join(",")))
-            .with_secret("oidc-client-secret", parsed.last("oidc-client-secret"))
-            .with_secret("password", parsed.last("password"));
-        id = id.with_flags(&parsed, KEYED_AS_GIVEN);
-        id.unknown_args = parsed.unknown;
-        Ok(id)
+        Ok(Identity::declared(issuer, args, env)
+            .with("oidc-extra-scope", (!scopes.is_empty()).then(|| scopes.join(","))))
     }
 
     /// The default grant opens a browser; only the password and client-credentials
     /// grants never need a person.
-    fn may_prompt(&self, args: &[String], _env: &dyn Env) -> bool {
-        !matches!(parse(args).last("grant-type"), Some("password" | "client-credentials"))
+    fn may_prompt(&self, args: &ParsedArgs, _env: &dyn Env) -> bool {
+        !matches!(args.last("grant-type"), Some("password" | "client-credentials"))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider_contract::{self, Invocation};
+    use crate::provider::contract::{self, Invocation};
+    use crate::provider::parse;
     use std::collections::HashMap;
 
     fn args(s: &str) -> Vec<String> {
@@ -116,7 +104,13 @@ mod tests {
     }
 
     fn id(a: &str) -> Identity {
-        KubeloginOidc.identity(&args(a), &HashMap::new()).unwrap()
+        KubeloginOidc
+            .identity(&parse(&args(a), &INPUTS), &HashMap::new())
+            .unwrap()
+    }
+
+    fn may_prompt(a: &str) -> bool {
+        KubeloginOidc.may_prompt(&parse(&args(a), &INPUTS), &HashMap::new())
     }
 
     const ISSUER: &str = "get-token --oidc-issuer-url https://issuer.example.com --oidc-client-id kube";
@@ -129,23 +123,25 @@ mod tests {
             ("kubectl", &["get", "pods", "--oidc-issuer-url", "https://i"]),
             ("kubelogin", &["get-token", "--oidc-client-id", "kube"]),
         ];
-        for (program, positionals) in [
+        for (program, words) in [
             ("kubelogin", &["get-token"][..]),
             ("kubectl-oidc_login", &["get-token"]),
             ("kubectl", &["oidc-login", "get-token"]),
         ] {
-            let positionals: &'static [&'static str] = positionals;
-            provider_contract::check(
+            let words: &'static [&'static str] = words;
+            contract::check(
                 &KubeloginOidc,
                 &Invocation {
                     program,
-                    positionals,
+                    words,
+                    operands: &[],
                     flags: &[
                         ("--oidc-issuer-url", "https://issuer.example.com"),
                         ("--oidc-client-id", "kube"),
                         ("--oidc-extra-scope", "email"),
                         ("--token-cache-dir", "/home/me/.kube/cache/oidc-login"),
                         ("--oidc-client-secret", "s3cret"),
+                        ("--skip-open-browser", ""),
                     ],
                     env: &[],
                 },
@@ -156,11 +152,10 @@ mod tests {
 
     #[test]
     fn only_non_interactive_grants_may_run_unattended() {
-        let env = HashMap::new();
-        assert!(KubeloginOidc.may_prompt(&args(ISSUER), &env));
-        assert!(KubeloginOidc.may_prompt(&args(&format!("{ISSUER} --grant-type authcode-keyboard")), &env));
-        assert!(!KubeloginOidc.may_prompt(&args(&format!("{ISSUER} --grant-type password")), &env));
-        assert!(!KubeloginOidc.may_prompt(&args(&format!("{ISSUER} --grant-type=client-credentials")), &env));
+        assert!(may_prompt(ISSUER));
+        assert!(may_prompt(&format!("{ISSUER} --grant-type authcode-keyboard")));
+        assert!(!may_prompt(&format!("{ISSUER} --grant-type password")));
+        assert!(!may_prompt(&format!("{ISSUER} --grant-type=client-credentials")));
     }
 
     #[test]
@@ -180,7 +175,10 @@ mod tests {
     #[test]
     fn access_token_mode_is_another_identity() {
         assert_ne!(id(&format!("{ISSUER} --oidc-use-access-token")), id(ISSUER));
-        assert_eq!(id(&format!("{ISSUER} --oidc-use-access-token")).part("oidc-use-access-token"), Some("true"));
+        assert_eq!(
+            id(&format!("{ISSUER} --oidc-use-access-token")).part("oidc-use-access-token"),
+            Some("true")
+        );
     }
 
     #[test]
@@ -188,11 +186,17 @@ mod tests {
         let a = id(&format!("{ISSUER} --oidc-client-secret s3cret --password hunter2"));
         let text = format!("{a:?}");
         assert!(!text.contains("s3cret") && !text.contains("hunter2"), "{text}");
-        assert_ne!(a, id(&format!("{ISSUER} --oidc-client-secret other --password hunter2")));
+        assert_ne!(
+            a,
+            id(&format!("{ISSUER} --oidc-client-secret other --password hunter2"))
+        );
     }
 
     #[test]
     fn login_display_flags_do_not_split_the_cache() {
-        assert_eq!(id(&format!("{ISSUER} --skip-open-browser --listen-address 127.0.0.1:8000")), id(ISSUER));
+        assert_eq!(
+            id(&format!("{ISSUER} --skip-open-browser --listen-address 127.0.0.1:8000")),
+            id(ISSUER)
+        );
     }
 }

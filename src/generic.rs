@@ -3,7 +3,15 @@
 //! by itself: the user asks for it, and says which environment variables change the
 //! token. The key is the program, every argument in order, and those variables.
 
-use crate::provider::{Env, Identity, Provider};
+use crate::provider::{Env, Identity, Inputs, ParsedArgs, Provider, Syntax};
+
+/// No flags: the command line is keyed whole, in order.
+static INPUTS: Inputs = Inputs {
+    programs: &[],
+    syntax: Syntax::Pflag,
+    flags: &[],
+    vars: &[],
+};
 
 pub struct Generic {
     /// The program as given (name or path).
@@ -25,11 +33,15 @@ impl Provider for Generic {
         "any exec plugin, keyed by its full command line and --key-env variables"
     }
 
-    fn recognises(&self, _program: &str, _args: &[String]) -> bool {
+    fn inputs(&self) -> &'static Inputs {
+        &INPUTS
+    }
+
+    fn recognises(&self, _program: &str, _args: &ParsedArgs) -> bool {
         true
     }
 
-    fn identity(&self, args: &[String], env: &dyn Env) -> Result<Identity, String> {
+    fn identity(&self, args: &ParsedArgs, env: &dyn Env) -> Result<Identity, String> {
         let file_name = std::path::Path::new(&self.program)
             .file_name()
             .map(|n| n.to_string_lossy().into_owned());
@@ -41,7 +53,7 @@ impl Provider for Generic {
             id.parts.push(("env", value));
         }
         // Order matters to a program we know nothing about: keep it.
-        id.unknown_args = args.to_vec();
+        id.unknown_args = args.raw().to_vec();
         Ok(id)
     }
 }
@@ -82,6 +94,7 @@ pub fn parse_options(args: &[std::ffi::OsString]) -> Result<(Vec<String>, usize)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::provider::parse;
     use std::collections::HashMap;
     use std::ffi::OsString;
 
@@ -113,9 +126,8 @@ mod tests {
                 .collect::<HashMap<_, _>>()
         };
         let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let base = g
-            .identity(&args(&["--role", "dev"]), &env(&[("VAULT_ADDR", "https://v")]))
-            .unwrap();
+        let identity = |a: &[String], e: &HashMap<String, String>| g.identity(&parse(a, g.inputs()), e).unwrap();
+        let base = identity(&args(&["--role", "dev"]), &env(&[("VAULT_ADDR", "https://v")]));
         assert_eq!(base.cluster, "generic-vault-login");
         for (a, e) in [
             (args(&["dev", "--role"]), env(&[("VAULT_ADDR", "https://v")])),
@@ -124,11 +136,11 @@ mod tests {
             (args(&["--role", "dev"]), env(&[("VAULT_ADDR", "")])),
             (args(&["--role", "dev"]), env(&[])),
         ] {
-            assert_ne!(g.identity(&a, &e).unwrap(), base, "{a:?} {e:?}");
+            assert_ne!(identity(&a, &e), base, "{a:?} {e:?}");
         }
         let other_var = env(&[("VAULT_ADDR", "https://v"), ("UNLISTED", "x")]);
         assert_eq!(
-            g.identity(&args(&["--role", "dev"]), &other_var).unwrap(),
+            identity(&args(&["--role", "dev"]), &other_var),
             base,
             "unlisted variables do not count"
         );

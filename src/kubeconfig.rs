@@ -135,7 +135,7 @@ fn wrap(exec: &mut Mapping) -> Outcome {
     if is_wrapper(&command) {
         return Outcome::AlreadyWrapped;
     }
-    let Some(provider) = provider::recognise(OsStr::new(&command), &args) else {
+    let Some(provider) = provider::recognise(OsStr::new(&command), &args).map(|found| found.provider.name()) else {
         return Outcome::UnknownCommand(command);
     };
     exec.insert("command".into(), WRAPPER.into());
@@ -146,7 +146,7 @@ fn wrap(exec: &mut Mapping) -> Outcome {
         exec.insert("apiVersion".into(), V1BETA1.into());
     }
     Outcome::Wrapped {
-        provider: provider.name(),
+        provider,
         upgraded_from_v1alpha1,
     }
 }

@@ -18,7 +18,7 @@ pub const REFRESH_BACKOFF: &str = "KUBECREDCACHE_REFRESH_BACKOFF";
 
 /// The cache directory: `KUBECREDCACHE_DIR`, else `~/.kubecredcache`. `None` when there
 /// is no home directory to put it in.
-pub fn cache_dir() -> Option<PathBuf> {
+pub fn cache_dir_path() -> Option<PathBuf> {
     match std::env::var_os(DIR) {
         Some(dir) if !dir.is_empty() => Some(PathBuf::from(dir)),
         _ => home::home_dir().map(|h| h.join(".kubecredcache")),

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{AWS, IAM, Sandbox, api_version, token};
-use kubecredcache::cache_file::CacheFile;
+use kubecredcache::cache::CacheFile;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 

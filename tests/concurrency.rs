@@ -4,7 +4,7 @@
 mod common;
 
 use common::{AWS, Sandbox, token};
-use kubecredcache::cache_file::CacheFile;
+use kubecredcache::cache::CacheFile;
 use std::process::{Child, Output, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};

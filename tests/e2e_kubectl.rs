@@ -9,7 +9,7 @@ mod common;
 
 use common::api_server::ApiServer;
 use common::{AWS, Sandbox, host_tool};
-use kubecredcache::cache_file::CacheFile;
+use kubecredcache::cache::CacheFile;
 use std::path::{Path, PathBuf};
 
 const V1BETA1: &str = "client.authentication.k8s.io/v1beta1";

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use kubecredcache::cache_key::CacheKey;
+use kubecredcache::cache::CacheKey;
 use kubecredcache::provider::Provider;
 use kubecredcache::providers::aws_eks::AwsEks;
 use kubecredcache::providers::aws_iam_authenticator::AwsIamAuthenticator;
@@ -141,6 +141,7 @@ type Build = fn(&Id, &Spelling) -> (Vec<String>, HashMap<String, String>);
 
 fn key(provider: &dyn Provider, program: &str, build: Build, id: &Id, sp: &Spelling) -> CacheKey {
     let (args, env) = build(id, sp);
+    let args = kubecredcache::provider::parse(&args, provider.inputs());
     assert!(provider.recognises(program, &args), "{args:?} not recognised");
     CacheKey::new(
         provider.name(),

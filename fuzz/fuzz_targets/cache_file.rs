@@ -2,7 +2,7 @@
 //! can write and load again unchanged.
 #![no_main]
 
-use kubecredcache::cache_file::CacheFile;
+use kubecredcache::cache::CacheFile;
 use kubecredcache::exec_credential::{self, ExecCredential};
 use libfuzzer_sys::fuzz_target;
 

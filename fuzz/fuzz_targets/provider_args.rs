@@ -6,33 +6,46 @@ use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 
-use kubecredcache::args::os_to_string;
-use kubecredcache::cache_key::CacheKey;
-use kubecredcache::provider;
+use kubecredcache::cache::{CacheDir, CacheKey};
+use kubecredcache::provider::{self, os_to_string};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     // NUL separates arguments (argv cannot contain it); the first is the program, the
     // last becomes the value of every environment variable a provider may read.
     let mut parts: Vec<&[u8]> = data.split(|b| *b == 0).collect();
-    let env_value = parts.pop().map(|v| os_to_string(OsStr::from_bytes(v))).unwrap_or_default();
+    let env_value = parts
+        .pop()
+        .map(|v| os_to_string(OsStr::from_bytes(v)))
+        .unwrap_or_default();
     let program = parts.first().copied().unwrap_or_default();
-    let args: Vec<String> = parts.iter().skip(1).map(|a| os_to_string(OsStr::from_bytes(a))).collect();
+    let args: Vec<String> = parts
+        .iter()
+        .skip(1)
+        .map(|a| os_to_string(OsStr::from_bytes(a)))
+        .collect();
     let env: HashMap<String, String> = [
-        "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ACCESS_KEY_ID", "DEFAULT_ROLE",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_ACCESS_KEY_ID",
+        "DEFAULT_ROLE",
     ]
     .into_iter()
     .map(|k| (k.to_string(), env_value.clone()))
     .collect();
 
     let _ = provider::recognise(OsStr::from_bytes(program), &args);
+    let dir = CacheDir::new("/nonexistent");
     for p in provider::registered() {
         let name = String::from_utf8_lossy(program);
-        let _ = p.recognises(&name, &args);
-        if let Ok(identity) = p.identity(&args, &env) {
+        let parsed = provider::parse(&args, p.inputs());
+        let _ = p.recognises(&name, &parsed);
+        if let Ok(identity) = p.identity(&parsed, &env) {
             let key = CacheKey::new(p.name(), &identity);
             let _ = key.short_hash();
-            let _ = kubecredcache::cache_dir::cache_file_name(&identity.cluster);
+            let _ = dir.cache_file_path(&identity.cluster);
         }
     }
 });

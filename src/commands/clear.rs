@@ -1,63 +1,36 @@
 //! `kubecredcache clear`: delete the cached credentials of one cluster, or all, under
 //! the same file locks that writers take, and say what was removed.
 
-use std::path::Path;
-
-use super::{cache_dir, fail};
-use crate::cache_dir as dir;
-use crate::cache_file::CacheFile;
-use crate::{lock, settings};
+use super::{fail, open_cache};
+use crate::settings;
 
 pub fn run(cluster: Option<&str>, all: bool) -> i32 {
-    let dir = match cache_dir() {
-        Ok(dir) => dir,
+    let cache = match open_cache() {
+        Ok(cache) => cache,
         Err(e) => return fail(&e),
     };
-    let files: Vec<std::path::PathBuf> = if all {
-        match dir::cache_files(&dir) {
-            Ok(files) => files,
-            Err(e) => return fail(&format!("cannot read {}: {e}", dir.display())),
-        }
-    } else {
-        vec![dir.join(dir::cache_file_name(
-            cluster.expect("commands::run requires --cluster without --all"),
-        ))]
+    let wait = settings::lock_wait();
+    let removed = match (cluster, all) {
+        (_, true) => cache.remove_all(wait),
+        (Some(cluster), false) => cache.remove_cluster(cluster, wait).map(Vec::from_iter),
+        (None, false) => unreachable!("commands::run requires --cluster without --all"),
     };
-    let mut removed = 0;
-    for path in files {
-        match remove(&path) {
-            Ok(Some(entries)) => {
-                removed += 1;
-                println!(
-                    "removed {} ({entries} entr{})",
-                    path.display(),
-                    if entries == 1 { "y" } else { "ies" }
-                );
-            }
-            Ok(None) => {}
-            Err(e) => return fail(&format!("cannot remove {}: {e}", path.display())),
-        }
+    let removed = match removed {
+        Ok(removed) => removed,
+        Err(e) => return fail(&format!("cannot clear {}: {e}", cache.path().display())),
+    };
+    for (path, entries) in &removed {
+        println!(
+            "removed {} ({entries} entr{})",
+            path.display(),
+            if *entries == 1 { "y" } else { "ies" }
+        );
     }
-    if removed == 0 {
+    if removed.is_empty() {
         match cluster {
             Some(c) => println!("nothing cached for cluster {c}"),
             None => println!("nothing cached"),
         }
     }
     0
-}
-
-/// Removes one cache file under its writers' lock; the number of entries it held, or
-/// `None` if there was no file.
-fn remove(path: &Path) -> Result<Option<usize>, String> {
-    let _held = lock::acquire(&dir::file_lock_path(path), settings::lock_wait())
-        .map_err(|e| e.to_string())?
-        .ok_or("another process kept the file locked")?;
-    let entries = match dir::read_no_follow(path) {
-        Ok(None) => return Ok(None),
-        Ok(Some(bytes)) => CacheFile::parse(&bytes).map_or(0, |f| f.entries.len()),
-        Err(_) => 0, // a symlink or unreadable file: removing it is what the user asked
-    };
-    std::fs::remove_file(path).map_err(|e| e.to_string())?;
-    Ok(Some(entries))
 }

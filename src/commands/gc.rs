@@ -1,17 +1,17 @@
 //! `kubecredcache gc`: garbage collection now, whatever the interval, and what it removed.
 
-use super::{cache_dir, fail};
+use super::{fail, open_cache};
 use crate::settings;
 
 pub fn run() -> i32 {
-    let dir = match cache_dir() {
-        Ok(dir) => dir,
+    let cache = match open_cache() {
+        Ok(cache) => cache,
         Err(e) => return fail(&e),
     };
-    let removed = match crate::gc::collect(&dir, settings::gc_age(), chrono::Utc::now()) {
+    let removed = match cache.collect_garbage(settings::gc_age(), chrono::Utc::now()) {
         Ok(removed) => removed,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => return fail(&format!("cannot collect in {}: {e}", dir.display())),
+        Err(e) => return fail(&format!("cannot collect in {}: {e}", cache.path().display())),
     };
     if removed.is_empty() {
         println!("nothing to remove");

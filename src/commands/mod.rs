@@ -14,6 +14,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::cache::CacheDir;
 use crate::kubeconfig::Direction;
 
 #[derive(Parser)]
@@ -134,9 +135,10 @@ fn usage_error(e: &clap::Error) -> i32 {
     2
 }
 
-/// The cache directory for commands that read it, or a one-line error.
-fn cache_dir() -> Result<PathBuf, String> {
-    crate::settings::cache_dir()
+/// The cache directory for commands that work on it, or a one-line error.
+fn open_cache() -> Result<CacheDir, String> {
+    crate::settings::cache_dir_path()
+        .map(CacheDir::new)
         .ok_or_else(|| format!("no home directory: set {} to the cache directory", crate::settings::DIR))
 }
 

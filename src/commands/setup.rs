@@ -10,7 +10,7 @@ use std::path::Path;
 use serde_norway::Value;
 
 use super::fail;
-use crate::atomic_file;
+use crate::cache::atomic;
 use crate::kubeconfig::{self, Direction, Outcome, UserOutcome};
 
 pub fn run(explicit: Option<&Path>, users: &[String], dry_run: bool, direction: Direction) -> i32 {
@@ -98,9 +98,9 @@ fn write(path: &Path, old_text: &str, new_text: &str) -> Result<(), String> {
     }
     let mut backup = real.clone().into_os_string();
     backup.push(".kubecredcache.bak");
-    atomic_file::write(Path::new(&backup), old_text.as_bytes(), mode)
+    atomic::write(Path::new(&backup), old_text.as_bytes(), mode)
         .map_err(|e| format!("cannot write the backup {} ({e})", Path::new(&backup).display()))?;
-    atomic_file::write(&real, new_text.as_bytes(), mode).map_err(|e| format!("cannot write it ({e})"))?;
+    atomic::write(&real, new_text.as_bytes(), mode).map_err(|e| format!("cannot write it ({e})"))?;
     println!("  written; the previous version is in {}", Path::new(&backup).display());
     Ok(())
 }

@@ -1,23 +1,22 @@
 //! `kubecredcache status`: one row per cached entry, as a table fitted to the terminal
-//! or as JSON. Never prints a token; access key ids are shortened.
+//! or as JSON. Each provider's identity is shown the same way, as the parts of its key
+//! (secrets there are digests already). Never prints a token.
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{cache_dir, fail};
-
-use crate::cache_file::CacheFile;
-use crate::cache_key::short_hash_of;
-use crate::refresh;
+use super::{fail, open_cache};
+use crate::cache::{CacheDir, short_hash_of};
+use crate::engine::refresh_state;
 
 #[derive(Serialize)]
 struct Row {
     cluster: String,
     provider: String,
-    region: String,
-    role: String,
-    profile: String,
-    access_key_id: String,
+    /// The parts of the cache key besides the cluster.
+    identity: BTreeMap<String, String>,
     expires: DateTime<Utc>,
     expires_in_seconds: i64,
     /// Refresh ahead: `-`, `due`, `running` or `backing off`.
@@ -26,44 +25,35 @@ struct Row {
 }
 
 pub fn run(json: bool) -> i32 {
-    let dir = match cache_dir() {
-        Ok(dir) => dir,
+    let cache = match open_cache() {
+        Ok(cache) => cache,
         Err(e) => return fail(&e),
     };
-    let rows = match rows(&dir, Utc::now()) {
+    let rows = match rows(&cache, Utc::now()) {
         Ok(rows) => rows,
-        Err(e) => return fail(&format!("cannot read {}: {e}", dir.display())),
+        Err(e) => return fail(&format!("cannot read {}: {e}", cache.path().display())),
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&rows).expect("rows serialize"));
     } else if rows.is_empty() {
-        println!("nothing cached in {}", dir.display());
+        println!("nothing cached in {}", cache.path().display());
     } else {
         print_table(&rows, terminal_width());
     }
     0
 }
 
-fn rows(dir: &std::path::Path, now: DateTime<Utc>) -> std::io::Result<Vec<Row>> {
+fn rows(cache: &CacheDir, now: DateTime<Utc>) -> std::io::Result<Vec<Row>> {
     let mut rows = Vec::new();
-    for path in crate::cache_dir::cache_files(dir)? {
-        let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
-        let Ok(Some(bytes)) = crate::cache_dir::read_no_follow(&path) else {
-            continue;
-        };
-        let Some(file) = CacheFile::parse(&bytes) else { continue };
+    for (name, file) in cache.cache_files()? {
         for (key, e) in &file.entries {
-            let part = |k: &str| e.identity.get(k).cloned().unwrap_or_default();
             rows.push(Row {
                 cluster: file.cluster.clone(),
                 provider: e.provider.clone(),
-                region: part("region"),
-                role: part("role-arn"),
-                profile: part("profile"),
-                access_key_id: shorten_key_id(&part("access-key-id")),
+                identity: e.identity.clone(),
                 expires: e.expires,
                 expires_in_seconds: (e.expires - now).num_seconds(),
-                refresh: refresh::state(dir, &short_hash_of(key), e, now).as_str(),
+                refresh: refresh_state(cache, &short_hash_of(key), e, now).as_str(),
                 file: name.clone(),
             });
         }
@@ -72,17 +62,15 @@ fn rows(dir: &std::path::Path, now: DateTime<Utc>) -> std::io::Result<Vec<Row>> 
     Ok(rows)
 }
 
-/// `AKIAIOSFODNN7EXAMPLE` → `AKIA…MPLE`: enough to tell keys apart, not to copy one.
-fn shorten_key_id(id: &str) -> String {
-    let chars: Vec<char> = id.chars().collect();
-    if chars.len() <= 8 {
-        return id.to_string();
-    }
-    format!(
-        "{}…{}",
-        chars[..4].iter().collect::<String>(),
-        chars[chars.len() - 4..].iter().collect::<String>()
-    )
+/// `region=us-west-2 profile=dev`: the identity parts, leaving out those that only
+/// repeat the cluster.
+fn identity_text(row: &Row) -> String {
+    row.identity
+        .iter()
+        .filter(|(_, value)| **value != row.cluster)
+        .map(|(part, value)| format!("{part}={value}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// `12m04s`, `1h02m`, or `expired`.
@@ -94,28 +82,20 @@ pub fn expires_in(seconds: i64) -> String {
     }
 }
 
+const COLUMNS: usize = 6;
+/// The columns that give way when the terminal is narrow, widest first: identity,
+/// file, cluster.
+const SHRINKABLE: [usize; 3] = [2, 5, 0];
+
 fn print_table(rows: &[Row], width: Option<usize>) {
-    let header = [
-        "CLUSTER",
-        "PROVIDER",
-        "REGION",
-        "ROLE",
-        "PROFILE",
-        "ACCESS KEY",
-        "EXPIRES IN",
-        "REFRESH",
-        "FILE",
-    ];
-    let mut cells: Vec<[String; 9]> = rows
+    let header = ["CLUSTER", "PROVIDER", "IDENTITY", "EXPIRES IN", "REFRESH", "FILE"];
+    let mut cells: Vec<[String; COLUMNS]> = rows
         .iter()
         .map(|r| {
             [
                 r.cluster.clone(),
                 r.provider.clone(),
-                r.region.clone(),
-                r.role.clone(),
-                r.profile.clone(),
-                r.access_key_id.clone(),
+                identity_text(r),
                 expires_in(r.expires_in_seconds),
                 r.refresh.to_string(),
                 r.file.clone(),
@@ -127,7 +107,7 @@ fn print_table(rows: &[Row], width: Option<usize>) {
             *cell = "-".into();
         }
     }
-    let mut widths: Vec<usize> = (0..9)
+    let mut widths: Vec<usize> = (0..COLUMNS)
         .map(|i| {
             cells
                 .iter()
@@ -137,11 +117,10 @@ fn print_table(rows: &[Row], width: Option<usize>) {
                 .unwrap_or(0)
         })
         .collect();
-    // Fit the terminal: shrink the widest of the long columns (file, role, cluster) first.
     if let Some(width) = width {
         let total = |w: &[usize]| w.iter().sum::<usize>() + 2 * (w.len() - 1);
         while total(&widths) > width {
-            let widest = [8, 3, 0].into_iter().max_by_key(|i| widths[*i]).expect("three columns");
+            let widest = SHRINKABLE.into_iter().max_by_key(|i| widths[*i]).expect("columns");
             if widths[widest] <= 12 {
                 break;
             }
@@ -201,10 +180,19 @@ mod tests {
     }
 
     #[test]
-    fn key_ids_are_shortened() {
-        assert_eq!(shorten_key_id("AKIAIOSFODNN7EXAMPLE"), "AKIA…MPLE");
-        assert_eq!(shorten_key_id("SHORT"), "SHORT");
-        assert_eq!(shorten_key_id(""), "");
+    fn the_identity_shows_every_part_but_the_cluster_again() {
+        let row = Row {
+            cluster: "c1".into(),
+            provider: "p".into(),
+            identity: [("cluster-name", "c1"), ("region", "r"), ("profile", "dev")]
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .into(),
+            expires: Utc::now(),
+            expires_in_seconds: 0,
+            refresh: "-",
+            file: "cache-c1.yaml".into(),
+        };
+        assert_eq!(identity_text(&row), "profile=dev region=r");
     }
 
     #[test]

@@ -146,7 +146,7 @@ impl Sandbox {
     /// and nobody wrote the file for an hour. Returns its path.
     pub fn make_stale(&self, cluster: &str) -> PathBuf {
         let path = self.cache.join(format!("cache-{cluster}.yaml"));
-        let mut file = kubecredcache::cache_file::CacheFile::parse(&fs::read(&path).unwrap()).unwrap();
+        let mut file = kubecredcache::cache::CacheFile::parse(&fs::read(&path).unwrap()).unwrap();
         for entry in file.entries.values_mut() {
             entry.expires = chrono::Utc::now() - chrono::Duration::hours(1);
         }

@@ -45,8 +45,6 @@ pub fn short_hash_of(canonical: &str) -> String {
     format!("{:016x}", fnv1a64(canonical.as_bytes()))
 }
 
-impl CacheKey {}
-
 /// FNV-1a, 64 bit: stable across Rust versions and platforms (unlike `DefaultHasher`),
 /// which file names that outlive one build need. Not for secrets.
 pub fn fnv1a64(bytes: &[u8]) -> u64 {

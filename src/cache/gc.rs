@@ -1,7 +1,8 @@
 //! Garbage collection of the cache directory: cache files nobody wrote for a while,
-//! lock files nobody holds, temp files a crashed writer left. It runs off the cache-hit
-//! path, at most once per `KUBECREDCACHE_GC_INTERVAL`, and can never fail a run or take
-//! a file that another process is using.
+//! lock files nobody holds, temp files a crashed writer left, old refresh markers. It
+//! runs off the cache-hit path, at most once per `KUBECREDCACHE_GC_INTERVAL`, can never
+//! fail a run or take a file that another process is using, and touches only files whose
+//! names are kubecredcache's (`names.rs`).
 
 use std::fs;
 use std::io;
@@ -10,70 +11,73 @@ use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
 
-use crate::cache_dir::{self, GC_STAMP, LOCK_SUFFIX};
-use crate::cache_file::CacheFile;
-use crate::{atomic_file, lock};
+use super::dir::open_private;
+use super::names::{self, Kind};
+use super::{CacheDir, CacheFile, lock};
 
-/// Collects if the last collection is older than `interval`; errors are only logged.
-pub fn maybe_collect(dir: &Path, interval: Duration, max_age: Duration) {
-    let stamp = dir.join(GC_STAMP);
-    let last = fs::metadata(&stamp).and_then(|m| m.modified()).ok();
-    if last.is_some_and(|t| t.elapsed().is_ok_and(|age| age < interval)) {
-        return;
-    }
-    // Touch the stamp first, so that concurrent processes do not all start collecting.
-    if let Err(e) = cache_dir::touch(&stamp) {
-        log::debug!("gc: cannot touch {}: {e}", stamp.display());
-        return;
-    }
-    match collect(dir, max_age, Utc::now()) {
-        Ok(removed) => log::debug!("gc: removed {} file(s)", removed.len()),
-        Err(e) => log::debug!("gc: {e}"),
-    }
-}
-
-/// Removes what is garbage now and returns the paths removed:
-/// - cache files not written for `max_age` whose entries have all expired (a long-lived
-///   token keeps its file);
-/// - lock files not created for `max_age` that nobody holds;
-/// - refresh-ahead state files older than `max_age`;
-/// - temp files older than `max_age` whose cache file's lock nobody holds (a writer
-///   holds it from before it creates its temp file until after the rename).
-pub fn collect(dir: &Path, max_age: Duration, now: DateTime<Utc>) -> io::Result<Vec<PathBuf>> {
-    let mut removed = Vec::new();
-    for entry in fs::read_dir(dir)? {
-        let Ok(entry) = entry else { continue };
-        let path = entry.path();
-        let Some(name) = entry.file_name().to_str().map(String::from) else {
-            continue;
-        };
-        if !older_than(&path, max_age) {
-            continue;
+impl CacheDir {
+    /// Collects if the last collection is older than `interval`; errors are only logged.
+    pub fn maybe_collect_garbage(&self, interval: Duration, max_age: Duration) {
+        let stamp = self.path().join(names::GC_STAMP);
+        let last = fs::metadata(&stamp).and_then(|m| m.modified()).ok();
+        if last.is_some_and(|t| t.elapsed().is_ok_and(|age| age < interval)) {
+            return;
         }
-        let gone = if name.ends_with(LOCK_SUFFIX) {
-            remove_unheld_lock(&path)
-        } else if cache_dir::is_cache_file_name(&name) {
-            remove_dead_cache_file(&path, max_age, now)
-        } else if crate::refresh::is_state_file(&name) {
-            // A refresh marker this old is from a refresh that died; a failure this old
-            // is past any back-off.
-            fs::remove_file(&path).is_ok()
-        } else if let Some(target) = atomic_file::temp_target(&name) {
-            remove_abandoned_temp(&path, &dir.join(target))
-        } else {
-            false
-        };
-        if gone {
-            log::debug!("gc: removed {name}");
-            removed.push(path);
+        // Touch the stamp first, so that concurrent processes do not all start collecting.
+        if let Err(e) = open_private(&stamp).and_then(|f| f.set_modified(SystemTime::now())) {
+            log::debug!("gc: cannot touch {}: {e}", stamp.display());
+            return;
+        }
+        match self.collect_garbage(max_age, Utc::now()) {
+            Ok(removed) => log::debug!("gc: removed {} file(s)", removed.len()),
+            Err(e) => log::debug!("gc: {e}"),
         }
     }
-    Ok(removed)
+
+    /// Removes what is garbage now and returns the paths removed:
+    /// - cache files not written for `max_age` whose entries have all expired (a
+    ///   long-lived token keeps its file);
+    /// - lock files not created for `max_age` that nobody holds;
+    /// - refresh-ahead markers older than `max_age`;
+    /// - temp files older than `max_age` whose cache file's lock nobody holds (a writer
+    ///   holds it from before it creates its temp file until after the rename).
+    pub fn collect_garbage(&self, max_age: Duration, now: DateTime<Utc>) -> io::Result<Vec<PathBuf>> {
+        let mut removed = Vec::new();
+        for entry in fs::read_dir(self.path())? {
+            let Ok(entry) = entry else { continue };
+            let path = entry.path();
+            let Some(kind) = entry.file_name().to_str().and_then(names::classify) else {
+                continue;
+            };
+            if !older_than(&path, max_age) {
+                continue;
+            }
+            let gone = match kind {
+                Kind::FileLock | Kind::FlightLock => remove_unheld_lock(&path),
+                Kind::CacheFile => remove_dead_cache_file(&path, max_age, now),
+                // A refresh marker this old is from a refresh that died; a failure this
+                // old is past any back-off.
+                Kind::RefreshRunning | Kind::RefreshFailed => fs::remove_file(&path).is_ok(),
+                Kind::Temp { target } => remove_abandoned_temp(&path, &self.path().join(target)),
+                Kind::GcStamp => false,
+            };
+            if gone {
+                log::debug!("gc: removed {}", path.display());
+                removed.push(path);
+            }
+        }
+        Ok(removed)
+    }
 }
 
 fn older_than(path: &Path, age: Duration) -> bool {
     let modified = fs::symlink_metadata(path).and_then(|m| m.modified());
     modified.is_ok_and(|t| SystemTime::now().duration_since(t).is_ok_and(|a| a > age))
+}
+
+fn lock_of(cache_file: &Path) -> PathBuf {
+    let name = cache_file.file_name().unwrap_or_default().to_string_lossy();
+    cache_file.with_file_name(names::file_lock(&name))
 }
 
 fn remove_unheld_lock(path: &Path) -> bool {
@@ -85,7 +89,7 @@ fn remove_unheld_lock(path: &Path) -> bool {
 }
 
 fn remove_abandoned_temp(temp: &Path, target: &Path) -> bool {
-    let lock_path = cache_dir::file_lock_path(target);
+    let lock_path = lock_of(target);
     let Ok(Some(_held)) = lock::try_acquire(&lock_path) else {
         return false;
     };
@@ -99,18 +103,17 @@ fn remove_abandoned_temp(temp: &Path, target: &Path) -> bool {
 
 fn remove_dead_cache_file(path: &Path, max_age: Duration, now: DateTime<Utc>) -> bool {
     // Under the writers' lock, so that a file being rewritten right now is not taken.
-    let lock_path = cache_dir::file_lock_path(path);
+    let lock_path = lock_of(path);
     let Ok(Some(_held)) = lock::try_acquire(&lock_path) else {
         return false;
     };
     if !older_than(path, max_age) {
         return false;
     }
-    let alive = cache_dir::read_no_follow(path)
+    let alive = super::dir::read_cache_file(path)
         .ok()
         .flatten()
-        .and_then(|bytes| CacheFile::parse(&bytes))
-        .and_then(|file| file.latest_expiry())
+        .and_then(|file: CacheFile| file.latest_expiry())
         .is_some_and(|expires| expires > now);
     if alive || fs::remove_file(path).is_err() {
         return false;
@@ -158,6 +161,9 @@ mod tests {
             ("cache-longlived.yaml", cache_yaml(&future), 3600),
             ("cache-new.yaml", cache_yaml(&past), 10),
             ("cache-old.yaml.lock", String::new(), 3600),
+            ("flight-0123456789abcdef.lock", String::new(), 3600),
+            ("someone-elses.lock", String::new(), 3600),
+            ("refresh-0123456789abcdef.failed", String::new(), 3600),
             (".cache-old.yaml.tmp-123-abc-0", String::new(), 3600),
             (".cache-new.yaml.tmp-456-abc-0", String::new(), 5),
             ("unrelated.txt", String::new(), 3600),
@@ -165,8 +171,16 @@ mod tests {
             fs::write(d.join(name), body).unwrap();
             age(&d.join(name), secs);
         }
-        let removed = collect(d, Duration::from_secs(1200), now).unwrap();
-        for gone in ["cache-old.yaml", "cache-corrupt.yaml", ".cache-old.yaml.tmp-123-abc-0"] {
+        let removed = CacheDir::new(d)
+            .collect_garbage(Duration::from_secs(1200), now)
+            .unwrap();
+        for gone in [
+            "cache-old.yaml",
+            "cache-corrupt.yaml",
+            ".cache-old.yaml.tmp-123-abc-0",
+            "flight-0123456789abcdef.lock",
+            "refresh-0123456789abcdef.failed",
+        ] {
             assert!(removed.contains(&d.join(gone)), "{gone} in {removed:?}");
         }
         assert_eq!(
@@ -176,6 +190,7 @@ mod tests {
                 "cache-longlived.yaml",
                 "cache-longlived.yaml.lock",
                 "cache-new.yaml",
+                "someone-elses.lock",
                 "unrelated.txt"
             ]
         );
@@ -188,13 +203,23 @@ mod tests {
         let cache = d.join("cache-x.yaml");
         fs::write(&cache, cache_yaml("2020-01-01T00:00:00Z")).unwrap();
         age(&cache, 3600);
-        let lock_path = cache_dir::file_lock_path(&cache);
+        let lock_path = lock_of(&cache);
         let held = lock::try_acquire(&lock_path).unwrap().unwrap();
         age(&lock_path, 3600);
-        assert!(collect(d, Duration::from_secs(60), Utc::now()).unwrap().is_empty());
+        assert!(
+            CacheDir::new(d)
+                .collect_garbage(Duration::from_secs(60), Utc::now())
+                .unwrap()
+                .is_empty()
+        );
         assert!(cache.exists() && lock_path.exists());
         drop(held);
-        assert!(!collect(d, Duration::from_secs(60), Utc::now()).unwrap().is_empty());
+        assert!(
+            !CacheDir::new(d)
+                .collect_garbage(Duration::from_secs(60), Utc::now())
+                .unwrap()
+                .is_empty()
+        );
         assert!(!cache.exists() && !lock_path.exists());
     }
 
@@ -205,13 +230,16 @@ mod tests {
         let temp = d.join(".cache-x.yaml.tmp-1-2-0");
         fs::write(&temp, "half a file").unwrap();
         age(&temp, 3600);
-        let writer = lock::try_acquire(&cache_dir::file_lock_path(&d.join("cache-x.yaml")))
-            .unwrap()
-            .unwrap();
-        assert!(collect(d, Duration::ZERO, Utc::now()).unwrap().is_empty());
+        let writer = lock::try_acquire(&lock_of(&d.join("cache-x.yaml"))).unwrap().unwrap();
+        assert!(
+            CacheDir::new(d)
+                .collect_garbage(Duration::ZERO, Utc::now())
+                .unwrap()
+                .is_empty()
+        );
         assert!(temp.exists());
         drop(writer);
-        collect(d, Duration::ZERO, Utc::now()).unwrap();
+        CacheDir::new(d).collect_garbage(Duration::ZERO, Utc::now()).unwrap();
         assert!(!temp.exists());
     }
 
@@ -222,11 +250,11 @@ mod tests {
         let old = d.join("cache-x.yaml");
         fs::write(&old, "x").unwrap();
         age(&old, 3600);
-        fs::write(d.join(GC_STAMP), "").unwrap();
-        maybe_collect(d, Duration::from_secs(60), Duration::from_secs(60));
+        fs::write(d.join(names::GC_STAMP), "").unwrap();
+        CacheDir::new(d).maybe_collect_garbage(Duration::from_secs(60), Duration::from_secs(60));
         assert!(old.exists(), "a fresh stamp means no collection");
-        age(&d.join(GC_STAMP), 120);
-        maybe_collect(d, Duration::from_secs(60), Duration::from_secs(60));
+        age(&d.join(names::GC_STAMP), 120);
+        CacheDir::new(d).maybe_collect_garbage(Duration::from_secs(60), Duration::from_secs(60));
         assert!(!old.exists());
     }
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::cache_key::CacheKey;
+use super::CacheKey;
 use crate::exec_credential::ExecCredential;
 
 /// The format version this build reads and writes. A file with another version is

@@ -1,6 +1,7 @@
-//! Exclusive advisory locks on lock files, with the standard library's `File::try_lock`
-//! (flock on Linux and macOS: the kernel drops it when the holder dies, even by kill -9).
-//! The locking protocol is described in `docs/architecture.md`.
+//! Exclusive advisory locks on lock files in the cache directory, with the standard
+//! library's `File::try_lock` (flock on Linux and macOS: the kernel drops it when the
+//! holder dies, even by kill -9), and a bounded wait. The locking protocol is described
+//! in `docs/architecture.md`.
 
 use std::fs::{File, TryLockError};
 use std::io;
@@ -37,7 +38,7 @@ pub fn try_acquire(path: &Path) -> io::Result<Option<Lock>> {
     // A few rounds at most: each retry means garbage collection removed the file
     // between our open and our lock, which it does at most once per file.
     for _ in 0..8 {
-        let file = crate::cache_dir::open_private(path)?;
+        let file = super::dir::open_private(path)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => return Ok(None),

@@ -1,0 +1,177 @@
+//! Not a provider: the AWS rules that both AWS authenticators follow (region, profile
+//! and credentials from flags, then environment variables; where the AWS CLI and SDKs
+//! keep credentials; what an EKS token says about its life), kept in one place so the
+//! two cannot drift apart.
+
+mod token;
+
+use std::path::PathBuf;
+
+use crate::provider::{Env, Flag, Var};
+
+pub use token::eks_token_expiry_bound;
+
+/// `--region`, else `AWS_REGION`, else `AWS_DEFAULT_REGION`.
+pub const REGION: Flag = Flag::value("region", &["--region"]).env(&["AWS_REGION", "AWS_DEFAULT_REGION"]);
+
+/// `AWS_PROFILE`, else `AWS_DEFAULT_PROFILE` (the AWS CLI also takes `--profile`).
+pub const PROFILE_VARS: &[&str] = &["AWS_PROFILE", "AWS_DEFAULT_PROFILE"];
+
+/// The profile the environment names, without a flag.
+pub fn profile_from_env(env: &dyn Env) -> Option<String> {
+    PROFILE_VARS.iter().find_map(|name| env.var(name))
+}
+
+/// The variables that choose whose credentials sign the token: the access key id as it
+/// is, the secret key and session token as digests only (they sign the token: new ones
+/// mean a new token), and the variables that choose where credentials come from.
+pub const CREDENTIAL_VARS: &[Var] = &[
+    Var::keyed("access-key-id", &["AWS_ACCESS_KEY_ID"]),
+    Var::keyed("secret-access-key", &["AWS_SECRET_ACCESS_KEY"]).secret(),
+    Var::keyed("session-token", &["AWS_SESSION_TOKEN"]).secret(),
+    Var::keyed("aws-config-file", &["AWS_CONFIG_FILE"]),
+    Var::keyed("aws-shared-credentials-file", &["AWS_SHARED_CREDENTIALS_FILE"]),
+    Var::keyed("aws-vault", &["AWS_VAULT"]),
+    Var::keyed("aws-role-arn", &["AWS_ROLE_ARN"]),
+    Var::keyed("aws-web-identity-token-file", &["AWS_WEB_IDENTITY_TOKEN_FILE"]),
+];
+
+/// Where the AWS CLI and SDKs read and cache credentials: the shared config and
+/// credentials files, and the SSO and assumed-role session caches.
+pub fn credential_sources(env: &dyn Env) -> Vec<PathBuf> {
+    let home = env.var("HOME").map(PathBuf::from);
+    let aws_dir = home.as_ref().map(|h| h.join(".aws"));
+    let mut sources = Vec::new();
+    sources.extend(
+        env.var("AWS_CONFIG_FILE")
+            .map(PathBuf::from)
+            .or_else(|| aws_dir.as_ref().map(|d| d.join("config"))),
+    );
+    sources.extend(
+        env.var("AWS_SHARED_CREDENTIALS_FILE")
+            .map(PathBuf::from)
+            .or_else(|| aws_dir.as_ref().map(|d| d.join("credentials"))),
+    );
+    if let Some(dir) = aws_dir {
+        sources.push(dir.join("sso/cache"));
+        sources.push(dir.join("cli/cache"));
+    }
+    sources
+}
+
+/// Whether the AWS CLI may ask for an MFA code for this profile: its section of the AWS
+/// config file (`AWS_CONFIG_FILE`, else `~/.aws/config`) has an `mfa_serial`.
+pub fn profile_may_prompt(profile: Option<&str>, env: &dyn Env) -> bool {
+    let path = env
+        .var("AWS_CONFIG_FILE")
+        .map(PathBuf::from)
+        .or_else(|| env.var("HOME").map(|h| PathBuf::from(h).join(".aws").join("config")));
+    let Some(text) = path.and_then(|p| std::fs::read_to_string(p).ok()) else {
+        return false;
+    };
+    let profile = profile.unwrap_or("default");
+    let headers = [format!("[profile {profile}]"), format!("[{profile}]")];
+    let mut in_section = false;
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_section = headers.iter().any(|h| h.as_str() == line);
+        } else if in_section && line.split('=').next().is_some_and(|k| k.trim() == "mfa_serial") {
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::{Identity, Inputs, Syntax, parse};
+    use std::collections::HashMap;
+
+    static ENV_ONLY: Inputs = Inputs {
+        programs: &["x"],
+        syntax: Syntax::Pflag,
+        flags: &[],
+        vars: &[CREDENTIAL_VARS],
+    };
+
+    fn with_credentials(env: &HashMap<String, String>) -> Identity {
+        Identity::declared("c", &parse(&[], &ENV_ONLY), env)
+    }
+
+    #[test]
+    fn signing_secrets_separate_identities_as_digests_only() {
+        let env = |v: &[(&str, &str)]| {
+            v.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<HashMap<_, _>>()
+        };
+        let base = with_credentials(&env(&[
+            ("AWS_SESSION_TOKEN", "session-1"),
+            ("AWS_SECRET_ACCESS_KEY", "secret-1"),
+        ]));
+        assert!(!format!("{base:?}").contains("session-1") && !format!("{base:?}").contains("secret-1"));
+        assert_ne!(
+            with_credentials(&env(&[
+                ("AWS_SESSION_TOKEN", "session-2"),
+                ("AWS_SECRET_ACCESS_KEY", "secret-1")
+            ])),
+            base
+        );
+        assert_ne!(
+            with_credentials(&env(&[
+                ("AWS_SESSION_TOKEN", "session-1"),
+                ("AWS_SECRET_ACCESS_KEY", "secret-2")
+            ])),
+            base
+        );
+        for var in [
+            "AWS_CONFIG_FILE",
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "AWS_VAULT",
+            "AWS_ROLE_ARN",
+            "AWS_WEB_IDENTITY_TOKEN_FILE",
+        ] {
+            let with = with_credentials(&env(&[(var, "x")]));
+            assert_ne!(with, with_credentials(&env(&[])), "{var}");
+            assert!(with.parts.iter().any(|(_, v)| v == "x"), "{var} is kept as it is");
+        }
+    }
+
+    #[test]
+    fn credential_sources_follow_the_variables() {
+        let env = HashMap::from([
+            ("HOME".to_string(), "/home/me".to_string()),
+            ("AWS_CONFIG_FILE".to_string(), "/etc/aws".to_string()),
+        ]);
+        let sources: Vec<String> = credential_sources(&env)
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        assert_eq!(
+            sources,
+            [
+                "/etc/aws",
+                "/home/me/.aws/credentials",
+                "/home/me/.aws/sso/cache",
+                "/home/me/.aws/cli/cache"
+            ]
+        );
+    }
+
+    #[test]
+    fn mfa_serial_in_the_profile_means_it_may_prompt() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config");
+        std::fs::write(&config, "[default]\nregion = us-east-1\n[profile admin]\nrole_arn = arn:r\nmfa_serial = arn:aws:iam::1:mfa/me\n[profile ci]\nrole_arn = arn:r\n").unwrap();
+        let env = HashMap::from([("AWS_CONFIG_FILE".to_string(), config.to_str().unwrap().to_string())]);
+        assert!(profile_may_prompt(Some("admin"), &env));
+        assert!(!profile_may_prompt(Some("ci"), &env));
+        assert!(!profile_may_prompt(None, &env));
+        assert!(!profile_may_prompt(Some("missing"), &env));
+        assert!(!profile_may_prompt(
+            Some("admin"),
+            &HashMap::from([("AWS_CONFIG_FILE".to_string(), "/nonexistent".to_string())])
+        ));
+    }
+}

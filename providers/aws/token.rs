@@ -1,0 +1,104 @@
+//! What an EKS token says about its own life: it is `k8s-aws-v1.` and a base64url
+//! presigned STS URL, which EKS accepts for 15 minutes after it was signed.
+
+/// EKS accepts a token (a presigned STS URL) for 15 minutes after it was signed.
+const SIGNED_URL_LIFETIME_SECONDS: i64 = 15 * 60;
+
+/// For a `k8s-aws-v1.` token: its signing time (`X-Amz-Date` in the presigned URL it
+/// encodes) plus 15 minutes. `None` for anything that does not decode.
+pub fn eks_token_expiry_bound(token: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let url = decode_base64url(token.strip_prefix("k8s-aws-v1.")?)?;
+    let url = String::from_utf8(url).ok()?;
+    let query = url.split_once('?')?.1;
+    let date = query.split('&').find_map(|kv| kv.strip_prefix("X-Amz-Date="))?;
+    let signed = chrono::NaiveDateTime::parse_from_str(date, "%Y%m%dT%H%M%SZ")
+        .ok()?
+        .and_utc();
+    Some(signed + chrono::Duration::seconds(SIGNED_URL_LIFETIME_SECONDS))
+}
+
+/// Base64url without padding (RFC 4648 §5), as the EKS token uses; `=` is tolerated.
+fn decode_base64url(text: &str) -> Option<Vec<u8>> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'-' => Some(62),
+        b'_' => Some(63),
+        _ => None,
+    };
+    let text = text.trim_end_matches('=').as_bytes();
+    if text.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    for chunk in text.chunks(4) {
+        let mut n = 0u32;
+        for (i, c) in chunk.iter().enumerate() {
+            n |= u32::from(value(*c)?) << (18 - 6 * i);
+        }
+        let bytes = n.to_be_bytes();
+        out.extend_from_slice(&bytes[1..chunk.len()]);
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encode(url: &str) -> String {
+        // Test-only encoder, to build tokens the way aws-iam-authenticator and the CLI do.
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut out = String::new();
+        for chunk in url.as_bytes().chunks(3) {
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+            for i in 0..=chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            }
+        }
+        format!("k8s-aws-v1.{out}")
+    }
+
+    const URL: &str = "https://sts.us-west-2.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20261128%2Fus-west-2%2Fsts%2Faws4_request&X-Amz-Date=20261128T234151Z&X-Amz-Expires=60&X-Amz-SignedHeaders=host%3Bx-k8s-aws-id&X-Amz-Signature=abc";
+
+    #[test]
+    fn the_signing_time_of_an_eks_token_bounds_its_life() {
+        let bound = eks_token_expiry_bound(&encode(URL)).unwrap();
+        assert_eq!(bound.to_rfc3339(), "2026-11-28T23:56:51+00:00");
+        for cut in 1..4 {
+            // Every length of the last base64 group decodes.
+            let url = &URL[..URL.len() - cut];
+            assert_eq!(eks_token_expiry_bound(&encode(url)), Some(bound), "{cut}");
+        }
+    }
+
+    #[test]
+    fn tokens_that_do_not_decode_have_no_bound() {
+        let good = encode(URL);
+        let truncated = &good[..good.len() / 2];
+        for token in [
+            truncated,
+            "k8s-aws-v1.!!!not base64!!!",
+            "k8s-aws-v1.",
+            "not-an-eks-token",
+            &encode("https://sts.amazonaws.com/?Action=GetCallerIdentity&X-Amz-Expires=60"),
+            &encode("https://sts.amazonaws.com/?X-Amz-Date=yesterday"),
+            &encode("no query at all"),
+        ] {
+            assert_eq!(eks_token_expiry_bound(token), None, "{token}");
+        }
+    }
+
+    #[test]
+    fn a_signing_date_in_the_future_is_still_a_bound() {
+        let token = encode(&URL.replace("20261128T234151Z", "20990101T000000Z"));
+        assert_eq!(
+            eks_token_expiry_bound(&token).unwrap().to_rfc3339(),
+            "2099-01-01T00:15:00+00:00"
+        );
+    }
+}

@@ -1,0 +1,23 @@
+//! The generic cache: everything about keeping credentials on disk, and nothing about
+//! any provider.
+//!
+//! - `key.rs`: [`CacheKey`], the canonical text of a provider's identity;
+//! - `file.rs`: [`CacheFile`] and [`CacheEntry`], the document kept per cluster;
+//! - `dir.rs`: [`CacheDir`], the one owner of the cache directory: names (`names.rs`),
+//!   reads, stores, locks (`lock.rs`), atomic writes (`atomic.rs`), garbage collection
+//!   (`gc.rs`) and the refresh-ahead markers (`marks.rs`).
+
+pub mod atomic;
+mod dir;
+mod file;
+mod gc;
+mod key;
+mod lock;
+mod marks;
+mod names;
+
+pub use dir::CacheDir;
+pub use file::{CacheEntry, CacheFile, FORMAT_VERSION};
+pub use key::{CacheKey, short_hash_of};
+pub use lock::Lock;
+pub use names::{Kind as FileKind, classify as classify_file_name};

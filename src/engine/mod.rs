@@ -1,0 +1,165 @@
+//! One wrapped run, `kubecredcache COMMAND ARGS...`: cached and fresh? Print it (and
+//! maybe start a refresh ahead). Else fetch it under the single-flight lock, store it,
+//! print it. This file is the policy in a screen; the steps live beside it:
+//!
+//! - `fetch.rs`: the miss path (reuse what another process fetched meanwhile; run the
+//!   command; store);
+//! - `refresh.rs`: refresh ahead (when a hit starts one, and the detached run itself);
+//! - `output.rs`: what reaches kubectl's stdout, and warnings.
+//!
+//! Nothing here may make a kubectl run fail that would have succeeded without us: every
+//! cache problem ends in running the command uncached.
+
+mod fetch;
+mod output;
+mod refresh;
+
+use std::ffi::{OsStr, OsString};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::cache::{CacheDir, CacheEntry, CacheKey};
+use crate::exec_credential::ExecInfo;
+use crate::provider::{self, Identity, ParsedArgs, ProcessEnv, Provider};
+use crate::{settings, sources, upstream};
+
+pub use refresh::{RefreshState, refresh_state};
+
+/// Runs the wrapped command through the cache and returns the exit code.
+pub fn run(program: &OsStr, raw_args: &[OsString], force_refresh: bool) -> i32 {
+    let args: Vec<String> = raw_args.iter().map(|a| provider::os_to_string(a)).collect();
+    let Some(found) = provider::recognise(program, &args) else {
+        log::debug!(
+            "no provider recognises {}; running it uncached",
+            program.to_string_lossy()
+        );
+        return upstream::exec(program, raw_args);
+    };
+    run_with(found.provider, &found.args, program, raw_args, force_refresh)
+}
+
+/// Runs the wrapped command through the cache with a provider chosen already (the
+/// registry's, or `--generic`'s) and the arguments as it read them. `force_refresh` (or
+/// `KUBECREDCACHE_FORCE_REFRESH=1`) skips the cache read.
+pub fn run_with(
+    provider: &dyn Provider,
+    args: &ParsedArgs,
+    program: &OsStr,
+    raw_args: &[OsString],
+    force_refresh: bool,
+) -> i32 {
+    let Some(request) = Request::new(provider, args, program, raw_args) else {
+        return upstream::exec(program, raw_args);
+    };
+    if let Some(hash) = refresh::started_as_refresh() {
+        return request.refresh_in_background(&hash);
+    }
+    if force_refresh || settings::force_refresh() {
+        log::debug!("force refresh: not reading the cache");
+        return request.fetch(Accept::Nothing);
+    }
+    let now = Utc::now();
+    match request.lookup(now) {
+        Some(entry) => request.serve_hit(&entry, now),
+        None => request.fetch(Accept::AnyFresh),
+    }
+}
+
+/// What a process that took the single-flight lock accepts from the cache instead of
+/// fetching: what another process fetched meanwhile.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Accept {
+    /// Any token that is fresh (a normal miss).
+    AnyFresh,
+    /// Only a token that is not due for refresh (the background refresh).
+    NotDue,
+    /// Nothing: fetch whatever is cached (a forced refresh).
+    Nothing,
+}
+
+/// One wrapped run whose command a provider keyed.
+struct Request<'a> {
+    program: &'a OsStr,
+    raw_args: &'a [OsString],
+    args: &'a ParsedArgs<'a>,
+    provider: &'a dyn Provider,
+    identity: Identity,
+    key: CacheKey,
+    cache: CacheDir,
+    exec_info: ExecInfo,
+    margin: Duration,
+}
+
+impl<'a> Request<'a> {
+    /// `None` when the run must not use the cache: caching disabled, an identity that
+    /// cannot be keyed safely, or nowhere to keep a cache (the reason is logged or warned).
+    fn new(
+        provider: &'a dyn Provider,
+        args: &'a ParsedArgs<'a>,
+        program: &'a OsStr,
+        raw_args: &'a [OsString],
+    ) -> Option<Request<'a>> {
+        if settings::disabled() {
+            log::debug!("cache disabled by {}", settings::DISABLE);
+            return None;
+        }
+        let identity = provider
+            .identity(args, &ProcessEnv)
+            .inspect_err(|why| log::debug!("{}: {why}; running it uncached", provider.name()))
+            .ok()?;
+        let Some(path) = settings::cache_dir_path() else {
+            output::warn(&format!(
+                "no home directory and no {} set; running without cache",
+                settings::DIR
+            ));
+            return None;
+        };
+        let key = CacheKey::new(provider.name(), &identity);
+        log::debug!(
+            "{}: cluster {:?}, key #{}",
+            provider.name(),
+            key.cluster(),
+            key.short_hash()
+        );
+        Some(Request {
+            program,
+            raw_args,
+            args,
+            provider,
+            identity,
+            key,
+            cache: CacheDir::new(path),
+            exec_info: ExecInfo::parse(std::env::var("KUBERNETES_EXEC_INFO").ok().as_deref()),
+            margin: settings::expiry_margin(),
+        })
+    }
+
+    /// The entry to serve at `now`: stored for this key, fresh, and fetched after the
+    /// latest change to the provider's credential sources.
+    fn lookup(&self, now: DateTime<Utc>) -> Option<CacheEntry> {
+        let entry = self.cache.entry(&self.key)?;
+        if !entry.is_fresh(now, self.margin) {
+            return None;
+        }
+        let sources = self.provider.credential_sources(self.args, &ProcessEnv);
+        if !sources.is_empty() && sources::latest_change(&sources) > entry.sources_changed {
+            log::debug!("the credential sources changed after this token was fetched; not serving it");
+            return None;
+        }
+        Some(entry)
+    }
+
+    /// The hit: print the cached credential, then maybe start a refresh ahead.
+    fn serve_hit(&self, entry: &CacheEntry, now: DateTime<Utc>) -> i32 {
+        log::debug!("hit: expires {}", entry.expires);
+        let code = output::credential(&entry.exec_credential(), self.wanted_api_version());
+        self.maybe_refresh_ahead(entry, now);
+        code
+    }
+
+    /// The apiVersion kubectl asked for in `KUBERNETES_EXEC_INFO`, if any.
+    fn wanted_api_version(&self) -> Option<&str> {
+        self.exec_info.api_version.as_deref()
+    }
+}

@@ -1,0 +1,227 @@
+//! Refresh ahead: a cache hit whose token is near its end prints the cached token at
+//! once, then starts one detached background run of the same command that replaces the
+//! entry, so that steady use never waits for the authenticator. The policy (when, and
+//! when not) lives here; the markers that say what is going on are the cache
+//! directory's (`cache/marks.rs`).
+
+use std::ffi::{OsStr, OsString};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::{Accept, Request};
+use crate::cache::{CacheDir, CacheEntry};
+use crate::provider::ProcessEnv;
+use crate::settings::{self, RefreshAhead};
+
+/// Set in the environment of the background refresh; its value is the key's hash.
+const CHILD_ENV: &str = "KUBECREDCACHE_INTERNAL_REFRESH";
+/// A fetch that took this long while kubectl said a person was there probably asked
+/// that person something (an MFA code): such entries are not refreshed in the background.
+pub const PROMPT_SECONDS: f64 = 5.0;
+
+/// The key hash, when this process is a background refresh.
+pub fn started_as_refresh() -> Option<String> {
+    std::env::var(CHILD_ENV).ok()
+}
+
+/// How long before expiry a hit starts a refresh, for this entry.
+pub fn window(setting: RefreshAhead, entry: &CacheEntry) -> Option<Duration> {
+    match setting {
+        RefreshAhead::Off => None,
+        RefreshAhead::Within(d) => Some(d),
+        RefreshAhead::LastThird => {
+            let lifetime = (entry.expires - entry.written).to_std().unwrap_or_default();
+            Some((lifetime / 3).max(Duration::from_secs(180)))
+        }
+    }
+}
+
+fn due_with(setting: RefreshAhead, entry: &CacheEntry, now: DateTime<Utc>) -> bool {
+    let left = (entry.expires - now).to_std().unwrap_or_default();
+    window(setting, entry).is_some_and(|w| left < w)
+}
+
+/// Whether a hit on `entry` at `now` should start a refresh, under
+/// `KUBECREDCACHE_REFRESH_AHEAD` (before the checks of who may be asked and what is
+/// already running).
+pub fn is_due(entry: &CacheEntry, now: DateTime<Utc>) -> bool {
+    due_with(settings::refresh_ahead(), entry, now)
+}
+
+/// Whether fetching this entry most likely involved a person (see [`PROMPT_SECONDS`]).
+pub fn fetched_with_a_person(entry: &CacheEntry) -> bool {
+    entry.interactive && entry.fetch_seconds >= PROMPT_SECONDS
+}
+
+/// What `status` shows about an entry's refresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshState {
+    Idle,
+    Due,
+    Running,
+    BackingOff,
+}
+
+impl RefreshState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefreshState::Idle => "-",
+            RefreshState::Due => "due",
+            RefreshState::Running => "running",
+            RefreshState::BackingOff => "backing off",
+        }
+    }
+}
+
+/// The refresh state of the entry whose key hash is `hash`.
+pub fn refresh_state(cache: &CacheDir, hash: &str, entry: &CacheEntry, now: DateTime<Utc>) -> RefreshState {
+    if cache.refresh_running(hash) {
+        RefreshState::Running
+    } else if cache.refresh_failed_within(hash, settings::refresh_backoff()) {
+        RefreshState::BackingOff
+    } else if is_due(entry, now) {
+        RefreshState::Due
+    } else {
+        RefreshState::Idle
+    }
+}
+
+impl Request<'_> {
+    /// After a hit: start a background refresh if the token is near its end and nobody
+    /// may need to be asked anything. Never fails the run, never prints.
+    pub(super) fn maybe_refresh_ahead(&self, entry: &CacheEntry, now: DateTime<Utc>) {
+        if !is_due(entry, now) {
+            return;
+        }
+        if self.provider.may_prompt(self.args, &ProcessEnv) {
+            log::debug!(
+                "refresh ahead: {} may prompt; not in the background",
+                self.provider.name()
+            );
+            return;
+        }
+        if self.exec_info.spec.interactive && fetched_with_a_person(entry) {
+            log::debug!("refresh ahead: this token was fetched with a person's help; not in the background");
+            return;
+        }
+        let hash = self.key.short_hash();
+        if self.cache.refresh_failed_within(&hash, settings::refresh_backoff()) {
+            log::debug!("refresh ahead: backing off after a failure");
+            return;
+        }
+        if !self.cache.claim_refresh(&hash) {
+            log::debug!("refresh ahead: already running");
+            return;
+        }
+        match spawn(self.program, self.raw_args, &hash) {
+            Ok(child) => log::debug!("refresh ahead: started (pid {})", child.id()),
+            Err(e) => {
+                log::debug!("refresh ahead: cannot start: {e}");
+                self.cache.release_refresh(&hash);
+            }
+        }
+    }
+
+    /// The background refresh itself: fetch even though the entry is still good (under
+    /// the single-flight lock, like any miss), then record how it went.
+    pub(super) fn refresh_in_background(&self, hash: &str) -> i32 {
+        let code = self.fetch(Accept::NotDue);
+        let refreshed = self.lookup(Utc::now()).is_some_and(|e| !is_due(&e, Utc::now()));
+        self.cache
+            .finish_refresh(hash, if refreshed { Ok(()) } else { Err(code) });
+        code
+    }
+}
+
+/// Starts `kubecredcache -- PROGRAM ARGS` detached, as the background refresh of `hash`.
+fn spawn(program: &OsStr, args: &[OsString], hash: &str) -> std::io::Result<Child> {
+    let mut child = Command::new(std::env::current_exe()?);
+    child
+        .arg("--")
+        .arg(program)
+        .args(args)
+        .env(CHILD_ENV, hash)
+        // Nothing of kubectl's: its pipe must see EOF as soon as we exit, and nobody can
+        // answer a prompt.
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    // SAFETY: setsid is async-signal-safe; it detaches the child from kubectl's session
+    // and process group, so their signals and terminal do not reach it.
+    unsafe {
+        child.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    child.spawn()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec_credential::parse_timestamp;
+
+    fn entry(written: &str, expires: &str) -> CacheEntry {
+        CacheEntry {
+            provider: "p".into(),
+            identity: Default::default(),
+            expires: parse_timestamp(expires).unwrap(),
+            written: parse_timestamp(written).unwrap(),
+            api_version: "v".into(),
+            credential: "{}".into(),
+            interactive: false,
+            fetch_seconds: 0.5,
+            sources_changed: None,
+        }
+    }
+
+    #[test]
+    fn the_default_window_is_the_last_third_and_at_least_three_minutes() {
+        let fifteen = entry("2026-01-01T00:00:00Z", "2026-01-01T00:15:00Z");
+        assert_eq!(
+            window(RefreshAhead::LastThird, &fifteen),
+            Some(Duration::from_secs(300))
+        );
+        let six = entry("2026-01-01T00:00:00Z", "2026-01-01T00:06:00Z");
+        assert_eq!(window(RefreshAhead::LastThird, &six), Some(Duration::from_secs(180)));
+        assert_eq!(window(RefreshAhead::Off, &fifteen), None);
+        assert_eq!(
+            window(RefreshAhead::Within(Duration::from_secs(7)), &fifteen),
+            Some(Duration::from_secs(7))
+        );
+    }
+
+    #[test]
+    fn due_only_inside_the_window() {
+        let e = entry("2026-01-01T00:00:00Z", "2026-01-01T00:15:00Z");
+        assert!(!due_with(
+            RefreshAhead::LastThird,
+            &e,
+            parse_timestamp("2026-01-01T00:09:59Z").unwrap()
+        ));
+        assert!(due_with(
+            RefreshAhead::LastThird,
+            &e,
+            parse_timestamp("2026-01-01T00:10:01Z").unwrap()
+        ));
+        assert!(!due_with(
+            RefreshAhead::Off,
+            &e,
+            parse_timestamp("2026-01-01T00:14:00Z").unwrap()
+        ));
+    }
+
+    #[test]
+    fn a_slow_interactive_fetch_counts_as_a_person() {
+        let mut e = entry("2026-01-01T00:00:00Z", "2026-01-01T00:15:00Z");
+        assert!(!fetched_with_a_person(&e));
+        e.interactive = true;
+        assert!(!fetched_with_a_person(&e), "interactive but quick: nobody was asked");
+        e.fetch_seconds = 12.0;
+        assert!(fetched_with_a_person(&e));
+    }
+}

@@ -1,0 +1,649 @@
+//! The contract every provider's tests check, so that no provider can break the cache's
+//! promises. A provider's tests call [`check`] with one real invocation of its
+//! authenticator; the kit derives everything else from the provider's declared
+//! [`Inputs`](super::Inputs), so it checks every flag and variable in the table, not only
+//! those a test happens to list:
+//!
+//! - recognition is exact, and no other registered provider claims the invocation;
+//! - the key does not depend on the order of flags, `--flag=value` or `--flag value`,
+//!   or which spelling of a flag is used;
+//! - every value of every flag that is not declared cosmetic, in each spelling, separates
+//!   keys, and so does every variable, each of a flag's fallback variables, and every
+//!   positional that names the cluster; an undeclared flag does too;
+//! - a cosmetic flag does not change the key; a flag beats its fallback variable, and a
+//!   fallback variable means what the flag means;
+//! - no secret value appears in the key or in the stored cache entry.
+
+use std::collections::HashMap;
+
+use chrono::{TimeZone, Utc};
+
+use super::{Flag, Provider, Role, Var, parse};
+use crate::cache::{CacheEntry, CacheFile, CacheKey};
+use crate::exec_credential::ExecCredential;
+
+/// A real token command of an authenticator, in parts the kit can respell and vary.
+pub struct Invocation {
+    /// The program's file name.
+    pub program: &'static str,
+    /// Subcommand words, in order (`["eks", "get-token"]`).
+    pub words: &'static [&'static str],
+    /// Positionals that name the cluster (an id after the subcommand), if any.
+    pub operands: &'static [&'static str],
+    /// Flags as a kubeconfig gives them, each in one of its declared spellings, with
+    /// its value (`""` for a switch). Cosmetic flags and flags with their fallback
+    /// variables set may be among them.
+    pub flags: &'static [(&'static str, &'static str)],
+    /// Environment variables, with a value each.
+    pub env: &'static [(&'static str, &'static str)],
+}
+
+/// Checks the contract for `provider` with its invocation `inv`. `not_mine` are
+/// invocations (program, args) of the same or similar programs that it must not claim.
+pub fn check(provider: &dyn Provider, inv: &Invocation, not_mine: &[(&str, &[&str])]) {
+    let kit = Kit { provider, inv };
+    kit.invocation_is_declared();
+    kit.recognition_is_exact(not_mine);
+    kit.spelling_and_order_do_not_matter();
+    for flag in provider.inputs().flags {
+        kit.flag_keeps_its_declaration(flag);
+    }
+    for var in provider.inputs().all_vars() {
+        kit.variable_separates_keys(var);
+    }
+    kit.operands_separate_keys();
+    kit.undeclared_flags_separate_keys();
+}
+
+/// One variant of the invocation.
+#[derive(Clone, Debug)]
+struct Case {
+    /// (spelling, value): `None` for a switch.
+    flags: Vec<(String, Option<String>)>,
+    operands: Vec<String>,
+    env: HashMap<String, String>,
+}
+
+struct Kit<'a> {
+    provider: &'a dyn Provider,
+    inv: &'a Invocation,
+}
+
+const SECRET: &str = "kit-secret-value-xyzzy";
+
+impl Kit<'_> {
+    fn name(&self) -> &'static str {
+        self.provider.name()
+    }
+
+    fn base(&self) -> Case {
+        Case {
+            flags: self
+                .inv
+                .flags
+                .iter()
+                .map(|(name, value)| {
+                    let takes_value = self.declared(name).takes_value;
+                    (name.to_string(), takes_value.then(|| value.to_string()))
+                })
+                .collect(),
+            operands: self.inv.operands.iter().map(|o| o.to_string()).collect(),
+            env: self
+                .inv
+                .env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    fn declared(&self, name: &str) -> &'static Flag {
+        self.provider
+            .inputs()
+            .flag_named(name)
+            .unwrap_or_else(|| panic!("{}: the invocation's {name} is not in its flag table", self.name()))
+    }
+
+    fn argv(&self, case: &Case, equals: bool, reversed: bool) -> Vec<String> {
+        let mut out: Vec<String> = self.inv.words.iter().map(|w| w.to_string()).collect();
+        out.extend(case.operands.iter().cloned());
+        let mut flags: Vec<&(String, Option<String>)> = case.flags.iter().collect();
+        if reversed {
+            flags.reverse();
+        }
+        for (name, value) in flags {
+            match value {
+                None => out.push(name.clone()),
+                Some(v) if equals => out.push(format!("{name}={v}")),
+                Some(v) => out.extend([name.clone(), v.clone()]),
+            }
+        }
+        out
+    }
+
+    /// The key of `case`, or `None` when the provider does not recognise it or cannot
+    /// key it (a cluster flag left out, say: the command then runs uncached).
+    fn key_of(&self, argv: &[String], env: &HashMap<String, String>) -> Option<CacheKey> {
+        let args = parse(argv, self.provider.inputs());
+        if !self.provider.recognises(self.inv.program, &args) {
+            return None;
+        }
+        let identity = self.provider.identity(&args, env).ok()?;
+        Some(CacheKey::new(self.provider.name(), &identity))
+    }
+
+    fn key(&self, case: &Case) -> Option<CacheKey> {
+        self.key_of(&self.argv(case, false, false), &case.env)
+    }
+
+    fn must_key(&self, case: &Case, what: &str) -> CacheKey {
+        self.key(case).unwrap_or_else(|| {
+            panic!(
+                "{}: does not recognise or cannot key {:?} ({what})",
+                self.name(),
+                self.argv(case, false, false)
+            )
+        })
+    }
+
+    fn invocation_is_declared(&self) {
+        let inputs = self.provider.inputs();
+        assert!(
+            inputs.programs.contains(&self.inv.program),
+            "{}: {} is not among its declared programs",
+            self.name(),
+            self.inv.program
+        );
+        for (name, value) in self.inv.flags {
+            let flag = self.declared(name);
+            assert_eq!(
+                flag.takes_value,
+                !value.is_empty(),
+                "{}: {name} is declared {}",
+                self.name(),
+                if flag.takes_value {
+                    "with a value"
+                } else {
+                    "as a switch"
+                }
+            );
+        }
+        for (var, _) in self.inv.env {
+            let declared =
+                inputs.flags.iter().any(|f| f.env.contains(var)) || inputs.all_vars().any(|v| v.names.contains(var));
+            assert!(declared, "{}: the invocation's ${var} is not declared", self.name());
+        }
+        let mut spellings: Vec<&str> = inputs.flags.iter().flat_map(|f| f.names.iter().copied()).collect();
+        spellings.sort_unstable();
+        let before = spellings.len();
+        spellings.dedup();
+        assert_eq!(before, spellings.len(), "{}: a spelling is declared twice", self.name());
+    }
+
+    fn recognition_is_exact(&self, not_mine: &[(&str, &[&str])]) {
+        let name = self.name();
+        let argv = self.argv(&self.base(), false, false);
+        let args = parse(&argv, self.provider.inputs());
+        assert!(
+            self.provider.recognises(self.inv.program, &args),
+            "{name} does not recognise its own {argv:?}"
+        );
+        for (program, other) in not_mine {
+            let other: Vec<String> = other.iter().map(|a| a.to_string()).collect();
+            let parsed = parse(&other, self.provider.inputs());
+            assert!(
+                !self.provider.recognises(program, &parsed),
+                "{name} claims {program} {other:?}"
+            );
+        }
+        let registered = super::registered();
+        if registered.iter().any(|p| p.name() == name) {
+            let program = std::ffi::OsStr::new(self.inv.program);
+            let found = super::recognise(program, &argv).map(|r| r.provider.name());
+            assert_eq!(found, Some(name), "the registry gives {name}'s {argv:?} to {found:?}");
+        }
+        for other in registered.into_iter().filter(|p| p.name() != name) {
+            let parsed = parse(&argv, other.inputs());
+            assert!(
+                !(other.inputs().programs.contains(&self.inv.program) && other.recognises(self.inv.program, &parsed)),
+                "{} claims {name}'s {} {argv:?}",
+                other.name(),
+                self.inv.program
+            );
+        }
+    }
+
+    fn spelling_and_order_do_not_matter(&self) {
+        let base = self.base();
+        let reference = self.must_key(&base, "the invocation");
+        for (equals, reversed) in [(true, false), (false, true), (true, true)] {
+            let argv = self.argv(&base, equals, reversed);
+            assert_eq!(
+                self.key_of(&argv, &base.env).as_ref(),
+                Some(&reference),
+                "{}: {argv:?} gives another key than {:?}",
+                self.name(),
+                self.argv(&base, false, false)
+            );
+        }
+        for (i, (given, _)) in base.flags.iter().enumerate() {
+            for spelling in self.declared(given).names {
+                let mut respelled = base.clone();
+                respelled.flags[i].0 = spelling.to_string();
+                assert_eq!(
+                    self.key(&respelled).as_ref(),
+                    Some(&reference),
+                    "{}: {spelling} gives another key than {given}",
+                    self.name()
+                );
+            }
+        }
+    }
+
+    fn flag_keeps_its_declaration(&self, flag: &Flag) {
+        let without = without_flag(&self.base(), flag);
+        if flag.role == Role::Cosmetic {
+            let reference = self.key(&without);
+            for spelling in flag.names {
+                let with = with_flag(&without, flag, spelling, "kit-cosmetic");
+                assert_eq!(
+                    self.key(&with),
+                    reference,
+                    "{}: {spelling} is declared cosmetic but changes the key (or recognition)",
+                    self.name()
+                );
+            }
+            return;
+        }
+        for spelling in flag.names {
+            let a = self.must_key(&with_flag(&without, flag, spelling, "kit-value-a"), spelling);
+            if flag.takes_value {
+                let b = self.must_key(&with_flag(&without, flag, spelling, "kit-value-b"), spelling);
+                assert_ne!(a, b, "{}: changing {spelling} does not change the key", self.name());
+                let first = self.must_key(&with_flag(&without, flag, flag.names[0], "kit-value-a"), spelling);
+                assert_eq!(a, first, "{}: {spelling} and {} key apart", self.name(), flag.names[0]);
+            }
+            if let Some(absent) = self.key(&without) {
+                assert_ne!(a, absent, "{}: giving {spelling} does not change the key", self.name());
+            }
+        }
+        if flag.secret {
+            let with = with_flag(&without, flag, flag.names[0], SECRET);
+            self.keeps_secret(&with, flag.names[0]);
+        }
+        for var in flag.env {
+            self.fallback_variable_means_the_flag(flag, var);
+        }
+    }
+
+    fn fallback_variable_means_the_flag(&self, flag: &Flag, var: &str) {
+        let name = self.name();
+        let mut without = without_flag(&self.base(), flag);
+        for v in flag.env {
+            without.env.remove(*v);
+        }
+        let with_var = |value: &str| {
+            let mut case = without.clone();
+            case.env.insert(var.to_string(), value.to_string());
+            case
+        };
+        let spelling = flag.names[0];
+        // A flag beats its fallback variable.
+        let flagged = with_flag(&without, flag, spelling, "kit-value-a");
+        let mut flagged_and_var = with_flag(&with_var("kit-value-b"), flag, spelling, "kit-value-a");
+        assert_eq!(
+            self.key(&flagged_and_var),
+            self.key(&flagged),
+            "{name}: ${var} changes the key although {spelling} is given"
+        );
+        flagged_and_var.env.insert(var.to_string(), "kit-value-c".into());
+        assert_eq!(
+            self.key(&flagged_and_var),
+            self.key(&flagged),
+            "{name}: ${var} beats {spelling}"
+        );
+        // Without the flag, the variable is the flag.
+        let Some(a) = self.key(&with_var("kit-value-a")) else {
+            return; // the flag is needed for recognition: the variable alone is not ours
+        };
+        assert_eq!(
+            Some(&a),
+            self.key(&flagged).as_ref(),
+            "{name}: ${var}=v and {spelling} v key apart"
+        );
+        let b = self.must_key(&with_var("kit-value-b"), var);
+        assert_ne!(a, b, "{name}: changing ${var} does not change the key");
+        if let Some(unset) = self.key(&without) {
+            assert_ne!(a, unset, "{name}: setting ${var} does not change the key");
+        }
+        if flag.secret {
+            self.keeps_secret(&with_var(SECRET), var);
+        }
+    }
+
+    fn variable_separates_keys(&self, var: &Var) {
+        let name = self.name();
+        let mut unset = self.base();
+        for v in var.names {
+            unset.env.remove(*v);
+        }
+        let with = |names: &[(&str, &str)]| {
+            let mut case = unset.clone();
+            case.env
+                .extend(names.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+            case
+        };
+        let first = var.names[0];
+        for n in var.names {
+            let a = self.must_key(&with(&[(n, "kit-value-a")]), n);
+            let b = self.must_key(&with(&[(n, "kit-value-b")]), n);
+            assert_ne!(a, b, "{name}: changing ${n} does not change the key");
+            assert_ne!(
+                Some(&a),
+                self.key(&unset).as_ref(),
+                "{name}: setting ${n} does not change the key"
+            );
+            let as_first = self.must_key(&with(&[(first, "kit-value-a")]), n);
+            assert_eq!(a, as_first, "{name}: ${n} and ${first} key apart");
+            if *n != first {
+                let both = self.must_key(&with(&[(first, "kit-value-a"), (n, "kit-value-b")]), n);
+                assert_eq!(both, as_first, "{name}: ${n} beats ${first}");
+            }
+        }
+        if var.secret {
+            self.keeps_secret(&with(&[(first, SECRET)]), first);
+        }
+    }
+
+    fn operands_separate_keys(&self) {
+        let base = self.base();
+        let reference = self.must_key(&base, "the invocation");
+        for i in 0..base.operands.len() {
+            let mut other = base.clone();
+            other.operands[i].push_str("-other");
+            assert_ne!(
+                self.must_key(&other, "another operand"),
+                reference,
+                "{}: changing the operand {:?} does not change the key",
+                self.name(),
+                base.operands[i]
+            );
+        }
+    }
+
+    fn undeclared_flags_separate_keys(&self) {
+        let base = self.base();
+        let reference = self.must_key(&base, "the invocation");
+        let mut odd = base.clone();
+        odd.flags.push(("--kit-undeclared-flag".into(), None));
+        if let Some(key) = self.key(&odd) {
+            assert_ne!(
+                key,
+                reference,
+                "{}: an undeclared flag does not change the key",
+                self.name()
+            );
+        }
+    }
+
+    /// `SECRET`, given in `case`, appears neither in the key nor in the stored entry.
+    fn keeps_secret(&self, case: &Case, what: &str) {
+        let argv = self.argv(case, false, false);
+        let args = parse(&argv, self.provider.inputs());
+        let identity = self
+            .provider
+            .identity(&args, &case.env)
+            .unwrap_or_else(|e| panic!("{}: {e}", self.name()));
+        let key = CacheKey::new(self.name(), &identity);
+        assert!(
+            !key.as_str().contains(SECRET),
+            "{}: {what}'s secret value is in the key",
+            self.name()
+        );
+        let json = r#"{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","status":{"token":"t"}}"#;
+        let credential = ExecCredential::parse(json.as_bytes()).expect("a credential");
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let entry = CacheEntry::new(self.name(), &identity.parts, &credential, now, now);
+        let mut file = CacheFile::new(&identity.cluster);
+        file.insert(&key, entry, now);
+        assert!(
+            !file.to_yaml().contains(SECRET),
+            "{}: {what}'s secret value is in the cache file",
+            self.name()
+        );
+    }
+}
+
+fn without_flag(case: &Case, flag: &Flag) -> Case {
+    let mut out = case.clone();
+    out.flags.retain(|(name, _)| !flag.names.contains(&name.as_str()));
+    out
+}
+
+fn with_flag(case: &Case, flag: &Flag, spelling: &str, value: &str) -> Case {
+    let mut out = without_flag(case, flag);
+    out.flags
+        .push((spelling.to_string(), flag.takes_value.then(|| value.to_string())));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    //! Mutations: providers that break the contract in the ways a real one could. The kit
+    //! must catch each.
+
+    use super::*;
+    use crate::provider::{Env, Identity, Inputs, ParsedArgs, Syntax};
+
+    /// A provider whose table and identity function the test chooses.
+    struct Mutant {
+        inputs: &'static Inputs,
+        identity: fn(&ParsedArgs, &dyn Env) -> Identity,
+    }
+
+    impl Provider for Mutant {
+        fn name(&self) -> &'static str {
+            "mutant"
+        }
+        fn command(&self) -> &'static str {
+            "kit-fake token"
+        }
+        fn description(&self) -> &'static str {
+            "a provider that breaks the contract"
+        }
+        fn inputs(&self) -> &'static Inputs {
+            self.inputs
+        }
+        fn recognises(&self, _program: &str, args: &ParsedArgs) -> bool {
+            args.positionals.first().is_some_and(|word| word == "token")
+        }
+        fn identity(&self, args: &ParsedArgs, env: &dyn Env) -> Result<Identity, String> {
+            Ok((self.identity)(args, env))
+        }
+    }
+
+    static SOUND: Inputs = Inputs {
+        programs: &["kit-fake"],
+        syntax: Syntax::Pflag,
+        flags: &[
+            Flag::value("cluster-id", &["--cluster-id", "-i"]),
+            Flag::value("context", &["--context"]).env(&["KIT_CONTEXT"]),
+            Flag::value("secret", &["--secret"]).secret(),
+            Flag::value("partition", &["--partition"]),
+            Flag::switch("verbose", &["--verbose", "-v"]).cosmetic("logging only"),
+        ],
+        vars: &[&[Var::keyed("profile", &["KIT_PROFILE", "KIT_DEFAULT_PROFILE"])]],
+    };
+
+    const INVOCATION: Invocation = Invocation {
+        program: "kit-fake",
+        words: &["token"],
+        operands: &[],
+        flags: &[("--cluster-id", "c1"), ("--context", "ctx"), ("--verbose", "")],
+        env: &[("KIT_CONTEXT", "ignored-since-the-flag-is-given"), ("KIT_PROFILE", "p")],
+    };
+
+    fn declared(args: &ParsedArgs, env: &dyn Env) -> Identity {
+        Identity::declared(args.last("cluster-id").unwrap_or_default(), args, env)
+    }
+
+    fn fails(mutant: Mutant) -> String {
+        fails_with(mutant, &INVOCATION)
+    }
+
+    fn fails_with(mutant: Mutant, invocation: &Invocation) -> String {
+        let result = std::panic::catch_unwind(|| check(&mutant, invocation, &[]));
+        let payload = result.expect_err("the kit let a broken provider through");
+        payload
+            .downcast_ref::<String>()
+            .cloned()
+            .unwrap_or_else(|| "(no message)".into())
+    }
+
+    #[test]
+    fn a_sound_provider_passes_with_cosmetic_flags_and_fallbacks_in_its_invocation() {
+        check(
+            &Mutant {
+                inputs: &SOUND,
+                identity: declared,
+            },
+            &INVOCATION,
+            &[("kit-fake", &["verify"])],
+        );
+    }
+
+    #[test]
+    fn a_flag_declared_and_not_keyed_fails() {
+        // The reproduction from the issue: `--partition` is parsed, but the identity is
+        // built by hand from an older list of flags.
+        let message = fails(Mutant {
+            inputs: &SOUND,
+            identity: |args, env| {
+                Identity::new(args.last("cluster-id").unwrap_or_default())
+                    .with("context", args.value("context", env))
+                    .with_secret("secret", args.last("secret"))
+                    .with(
+                        "profile",
+                        env.var("KIT_PROFILE").or_else(|| env.var("KIT_DEFAULT_PROFILE")),
+                    )
+            },
+        });
+        assert!(message.contains("--partition"), "{message}");
+    }
+
+    #[test]
+    fn a_flag_read_by_the_provider_and_then_forgotten_fails() {
+        static FORGOTTEN: Inputs = Inputs {
+            flags: &[
+                Flag::value("cluster-id", &["--cluster-id", "-i"]),
+                Flag::value("context", &["--context"]).env(&["KIT_CONTEXT"]),
+                Flag::value("scope", &["--scope"]).read_by_provider("a set"),
+                Flag::switch("verbose", &["--verbose", "-v"]).cosmetic("logging only"),
+            ],
+            ..SOUND
+        };
+        let message = fails(Mutant {
+            inputs: &FORGOTTEN,
+            identity: declared,
+        });
+        assert!(message.contains("--scope"), "{message}");
+    }
+
+    #[test]
+    fn a_forgotten_fallback_variable_fails() {
+        static NO_FALLBACK: Inputs = Inputs {
+            flags: &[
+                Flag::value("cluster-id", &["--cluster-id", "-i"]),
+                Flag::value("context", &["--context"])
+                    .env(&["KIT_CONTEXT"])
+                    .read_by_provider("read by hand"),
+                Flag::switch("verbose", &["--verbose", "-v"]).cosmetic("logging only"),
+            ],
+            ..SOUND
+        };
+        let message = fails(Mutant {
+            inputs: &NO_FALLBACK,
+            identity: |args, env| declared(args, env).with("context", args.last("context")),
+        });
+        assert!(message.contains("KIT_CONTEXT"), "{message}");
+    }
+
+    #[test]
+    fn a_variable_that_beats_its_flag_fails() {
+        static WRONG_ORDER: Inputs = Inputs {
+            flags: &[
+                Flag::value("cluster-id", &["--cluster-id", "-i"]),
+                Flag::value("context", &["--context"])
+                    .env(&["KIT_CONTEXT"])
+                    .read_by_provider("read by hand"),
+                Flag::switch("verbose", &["--verbose", "-v"]).cosmetic("logging only"),
+            ],
+            ..SOUND
+        };
+        let message = fails(Mutant {
+            inputs: &WRONG_ORDER,
+            identity: |args, env| {
+                let context = env
+                    .var("KIT_CONTEXT")
+                    .or_else(|| args.last("context").map(String::from));
+                declared(args, env).with("context", context)
+            },
+        });
+        assert!(message.contains("context"), "{message}");
+    }
+
+    #[test]
+    fn a_secret_keyed_in_clear_fails() {
+        static CLEAR: Inputs = Inputs {
+            flags: &[
+                Flag::value("cluster-id", &["--cluster-id", "-i"]),
+                Flag::value("context", &["--context"]).env(&["KIT_CONTEXT"]),
+                Flag::value("secret", &["--secret"])
+                    .secret()
+                    .read_by_provider("read by hand"),
+                Flag::switch("verbose", &["--verbose", "-v"]).cosmetic("logging only"),
+            ],
+            ..SOUND
+        };
+        let message = fails(Mutant {
+            inputs: &CLEAR,
+            identity: |args, env| declared(args, env).with("secret", args.last("secret")),
+        });
+        assert!(message.contains("secret value is in the key"), "{message}");
+    }
+
+    #[test]
+    fn a_cosmetic_flag_that_keys_fails() {
+        let message = fails(Mutant {
+            inputs: &SOUND,
+            identity: |args, env| declared(args, env).with("verbose", args.last("verbose")),
+        });
+        assert!(message.contains("cosmetic"), "{message}");
+    }
+
+    #[test]
+    fn dropping_unknown_arguments_fails() {
+        let message = fails(Mutant {
+            inputs: &SOUND,
+            identity: |args, env| Identity {
+                unknown_args: Vec::new(),
+                ..declared(args, env)
+            },
+        });
+        assert!(message.contains("undeclared flag"), "{message}");
+    }
+
+    #[test]
+    fn ignoring_an_operand_that_names_the_cluster_fails() {
+        let invocation = Invocation {
+            operands: &["cluster-7"],
+            ..INVOCATION
+        };
+        let mutant = Mutant {
+            inputs: &SOUND,
+            identity: declared,
+        };
+        let message = fails_with(mutant, &invocation);
+        assert!(message.contains("operand"), "{message}");
+    }
+}

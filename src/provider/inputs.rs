@@ -1,0 +1,192 @@
+//! What an authenticator reads that decides its token, declared once per provider: the
+//! programs it is, its flags (every spelling, whether it takes a value, what it is for)
+//! and its environment variables.
+//!
+//! The parser (`args.rs`) reads arguments with this table and [`Identity::declared`]
+//! keys them with the same table, so a flag cannot be understood and then forgotten. The
+//! safe thing is the default: a flag or variable is part of the cache key unless its
+//! declaration says otherwise, and says why.
+//!
+//! [`Identity::declared`]: super::Identity::declared
+
+/// Everything a provider's authenticator reads from its command line and environment.
+#[derive(Debug)]
+pub struct Inputs {
+    /// The program file names this provider may recognise. Checked before any argument
+    /// is parsed: every kubectl run asks every provider.
+    pub programs: &'static [&'static str],
+    /// How the authenticator's own parser reads flags.
+    pub syntax: Syntax,
+    pub flags: &'static [Flag],
+    /// Environment variables that are read without a flag, in groups (so that rules two
+    /// providers share, such as the AWS credential variables, are declared once).
+    pub vars: &'static [&'static [Var]],
+}
+
+/// The flag parser of the program being wrapped: the same arguments mean different
+/// things to different parsers, and we must read them as the program does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Syntax {
+    /// Go's spf13/pflag (cobra): long flags spelled in full.
+    Pflag,
+    /// Python's argparse (the AWS CLI): a long flag may be shortened to any unambiguous
+    /// prefix of its name (`--reg` is `--region`).
+    Argparse,
+}
+
+/// What a flag or variable is to the cache key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Part of the key as given (the default): another value, another token.
+    Keyed,
+    /// Does not change which token is printed (logging, how a login page opens): left out
+    /// of the key, so that it does not split the cache.
+    Cosmetic,
+    /// Read by the provider's own code into a named identity part (a set of scopes, a
+    /// value that also falls back to a file).
+    ReadByProvider,
+}
+
+/// One flag of the authenticator.
+#[derive(Debug, Clone, Copy)]
+pub struct Flag {
+    /// The identity part it becomes (`"region"`).
+    pub key: &'static str,
+    /// Every spelling, long (`--cluster-id`) and short (`-i`).
+    pub names: &'static [&'static str],
+    pub takes_value: bool,
+    /// Variables the program reads when the flag is not given, first one first.
+    pub env: &'static [&'static str],
+    pub role: Role,
+    /// The value enters the key and the cache file only as a digest.
+    pub secret: bool,
+}
+
+impl Flag {
+    /// A flag that takes a value (`--region us-west-2`, `--region=us-west-2`).
+    pub const fn value(key: &'static str, names: &'static [&'static str]) -> Flag {
+        Flag {
+            key,
+            names,
+            takes_value: true,
+            env: &[],
+            role: Role::Keyed,
+            secret: false,
+        }
+    }
+
+    /// A flag that is on or off (`--debug`).
+    pub const fn switch(key: &'static str, names: &'static [&'static str]) -> Flag {
+        Flag {
+            takes_value: false,
+            ..Flag::value(key, names)
+        }
+    }
+
+    /// The environment variables the program reads in its place, first one first.
+    pub const fn env(self, vars: &'static [&'static str]) -> Flag {
+        Flag { env: vars, ..self }
+    }
+
+    /// Its value is a secret: it separates identities as a digest only.
+    pub const fn secret(self) -> Flag {
+        Flag { secret: true, ..self }
+    }
+
+    /// It does not change the token. `_why` says why, for the next reader of the table
+    /// (it is not kept in the binary: every string here costs the cache hit a relocation).
+    pub const fn cosmetic(self, _why: &'static str) -> Flag {
+        Flag {
+            role: Role::Cosmetic,
+            ..self
+        }
+    }
+
+    /// The provider's code reads it into the identity itself; `_why` says how.
+    pub const fn read_by_provider(self, _why: &'static str) -> Flag {
+        Flag {
+            role: Role::ReadByProvider,
+            ..self
+        }
+    }
+
+    pub fn is_keyed(&self) -> bool {
+        self.role == Role::Keyed
+    }
+}
+
+/// An environment variable that decides the token without a flag.
+#[derive(Debug, Clone, Copy)]
+pub struct Var {
+    /// The identity part it becomes.
+    pub key: &'static str,
+    /// The variables, first one first: the first that is set gives the value
+    /// (`AWS_PROFILE`, else `AWS_DEFAULT_PROFILE`).
+    pub names: &'static [&'static str],
+    pub role: Role,
+    pub secret: bool,
+}
+
+impl Var {
+    pub const fn keyed(key: &'static str, names: &'static [&'static str]) -> Var {
+        Var {
+            key,
+            names,
+            role: Role::Keyed,
+            secret: false,
+        }
+    }
+
+    pub const fn secret(self) -> Var {
+        Var { secret: true, ..self }
+    }
+
+    /// The provider's code reads it into the identity itself; `_why` says how.
+    pub const fn read_by_provider(self, _why: &'static str) -> Var {
+        Var {
+            role: Role::ReadByProvider,
+            ..self
+        }
+    }
+
+    pub fn is_keyed(&self) -> bool {
+        self.role == Role::Keyed
+    }
+}
+
+impl Inputs {
+    /// The declaration of the flag spelled `name` exactly.
+    pub fn flag_named(&self, name: &str) -> Option<&'static Flag> {
+        self.flags.iter().find(|f| f.names.contains(&name))
+    }
+
+    /// The declaration of the flag whose identity part is `key`.
+    pub fn flag(&self, key: &str) -> Option<&'static Flag> {
+        self.flags.iter().find(|f| f.key == key)
+    }
+
+    /// Every variable declared apart from flags.
+    pub fn all_vars(&self) -> impl Iterator<Item = &'static Var> {
+        self.vars.iter().flat_map(|group| group.iter())
+    }
+}
+
+/// The value of the first of `names` that is set.
+pub fn first_set(names: &[&str], env: &dyn super::Env) -> Option<String> {
+    names.iter().find_map(|name| env.var(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flag_is_keyed_unless_it_says_otherwise() {
+        assert!(Flag::value("a", &["--a"]).is_keyed());
+        assert!(Flag::switch("a", &["--a"]).env(&["A"]).secret().is_keyed());
+        assert!(!Flag::switch("v", &["-v"]).cosmetic("log level").is_keyed());
+        assert!(!Flag::value("s", &["--s"]).read_by_provider("a set").is_keyed());
+        assert!(Var::keyed("p", &["P"]).secret().is_keyed());
+        assert!(!Var::keyed("p", &["P"]).read_by_provider("x").is_keyed());
+    }
+}

@@ -1,0 +1,128 @@
+//! The provider registry: one trait that every authenticator implements (in its own file
+//! under the top-level `providers/`) and one `inventory::collect!` that gathers them. The
+//! cache engine sees only this trait and the [`Identity`] it returns.
+//!
+//! - `inputs.rs`: what a provider declares it reads (flags, variables, and their part in
+//!   the cache key);
+//! - `args.rs`: reading arguments with those declarations;
+//! - `identity.rs`: the [`Identity`] they give;
+//! - `contract.rs` (tests only): the kit every provider's tests run.
+
+mod args;
+#[cfg(test)]
+pub mod contract;
+mod identity;
+mod inputs;
+
+use std::ffi::OsStr;
+use std::path::PathBuf;
+
+pub use args::{ParsedArgs, os_to_string, parse};
+pub use identity::{Env, Identity, ProcessEnv, secret_digest};
+pub use inputs::{Flag, Inputs, Role, Syntax, Var};
+
+/// An authenticator whose token command kubecredcache knows how to key.
+///
+/// Register an implementation with
+/// `inventory::submit! { &MyProvider as &dyn kubecredcache::provider::Provider }`.
+/// `docs/providers.md` walks through writing one.
+pub trait Provider: Sync {
+    /// Short, stable name; part of every cache key, so never change it once released.
+    fn name(&self) -> &'static str;
+    /// The invocation it recognises, for `list-providers` (e.g. `aws ... eks get-token`).
+    fn command(&self) -> &'static str;
+    /// One line for `list-providers`.
+    fn description(&self) -> &'static str;
+    /// The programs it is, and every flag and variable that decides the token.
+    fn inputs(&self) -> &'static Inputs;
+    /// Whether running `program` (one of `inputs().programs`) with `args` (read with
+    /// `inputs()`) is this authenticator's token command. Must be exact: a provider never
+    /// claims another's invocation.
+    fn recognises(&self, program: &str, args: &ParsedArgs) -> bool;
+    /// Everything that decides which token the command prints: usually
+    /// [`Identity::declared`], which keys what `inputs()` declares, with a cluster.
+    /// Read the environment through `env`, never `std::env`, so tests can set it. An error
+    /// means "cannot key this safely": the command then runs uncached.
+    fn identity(&self, args: &ParsedArgs, env: &dyn Env) -> Result<Identity, String>;
+    /// Whether this invocation may need a person (a browser login, a device code, an
+    /// MFA prompt). Such commands are never refreshed in the background, where nobody
+    /// could answer. Most token commands do not prompt; the default says so.
+    fn may_prompt(&self, _args: &ParsedArgs, _env: &dyn Env) -> bool {
+        false
+    }
+    /// The latest time `token` can still be accepted, if the token itself says (an EKS
+    /// token is a presigned URL that dies 15 minutes after it was signed, whatever its
+    /// `expirationTimestamp` claims). The engine serves a token until the earlier of
+    /// this and the stated expiry. `None`: the stated expiry stands.
+    fn expiry_bound(&self, _token: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+        None
+    }
+    /// Files and directories the authenticator's credentials come from (for a directory,
+    /// the files in it count too). A cached token is not served once any of them changed
+    /// after it was fetched: a new sign-in or new keys take effect at the next run.
+    fn credential_sources(&self, _args: &ParsedArgs, _env: &dyn Env) -> Vec<PathBuf> {
+        Vec::new()
+    }
+}
+
+inventory::collect!(&'static dyn Provider);
+
+/// A provider that recognised a command, with the command's arguments as it read them.
+pub struct Recognised<'a> {
+    pub provider: &'static dyn Provider,
+    pub args: ParsedArgs<'a>,
+}
+
+/// Every registered provider, sorted by name so that listings are stable.
+pub fn registered() -> Vec<&'static dyn Provider> {
+    let mut all: Vec<&'static dyn Provider> = inventory::iter::<&'static dyn Provider>().copied().collect();
+    all.sort_by_key(|p| p.name());
+    all
+}
+
+/// The provider whose token command this is, if any. `program` is the command as given
+/// (a name or a path); only its file name counts.
+pub fn recognise<'a>(program: &OsStr, args: &'a [String]) -> Option<Recognised<'a>> {
+    let name = std::path::Path::new(program).file_name()?.to_str()?;
+    // No sorting here (this runs on every kubectl run): order does not matter, since the
+    // contract kit checks that no two providers claim one invocation. Arguments are
+    // parsed only for providers of this program.
+    inventory::iter::<&'static dyn Provider>()
+        .copied()
+        .filter(|p| p.inputs().programs.contains(&name))
+        .find_map(|provider| {
+            let args = parse(args, provider.inputs());
+            provider
+                .recognises(name, &args)
+                .then_some(Recognised { provider, args })
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_every_provider_says_what_it_is() {
+        let all = registered();
+        assert!(!all.is_empty());
+        let mut names: Vec<_> = all.iter().map(|p| p.name()).collect();
+        names.dedup();
+        assert_eq!(names.len(), all.len(), "two providers share a name: {names:?}");
+        for p in all {
+            assert!(!p.command().is_empty() && !p.description().is_empty(), "{}", p.name());
+            assert!(!p.inputs().programs.is_empty(), "{} names no program", p.name());
+        }
+    }
+
+    #[test]
+    fn recognition_uses_the_file_name_of_the_program() {
+        let args: Vec<String> = ["eks", "get-token", "--cluster-name", "c"].map(String::from).to_vec();
+        assert_eq!(
+            recognise(OsStr::new("/usr/local/bin/aws"), &args).map(|r| r.provider.name()),
+            Some("aws-eks")
+        );
+        assert!(recognise(OsStr::new("/usr/bin/awsx"), &args).is_none());
+        assert!(recognise(OsStr::new("kubectl"), &args).is_none());
+    }
+}
