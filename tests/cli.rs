@@ -5,27 +5,59 @@ mod common;
 use common::{AWS, Sandbox, token};
 
 #[test]
-fn list_providers_names_each_provider_with_its_command() {
+fn list_providers_names_every_registered_provider_with_its_command() {
     let s = Sandbox::new();
     let out = s.ok(&["list-providers"]);
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines.len(), 5, "{out}");
-    assert!(
-        lines[0].starts_with("aws-eks ") && lines[0].contains("aws ... eks get-token"),
-        "{out}"
-    );
-    assert!(
-        lines[1].starts_with("aws-iam-authenticator ") && lines[1].contains("aws-iam-authenticator token"),
-        "{out}"
-    );
+    // The library's registry, sorted by name: a provider the linker dropped from the
+    // binary, or one listed twice, shows up here.
+    let registered = kubecredcache::provider::registered();
+    assert_eq!(lines.len(), registered.len(), "{out}");
+    for (line, provider) in lines.iter().zip(&registered) {
+        assert!(line.starts_with(&format!("{} ", provider.name())), "{line}");
+        assert!(
+            line.contains(provider.command()) && line.ends_with(provider.description()),
+            "{line}"
+        );
+    }
     // Columns line up: every command starts where the first one does.
-    let at = lines[0].find("aws ...").unwrap();
+    let at = lines[0].find(registered[0].command()).unwrap();
     assert!(
         lines
             .iter()
             .all(|l| l[..at].ends_with("  ") && !l[at..].starts_with(' ')),
         "{out}"
     );
+}
+
+/// The README's `$ kubecredcache ...` examples whose output it shows: each line shown
+/// must be a line the built binary prints (up to the width of its columns), so the
+/// README cannot go stale. It may show fewer lines than the binary prints: a new
+/// provider needs no README edit to pass.
+#[test]
+fn the_readme_shows_what_the_binary_prints() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let s = Sandbox::new();
+    let mut checked = 0;
+    for block in readme.split("```console\n").skip(1) {
+        let block = block.split("```").next().unwrap();
+        let mut lines = block.lines();
+        let Some(command) = lines.next().and_then(|l| l.strip_prefix("$ kubecredcache ")) else {
+            continue;
+        };
+        let args: Vec<&str> = command.split_whitespace().collect();
+        let out = s.ok(&args);
+        let words = |line: &str| line.split_whitespace().collect::<Vec<_>>().join(" ");
+        let printed: Vec<String> = out.lines().map(words).collect();
+        for line in lines {
+            assert!(
+                printed.contains(&words(line)),
+                "README shows {line:?} for `{command}`; the binary prints:\n{out}"
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked > 0, "no console example found in the README");
 }
 
 #[test]
