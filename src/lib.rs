@@ -26,3 +26,9 @@ pub mod upstream;
 /// The authenticators: one module per file in the top-level `providers/`.
 #[path = "../providers/mod.rs"]
 pub mod providers;
+
+/// The provider template that docs/providers.md walks through: compiled and checked by
+/// the library's tests, so the walk-through always builds.
+#[cfg(test)]
+#[path = "../docs/provider-template.rs"]
+mod provider_template;

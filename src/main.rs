@@ -1,8 +1,8 @@
 //! The `kubecredcache` binary: all behaviour lives in the library (see `cli`).
 //!
 //! `no_main`: we skip the Rust runtime's start-up, which on Linux reads and parses
-//! `/proc/self/maps` to place the main thread's stack guard: 96k of the 611k
-//! instructions a cache hit cost (docs/performance.md). Arguments still reach
+//! `/proc/self/maps` to place the main thread's stack guard: a sixth of what a cache hit
+//! cost (docs/performance.md has the figures). Arguments still reach
 //! `std::env::args_os` (glibc and macOS hand them to std without `lang_start`); what we
 //! lose is the stack-overflow message and SIGPIPE being ignored, neither of which a
 //! short-lived plugin needs. stdout is flushed explicitly, as the runtime no longer does.

@@ -1,0 +1,120 @@
+//! Provider for `example-auth token --cluster NAME ...`, a made-up authenticator: the
+//! template that docs/providers.md walks through. Copy it to `providers/<name>.rs`, and
+//! it is compiled in and registered; nothing else needs an edit. (This copy is compiled
+//! with the library's tests only, so the walk-through cannot drift from what builds.)
+
+use std::path::PathBuf;
+
+use crate::provider::{Env, Flag, Identity, Inputs, ParsedArgs, Provider, Syntax, Var};
+
+pub struct ExampleAuth;
+
+inventory::submit! { &ExampleAuth as &dyn Provider }
+
+/// Everything the authenticator reads. Every flag is part of the cache key unless it
+/// says otherwise: list them all, with every spelling, so that no spelling is taken for
+/// a positional and no value is left out.
+static INPUTS: Inputs = Inputs {
+    programs: &["example-auth"],
+    // A Go program (cobra/pflag); `Syntax::Argparse` for Python's argparse.
+    syntax: Syntax::Pflag,
+    flags: &[
+        Flag::value("cluster", &["--cluster", "-c"]),
+        // Read from EXAMPLE_PROFILE when the flag is not given.
+        Flag::value("profile", &["--profile", "-p"]).env(&["EXAMPLE_PROFILE"]),
+        // Keyed as a digest only: never written anywhere in clear.
+        Flag::value("client-secret", &["--client-secret"]).secret(),
+        Flag::switch("insecure", &["--insecure"]),
+        // Does not change the token: left out of the key, so it does not split the cache.
+        Flag::value("verbosity", &["--verbosity", "-v"]).cosmetic("logging only"),
+        // Read by the code below into one part, instead of as given.
+        Flag::value("scope", &["--scope"]).read_by_provider("a set: repeatable, any order"),
+    ],
+    // Variables that decide the token without a flag.
+    vars: &[&[Var::keyed("api-key", &["EXAMPLE_API_KEY"]).secret()]],
+};
+
+impl Provider for ExampleAuth {
+    fn name(&self) -> &'static str {
+        "example-auth" // in every cache key: never change it once released
+    }
+
+    fn command(&self) -> &'static str {
+        "example-auth token"
+    }
+
+    fn description(&self) -> &'static str {
+        "tokens from the example authenticator (a template, not a real provider)"
+    }
+
+    fn inputs(&self) -> &'static Inputs {
+        &INPUTS
+    }
+
+    /// Exactly the token command: `example-auth token`, not `example-auth login`.
+    fn recognises(&self, _program: &str, args: &ParsedArgs) -> bool {
+        args.positionals == ["token"] && args.last("cluster").is_some()
+    }
+
+    fn identity(&self, args: &ParsedArgs, env: &dyn Env) -> Result<Identity, String> {
+        let cluster = args.last("cluster").ok_or("example-auth token without --cluster")?;
+        let mut scopes: Vec<&str> = args.all("scope").collect();
+        scopes.sort_unstable();
+        scopes.dedup();
+        // `declared` keys every keyed flag and variable of INPUTS (secrets as digests,
+        // fallback variables for absent flags) and every argument INPUTS does not know.
+        Ok(Identity::declared(cluster, args, env).with("scope", (!scopes.is_empty()).then(|| scopes.join(","))))
+    }
+
+    /// A browser login may ask a person: never refresh such a command in the background.
+    fn may_prompt(&self, args: &ParsedArgs, _env: &dyn Env) -> bool {
+        args.last("client-secret").is_none()
+    }
+
+    /// Where its credentials live: a change there means a new sign-in, so an older
+    /// cached token is not served.
+    fn credential_sources(&self, _args: &ParsedArgs, env: &dyn Env) -> Vec<PathBuf> {
+        env.var("HOME")
+            .map(|home| vec![PathBuf::from(home).join(".example/credentials")])
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::contract::{self, Invocation};
+    use crate::provider::parse;
+    use std::collections::HashMap;
+
+    #[test]
+    fn keeps_the_provider_contract() {
+        contract::check(
+            &ExampleAuth,
+            &Invocation {
+                program: "example-auth",
+                words: &["token"],
+                operands: &[],
+                flags: &[
+                    ("--cluster", "prod"),
+                    ("--profile", "dev"),
+                    ("-v", "2"),
+                    ("--scope", "read"),
+                ],
+                env: &[("EXAMPLE_API_KEY", "k-123")],
+            },
+            &[("example-auth", &["login", "--cluster", "prod"])],
+        );
+    }
+
+    #[test]
+    fn scopes_are_a_set() {
+        let id = |a: &[&str]| {
+            let args: Vec<String> = a.iter().map(|s| s.to_string()).collect();
+            ExampleAuth.identity(&parse(&args, &INPUTS), &HashMap::new()).unwrap()
+        };
+        let ab = id(&["token", "--cluster", "c", "--scope", "a", "--scope", "b"]);
+        assert_eq!(id(&["token", "--cluster", "c", "--scope", "b", "--scope", "a"]), ab);
+        assert_ne!(id(&["token", "--cluster", "c", "--scope", "a"]), ab);
+    }
+}
