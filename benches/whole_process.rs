@@ -5,7 +5,7 @@
 //! Runs of the scenarios that are compared are interleaved (hit, cat, hit, cat, ...), so
 //! that the machine's noise hits both alike and the ratios are measured in the same run.
 
-#[path = "../tests/common/api_server.rs"]
+#[path = "../tests/it/common/api_server.rs"]
 #[allow(dead_code)]
 mod api_server;
 

@@ -1,9 +1,7 @@
 //! Behaviour of the cache through the built binary: hits, keys, expiry, apiVersion,
 //! files on disk and garbage collection.
 
-mod common;
-
-use common::{AWS, IAM, Sandbox, api_version, token};
+use crate::common::{AWS, IAM, Sandbox, api_version, token};
 use kubecredcache::cache::CacheFile;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

@@ -1,9 +1,7 @@
 //! The providers beyond EKS, and opt-in generic caching, through the built binary with
 //! fake authenticators on PATH.
 
-mod common;
-
-use common::{Sandbox, token};
+use crate::common::{Sandbox, token};
 use std::fs;
 
 const OIDC: &[&str] = &[

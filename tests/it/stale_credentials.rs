@@ -2,9 +2,7 @@
 //! token's life, the signing secrets are part of the key, and a change to the AWS
 //! credential files or caches makes the next run fetch afresh. Plus the escape hatch.
 
-mod common;
-
-use common::{AWS, Sandbox, token};
+use crate::common::{AWS, Sandbox, token};
 use std::fs;
 use std::path::Path;
 

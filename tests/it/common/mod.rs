@@ -1,6 +1,5 @@
 //! Test kit for the behaviour tests: a sandbox with its own HOME, cache directory and a
 //! `bin/` first on PATH holding fake authenticators that count their calls.
-#![allow(dead_code)] // each test binary uses its own part of the kit
 
 pub mod api_server;
 

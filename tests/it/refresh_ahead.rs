@@ -2,9 +2,7 @@
 //! token and starts one background refresh; failures back off; prompts are never risked.
 //! Lifetimes are seconds, set through the fake's FAKE_LIFETIME and our environment.
 
-mod common;
-
-use common::{AWS, Sandbox, token};
+use crate::common::{AWS, Sandbox, token};
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};

@@ -1,9 +1,7 @@
 //! Many kubectl processes at once: single flight, no lost updates, no torn reads, no
 //! lock left behind by a killed process, garbage collection that hurts nobody.
 
-mod common;
-
-use common::{AWS, Sandbox, token};
+use crate::common::{AWS, Sandbox, token};
 use kubecredcache::cache::CacheFile;
 use std::process::{Child, Output, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

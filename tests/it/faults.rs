@@ -1,9 +1,7 @@
 //! Faults and bad input through the built binary: whatever goes wrong with the cache,
 //! the kubectl run gets what the authenticator alone would have given it.
 
-mod common;
-
-use common::{AWS, Sandbox, token};
+use crate::common::{AWS, Sandbox, token};
 use std::fs;
 use std::io::Write;
 use std::process::Stdio;

@@ -2,9 +2,7 @@
 //! full disk. The filesystem cases run in a private mount namespace (`unshare -m`, as
 //! root) on a small tmpfs; without that they skip loudly (fail in CI).
 
-mod common;
-
-use common::{AWS, Sandbox, token};
+use crate::common::{AWS, Sandbox, token};
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
@@ -39,7 +37,7 @@ fn cluster_names_that_are_not_utf8_are_cached_apart() {
 fn in_tmpfs(s: &mut Sandbox, mnt: &Path, script: &str, args: &[&str]) -> Option<Output> {
     let probe = std::process::Command::new("unshare").args(["-m", "true"]).output();
     if !probe.is_ok_and(|o| o.status.success()) {
-        common::skip("needs `unshare -m` (root, mount namespaces)");
+        crate::common::skip("needs `unshare -m` (root, mount namespaces)");
         return None;
     }
     std::fs::create_dir_all(mnt).unwrap();

@@ -1,8 +1,6 @@
 //! The command line itself: help, version, list-providers, `--`, usage errors.
 
-mod common;
-
-use common::{AWS, Sandbox, token};
+use crate::common::{AWS, Sandbox, token};
 
 #[test]
 fn list_providers_names_every_registered_provider_with_its_command() {

@@ -1,9 +1,7 @@
 //! The operator commands through the built binary: setup, unsetup, status, clear, gc,
 //! list-providers; on kubeconfigs written by the real AWS CLI and on hand-made ones.
 
-mod common;
-
-use common::{AWS, IAM, Sandbox};
+use crate::common::{AWS, IAM, Sandbox};
 use serde_norway::Value;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -48,7 +46,7 @@ fn stdout(out: &std::process::Output) -> String {
 
 /// `kubectl config view` must accept the file (skips without kubectl, fails in CI).
 fn kubectl_accepts(s: &Sandbox, path: &Path) {
-    let Some(kubectl) = common::host_tool("kubectl") else {
+    let Some(kubectl) = crate::common::host_tool("kubectl") else {
         return;
     };
     let mut cmd = s.command_for(&kubectl, &["config", "view"]);
@@ -295,7 +293,7 @@ fn status_shows_each_entry_and_never_a_token() {
     let mut s = Sandbox::new();
     s.set("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
         .set("AWS_PROFILE", "dev");
-    let token = common::token(&s.ok(AWS));
+    let token = crate::common::token(&s.ok(AWS));
     s.ok(IAM);
     s.set("COLUMNS", "200");
     let table = stdout(&s.run(&["status"]));
@@ -412,7 +410,7 @@ fn every_subcommand_has_help() {
 #[test]
 fn a_wrapped_command_named_like_a_subcommand_is_reachable_with_double_dash() {
     let s = Sandbox::new();
-    common::write_script(&s.bin.join("status"), "#!/bin/sh\necho \"the status program: $*\"\n");
+    crate::common::write_script(&s.bin.join("status"), "#!/bin/sh\necho \"the status program: $*\"\n");
     assert_eq!(s.ok(&["--", "status", "x"]), "the status program: x\n");
     assert!(s.ok(&["status"]).contains("nothing cached"));
 }

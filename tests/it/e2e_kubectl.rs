@@ -5,10 +5,8 @@
 //! Without kubectl or aws on PATH these tests say so on stderr and skip, unless
 //! `KUBECREDCACHE_TEST_STRICT=1` (set by `.ci/run`), which makes a missing tool a failure.
 
-mod common;
-
-use common::api_server::ApiServer;
-use common::{AWS, Sandbox, host_tool};
+use crate::common::api_server::ApiServer;
+use crate::common::{AWS, Sandbox, host_tool};
 use kubecredcache::cache::CacheFile;
 use std::path::{Path, PathBuf};
 
@@ -30,7 +28,7 @@ impl E2e {
     fn with_real_aws() -> Option<E2e> {
         let aws = host_tool("aws")?;
         let e2e = E2e::new()?;
-        common::write_script(
+        crate::common::write_script(
             &e2e.sandbox.bin.join("aws"),
             &format!(
                 "#!/bin/bash\necho \"aws $*\" >> \"$FAKE_CALLS\"\nexec {:?} \"$@\"\n",
@@ -247,7 +245,7 @@ fn what_kubectl_does_with_an_exec_plugin_after_a_401() {
             let mut s = Sandbox::new();
             let log = s.root.path().join("plugin.log");
             // Token n is "bad-n" for the first (rejected) run, "good-n" after.
-            common::write_script(
+            crate::common::write_script(
                 &s.bin.join("plugin"),
                 &format!(
                     "#!/bin/bash\necho \"ppid=$PPID interactive=$(echo \"$KUBERNETES_EXEC_INFO\" | grep -o '\"interactive\":[a-z]*')\" >> {log}\n\

@@ -1,0 +1,14 @@
+//! The behaviour tests, as one test binary: each file is a module.
+
+mod caching;
+mod cli;
+mod common;
+mod concurrency;
+mod e2e_kubectl;
+mod faults;
+mod hostile;
+mod key_properties;
+mod more_providers;
+mod operator_commands;
+mod refresh_ahead;
+mod stale_credentials;
