@@ -72,6 +72,10 @@ impl Provider for AwsEks {
         aws::eks_token_expiry_bound(token)
     }
 
+    fn issued_at(&self, token: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+        aws::eks_token_signed_at(token)
+    }
+
     fn credential_sources(&self, _args: &ParsedArgs, env: &dyn Env) -> Vec<std::path::PathBuf> {
         aws::credential_sources(env)
     }

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use crate::provider::{Env, Flag, Identity, Inputs, ParsedArgs, Provider, Syntax, Var};
+use crate::provider::{Env, Flag, Identity, Inputs, ParsedArgs, Provider, Syntax, Var, read_config_file};
 
 pub struct GkeGcloudAuthPlugin;
 
@@ -110,20 +110,18 @@ fn gcloud_config_dir(env: &dyn Env) -> Option<PathBuf> {
 }
 
 fn read_trimmed(path: PathBuf) -> Option<String> {
-    std::fs::read_to_string(path)
-        .ok()
+    read_config_file(&path)
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
 }
 
 /// `account = ...` in the `[core]` section of `configurations/config_<NAME>`.
 fn configured_account(config_dir: &std::path::Path, configuration: &str) -> Option<String> {
-    let text = std::fs::read_to_string(
-        config_dir
+    let text = read_config_file(
+        &config_dir
             .join("configurations")
             .join(format!("config_{configuration}")),
-    )
-    .ok()?;
+    )?;
     let mut in_core = false;
     for line in text.lines().map(str::trim) {
         if line.starts_with('[') {

@@ -5,7 +5,7 @@
 use std::ffi::OsString;
 
 use crate::provider::{self, Provider};
-use crate::{commands, engine, generic, logging};
+use crate::{commands, engine, generic, logging, messages};
 
 /// Runs kubecredcache with the process's arguments; returns the exit code.
 pub fn main() -> i32 {
@@ -33,7 +33,7 @@ fn wrapped(command: &[OsString], force_refresh: bool, after: &str) -> i32 {
     match command.split_first() {
         Some((program, args)) => engine::run(program, args, force_refresh),
         None => {
-            eprintln!("kubecredcache: nothing to run after {after} (try kubecredcache --help)");
+            messages::error(&format!("nothing to run after {after} (try kubecredcache --help)"));
             2
         }
     }
@@ -44,7 +44,7 @@ fn generic_run(rest: &[OsString]) -> i32 {
     let (key_env, at) = match generic::parse_options(rest) {
         Ok(parsed) => parsed,
         Err(e) => {
-            eprintln!("kubecredcache: {e} (see kubecredcache --help)");
+            messages::error(&format!("{e} (see kubecredcache --help)"));
             return 2;
         }
     };

@@ -3,7 +3,7 @@
 //! by itself: the user asks for it, and says which environment variables change the
 //! token. The key is the program, every argument in order, and those variables.
 
-use crate::provider::{Env, Identity, Inputs, ParsedArgs, Provider, Syntax};
+use crate::provider::{Env, Identity, Inputs, ParsedArgs, Provider, Syntax, secret_digest};
 
 /// No flags: the command line is keyed whole, in order.
 static INPUTS: Inputs = Inputs {
@@ -48,8 +48,12 @@ impl Provider for Generic {
         let mut id =
             Identity::new(format!("generic-{}", file_name.unwrap_or_default())).with("program", Some(&self.program));
         for name in &self.key_env {
-            // `NAME` alone when unset, so that unset and empty stay two identities.
-            let value = env.var(name).map_or_else(|| name.clone(), |v| format!("{name}={v}"));
+            // The value may well be a secret (a Vault token): it enters the key and the
+            // cache file only as a digest. `NAME` alone when unset, so that unset and
+            // empty stay two identities.
+            let value = env
+                .var(name)
+                .map_or_else(|| name.clone(), |v| format!("{name}={}", secret_digest(v.as_bytes())));
             id.parts.push(("env", value));
         }
         // Order matters to a program we know nothing about: keep it.
@@ -138,6 +142,7 @@ mod tests {
         ] {
             assert_ne!(identity(&a, &e), base, "{a:?} {e:?}");
         }
+        assert!(!format!("{base:?}").contains("https://v"), "values only as digests");
         let other_var = env(&[("VAULT_ADDR", "https://v"), ("UNLISTED", "x")]);
         assert_eq!(
             identity(&args(&["--role", "dev"]), &other_var),

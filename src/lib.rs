@@ -18,6 +18,7 @@ pub mod exec_credential;
 pub mod generic;
 pub mod kubeconfig;
 pub mod logging;
+pub mod messages;
 pub mod provider;
 pub mod settings;
 pub mod sources;

@@ -15,14 +15,29 @@ pub const LOG: &str = "KUBECREDCACHE_LOG";
 pub const REFRESH_AHEAD: &str = "KUBECREDCACHE_REFRESH_AHEAD";
 pub const FORCE_REFRESH: &str = "KUBECREDCACHE_FORCE_REFRESH";
 pub const REFRESH_BACKOFF: &str = "KUBECREDCACHE_REFRESH_BACKOFF";
+pub const REFRESH_TIMEOUT: &str = "KUBECREDCACHE_REFRESH_TIMEOUT";
 
-/// The cache directory: `KUBECREDCACHE_DIR`, else `~/.kubecredcache`. `None` when there
-/// is no home directory to put it in.
-pub fn cache_dir_path() -> Option<PathBuf> {
-    match std::env::var_os(DIR) {
-        Some(dir) if !dir.is_empty() => Some(PathBuf::from(dir)),
-        _ => home::home_dir().map(|h| h.join(".kubecredcache")),
+/// The cache directory: `KUBECREDCACHE_DIR`, else `~/.kubecredcache`. A leading `~` is
+/// the home directory (a kubeconfig's `env:` list has no shell to expand it). An error,
+/// in one line, when there is no home directory or the path is relative: a relative
+/// cache directory would put token files in whatever directory kubectl runs from.
+pub fn cache_dir_path() -> Result<PathBuf, String> {
+    let home = || home::home_dir().ok_or_else(|| format!("no home directory and no {DIR} set"));
+    let Some(dir) = std::env::var_os(DIR).filter(|d| !d.is_empty()) else {
+        return Ok(home()?.join(".kubecredcache"));
+    };
+    let path = PathBuf::from(&dir);
+    let path = match path.strip_prefix("~") {
+        Ok(rest) => home()?.join(rest),
+        Err(_) => path,
+    };
+    if path.is_relative() {
+        return Err(format!(
+            "{DIR}={} is a relative path; set an absolute one (or ~/...)",
+            dir.to_string_lossy()
+        ));
     }
+    Ok(path)
 }
 
 /// `KUBECREDCACHE_DISABLE=1` (or `true`/`yes`) bypasses the cache entirely.
@@ -74,9 +89,9 @@ pub fn refresh_ahead() -> RefreshAhead {
             Some(Duration::ZERO) => RefreshAhead::Off,
             Some(d) => RefreshAhead::Within(d),
             None => {
-                eprintln!(
-                    "kubecredcache: {REFRESH_AHEAD}={text:?} is not a duration (write 0 for off, 300, 300s or 5m); using the default"
-                );
+                crate::messages::warn(&format!(
+                    "{REFRESH_AHEAD}={text:?} is not a duration (write 0 for off, 300, 300s or 5m); using the default"
+                ));
                 RefreshAhead::LastThird
             }
         },
@@ -88,6 +103,12 @@ pub fn refresh_backoff() -> Duration {
     duration_var(REFRESH_BACKOFF, Duration::from_secs(5 * 60))
 }
 
+/// A background refresh whose command has not answered after this long is killed (a
+/// laptop that slept mid-call, a stalled sign-in). Default one minute.
+pub fn refresh_timeout() -> Duration {
+    duration_var(REFRESH_TIMEOUT, Duration::from_secs(60))
+}
+
 /// A yes/no variable: `1`, `true` or `yes` is on; anything else, or unset, is off.
 fn switch_var(name: &str) -> bool {
     matches!(std::env::var(name).as_deref(), Ok("1" | "true" | "yes"))
@@ -97,10 +118,10 @@ fn duration_var(name: &str, default: Duration) -> Duration {
     match std::env::var(name) {
         Err(_) => default,
         Ok(text) => parse_duration(&text).unwrap_or_else(|| {
-            eprintln!(
-                "kubecredcache: {name}={text:?} is not a duration (write 90, 90s or 2m); using {}s",
+            crate::messages::warn(&format!(
+                "{name}={text:?} is not a duration (write 90, 90s or 2m); using {}s",
                 default.as_secs()
-            );
+            ));
             default
         }),
     }

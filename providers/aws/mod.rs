@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use crate::provider::{Env, Flag, Var};
 
-pub use token::eks_token_expiry_bound;
+pub use token::{eks_token_expiry_bound, eks_token_signed_at};
 
 /// `--region`, else `AWS_REGION`, else `AWS_DEFAULT_REGION`.
 pub const REGION: Flag = Flag::value("region", &["--region"]).env(&["AWS_REGION", "AWS_DEFAULT_REGION"]);
@@ -66,7 +66,7 @@ pub fn profile_may_prompt(profile: Option<&str>, env: &dyn Env) -> bool {
         .var("AWS_CONFIG_FILE")
         .map(PathBuf::from)
         .or_else(|| env.var("HOME").map(|h| PathBuf::from(h).join(".aws").join("config")));
-    let Some(text) = path.and_then(|p| std::fs::read_to_string(p).ok()) else {
+    let Some(text) = path.and_then(|p| crate::provider::read_config_file(&p)) else {
         return false;
     };
     let profile = profile.unwrap_or("default");

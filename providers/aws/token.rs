@@ -5,16 +5,19 @@
 const SIGNED_URL_LIFETIME_SECONDS: i64 = 15 * 60;
 
 /// For a `k8s-aws-v1.` token: its signing time (`X-Amz-Date` in the presigned URL it
-/// encodes) plus 15 minutes. `None` for anything that does not decode.
-pub fn eks_token_expiry_bound(token: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+/// encodes). `None` for anything that does not decode.
+pub fn eks_token_signed_at(token: &str) -> Option<chrono::DateTime<chrono::Utc>> {
     let url = decode_base64url(token.strip_prefix("k8s-aws-v1.")?)?;
     let url = String::from_utf8(url).ok()?;
     let query = url.split_once('?')?.1;
     let date = query.split('&').find_map(|kv| kv.strip_prefix("X-Amz-Date="))?;
-    let signed = chrono::NaiveDateTime::parse_from_str(date, "%Y%m%dT%H%M%SZ")
-        .ok()?
-        .and_utc();
-    Some(signed + chrono::Duration::seconds(SIGNED_URL_LIFETIME_SECONDS))
+    let signed = chrono::NaiveDateTime::parse_from_str(date, "%Y%m%dT%H%M%SZ").ok()?;
+    Some(signed.and_utc())
+}
+
+/// For a `k8s-aws-v1.` token: its signing time plus 15 minutes.
+pub fn eks_token_expiry_bound(token: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    eks_token_signed_at(token).map(|signed| signed + chrono::Duration::seconds(SIGNED_URL_LIFETIME_SECONDS))
 }
 
 /// Base64url without padding (RFC 4648 §5), as the EKS token uses; `=` is tolerated.

@@ -1,12 +1,11 @@
 //! [`CacheDir`]: the one owner of the cache directory. It names every file in it (with
-//! `names.rs`), reads, stores and locks them, and is the one place that decides what in
-//! that directory may be trusted: private directory, no symlinks followed.
-//! Garbage collection (`gc.rs`) and the refresh markers (`marks.rs`) are more of its
-//! methods, in files of their own.
+//! `names.rs`), reads, stores and locks them, and decides with `trust.rs` what in that
+//! directory may be trusted. Garbage collection (`gc.rs`) and the refresh markers
+//! (`marks.rs`) are more of its methods, in files of their own.
 
 use std::fs::{self, OpenOptions};
-use std::io::{self, Read};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::io;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -14,6 +13,7 @@ use chrono::{DateTime, Utc};
 
 use super::lock::{self, Lock};
 use super::names::{self, Kind};
+use super::trust::{self, Untrusted};
 use super::{CacheEntry, CacheFile, CacheKey, atomic};
 
 /// The cache directory. Creating the value touches nothing on disk: the hit path only
@@ -32,33 +32,37 @@ impl CacheDir {
         &self.path
     }
 
-    /// Creates the directory private (0700), or tightens an existing one that is looser.
-    /// Refuses a directory that belongs to someone else or is not a directory.
-    pub fn prepare(&self) -> io::Result<()> {
-        let dir = &self.path;
-        match fs::DirBuilder::new().recursive(true).mode(0o700).create(dir) {
-            Ok(()) => {}
+    /// Whether the directory may be used: `Ok(false)` when it does not exist yet,
+    /// `Ok(true)` when it is ours and nobody else can write to it.
+    pub fn check(&self) -> Result<bool, Untrusted> {
+        match trust::dir_metadata(&self.path) {
+            Ok(meta) => trust::check_dir(&self.path, &meta).map(|()| true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(Untrusted(format!("cannot use {} ({e})", self.path.display()))),
+        }
+    }
+
+    /// Makes the directory ready for writing: creates it private (0700) if it does not
+    /// exist, where we may (never inside another user's directory), or checks that an
+    /// existing one may be trusted. An existing directory's mode is never changed: it
+    /// may be shared (`$XDG_RUNTIME_DIR`, `/tmp`) and is not ours to tighten.
+    pub fn prepare(&self) -> Result<(), Untrusted> {
+        if self.check()? {
+            return Ok(());
+        }
+        let parent = existing_ancestor(&self.path)
+            .ok_or_else(|| Untrusted(format!("{} has no existing parent", self.path.display())))?;
+        let parent_meta = fs::metadata(&parent).map_err(|e| Untrusted(format!("{}: {e}", parent.display())))?;
+        trust::check_parent(&parent, &parent_meta)?;
+        match fs::DirBuilder::new().recursive(true).mode(0o700).create(&self.path) {
+            // Ours: private whatever the umask did to it.
+            Ok(()) => fs::set_permissions(&self.path, fs::Permissions::from_mode(0o700))
+                .map_err(|e| Untrusted(format!("cannot make {} private ({e})", self.path.display())))?,
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(e),
+            Err(e) => return Err(Untrusted(format!("cannot create {} ({e})", self.path.display()))),
         }
-        let meta = fs::metadata(dir)?;
-        if !meta.is_dir() {
-            return Err(io::Error::other(format!("{} is not a directory", dir.display())));
-        }
-        // SAFETY: geteuid has no preconditions and cannot fail.
-        let me = unsafe { libc::geteuid() };
-        if meta.uid() != me {
-            return Err(io::Error::other(format!(
-                "{} belongs to uid {}, not to you",
-                dir.display(),
-                meta.uid()
-            )));
-        }
-        // The umask may have loosened a fresh directory, and an old one may be 0755.
-        if meta.mode() & 0o777 != 0o700 {
-            fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
-        }
-        Ok(())
+        // Created by us or, a moment ago, by someone else: check what is there now.
+        self.check().map(|_| ())
     }
 
     fn join(&self, name: &str) -> PathBuf {
@@ -70,18 +74,22 @@ impl CacheDir {
         self.join(&names::cache_file(cluster))
     }
 
-    /// The entry stored for `key`, if its cluster's file holds one. The hit path: one
-    /// read, no lock, no write.
-    pub fn entry(&self, key: &CacheKey) -> Option<CacheEntry> {
+    /// The entry stored for `key`, if its cluster's file holds one. The hit path: a
+    /// `stat` of the directory, one read, no lock, no write. An error when the
+    /// directory may not be trusted: nothing in it is served.
+    pub fn entry(&self, key: &CacheKey) -> Result<Option<CacheEntry>, Untrusted> {
+        if !self.check()? {
+            return Ok(None);
+        }
         let path = self.cache_file_path(key.cluster());
-        match read_cache_file(&path) {
+        Ok(match read_cache_file(&path) {
             Ok(Some(mut file)) => file.entries.remove(key.as_str()),
             Ok(None) => None,
             Err(e) => {
                 log::debug!("cannot read {}: {e}", path.display());
                 None
             }
-        }
+        })
     }
 
     /// Stores `entry` under `key`: read-modify-write of its cluster's file under the
@@ -165,34 +173,22 @@ impl CacheDir {
     }
 }
 
+/// The nearest ancestor of `path` that exists.
+fn existing_ancestor(path: &Path) -> Option<PathBuf> {
+    path.ancestors().skip(1).find(|a| a.exists()).map(Path::to_path_buf)
+}
+
 /// Reads and parses a cache file. `Ok(None)` when it is absent or is not a cache file of
-/// this version; an error for a symlink planted at its path or a failed read.
+/// this version (nor one we may read: `trust.rs`); an error for a symlink planted at
+/// its path or a failed read.
 pub(super) fn read_cache_file(path: &Path) -> io::Result<Option<CacheFile>> {
-    Ok(read_no_follow(path)?.and_then(|bytes| {
+    Ok(trust::read_file(path)?.and_then(|bytes| {
         let file = CacheFile::parse(&bytes);
         if file.is_none() {
             log::debug!("{} is not a cache file of this version; ignoring it", path.display());
         }
         file
     }))
-}
-
-/// Reads a file without following a symlink at its path. `Ok(None)` when it is absent.
-fn read_no_follow(path: &Path) -> io::Result<Option<Vec<u8>>> {
-    let mut file = match OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW).open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
-            return Err(io::Error::other(format!(
-                "{} is a symlink; not following it",
-                path.display()
-            )));
-        }
-        Err(e) => return Err(e),
-    };
-    let mut bytes = Vec::with_capacity(4096);
-    file.read_to_end(&mut bytes)?;
-    Ok(Some(bytes))
 }
 
 /// Opens a small file of ours in the cache directory for reading and writing, creating
@@ -205,7 +201,7 @@ pub(super) fn open_private(path: &Path) -> io::Result<fs::File> {
         .create(true)
         .truncate(false)
         .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(path)
 }
 
@@ -214,6 +210,7 @@ mod tests {
     use super::*;
     use crate::exec_credential::ExecCredential;
     use crate::provider::Identity;
+    use std::os::unix::fs::MetadataExt;
 
     fn key(cluster: &str, profile: &str) -> CacheKey {
         CacheKey::new("p", &Identity::new(cluster).with("profile", Some(profile)))
@@ -229,14 +226,17 @@ mod tests {
     }
 
     #[test]
-    fn a_new_dir_is_private_and_a_loose_one_is_tightened() {
+    fn a_new_dir_is_private_and_an_existing_one_keeps_its_mode() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = CacheDir::new(tmp.path().join("new/cache"));
         dir.prepare().unwrap();
         assert_eq!(fs::metadata(dir.path()).unwrap().mode() & 0o777, 0o700);
         fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
         dir.prepare().unwrap();
-        assert_eq!(fs::metadata(dir.path()).unwrap().mode() & 0o777, 0o700);
+        assert_eq!(fs::metadata(dir.path()).unwrap().mode() & 0o777, 0o755);
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
+        assert!(dir.prepare().is_err(), "writable by others: not ours to use");
+        assert_eq!(fs::metadata(dir.path()).unwrap().mode() & 0o777, 0o777, "nor to change");
     }
 
     #[test]
@@ -254,10 +254,11 @@ mod tests {
         let wait = Duration::from_secs(1);
         dir.store(&key("c", "a"), entry("tok-a"), Utc::now(), wait).unwrap();
         dir.store(&key("c", "b"), entry("tok-b"), Utc::now(), wait).unwrap();
-        assert!(dir.entry(&key("c", "a")).unwrap().credential.contains("tok-a"));
-        assert!(dir.entry(&key("c", "b")).unwrap().credential.contains("tok-b"));
-        assert!(dir.entry(&key("c", "z")).is_none());
-        assert!(dir.entry(&key("d", "a")).is_none());
+        let entry = |k: CacheKey| dir.entry(&k).unwrap();
+        assert!(entry(key("c", "a")).unwrap().credential.contains("tok-a"));
+        assert!(entry(key("c", "b")).unwrap().credential.contains("tok-b"));
+        assert!(entry(key("c", "z")).is_none());
+        assert!(entry(key("d", "a")).is_none());
         let files = dir.cache_files().unwrap();
         assert_eq!(files.len(), 1);
         assert_eq!(files[0].0, "cache-c.yaml");
@@ -276,10 +277,10 @@ mod tests {
         fs::write(&target, "secret").unwrap();
         let link = tmp.path().join("cache-x.yaml");
         std::os::unix::fs::symlink(&target, &link).unwrap();
-        assert!(read_no_follow(&link).is_err());
+        assert!(read_cache_file(&link).is_err());
         assert!(atomic::write(&link, b"new", 0o600).is_err());
         assert_eq!(fs::read(&target).unwrap(), b"secret");
-        assert_eq!(read_no_follow(&tmp.path().join("absent")).unwrap(), None);
+        assert_eq!(read_cache_file(&tmp.path().join("absent")).unwrap(), None);
     }
 
     #[test]

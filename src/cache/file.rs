@@ -44,7 +44,15 @@ pub struct CacheEntry {
     /// ran; a later change means the token may no longer be backed by credentials.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sources_changed: Option<DateTime<Utc>>,
+    /// When the token was issued, if the token says (an EKS token: its signing time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued: Option<DateTime<Utc>>,
 }
+
+/// How far in the future an entry's write or its token's issue may lie and still be
+/// served: clocks of a host differ by seconds, not by this. Beyond it the clock was
+/// stepped back since (NTP, a VM resumed), and the token may be dead already.
+pub const CLOCK_SKEW: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
 
 impl CacheEntry {
     pub fn new(
@@ -64,12 +72,17 @@ impl CacheEntry {
             interactive: false,
             fetch_seconds: 0.0,
             sources_changed: None,
+            issued: None,
         }
     }
 
-    /// Whether the token still has more than `margin` to live at `now`.
+    /// Whether the token still has more than `margin` to live at `now`, and was neither
+    /// written nor issued in the future (beyond [`CLOCK_SKEW`]).
     pub fn is_fresh(&self, now: DateTime<Utc>, margin: std::time::Duration) -> bool {
+        let from_the_future = |t: DateTime<Utc>| t > now + CLOCK_SKEW;
         chrono::Duration::from_std(margin).is_ok_and(|m| self.expires - m > now)
+            && !from_the_future(self.written)
+            && !self.issued.is_some_and(from_the_future)
     }
 
     pub fn exec_credential(&self) -> ExecCredential {
@@ -213,6 +226,17 @@ mod tests {
         ] {
             assert_eq!(CacheFile::parse(bytes), None, "{:?}", String::from_utf8_lossy(bytes));
         }
+    }
+
+    #[test]
+    fn an_entry_from_the_future_is_not_fresh() {
+        let mut e = entry("tok", "2026-01-01T02:15:00Z", "2026-01-01T01:00:00Z");
+        let now = t("2026-01-01T00:00:00Z");
+        assert!(!e.is_fresh(now, Duration::ZERO), "written an hour ahead");
+        e.written = t("2026-01-01T00:00:30Z");
+        assert!(e.is_fresh(now, Duration::ZERO), "30 s ahead is skew");
+        e.issued = Some(t("2026-01-01T01:00:00Z"));
+        assert!(!e.is_fresh(now, Duration::ZERO), "issued an hour ahead");
     }
 
     #[test]

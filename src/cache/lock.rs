@@ -29,8 +29,14 @@ pub fn acquire(path: &Path, wait: Duration) -> io::Result<Option<Lock>> {
             return Ok(None);
         }
         std::thread::sleep(pause.min(deadline - now));
-        pause = (pause * 2).min(Duration::from_millis(25));
+        pause = next_pause(pause);
     }
+}
+
+/// The pause between two tries grows, so that a waiter does not spin a core for the
+/// whole wait, up to a bound that keeps a waiter quick to notice the lock is free.
+fn next_pause(pause: Duration) -> Duration {
+    (pause * 2).min(Duration::from_millis(25))
 }
 
 /// Takes the lock at `path` if nobody holds it. `Ok(None)` when someone does.
@@ -85,6 +91,29 @@ mod tests {
         let next = try_acquire(&path).unwrap().expect("fresh file is free");
         assert!(try_acquire(&path).unwrap().is_none());
         drop((held, next));
+    }
+
+    #[test]
+    fn a_lock_file_replaced_after_it_was_opened_is_noticed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("x.lock");
+        let opened = super::super::dir::open_private(&path).unwrap();
+        assert!(still_at(&opened, &path));
+        std::fs::remove_file(&path).unwrap();
+        assert!(!still_at(&opened, &path), "removed");
+        let _new = super::super::dir::open_private(&path).unwrap();
+        assert!(!still_at(&opened, &path), "another file at the same path");
+    }
+
+    #[test]
+    fn the_pause_between_tries_grows_to_its_bound() {
+        let mut pause = Duration::from_millis(2);
+        let mut pauses = Vec::new();
+        for _ in 0..6 {
+            pause = next_pause(pause);
+            pauses.push(pause.as_millis());
+        }
+        assert_eq!(pauses, [4, 8, 16, 25, 25, 25]);
     }
 
     #[test]

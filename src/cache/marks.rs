@@ -65,6 +65,11 @@ impl CacheDir {
         self.release_refresh(hash);
     }
 
+    /// Ends the back-off of `hash`: a foreground run just stored a fresh token.
+    pub fn forget_refresh_failure(&self, hash: &str) {
+        let _ = fs::remove_file(self.path().join(names::refresh_failed(hash)));
+    }
+
     /// Whether a background refresh of `hash` is running (its marker is live).
     pub fn refresh_running(&self, hash: &str) -> bool {
         younger_than(&self.path().join(names::refresh_running(hash)), STALE_RUNNING)

@@ -5,7 +5,8 @@
 //! - `file.rs`: [`CacheFile`] and [`CacheEntry`], the document kept per cluster;
 //! - `dir.rs`: [`CacheDir`], the one owner of the cache directory: names (`names.rs`),
 //!   reads, stores, locks (`lock.rs`), atomic writes (`atomic.rs`), garbage collection
-//!   (`gc.rs`) and the refresh-ahead markers (`marks.rs`).
+//!   (`gc.rs`), the refresh-ahead markers (`marks.rs`), and what may be trusted there
+//!   (`trust.rs`).
 
 pub mod atomic;
 mod dir;
@@ -15,9 +16,11 @@ mod key;
 mod lock;
 mod marks;
 mod names;
+mod trust;
 
 pub use dir::CacheDir;
 pub use file::{CacheEntry, CacheFile, FORMAT_VERSION};
 pub use key::{CacheKey, short_hash_of};
 pub use lock::Lock;
 pub use names::{Kind as FileKind, classify as classify_file_name};
+pub use trust::{MAX_FILE_BYTES, Untrusted};

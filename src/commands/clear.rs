@@ -1,10 +1,10 @@
 //! `kubecredcache clear`: delete the cached credentials of one cluster, or all, under
 //! the same file locks that writers take, and say what was removed.
 
-use super::{fail, open_cache};
+use super::{Out, fail, open_cache};
 use crate::settings;
 
-pub fn run(cluster: Option<&str>, all: bool) -> i32 {
+pub fn run(out: &mut Out, cluster: Option<&str>, all: bool) -> i32 {
     let cache = match open_cache() {
         Ok(cache) => cache,
         Err(e) => return fail(&e),
@@ -20,7 +20,8 @@ pub fn run(cluster: Option<&str>, all: bool) -> i32 {
         Err(e) => return fail(&format!("cannot clear {}: {e}", cache.path().display())),
     };
     for (path, entries) in &removed {
-        println!(
+        writeln!(
+            out,
             "removed {} ({entries} entr{})",
             path.display(),
             if *entries == 1 { "y" } else { "ies" }
@@ -28,8 +29,8 @@ pub fn run(cluster: Option<&str>, all: bool) -> i32 {
     }
     if removed.is_empty() {
         match cluster {
-            Some(c) => println!("nothing cached for cluster {c}"),
-            None => println!("nothing cached"),
+            Some(c) => writeln!(out, "nothing cached for cluster {c}"),
+            None => writeln!(out, "nothing cached"),
         }
     }
     0

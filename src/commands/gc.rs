@@ -1,9 +1,9 @@
 //! `kubecredcache gc`: garbage collection now, whatever the interval, and what it removed.
 
-use super::{fail, open_cache};
+use super::{Out, fail, open_cache};
 use crate::settings;
 
-pub fn run() -> i32 {
+pub fn run(out: &mut Out) -> i32 {
     let cache = match open_cache() {
         Ok(cache) => cache,
         Err(e) => return fail(&e),
@@ -14,10 +14,10 @@ pub fn run() -> i32 {
         Err(e) => return fail(&format!("cannot collect in {}: {e}", cache.path().display())),
     };
     if removed.is_empty() {
-        println!("nothing to remove");
+        writeln!(out, "nothing to remove");
     }
     for path in removed {
-        println!("removed {}", path.display());
+        writeln!(out, "removed {}", path.display());
     }
     0
 }

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::Out;
 use crate::provider;
 
 #[derive(Serialize)]
@@ -12,7 +13,7 @@ struct Listed {
     description: &'static str,
 }
 
-pub fn run(json: bool) -> i32 {
+pub fn run(out: &mut Out, json: bool) -> i32 {
     let providers: Vec<Listed> = provider::registered()
         .into_iter()
         .map(|p| Listed {
@@ -22,7 +23,8 @@ pub fn run(json: bool) -> i32 {
         })
         .collect();
     if json {
-        println!(
+        writeln!(
+            out,
             "{}",
             serde_json::to_string_pretty(&providers).expect("strings serialize")
         );
@@ -31,7 +33,8 @@ pub fn run(json: bool) -> i32 {
     let name_width = providers.iter().map(|p| p.name.len()).max().unwrap_or(0);
     let command_width = providers.iter().map(|p| p.command.len()).max().unwrap_or(0);
     for p in providers {
-        println!(
+        writeln!(
+            out,
             "{:name_width$}  {:command_width$}  {}",
             p.name, p.command, p.description
         );

@@ -6,6 +6,7 @@
 mod clear;
 mod gc;
 mod list_providers;
+mod out;
 mod setup;
 mod status;
 
@@ -16,6 +17,8 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::cache::CacheDir;
 use crate::kubeconfig::Direction;
+use crate::messages;
+use out::Out;
 
 #[derive(Parser)]
 #[command(
@@ -92,31 +95,43 @@ pub fn is_ours(first: &str) -> bool {
 
 /// Parses and runs a subcommand; `args` are the process's arguments after the program name.
 pub fn run(args: Vec<OsString>) -> i32 {
+    let mut out = Out::new();
     let cli = match Cli::try_parse_from(std::iter::once(OsString::from("kubecredcache")).chain(args)) {
         Ok(cli) => cli,
         // --help and --version come here too, as "errors" that print to stdout; so does
         // the help shown for no arguments at all, which goes to stderr.
-        Err(e) if !e.use_stderr() || e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            let _ = e.print();
-            return if e.use_stderr() { 2 } else { 0 };
+        Err(e) if !e.use_stderr() => {
+            write!(out, "{e}");
+            return out.finish(0);
+        }
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = std::io::Write::write_fmt(&mut std::io::stderr(), format_args!("{e}"));
+            return 2;
         }
         Err(e) => return usage_error(&e),
     };
-    match cli.command {
-        Command::Setup(a) => setup::run(a.kubeconfig.as_deref(), &a.users, a.dry_run, Direction::Wrap),
-        Command::Unsetup(a) => setup::run(a.kubeconfig.as_deref(), &a.users, a.dry_run, Direction::Unwrap),
-        Command::Status { json } => status::run(json),
+    let code = match cli.command {
+        Command::Setup(a) => setup::run(&mut out, a.kubeconfig.as_deref(), &a.users, a.dry_run, Direction::Wrap),
+        Command::Unsetup(a) => setup::run(
+            &mut out,
+            a.kubeconfig.as_deref(),
+            &a.users,
+            a.dry_run,
+            Direction::Unwrap,
+        ),
+        Command::Status { json } => status::run(&mut out, json),
         Command::Clear {
             cluster: None,
             all: false,
         } => {
-            eprintln!("kubecredcache: clear needs --cluster NAME or --all (see kubecredcache clear --help)");
+            messages::error("clear needs --cluster NAME or --all (see kubecredcache clear --help)");
             2
         }
-        Command::Clear { cluster, all } => clear::run(cluster.as_deref(), all),
-        Command::Gc => gc::run(),
-        Command::ListProviders { json } => list_providers::run(json),
-    }
+        Command::Clear { cluster, all } => clear::run(&mut out, cluster.as_deref(), all),
+        Command::Gc => gc::run(&mut out),
+        Command::ListProviders { json } => list_providers::run(&mut out, json),
+    };
+    out.finish(code)
 }
 
 /// clap's message in one line (its first paragraph), and where to look next.
@@ -128,22 +143,24 @@ fn usage_error(e: &clap::Error) -> i32 {
         .map(str::trim)
         .collect();
     let message = first.join(" ");
-    eprintln!(
-        "kubecredcache: {} (see kubecredcache --help)",
+    messages::error(&format!(
+        "{} (see kubecredcache --help)",
         message.strip_prefix("error: ").unwrap_or(&message)
-    );
+    ));
     2
 }
 
-/// The cache directory for commands that work on it, or a one-line error.
+/// The cache directory for commands that work on it, or a one-line error: also when it
+/// may not be trusted (not ours, or writable by others), since nothing in it is then
+/// ours to list or remove.
 fn open_cache() -> Result<CacheDir, String> {
-    crate::settings::cache_dir_path()
-        .map(CacheDir::new)
-        .ok_or_else(|| format!("no home directory: set {} to the cache directory", crate::settings::DIR))
+    let cache = crate::settings::cache_dir_path().map(CacheDir::new)?;
+    cache.check().map_err(|why| why.to_string())?;
+    Ok(cache)
 }
 
 /// Prints a one-line error and returns exit code 1.
 fn fail(message: &str) -> i32 {
-    eprintln!("kubecredcache: {message}");
+    messages::error(message);
     1
 }

@@ -9,11 +9,11 @@ use std::path::Path;
 
 use serde_norway::Value;
 
-use super::fail;
+use super::{Out, fail};
 use crate::cache::atomic;
 use crate::kubeconfig::{self, Direction, Outcome, UserOutcome};
 
-pub fn run(explicit: Option<&Path>, users: &[String], dry_run: bool, direction: Direction) -> i32 {
+pub fn run(out: &mut Out, explicit: Option<&Path>, users: &[String], dry_run: bool, direction: Direction) -> i32 {
     let files = match kubeconfig::files(explicit) {
         Ok(files) => files,
         Err(e) => return fail(&e),
@@ -21,7 +21,7 @@ pub fn run(explicit: Option<&Path>, users: &[String], dry_run: bool, direction: 
     let mut failed = false;
     let mut wrapped_any = false;
     for path in &files {
-        match edit(path, users, dry_run, direction) {
+        match edit(out, path, users, dry_run, direction) {
             Ok(wrapped) => wrapped_any |= wrapped,
             Err(e) => {
                 fail(&format!("{}: {e}; nothing written to it", path.display()));
@@ -30,39 +30,40 @@ pub fn run(explicit: Option<&Path>, users: &[String], dry_run: bool, direction: 
         }
     }
     if wrapped_any && !dry_run && !on_path(kubeconfig::WRAPPER) {
-        eprintln!(
-            "kubecredcache: note: `{}` is not on PATH here; kubectl needs to find it there (cargo install puts it in ~/.cargo/bin)",
+        crate::messages::error(&format!(
+            "note: `{}` is not on PATH here; kubectl needs to find it there (cargo install puts it in ~/.cargo/bin)",
             kubeconfig::WRAPPER
-        );
+        ));
     }
     i32::from(failed)
 }
 
 /// Edits one file; returns whether any user was wrapped.
-fn edit(path: &Path, only: &[String], dry_run: bool, direction: Direction) -> Result<bool, String> {
+fn edit(out: &mut Out, path: &Path, only: &[String], dry_run: bool, direction: Direction) -> Result<bool, String> {
     let text = match fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && only.is_empty() => {
-            println!("{}: no such file, nothing to do", path.display());
+            writeln!(out, "{}: no such file, nothing to do", path.display());
             return Ok(false);
         }
         Err(e) => return Err(format!("cannot read it ({e})")),
     };
     let mut doc: Value = serde_norway::from_str(&text).map_err(|e| format!("not YAML ({e})"))?;
     let outcomes = kubeconfig::rewrite(&mut doc, direction, only)?;
-    print_summary(path, &outcomes);
+    print_summary(out, path, &outcomes);
     let missing: Vec<&String> = only
         .iter()
         .filter(|u| !outcomes.iter().any(|o| &o.user == *u))
         .collect();
     if !missing.is_empty() {
-        println!(
+        writeln!(
+            out,
             "  no exec user named {}",
             missing.iter().map(|u| format!("'{u}'")).collect::<Vec<_>>().join(", ")
         );
     }
     if !outcomes.iter().any(|o| o.outcome.changed()) {
-        println!("  nothing to change");
+        writeln!(out, "  nothing to change");
         return Ok(false);
     }
     let new_text = serde_norway::to_string(&doc).map_err(|e| format!("cannot write YAML ({e})"))?;
@@ -72,17 +73,21 @@ fn edit(path: &Path, only: &[String], dry_run: bool, direction: Direction) -> Re
             path.display().to_string(),
             format!("{} (after {})", path.display(), verb(direction)),
         );
-        print!("{}", diff.unified_diff().context_radius(3).header(&old_name, &new_name));
+        write!(
+            out,
+            "{}",
+            diff.unified_diff().context_radius(3).header(&old_name, &new_name)
+        );
         return Ok(false);
     }
-    write(path, &text, &new_text)?;
+    write(out, path, &text, &new_text)?;
     if text.lines().any(|l| l.trim_start().starts_with('#')) {
-        println!("  note: comments are not kept (they are in the backup)");
+        writeln!(out, "  note: comments are not kept (they are in the backup)");
     }
     Ok(outcomes.iter().any(|o| matches!(o.outcome, Outcome::Wrapped { .. })))
 }
 
-fn write(path: &Path, old_text: &str, new_text: &str) -> Result<(), String> {
+fn write(out: &mut Out, path: &Path, old_text: &str, new_text: &str) -> Result<(), String> {
     // A kubeconfig may be a symlink into a dotfiles repository: edit the file it names.
     let real = fs::canonicalize(path).map_err(|e| format!("cannot resolve it ({e})"))?;
     let mode = fs::metadata(&real)
@@ -101,7 +106,11 @@ fn write(path: &Path, old_text: &str, new_text: &str) -> Result<(), String> {
     atomic::write(Path::new(&backup), old_text.as_bytes(), mode)
         .map_err(|e| format!("cannot write the backup {} ({e})", Path::new(&backup).display()))?;
     atomic::write(&real, new_text.as_bytes(), mode).map_err(|e| format!("cannot write it ({e})"))?;
-    println!("  written; the previous version is in {}", Path::new(&backup).display());
+    writeln!(
+        out,
+        "  written; the previous version is in {}",
+        Path::new(&backup).display()
+    );
     Ok(())
 }
 
@@ -112,10 +121,10 @@ fn verb(direction: Direction) -> &'static str {
     }
 }
 
-fn print_summary(path: &Path, outcomes: &[UserOutcome]) {
-    println!("{}:", path.display());
+fn print_summary(out: &mut Out, path: &Path, outcomes: &[UserOutcome]) {
+    writeln!(out, "{}:", path.display());
     if outcomes.is_empty() {
-        println!("  no exec users");
+        writeln!(out, "  no exec users");
     }
     for UserOutcome { user, outcome } in outcomes {
         match outcome {
@@ -132,13 +141,16 @@ fn print_summary(path: &Path, outcomes: &[UserOutcome]) {
                 } else {
                     String::new()
                 };
-                println!("  wrapped    {user} ({provider}){upgrade}");
+                writeln!(out, "  wrapped    {user} ({provider}){upgrade}");
             }
-            Outcome::Unwrapped => println!("  unwrapped  {user}"),
-            Outcome::AlreadyWrapped => println!("  left alone {user}: already runs kubecredcache"),
-            Outcome::NotWrapped => println!("  left alone {user}: does not run kubecredcache"),
+            Outcome::Unwrapped => writeln!(out, "  unwrapped  {user}"),
+            Outcome::AlreadyWrapped => writeln!(out, "  left alone {user}: already runs kubecredcache"),
+            Outcome::NotWrapped => writeln!(out, "  left alone {user}: does not run kubecredcache"),
             Outcome::UnknownCommand(command) => {
-                println!("  left alone {user}: no provider caches '{command}' (kubecredcache list-providers)")
+                writeln!(
+                    out,
+                    "  left alone {user}: no provider caches '{command}' (kubecredcache list-providers)"
+                )
             }
         }
     }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{fail, open_cache};
+use super::{Out, fail, open_cache};
 use crate::cache::{CacheDir, short_hash_of};
 use crate::engine::refresh_state;
 
@@ -24,7 +24,7 @@ struct Row {
     file: String,
 }
 
-pub fn run(json: bool) -> i32 {
+pub fn run(out: &mut Out, json: bool) -> i32 {
     let cache = match open_cache() {
         Ok(cache) => cache,
         Err(e) => return fail(&e),
@@ -34,11 +34,11 @@ pub fn run(json: bool) -> i32 {
         Err(e) => return fail(&format!("cannot read {}: {e}", cache.path().display())),
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&rows).expect("rows serialize"));
+        writeln!(out, "{}", serde_json::to_string_pretty(&rows).expect("rows serialize"));
     } else if rows.is_empty() {
-        println!("nothing cached in {}", cache.path().display());
+        writeln!(out, "nothing cached in {}", cache.path().display());
     } else {
-        print_table(&rows, terminal_width());
+        print_table(out, &rows, terminal_width());
     }
     0
 }
@@ -87,7 +87,7 @@ const COLUMNS: usize = 6;
 /// file, cluster.
 const SHRINKABLE: [usize; 3] = [2, 5, 0];
 
-fn print_table(rows: &[Row], width: Option<usize>) {
+fn print_table(out: &mut Out, rows: &[Row], width: Option<usize>) {
     let header = ["CLUSTER", "PROVIDER", "IDENTITY", "EXPIRES IN", "REFRESH", "FILE"];
     let mut cells: Vec<[String; COLUMNS]> = rows
         .iter()
@@ -127,13 +127,13 @@ fn print_table(rows: &[Row], width: Option<usize>) {
             widths[widest] -= 1;
         }
     }
-    let line = |cells: &[String]| {
+    let mut line = |cells: &[String]| {
         let fitted: Vec<String> = cells
             .iter()
             .zip(&widths)
             .map(|(c, w)| format!("{:w$}", truncate(c, *w)))
             .collect();
-        println!("{}", fitted.join("  ").trim_end());
+        writeln!(out, "{}", fitted.join("  ").trim_end());
     };
     line(&header.map(String::from));
     for row in &cells {

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::cache::{CacheDir, CacheEntry, CacheKey};
+use crate::cache::{CacheDir, CacheEntry, CacheKey, Untrusted};
 use crate::exec_credential::ExecInfo;
 use crate::provider::{self, Identity, ParsedArgs, ProcessEnv, Provider};
 use crate::{settings, sources, upstream};
@@ -61,8 +61,12 @@ pub fn run_with(
     }
     let now = Utc::now();
     match request.lookup(now) {
-        Some(entry) => request.serve_hit(&entry, now),
-        None => request.fetch(Accept::AnyFresh),
+        Ok(Some(entry)) => request.serve_hit(&entry, now),
+        Ok(None) => request.fetch(Accept::AnyFresh),
+        Err(untrusted) => {
+            output::warn_uncached(&untrusted.to_string());
+            upstream::exec(program, raw_args)
+        }
     }
 }
 
@@ -108,13 +112,9 @@ impl<'a> Request<'a> {
             .identity(args, &ProcessEnv)
             .inspect_err(|why| log::debug!("{}: {why}; running it uncached", provider.name()))
             .ok()?;
-        let Some(path) = settings::cache_dir_path() else {
-            output::warn(&format!(
-                "no home directory and no {} set; running without cache",
-                settings::DIR
-            ));
-            return None;
-        };
+        let path = settings::cache_dir_path()
+            .inspect_err(|why| output::warn(&format!("{why}; running without cache")))
+            .ok()?;
         let key = CacheKey::new(provider.name(), &identity);
         log::debug!(
             "{}: cluster {:?}, key #{}",
@@ -136,18 +136,21 @@ impl<'a> Request<'a> {
     }
 
     /// The entry to serve at `now`: stored for this key, fresh, and fetched after the
-    /// latest change to the provider's credential sources.
-    fn lookup(&self, now: DateTime<Utc>) -> Option<CacheEntry> {
-        let entry = self.cache.entry(&self.key)?;
+    /// latest change to the provider's credential sources. An error when the cache
+    /// directory may not be trusted.
+    fn lookup(&self, now: DateTime<Utc>) -> Result<Option<CacheEntry>, Untrusted> {
+        let Some(entry) = self.cache.entry(&self.key)? else {
+            return Ok(None);
+        };
         if !entry.is_fresh(now, self.margin) {
-            return None;
+            return Ok(None);
         }
         let sources = self.provider.credential_sources(self.args, &ProcessEnv);
         if !sources.is_empty() && sources::latest_change(&sources) > entry.sources_changed {
             log::debug!("the credential sources changed after this token was fetched; not serving it");
-            return None;
+            return Ok(None);
         }
-        Some(entry)
+        Ok(Some(entry))
     }
 
     /// The hit: print the cached credential, then maybe start a refresh ahead.

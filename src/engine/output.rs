@@ -4,6 +4,7 @@
 use std::io::{self, Write};
 
 use crate::exec_credential::ExecCredential;
+use crate::messages;
 
 /// Prints `credential` in the apiVersion kubectl asked for.
 pub fn credential(credential: &ExecCredential, wanted_api_version: Option<&str>) -> i32 {
@@ -22,7 +23,7 @@ fn write_stdout(bytes: &[u8]) -> i32 {
     match out.write_all(bytes).and_then(|()| out.flush()) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("kubecredcache: cannot write the credential to stdout: {e}");
+            messages::error(&format!("cannot write the credential to stdout: {e}"));
             1
         }
     }
@@ -30,7 +31,7 @@ fn write_stdout(bytes: &[u8]) -> i32 {
 
 /// One warning line on stderr.
 pub fn warn(what: &str) {
-    eprintln!("kubecredcache: warning: {what}");
+    messages::warn(what);
 }
 
 /// One warning line: the run goes on without the cache.

@@ -4,7 +4,6 @@
 //! when not) lives here; the markers that say what is going on are the cache
 //! directory's (`cache/marks.rs`).
 
-use std::ffi::{OsStr, OsString};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -27,16 +26,19 @@ pub fn started_as_refresh() -> Option<String> {
     std::env::var(CHILD_ENV).ok()
 }
 
-/// How long before expiry a hit starts a refresh, for this entry.
+/// How long before expiry a hit starts a refresh, for this entry: the last third of its
+/// lifetime, at least 3 minutes, but never more than half of it, so that a token just
+/// fetched is never due at once (a 2-minute token would otherwise be refreshed as soon
+/// as it is stored, and every refresh would find its new token due again).
+/// `KUBECREDCACHE_REFRESH_AHEAD` sets the window, within the same half.
 pub fn window(setting: RefreshAhead, entry: &CacheEntry) -> Option<Duration> {
-    match setting {
-        RefreshAhead::Off => None,
-        RefreshAhead::Within(d) => Some(d),
-        RefreshAhead::LastThird => {
-            let lifetime = (entry.expires - entry.written).to_std().unwrap_or_default();
-            Some((lifetime / 3).max(Duration::from_secs(180)))
-        }
-    }
+    let lifetime = (entry.expires - entry.written).to_std().unwrap_or_default();
+    let wanted = match setting {
+        RefreshAhead::Off => return None,
+        RefreshAhead::Within(d) => d,
+        RefreshAhead::LastThird => (lifetime / 3).max(Duration::from_secs(180)),
+    };
+    Some(wanted.min(lifetime / 2))
 }
 
 fn due_with(setting: RefreshAhead, entry: &CacheEntry, now: DateTime<Utc>) -> bool {
@@ -116,7 +118,7 @@ impl Request<'_> {
             log::debug!("refresh ahead: already running");
             return;
         }
-        match spawn(self.program, self.raw_args, &hash) {
+        match spawn(&hash) {
             Ok(child) => log::debug!("refresh ahead: started (pid {})", child.id()),
             Err(e) => {
                 log::debug!("refresh ahead: cannot start: {e}");
@@ -125,24 +127,46 @@ impl Request<'_> {
         }
     }
 
-    /// The background refresh itself: fetch even though the entry is still good (under
-    /// the single-flight lock, like any miss), then record how it went.
+    /// The background refresh itself: fetch even though the entry is still good, under
+    /// the single-flight lock like any miss, within `KUBECREDCACHE_REFRESH_TIMEOUT`;
+    /// then record how it went. If another process holds the lock, it is fetching: this
+    /// refresh has nothing to do.
     pub(super) fn refresh_in_background(&self, hash: &str) -> i32 {
-        let code = self.fetch(Accept::NotDue);
-        let refreshed = self.lookup(Utc::now()).is_some_and(|e| !is_due(&e, Utc::now()));
-        self.cache
-            .finish_refresh(hash, if refreshed { Ok(()) } else { Err(code) });
+        let Some(cache) = self.writable_cache() else {
+            return 0;
+        };
+        let Ok(Some(flight)) = cache.lock_flight(&self.key, Duration::ZERO) else {
+            log::debug!("refresh ahead: another process is fetching; nothing to do");
+            cache.release_refresh(hash);
+            return 0;
+        };
+        let started = Utc::now();
+        let code = self.fetch_holding(
+            Some(cache),
+            Some(flight),
+            Accept::NotDue,
+            Some(settings::refresh_timeout()),
+        );
+        // Success is a token stored by this refresh (or by whoever fetched meanwhile),
+        // whether or not it is due again already.
+        let stored = self
+            .cache
+            .entry(&self.key)
+            .ok()
+            .flatten()
+            .is_some_and(|e| e.written >= started);
+        let outcome = if code == 0 && stored { Ok(()) } else { Err(code) };
+        cache.finish_refresh(hash, outcome);
         code
     }
 }
 
-/// Starts `kubecredcache -- PROGRAM ARGS` detached, as the background refresh of `hash`.
-fn spawn(program: &OsStr, args: &[OsString], hash: &str) -> std::io::Result<Child> {
+/// Starts kubecredcache again, detached, with the arguments this process was given
+/// (`--generic` and its `--key-env` options included), as the background refresh of `hash`.
+fn spawn(hash: &str) -> std::io::Result<Child> {
     let mut child = Command::new(std::env::current_exe()?);
     child
-        .arg("--")
-        .arg(program)
-        .args(args)
+        .args(std::env::args_os().skip(1))
         .env(CHILD_ENV, hash)
         // Nothing of kubectl's: its pipe must see EOF as soon as we exit, and nobody can
         // answer a prompt.
@@ -176,23 +200,45 @@ mod tests {
             interactive: false,
             fetch_seconds: 0.5,
             sources_changed: None,
+            issued: None,
         }
     }
 
     #[test]
-    fn the_default_window_is_the_last_third_and_at_least_three_minutes() {
+    fn the_default_window_is_the_last_third_at_least_three_minutes_at_most_half() {
+        let secs = |s| Some(Duration::from_secs(s));
         let fifteen = entry("2026-01-01T00:00:00Z", "2026-01-01T00:15:00Z");
-        assert_eq!(
-            window(RefreshAhead::LastThird, &fifteen),
-            Some(Duration::from_secs(300))
-        );
+        assert_eq!(window(RefreshAhead::LastThird, &fifteen), secs(300));
         let six = entry("2026-01-01T00:00:00Z", "2026-01-01T00:06:00Z");
-        assert_eq!(window(RefreshAhead::LastThird, &six), Some(Duration::from_secs(180)));
-        assert_eq!(window(RefreshAhead::Off, &fifteen), None);
+        assert_eq!(window(RefreshAhead::LastThird, &six), secs(180));
+        let four = entry("2026-01-01T00:00:00Z", "2026-01-01T00:04:00Z");
         assert_eq!(
-            window(RefreshAhead::Within(Duration::from_secs(7)), &fifteen),
-            Some(Duration::from_secs(7))
+            window(RefreshAhead::LastThird, &four),
+            secs(120),
+            "OKE: half of 4 minutes"
         );
+        let two = entry("2026-01-01T00:00:00Z", "2026-01-01T00:02:00Z");
+        assert_eq!(window(RefreshAhead::LastThird, &two), secs(60));
+        assert_eq!(window(RefreshAhead::Off, &fifteen), None);
+        assert_eq!(window(RefreshAhead::Within(Duration::from_secs(7)), &fifteen), secs(7));
+        assert_eq!(
+            window(RefreshAhead::Within(Duration::from_secs(1200)), &fifteen),
+            secs(450),
+            "a setting longer than the token is capped"
+        );
+    }
+
+    #[test]
+    fn a_token_just_fetched_is_never_due() {
+        for lifetime in ["00:00:30", "00:02:00", "00:04:00", "00:15:00", "01:00:00"] {
+            let e = entry("2026-01-01T00:00:00Z", &format!("2026-01-01T{lifetime}Z"));
+            for setting in [
+                RefreshAhead::LastThird,
+                RefreshAhead::Within(Duration::from_secs(86400)),
+            ] {
+                assert!(!due_with(setting, &e, e.written), "{lifetime} {setting:?}");
+            }
+        }
     }
 
     #[test]

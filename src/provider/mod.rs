@@ -57,6 +57,11 @@ pub trait Provider: Sync {
     fn expiry_bound(&self, _token: &str) -> Option<chrono::DateTime<chrono::Utc>> {
         None
     }
+    /// When `token` was issued, if the token itself says (an EKS token's signing time).
+    /// A token issued in the future is never served: the clock was stepped back since.
+    fn issued_at(&self, _token: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+        None
+    }
     /// Files and directories the authenticator's credentials come from (for a directory,
     /// the files in it count too). A cached token is not served once any of them changed
     /// after it was fetched: a new sign-in or new keys take effect at the next run.
@@ -66,6 +71,27 @@ pub trait Provider: Sync {
 }
 
 inventory::collect!(&'static dyn Provider);
+
+/// Reads a small file the authenticator itself reads (its configuration), carefully:
+/// without blocking on a FIFO, and only a regular file of at most 1 MiB. `None` for
+/// anything else, as for a file that is not there.
+pub fn read_config_file(path: &std::path::Path) -> Option<String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    const MAX: u64 = 1 << 20;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .ok()?;
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() || meta.len() > MAX {
+        return None;
+    }
+    let mut text = String::new();
+    file.take(MAX).read_to_string(&mut text).ok()?;
+    Some(text)
+}
 
 /// A provider that recognised a command, with the command's arguments as it read them.
 pub struct Recognised<'a> {
@@ -113,6 +139,27 @@ mod tests {
             assert!(!p.command().is_empty() && !p.description().is_empty(), "{}", p.name());
             assert!(!p.inputs().programs.is_empty(), "{} names no program", p.name());
         }
+    }
+
+    #[test]
+    fn config_files_are_read_only_when_small_and_regular() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("config");
+        std::fs::write(&path, "[default]\n").unwrap();
+        assert_eq!(read_config_file(&path).as_deref(), Some("[default]\n"));
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(2 << 20)
+            .unwrap();
+        assert_eq!(read_config_file(&path), None, "too big");
+        let fifo = tmp.path().join("fifo");
+        let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo with a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+        assert_eq!(read_config_file(&fifo), None, "a FIFO is not waited for");
+        assert_eq!(read_config_file(&tmp.path().join("absent")), None);
     }
 
     #[test]

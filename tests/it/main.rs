@@ -4,6 +4,7 @@ mod caching;
 mod cli;
 mod common;
 mod concurrency;
+mod defends;
 mod e2e_kubectl;
 mod faults;
 mod hostile;

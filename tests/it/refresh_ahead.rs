@@ -2,19 +2,10 @@
 //! token and starts one background refresh; failures back off; prompts are never risked.
 //! Lifetimes are seconds, set through the fake's FAKE_LIFETIME and our environment.
 
-use crate::common::{AWS, Sandbox, token};
+use crate::common::{AWS, Sandbox, token, wait_for};
 use std::path::Path;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
-
-/// Waits for `done`, at most 20 s (a bound for a stuck test, not a timing assertion).
-fn wait_for(what: &str, done: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+use std::time::Duration;
 
 fn refresh_files(cache: &Path, suffix: &str) -> usize {
     std::fs::read_dir(cache)
@@ -26,11 +17,13 @@ fn refresh_files(cache: &Path, suffix: &str) -> usize {
         .unwrap_or(0)
 }
 
-/// A sandbox whose first token (lifetime 200 s) is inside a 250 s refresh window.
+/// A sandbox whose first token (200 s left, fetched 300 s ago) is inside a 250 s
+/// refresh window.
 fn near_the_end() -> (Sandbox, String) {
     let mut s = Sandbox::new();
     s.set("KUBECREDCACHE_REFRESH_AHEAD", "250s").set("FAKE_LIFETIME", "200");
     let first = token(&s.ok(AWS));
+    s.age_entries("c1", Duration::from_secs(300));
     // What the background refresh will get: a token outside the window.
     s.set("FAKE_LIFETIME", "900");
     (s, first)
@@ -169,6 +162,7 @@ fn a_token_fetched_with_a_persons_help_is_not_refreshed_while_a_person_is_there(
     s.set("KUBECREDCACHE_REFRESH_AHEAD", "250s").set("FAKE_LIFETIME", "200");
     s.set("KUBERNETES_EXEC_INFO", interactive).set("FAKE_SLEEP", "5.2");
     s.ok(AWS); // interactive and slow: as if someone typed an MFA code
+    s.age_entries("c1", Duration::from_secs(300));
     s.set("FAKE_SLEEP", "");
     s.ok(AWS);
     assert_eq!(refresh_files(&s.cache, ".running"), 0);

@@ -12,7 +12,8 @@ use std::process::{Command, Output, Stdio};
 /// `$FAKE_CALLS`, then per `$FAKE_MODE` prints an ExecCredential with a token unique to
 /// the call that expires in `$FAKE_LIFETIME` seconds (`ok`), one without an expiry
 /// (`noexpiry`), text that is no credential (`garbage`), or fails with exit code 3
-/// (`fail`). `$FAKE_SLEEP` delays it; `$FAKE_SEEN` receives what it inherited;
+/// (`fail`). `$FAKE_SLEEP` delays it; `$FAKE_PIDS` receives its pid first;
+/// `$FAKE_SEEN` receives what it inherited;
 /// `$FAKE_SIGNED_AGO` makes the token an EKS-style presigned URL signed that many seconds ago.
 const FAKE_AUTHENTICATOR: &str = r#"#!/bin/bash
 args="$*"
@@ -22,6 +23,7 @@ if [ -n "$FAKE_SEEN" ]; then
   { echo "exec_info=$KUBERNETES_EXEC_INFO"; echo "marker=$FAKE_MARKER"; } > "$FAKE_SEEN"
   if [ ! -t 0 ]; then echo "stdin=$(head -c 100)" >> "$FAKE_SEEN"; fi
 fi
+[ -n "$FAKE_PIDS" ] && echo $$ >> "$FAKE_PIDS"
 [ -n "$FAKE_SLEEP" ] && sleep "$FAKE_SLEEP"
 case "${FAKE_MODE:-ok}" in
   fail) echo "fake: the SSO session has expired, run aws sso login" >&2; exit 3 ;;
@@ -122,6 +124,12 @@ impl Sandbox {
         self.command(args).output().unwrap()
     }
 
+    /// Runs, failing the test if the run has not ended after `bound` (a guard against a
+    /// hang, not a measure of speed): the process is killed first.
+    pub fn run_bounded(&self, args: &[&str], bound: std::time::Duration) -> Output {
+        output_within(self.command(args), bound)
+    }
+
     /// Runs and expects success; returns stdout.
     pub fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
@@ -160,6 +168,17 @@ impl Sandbox {
         path
     }
 
+    /// Makes every entry of `cluster`'s file look fetched `by` earlier than it was (its
+    /// expiry stays): a token that has lived longer, as if time had passed.
+    pub fn age_entries(&self, cluster: &str, by: std::time::Duration) {
+        let path = self.cache.join(format!("cache-{cluster}.yaml"));
+        let mut file = kubecredcache::cache::CacheFile::parse(&fs::read(&path).unwrap()).unwrap();
+        for entry in file.entries.values_mut() {
+            entry.written -= chrono::Duration::from_std(by).unwrap();
+        }
+        fs::write(&path, file.to_yaml()).unwrap();
+    }
+
     pub fn cache_files(&self) -> Vec<String> {
         let mut names: Vec<String> = fs::read_dir(&self.cache)
             .map(|rd| {
@@ -171,6 +190,89 @@ impl Sandbox {
         names.sort();
         names
     }
+}
+
+/// Runs `cmd` with stdout and stderr captured, failing the test if it has not ended
+/// after `bound` (it is killed first, so no process outlives the test).
+pub fn output_within(mut cmd: Command, bound: std::time::Duration) -> Output {
+    let child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let pid = child.id();
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || done.send(child.wait_with_output()));
+    match finished.recv_timeout(bound) {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            // SAFETY: plain kill(2) of the process we started.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            panic!("{cmd:?} was still running after {bound:?}: it hangs");
+        }
+    }
+}
+
+/// Runs `cmd` to its end and returns its output and its peak memory (RSS, in KiB), from
+/// the kernel's accounting of the child (wait4).
+#[allow(clippy::zombie_processes)] // waited for with wait4, which std does not see
+pub fn output_and_peak_memory(mut cmd: Command) -> (Output, i64) {
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let stdout = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut out, &mut v).map(|_| v)
+    });
+    let stderr = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut err, &mut v).map(|_| v)
+    });
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: wait4 on our own child, with valid pointers; std never waits for it after.
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as i32, "wait4 failed");
+    let output = Output {
+        status: std::os::unix::process::ExitStatusExt::from_raw(status),
+        stdout: stdout.join().unwrap().unwrap(),
+        stderr: stderr.join().unwrap().unwrap(),
+    };
+    (output, usage.ru_maxrss)
+}
+
+/// Whether a process with this pid still exists (and is not a zombie).
+pub fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rsplit(')')
+            .next()
+            .is_some_and(|rest| !rest.trim_start().starts_with('Z'))
+    })
+}
+
+/// Waits for `done`, at most 20 s (a bound for a stuck test, not a timing assertion).
+pub fn wait_for(what: &str, done: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Runs `cmd` as the user `nobody` (65534) when we are root, with `setpriv`; `None`
+/// (after a loud skip) when that is not possible here.
+pub fn as_nobody(cmd: &Command) -> Option<Command> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 || !Path::new("/usr/bin/setpriv").exists() {
+        skip("needs root and setpriv to run a command as another user");
+        return None;
+    }
+    let mut wrapped = Command::new("/usr/bin/setpriv");
+    wrapped.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]);
+    wrapped.arg(cmd.get_program()).args(cmd.get_args()).env_clear();
+    for (k, v) in cmd.get_envs() {
+        if let Some(v) = v {
+            wrapped.env(k, v);
+        }
+    }
+    wrapped.stdin(Stdio::null());
+    Some(wrapped)
 }
 
 pub fn write_script(path: &Path, body: &str) {

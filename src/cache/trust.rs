@@ -1,0 +1,186 @@
+//! What in the cache directory may be trusted, decided in one place: a directory and
+//! files owned by the user running kubecredcache and writable by nobody else, read
+//! without following symlinks, without blocking on a FIFO and never more than a cache
+//! file can be. Anything else is not served from: a token there could have been planted
+//! by someone else, for us to authenticate as them.
+
+use std::fs::{self, File, Metadata, OpenOptions};
+use std::io::{self, Read};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::Path;
+
+/// A cache file is a few kilobytes; one larger than this is not read (and is replaced
+/// on the next store). docs/cache-format.md documents it.
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+
+/// Why the cache directory cannot be used: one line that says what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Untrusted(pub String);
+
+impl std::fmt::Display for Untrusted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The effective user id: who we are.
+pub fn euid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+fn who(uid: u32) -> String {
+    if uid == 0 { "root".into() } else { format!("uid {uid}") }
+}
+
+/// Whether `meta` (a directory, by `stat`) may hold a cache we read from and write to.
+pub fn check_dir(dir: &Path, meta: &Metadata) -> Result<(), Untrusted> {
+    if !meta.is_dir() {
+        return Err(Untrusted(format!("{} is not a directory", dir.display())));
+    }
+    let me = euid();
+    if meta.uid() != me {
+        let fix = if meta.uid() == 0 {
+            format!(
+                " (a `sudo -E` run?): remove it (sudo rm -r {}) and kubecredcache makes a new one",
+                dir.display()
+            )
+        } else {
+            String::new()
+        };
+        return Err(Untrusted(format!(
+            "{} belongs to {}, not to you ({}){fix}",
+            dir.display(),
+            who(meta.uid()),
+            who(me)
+        )));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(Untrusted(format!(
+            "{} is writable by others (mode {:04o}); use a directory of your own (chmod go-w, or another KUBECREDCACHE_DIR)",
+            dir.display(),
+            meta.mode() & 0o7777
+        )));
+    }
+    Ok(())
+}
+
+/// Whether a directory we do not have yet may be created under `parent`: only by its
+/// owner, or under a directory of root's (`/tmp`, `/run/user`). Root never creates
+/// anything in another user's directory, where that user could not remove it.
+pub fn check_parent(parent: &Path, meta: &Metadata) -> Result<(), Untrusted> {
+    let me = euid();
+    let owner = meta.uid();
+    if owner == me || (owner == 0 && me != 0) {
+        return Ok(());
+    }
+    Err(Untrusted(format!(
+        "{} belongs to {}, not to you ({}): not making a cache directory in it",
+        parent.display(),
+        who(owner),
+        who(me)
+    )))
+}
+
+/// Whether a file (by `fstat` of the open file) is a cache file we may read: a regular
+/// file of ours, writable by nobody else, and not larger than a cache file can be.
+pub fn is_trusted_file(meta: &Metadata) -> bool {
+    meta.is_file() && meta.uid() == euid() && meta.mode() & 0o022 == 0 && meta.len() <= MAX_FILE_BYTES
+}
+
+/// Opens a file for reading without following a symlink at its path and without
+/// blocking (a FIFO there would hang every run). `Ok(None)` when it is absent.
+pub fn open_no_follow(path: &Path) -> io::Result<Option<File>> {
+    match OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+    {
+        Ok(file) => Ok(Some(file)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => Err(io::Error::other(format!(
+            "{} is a symlink; not following it",
+            path.display()
+        ))),
+        Err(e) => Err(e),
+    }
+}
+
+/// The contents of a trusted cache file at `path`. `Ok(None)` when it is absent, or is
+/// something we do not read (a FIFO, a device, a huge file, a file others can write):
+/// such a file is replaced on the next store.
+pub fn read_file(path: &Path) -> io::Result<Option<Vec<u8>>> {
+    let Some(file) = open_no_follow(path)? else {
+        return Ok(None);
+    };
+    let meta = file.metadata()?;
+    if !is_trusted_file(&meta) {
+        log::debug!("{} is not a cache file we may read; not using it", path.display());
+        return Ok(None);
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
+    file.take(MAX_FILE_BYTES).read_to_end(&mut bytes)?;
+    Ok(Some(bytes))
+}
+
+/// `stat` of the directory itself, following a symlink to it (a symlinked home is
+/// common); what it names must pass [`check_dir`].
+pub fn dir_metadata(dir: &Path) -> io::Result<Metadata> {
+    fs::metadata(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_private_directory_is_trusted_and_one_others_can_write_is_not() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        for (mode, trusted) in [
+            (0o700, true),
+            (0o755, true),
+            (0o775, false),
+            (0o777, false),
+            (0o1777, false),
+        ] {
+            fs::set_permissions(dir, fs::Permissions::from_mode(mode)).unwrap();
+            let result = check_dir(dir, &fs::metadata(dir).unwrap());
+            assert_eq!(result.is_ok(), trusted, "{mode:o}: {result:?}");
+        }
+        let file = dir.join("f");
+        fs::write(&file, "").unwrap();
+        assert!(check_dir(&file, &fs::metadata(&file).unwrap()).is_err());
+    }
+
+    #[test]
+    fn only_small_regular_private_files_are_read() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("cache-x.yaml");
+        fs::write(&path, "{}").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(read_file(&path).unwrap(), Some(b"{}".to_vec()));
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o620)).unwrap();
+        assert_eq!(read_file(&path).unwrap(), None, "group-writable");
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(MAX_FILE_BYTES + 1)
+            .unwrap();
+        assert_eq!(read_file(&path).unwrap(), None, "too big");
+        assert_eq!(read_file(&tmp.path().join("absent")).unwrap(), None);
+    }
+
+    #[test]
+    fn a_fifo_is_neither_waited_for_nor_read() {
+        let tmp = tempfile::tempdir().unwrap();
+        let fifo = tmp.path().join("cache-x.yaml");
+        let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo with a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+        assert_eq!(read_file(&fifo).unwrap(), None);
+    }
+}

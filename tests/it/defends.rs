@@ -1,0 +1,531 @@
+//! What kubecredcache defends against (docs/architecture.md has the list): a hostile
+//! user on the same host, a careless operator, a clock that jumps, a signal mid-fetch.
+//! Each test drives the built binary and failed before its fix.
+
+use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use crate::common::{self, AWS, Sandbox, alive, as_nobody, output_and_peak_memory, output_within, token, wait_for};
+use kubecredcache::cache::CacheFile;
+
+const BOUND: Duration = Duration::from_secs(30);
+
+fn one_warning(stderr: &[u8]) -> String {
+    let stderr = String::from_utf8_lossy(stderr).into_owned();
+    assert_eq!(stderr.lines().count(), 1, "one warning line: {stderr}");
+    assert!(stderr.starts_with("kubecredcache: warning:"), "{stderr}");
+    stderr
+}
+
+fn pids(path: &Path) -> Vec<i32> {
+    fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect()
+}
+
+/// Edits every entry of `cluster`'s cache file.
+fn edit_entries(s: &Sandbox, cluster: &str, edit: impl Fn(&mut kubecredcache::cache::CacheEntry)) {
+    let path = s.cache.join(format!("cache-{cluster}.yaml"));
+    let mut file = CacheFile::parse(&fs::read(&path).unwrap()).unwrap();
+    file.entries.values_mut().for_each(edit);
+    fs::write(&path, file.to_yaml()).unwrap();
+}
+
+// 1. A hung background refresh stalls the foreground.
+#[test]
+fn a_hung_background_refresh_is_killed_and_does_not_hold_up_the_foreground() {
+    let mut s = Sandbox::new();
+    let pid_file = s.root.path().join("pids");
+    s.set("KUBECREDCACHE_REFRESH_AHEAD", "250s").set("FAKE_LIFETIME", "200");
+    let first = token(&s.ok(AWS));
+    s.age_entries("c1", Duration::from_secs(300));
+    // The refresh this hit starts never answers (a laptop asleep mid-call).
+    s.set("FAKE_SLEEP", "600").set("FAKE_PIDS", pid_file.to_str().unwrap());
+    s.set("KUBECREDCACHE_REFRESH_TIMEOUT", "3s");
+    assert_eq!(token(&s.ok(AWS)), first);
+    wait_for("the refresh's authenticator to start", || !pids(&pid_file).is_empty());
+    let hung = pids(&pid_file)[0];
+
+    // The token is now inside the margin: the foreground must fetch, and must not sit
+    // out the whole lock wait behind a refresh nobody can answer for.
+    s.set("FAKE_SLEEP", "").set("KUBECREDCACHE_EXPIRY_MARGIN", "300");
+    s.set("KUBECREDCACHE_LOCK_WAIT", "25s").set("KUBECREDCACHE_LOG", "warn");
+    let out = s.run_bounded(AWS, BOUND);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_ne!(token(std::str::from_utf8(&out.stdout).unwrap()), first);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("waited 25s"),
+        "the foreground sat out the lock wait: {stderr}"
+    );
+
+    // The refresh's time limit kills its authenticator and records a failure.
+    wait_for("the hung authenticator to be killed", || !alive(hung));
+    wait_for("the refresh to record its failure", || {
+        fs::read_dir(&s.cache)
+            .unwrap()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().ends_with(".failed"))
+    });
+}
+
+// 2. The hit path trusts a directory or file that is not the user's.
+#[test]
+fn a_token_planted_in_a_directory_others_can_write_is_not_served() {
+    let mut s = Sandbox::new();
+    let shared = s.root.path().join("shared");
+    s.set("KUBECREDCACHE_DIR", shared.to_str().unwrap());
+    let planted = token(&s.ok(AWS));
+    // Someone else could have written this file: the directory is writable by all.
+    fs::set_permissions(&shared, fs::Permissions::from_mode(0o777)).unwrap();
+    let out = s.run(AWS);
+    assert!(out.status.success());
+    assert_ne!(token(std::str::from_utf8(&out.stdout).unwrap()), planted);
+    let warning = one_warning(&out.stderr);
+    assert!(
+        warning.contains("writable") && warning.contains("without cache"),
+        "{warning}"
+    );
+    // A group-writable cache file in a private directory is not served either.
+    fs::set_permissions(&shared, fs::Permissions::from_mode(0o700)).unwrap();
+    let file = shared.join("cache-c1.yaml");
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o620)).unwrap();
+    let out = s.run(AWS);
+    assert_ne!(token(std::str::from_utf8(&out.stdout).unwrap()), planted);
+    assert_eq!(s.calls(), 3);
+}
+
+#[test]
+fn a_directory_owned_by_another_user_is_not_served_from() {
+    let mut s = Sandbox::new();
+    let theirs = s.root.path().join("theirs");
+    s.set("KUBECREDCACHE_DIR", theirs.to_str().unwrap());
+    let planted = token(&s.ok(AWS));
+    // As root, make the directory and its files someone else's, as a user who created a
+    // shared KUBECREDCACHE_DIR first would have them.
+    if unsafe { libc::geteuid() } != 0 {
+        common::skip("needs root to give a directory to another user");
+        return;
+    }
+    for path in [theirs.clone(), theirs.join("cache-c1.yaml")] {
+        std::os::unix::fs::chown(&path, Some(65534), Some(65534)).unwrap();
+    }
+    let out = s.run(AWS);
+    assert!(out.status.success());
+    assert_ne!(token(std::str::from_utf8(&out.stdout).unwrap()), planted);
+    let warning = one_warning(&out.stderr);
+    assert!(warning.contains("65534") && warning.contains("not to you"), "{warning}");
+}
+
+// 3. A special or huge file at the cache path.
+#[test]
+fn a_fifo_at_the_cache_path_hangs_nothing_and_is_replaced() {
+    let s = Sandbox::new();
+    s.ok(AWS);
+    let path = s.cache.join("cache-c1.yaml");
+    fs::remove_file(&path).unwrap();
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for args in [&["status"][..], &["status", "--json"]] {
+        let out = s.run_bounded(args, BOUND);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let out = s.run_bounded(AWS, BOUND);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        fs::metadata(&path).unwrap().is_file(),
+        "the next store replaced the FIFO"
+    );
+    let t = token(&s.ok(AWS));
+    assert_eq!(token(&s.ok(AWS)), t, "and it serves hits again");
+    assert_eq!(s.calls(), 2);
+    // clear does not hang on one either.
+    fs::remove_file(&path).unwrap();
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = s.run_bounded(&["clear", "--all"], BOUND);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!path.exists());
+}
+
+#[test]
+fn a_huge_file_or_a_device_at_the_cache_path_is_not_read_whole_and_is_replaced() {
+    let s = Sandbox::new();
+    s.ok(AWS);
+    let path = s.cache.join("cache-c1.yaml");
+    // 2 GiB that take no disk: a sparse file.
+    let file = fs::File::create(&path).unwrap();
+    file.set_len(2 << 30).unwrap();
+    drop(file);
+    // The peak counts what the test process had when it started the run (the kernel
+    // charges a vfork'ed child its parent's pages): far below the file, all the same.
+    let (out, peak_kib) = output_and_peak_memory(s.command(AWS));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(peak_kib < 512 << 10, "read the file whole: {peak_kib} KiB");
+    assert!(fs::metadata(&path).unwrap().len() < 1 << 20, "replaced by a cache file");
+    let status = s.run_bounded(&["status", "--json"], BOUND);
+    assert!(status.status.success());
+
+    // A device that never ends (/dev/zero's numbers), as root can make one.
+    if unsafe { libc::geteuid() } != 0 {
+        common::skip("needs root to make a device file");
+        return;
+    }
+    fs::remove_file(&path).unwrap();
+    let made = std::process::Command::new("mknod")
+        .arg(&path)
+        .args(["c", "1", "5"])
+        .status()
+        .unwrap();
+    assert!(made.success());
+    // Under 4 GiB of address space, so that reading it whole stops instead of filling memory.
+    let mut capped = s.command_for(Path::new("sh"), &["-c", "ulimit -v 4194304 && exec \"$@\"", "sh"]);
+    capped.arg(env!("CARGO_BIN_EXE_kubecredcache")).args(AWS);
+    let (out, peak_kib) = output_and_peak_memory(capped);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(peak_kib < 512 << 10, "read the device: {peak_kib} KiB");
+    assert!(fs::metadata(&path).unwrap().is_file(), "replaced by a cache file");
+}
+
+// 4. `--generic` loses itself in the background.
+#[test]
+fn a_generic_entry_is_refreshed_in_the_background_as_generic() {
+    let mut s = Sandbox::new();
+    s.fake("vault-login");
+    let generic = [
+        "--generic",
+        "--key-env",
+        "VAULT_ADDR",
+        "--",
+        "vault-login",
+        "--role",
+        "dev",
+    ];
+    s.set("KUBECREDCACHE_REFRESH_AHEAD", "250s").set("FAKE_LIFETIME", "200");
+    s.set("VAULT_ADDR", "https://vault");
+    let first = token(&s.ok(&generic));
+    s.age_entries("generic-vault-login", Duration::from_secs(300));
+    s.set("FAKE_LIFETIME", "900");
+    assert_eq!(token(&s.ok(&generic)), first, "the hit starts the refresh");
+    wait_for("the background refresh", || {
+        s.calls() == 2
+            && !fs::read_dir(&s.cache)
+                .unwrap()
+                .flatten()
+                .any(|e| e.file_name().to_string_lossy().ends_with(".running"))
+    });
+    let refreshed = token(&s.ok(&generic));
+    assert_ne!(refreshed, first, "the refresh renewed the generic entry");
+    assert_eq!(s.calls(), 2);
+    let failed = fs::read_dir(&s.cache)
+        .unwrap()
+        .flatten()
+        .any(|e| e.file_name().to_string_lossy().ends_with(".failed"));
+    assert!(!failed, "the refresh succeeded");
+}
+
+// 5. `--key-env` values are stored in clear.
+#[test]
+fn key_env_values_are_stored_as_digests_only() {
+    let mut s = Sandbox::new();
+    s.fake("vault-login");
+    s.set("VAULT_TOKEN", "hvs.the-vault-token-value");
+    let generic = ["--generic", "--key-env", "VAULT_TOKEN", "--", "vault-login"];
+    let t = token(&s.ok(&generic));
+    assert_eq!(token(&s.ok(&generic)), t);
+    for entry in fs::read_dir(&s.cache).unwrap().flatten() {
+        let text = fs::read_to_string(entry.path()).unwrap_or_default();
+        assert!(
+            !text.contains("the-vault-token-value"),
+            "{:?} holds the value in clear",
+            entry.file_name()
+        );
+    }
+    s.set("VAULT_TOKEN", "hvs.another");
+    assert_ne!(token(&s.ok(&generic)), t, "the value still separates identities");
+}
+
+// 6. A shared directory given as KUBECREDCACHE_DIR is damaged.
+#[test]
+fn a_shared_directory_keeps_its_mode_and_its_files() {
+    let mut s = Sandbox::new();
+    let tmp = s.root.path().join("tmp");
+    fs::create_dir(&tmp).unwrap();
+    fs::set_permissions(&tmp, fs::Permissions::from_mode(0o1777)).unwrap();
+    let theirs = tmp.join("someone-elses.lock");
+    fs::write(&theirs, "").unwrap();
+    let old = std::time::SystemTime::now() - Duration::from_secs(3600);
+    fs::File::options()
+        .write(true)
+        .open(&theirs)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    s.set("KUBECREDCACHE_DIR", tmp.to_str().unwrap())
+        .set("KUBECREDCACHE_GC_INTERVAL", "0")
+        .set("KUBECREDCACHE_GC_AGE", "0");
+    let out = s.run(AWS);
+    assert!(out.status.success());
+    one_warning(&out.stderr);
+    assert_eq!(
+        fs::metadata(&tmp).unwrap().mode() & 0o7777,
+        0o1777,
+        "the sticky bit and others' access stay"
+    );
+    assert!(theirs.exists(), "a lock file that is not ours is not collected");
+    assert_eq!(fs::read_dir(&tmp).unwrap().count(), 1, "nothing of ours was left in it");
+}
+
+#[test]
+fn garbage_collection_leaves_files_that_are_not_ours() {
+    let mut s = Sandbox::new();
+    s.set("KUBECREDCACHE_GC_INTERVAL", "0").set("KUBECREDCACHE_GC_AGE", "0");
+    s.ok(AWS);
+    let old = std::time::SystemTime::now() - Duration::from_secs(3600);
+    for name in [
+        "notes.lock",
+        "flight-nothex.lock",
+        "refresh-mine.failed",
+        "cache-x.yaml.bak",
+    ] {
+        fs::write(s.cache.join(name), "").unwrap();
+        fs::File::options()
+            .write(true)
+            .open(s.cache.join(name))
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+    }
+    s.ok(&["aws", "eks", "get-token", "--cluster-name", "other"]);
+    for name in [
+        "notes.lock",
+        "flight-nothex.lock",
+        "refresh-mine.failed",
+        "cache-x.yaml.bak",
+    ] {
+        assert!(s.cache.join(name).exists(), "{name} was collected");
+    }
+}
+
+// 7. `~` in KUBECREDCACHE_DIR.
+#[test]
+fn a_tilde_in_kubecredcache_dir_means_home_and_a_relative_path_is_refused() {
+    let mut s = Sandbox::new();
+    let work = s.root.path().join("checkout");
+    fs::create_dir(&work).unwrap();
+    s.set("KUBECREDCACHE_DIR", "~/.cache/kcc");
+    let mut cmd = s.command(AWS);
+    cmd.current_dir(&work);
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(s.home.join(".cache/kcc/cache-c1.yaml").exists());
+    assert_eq!(
+        fs::read_dir(&work).unwrap().count(),
+        0,
+        "nothing in the working directory"
+    );
+
+    s.set("KUBECREDCACHE_DIR", "relative/cache");
+    let mut cmd = s.command(AWS);
+    cmd.current_dir(&work);
+    let out = cmd.output().unwrap();
+    assert!(out.status.success());
+    let warning = one_warning(&out.stderr);
+    assert!(warning.contains("relative"), "{warning}");
+    assert_eq!(
+        fs::read_dir(&work).unwrap().count(),
+        0,
+        "nothing in the working directory"
+    );
+}
+
+// 8. A clock stepped back.
+#[test]
+fn an_entry_written_in_the_future_is_not_served() {
+    let s = Sandbox::new();
+    let first = token(&s.ok(AWS));
+    // Written while the clock ran an hour ahead, now corrected.
+    edit_entries(&s, "c1", |e| {
+        e.written = chrono::Utc::now() + chrono::Duration::hours(1);
+        e.expires = chrono::Utc::now() + chrono::Duration::minutes(75);
+    });
+    assert_ne!(token(&s.ok(AWS)), first);
+    assert_eq!(s.calls(), 2);
+}
+
+#[test]
+fn a_token_signed_in_the_future_is_not_served_from_the_cache() {
+    let mut s = Sandbox::new();
+    // Signed an hour ahead of the corrected clock: STS refuses it.
+    s.set("FAKE_SIGNED_AGO", "-3600");
+    let first = token(&s.ok(AWS));
+    assert_ne!(token(&s.ok(AWS)), first);
+    assert_eq!(s.calls(), 2);
+}
+
+// 9. One root run kills the user's cache.
+#[test]
+fn root_leaves_nothing_of_its_own_in_a_users_home() {
+    let s = Sandbox::new();
+    if unsafe { libc::geteuid() } != 0 {
+        common::skip("needs root");
+        return;
+    }
+    // The user's home, as `sudo -E` keeps it: owned by the user, HOME pointing at it.
+    std::os::unix::fs::chown(&s.home, Some(65534), Some(65534)).unwrap();
+    let out = s.run(AWS);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    token(std::str::from_utf8(&out.stdout).unwrap());
+    assert!(
+        !s.cache.exists(),
+        "root created {} in the user's home",
+        s.cache.display()
+    );
+}
+
+#[test]
+fn a_user_whose_cache_root_took_over_is_told_how_to_fix_it() {
+    let s = Sandbox::new();
+    fs::set_permissions(s.root.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    std::os::unix::fs::chown(&s.home, Some(65534), Some(65534)).unwrap();
+    // What one `sudo -E kubectl` left: a root-owned cache directory in the user's home.
+    fs::create_dir(&s.cache).unwrap();
+    fs::set_permissions(&s.cache, fs::Permissions::from_mode(0o700)).unwrap();
+    let Some(mut cmd) = as_nobody(&s.command(AWS)) else {
+        return;
+    };
+    let calls = s.root.path().join("calls-nobody");
+    fs::write(&calls, "").unwrap();
+    std::os::unix::fs::chown(&calls, Some(65534), Some(65534)).unwrap();
+    cmd.env("FAKE_CALLS", &calls);
+    let out = output_within(cmd, BOUND);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    token(std::str::from_utf8(&out.stdout).unwrap());
+    let warning = one_warning(&out.stderr);
+    assert!(
+        warning.contains("root") && warning.contains("rm -r"),
+        "says how to fix it: {warning}"
+    );
+}
+
+// 10. A signal to kubecredcache orphans the authenticator.
+#[test]
+fn a_signal_to_kubecredcache_ends_the_authenticator_too() {
+    for signal in [libc::SIGTERM, libc::SIGHUP] {
+        let mut s = Sandbox::new();
+        let pid_file = s.root.path().join("pids");
+        s.set("FAKE_SLEEP", "60").set("FAKE_PIDS", pid_file.to_str().unwrap());
+        let mut child = s
+            .command(AWS)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for("the authenticator to start", || !pids(&pid_file).is_empty());
+        // To kubecredcache alone, as a supervisor or a closing terminal would.
+        unsafe { libc::kill(child.id() as i32, signal) };
+        let status = child.wait().unwrap();
+        assert_eq!(status.signal(), Some(signal), "the exit status reflects the signal");
+        let authenticator = pids(&pid_file)[0];
+        wait_for("the authenticator to end", || !alive(authenticator));
+    }
+}
+
+// Found under the soak: refresh ahead and short tokens.
+#[test]
+fn a_fresh_short_token_is_not_refreshed_at_once() {
+    for (lifetime, window) in [("120", None), ("900", Some("20m"))] {
+        let mut s = Sandbox::new();
+        s.set("FAKE_LIFETIME", lifetime);
+        match window {
+            Some(w) => s.set("KUBECREDCACHE_REFRESH_AHEAD", w),
+            None => s.set("KUBECREDCACHE_REFRESH_AHEAD", ""),
+        };
+        let mut cmd = s.command(AWS);
+        if window.is_none() {
+            cmd.env_remove("KUBECREDCACHE_REFRESH_AHEAD");
+        }
+        let t = token(std::str::from_utf8(&cmd.output().unwrap().stdout).unwrap());
+        let mut cmd = s.command(AWS);
+        if window.is_none() {
+            cmd.env_remove("KUBECREDCACHE_REFRESH_AHEAD");
+        }
+        assert_eq!(token(std::str::from_utf8(&cmd.output().unwrap().stdout).unwrap()), t);
+        let running = fs::read_dir(&s.cache)
+            .unwrap()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().ends_with(".running"));
+        assert!(
+            !running,
+            "a token fetched a moment ago ({lifetime} s, window {window:?}) is not due"
+        );
+    }
+}
+
+#[test]
+fn a_successful_foreground_fetch_ends_a_back_off() {
+    let mut s = Sandbox::new();
+    s.set("KUBECREDCACHE_REFRESH_AHEAD", "250s").set("FAKE_LIFETIME", "200");
+    s.ok(AWS);
+    s.age_entries("c1", Duration::from_secs(300));
+    s.set("FAKE_MODE", "fail");
+    s.ok(AWS);
+    wait_for("the failure to be recorded", || {
+        fs::read_dir(&s.cache)
+            .unwrap()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().ends_with(".failed"))
+    });
+    assert!(s.ok(&["status", "--json"]).contains("backing off"));
+    s.set("FAKE_MODE", "ok").set("FAKE_LIFETIME", "900");
+    let mut forced = vec!["--force-refresh"];
+    forced.extend_from_slice(AWS);
+    s.ok(&forced);
+    let status = s.ok(&["status", "--json"]);
+    assert!(!status.contains("backing off"), "{status}");
+}
+
+#[test]
+fn writing_to_a_full_stdout_is_one_line_and_exit_1() {
+    let s = Sandbox::new();
+    s.ok(AWS);
+    let full = || fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    for args in [
+        &["list-providers"][..],
+        &["list-providers", "--json"],
+        &["status"],
+        &["status", "--json"],
+        &["gc"],
+        &["clear", "--cluster", "nothing-here"],
+        &["--help"],
+        &["--version"],
+        AWS,
+    ] {
+        let out = s.command(args).stdout(full()).stderr(Stdio::piped()).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
