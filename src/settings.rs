@@ -16,6 +16,7 @@ pub const REFRESH_AHEAD: &str = "KUBECREDCACHE_REFRESH_AHEAD";
 pub const FORCE_REFRESH: &str = "KUBECREDCACHE_FORCE_REFRESH";
 pub const REFRESH_BACKOFF: &str = "KUBECREDCACHE_REFRESH_BACKOFF";
 pub const REFRESH_TIMEOUT: &str = "KUBECREDCACHE_REFRESH_TIMEOUT";
+pub const FAILURE_COOLDOWN: &str = "KUBECREDCACHE_FAILURE_COOLDOWN";
 
 /// The cache directory: `KUBECREDCACHE_DIR`, else `~/.kubecredcache`. A leading `~` is
 /// the home directory (a kubeconfig's `env:` list has no shell to expand it). An error,
@@ -101,6 +102,13 @@ pub fn refresh_ahead() -> RefreshAhead {
 /// After a failed background refresh, none is tried for this long. Default 5 minutes.
 pub fn refresh_backoff() -> Duration {
     duration_var(REFRESH_BACKOFF, Duration::from_secs(5 * 60))
+}
+
+/// After a fetch failed, non-interactive runs of the same identity replay that failure
+/// for this long instead of running the command again (a burst of runs with an expired
+/// login must not start a burst of logins). Default 10 s; `0` turns it off.
+pub fn failure_cooldown() -> Duration {
+    duration_var(FAILURE_COOLDOWN, Duration::from_secs(10))
 }
 
 /// A background refresh whose command has not answered after this long is killed (a

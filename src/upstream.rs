@@ -1,6 +1,11 @@
-//! Running the wrapped command the way kubectl would have: stdin and stderr are the
-//! terminal's (MFA and SSO prompts work), the environment is inherited whole
-//! (`KUBERNETES_EXEC_INFO` included); only stdout is captured, to cache it.
+//! Running the wrapped command the way kubectl would have: stdin is the terminal's (MFA
+//! and SSO prompts work), stderr reaches kubectl's stderr as the command writes it, the
+//! environment is inherited whole (`KUBERNETES_EXEC_INFO` included); stdout is
+//! captured, to cache it.
+//!
+//! When our stderr is not a terminal (a tool that runs kubectl and reads its stderr),
+//! the command's stderr is passed through a pipe, so that the end of it can be kept for
+//! a failure record; on a terminal it is the terminal itself, as without us.
 //!
 //! The command never outlives us: SIGTERM and SIGHUP sent to kubecredcache alone (a
 //! closing terminal, a supervisor stopping a tool) are passed on to it, on Linux it is
@@ -8,17 +13,30 @@
 //! the same signal, so that our parent sees what it would have seen without us.
 
 use std::ffi::{OsStr, OsString};
-use std::io::{self, Read};
-use std::os::fd::AsRawFd;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::process::CommandExt;
-use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStderr, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
-/// What the command printed on stdout and how it ended.
+use crate::cache::MAX_STDERR_BYTES;
+
+/// How to run the command.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Options {
+    /// Kill the command (and its process group of its own) after this long.
+    pub limit: Option<Duration>,
+    /// Keep the end of its stderr (when our stderr is not a terminal).
+    pub keep_stderr: bool,
+}
+
+/// What the command printed and how it ended.
 pub struct Finished {
     pub status: ExitStatus,
     pub stdout: Vec<u8>,
+    /// The end of what it wrote on stderr, when kept (see [`Options::keep_stderr`]).
+    pub stderr: Vec<u8>,
     /// It ran past its time limit and was killed.
     pub timed_out: bool,
 }
@@ -44,17 +62,39 @@ extern "C" fn forward(signal: libc::c_int) {
     }
 }
 
-/// Runs the command and captures its stdout. With `limit`, the command runs in a process
-/// group of its own, which is killed whole when the limit passes (a background refresh
-/// whose authenticator never answers).
-pub fn run(program: &OsStr, args: &[OsString], limit: Option<Duration>) -> io::Result<Finished> {
+/// Whether our stderr is a terminal (a person reads it as it is written).
+pub fn stderr_is_terminal() -> bool {
+    is_terminal(libc::STDERR_FILENO)
+}
+
+#[cfg(target_os = "linux")]
+fn is_terminal(fd: RawFd) -> bool {
+    // TCGETS through ioctl, which is linked already, rather than isatty: one imported
+    // symbol fewer for every cache hit to bind.
+    // SAFETY: an all-zero termios is a valid buffer for TCGETS to fill in.
+    let mut termios: libc::termios = unsafe { std::mem::zeroed() };
+    // SAFETY: TCGETS writes one termios into the buffer we pass; fd may be anything.
+    unsafe { libc::ioctl(fd, libc::TCGETS, &mut termios) == 0 }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn is_terminal(fd: RawFd) -> bool {
+    // SAFETY: isatty has no preconditions.
+    unsafe { libc::isatty(fd) == 1 }
+}
+
+/// Runs the command and captures its stdout (and, if asked, the end of its stderr).
+/// With a limit, the command runs in a process group of its own, which is killed whole
+/// when the limit passes (a background refresh whose authenticator never answers).
+pub fn run(program: &OsStr, args: &[OsString], options: Options) -> io::Result<Finished> {
+    let keep_stderr = options.keep_stderr && !stderr_is_terminal();
     let mut command = Command::new(program);
     command
         .args(args)
         .stdin(Stdio::inherit())
-        .stderr(Stdio::inherit())
+        .stderr(if keep_stderr { Stdio::piped() } else { Stdio::inherit() })
         .stdout(Stdio::piped());
-    if limit.is_some() {
+    if options.limit.is_some() {
         command.process_group(0);
     }
     end_with_us(&mut command);
@@ -67,12 +107,16 @@ pub fn run(program: &OsStr, args: &[OsString], limit: Option<Duration>) -> io::R
         // SAFETY: plain kill(2) of our own child.
         unsafe { libc::kill(child.id() as i32, early) };
     }
-    let deadline = limit.map(|l| Instant::now() + l);
-    let pipe = child.stdout.take().expect("stdout is piped");
-    let (stdout, mut timed_out) = read_stdout(&child, pipe, deadline)?;
+    let deadline = options.limit.map(|l| Instant::now() + l);
+    let pipes = Pipes {
+        stdout: child.stdout.take().expect("stdout is piped"),
+        stderr: child.stderr.take(),
+    };
+    let read = pipes.read(&child, deadline)?;
     // Ended by a forwarded signal: end the same way, without waiting for a process the
     // command may have left holding its stdout.
     end_like_a_forwarded_signal();
+    let mut timed_out = read.timed_out;
     let status = match deadline {
         Some(deadline) if !timed_out => {
             let (status, late) = wait_until(&mut child, deadline)?;
@@ -84,47 +128,109 @@ pub fn run(program: &OsStr, args: &[OsString], limit: Option<Duration>) -> io::R
     CHILD.store(0, Ordering::SeqCst);
     Ok(Finished {
         status,
-        stdout,
+        stdout: read.stdout,
+        stderr: read.stderr,
         timed_out,
     })
 }
 
-/// Reads the command's stdout to its end, in this thread (a reader thread would cost
-/// every cache hit the dynamic loading of the thread functions). Stops early when a
-/// forwarded signal arrives, or, past `deadline`, after killing the command's group;
-/// the second value says the deadline passed.
-fn read_stdout(child: &Child, mut pipe: ChildStdout, deadline: Option<Instant>) -> io::Result<(Vec<u8>, bool)> {
-    let mut bytes = Vec::new();
-    let mut chunk = [0u8; 8192];
-    loop {
-        if RECEIVED.load(Ordering::SeqCst) != 0 {
-            return Ok((bytes, false));
-        }
-        let now = Instant::now();
-        if deadline.is_some_and(|d| now >= d) {
-            kill_group(child);
-            return Ok((bytes, true));
-        }
-        // Never block long: a signal that lands between the check above and the wait
-        // below is seen within this.
-        let wait = deadline.map_or(POLL_EVERY, |d| (d - now).min(POLL_EVERY));
-        let mut ready = libc::pollfd {
-            fd: pipe.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
+/// The command's output pipes.
+struct Pipes {
+    stdout: ChildStdout,
+    /// Piped only when its end is kept; it is copied to our stderr as it comes.
+    stderr: Option<ChildStderr>,
+}
+
+/// What [`Pipes::read`] got.
+struct Captured {
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+    timed_out: bool,
+}
+
+impl Pipes {
+    /// Reads the command's output to its end, in this thread (a reader thread would cost
+    /// every cache hit the dynamic loading of the thread functions). Stops early when a
+    /// forwarded signal arrives, or, past `deadline`, after killing the command's group.
+    fn read(mut self, child: &Child, deadline: Option<Instant>) -> io::Result<Captured> {
+        let mut out = Captured {
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+            timed_out: false,
         };
-        // SAFETY: poll on one valid pollfd that lives across the call.
-        let n = unsafe { libc::poll(&mut ready, 1, wait.as_millis().max(1) as libc::c_int) };
-        if n <= 0 {
-            continue; // timed out, or interrupted by a signal: check again
+        let mut chunk = [0u8; 8192];
+        let mut stderr_open = self.stderr.is_some();
+        loop {
+            if RECEIVED.load(Ordering::SeqCst) != 0 {
+                return Ok(out);
+            }
+            let now = Instant::now();
+            if deadline.is_some_and(|d| now >= d) {
+                kill_group(child);
+                out.timed_out = true;
+                return Ok(out);
+            }
+            // Never block long: a signal that lands between the check above and the
+            // wait below is seen within this.
+            let wait = deadline.map_or(POLL_EVERY, |d| (d - now).min(POLL_EVERY));
+            let stderr_fd = self.stderr.as_ref().filter(|_| stderr_open).map(|e| e.as_raw_fd());
+            let (stdout_ready, stderr_ready) = poll(self.stdout.as_raw_fd(), stderr_fd, wait);
+            if stderr_ready && let Some(stderr) = self.stderr.as_mut() {
+                match stderr.read(&mut chunk) {
+                    Ok(0) => stderr_open = false,
+                    Ok(n) => keep_end(&mut out.stderr, &chunk[..n]),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(_) => stderr_open = false,
+                }
+            }
+            if stdout_ready {
+                match self.stdout.read(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(n) => out.stdout.extend_from_slice(&chunk[..n]),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
         }
-        match pipe.read(&mut chunk) {
-            Ok(0) => return Ok((bytes, false)),
-            Ok(n) => bytes.extend_from_slice(&chunk[..n]),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+        // stdout is done; what is left of stderr comes now (the command has exited or
+        // is about to).
+        if let Some(mut stderr) = self.stderr.filter(|_| stderr_open) {
+            while let Ok(n) = stderr.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                keep_end(&mut out.stderr, &chunk[..n]);
+            }
         }
+        Ok(out)
     }
+}
+
+/// Passes `chunk` of the command's stderr on to ours at once, and keeps the end of it.
+fn keep_end(kept: &mut Vec<u8>, chunk: &[u8]) {
+    let _ = io::stderr().lock().write_all(chunk);
+    kept.extend_from_slice(chunk);
+    if kept.len() > MAX_STDERR_BYTES {
+        kept.drain(..kept.len() - MAX_STDERR_BYTES);
+    }
+}
+
+/// Waits at most `wait` for input on `stdout` or `stderr`; which are ready (readable or
+/// closed). Interrupted by a signal: neither.
+fn poll(stdout: RawFd, stderr: Option<RawFd>, wait: Duration) -> (bool, bool) {
+    let ready = |fd| libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let mut fds = [ready(stdout), ready(stderr.unwrap_or(-1))];
+    let count = if stderr.is_some() { 2 } else { 1 };
+    // SAFETY: poll on `count` valid pollfds that live across the call.
+    let n = unsafe { libc::poll(fds.as_mut_ptr(), count, wait.as_millis().max(1) as libc::c_int) };
+    if n <= 0 {
+        return (false, false);
+    }
+    (fds[0].revents != 0, count == 2 && fds[1].revents != 0)
 }
 
 /// How often a blocked read looks again at signals and its deadline.
@@ -223,7 +329,11 @@ mod tests {
         let args: Vec<OsString> = ["-c", script, "sh", pid_file.to_str().unwrap()]
             .map(OsString::from)
             .to_vec();
-        let finished = run(OsStr::new("sh"), &args, Some(Duration::from_millis(300))).unwrap();
+        let options = Options {
+            limit: Some(Duration::from_millis(300)),
+            keep_stderr: false,
+        };
+        let finished = run(OsStr::new("sh"), &args, options).unwrap();
         assert!(finished.timed_out);
         let grandchild: i32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
         // Killed with its group; reaped by init soon after.
@@ -238,9 +348,16 @@ mod tests {
 
     #[test]
     fn a_command_within_its_limit_is_not_killed() {
-        let args: Vec<OsString> = ["-c", "echo hi"].map(OsString::from).to_vec();
-        let finished = run(OsStr::new("sh"), &args, Some(Duration::from_secs(30))).unwrap();
+        let args: Vec<OsString> = ["-c", "echo hi; echo the reason >&2"].map(OsString::from).to_vec();
+        let options = Options {
+            limit: Some(Duration::from_secs(30)),
+            keep_stderr: true,
+        };
+        let finished = run(OsStr::new("sh"), &args, options).unwrap();
         assert!(!finished.timed_out && finished.status.success());
         assert_eq!(finished.stdout, b"hi\n");
+        if !stderr_is_terminal() {
+            assert_eq!(finished.stderr, b"the reason\n");
+        }
     }
 }

@@ -110,10 +110,20 @@ impl CacheDir {
         Ok(())
     }
 
-    /// Takes the single-flight lock of `key`, waiting at most `wait`; `Ok(None)` when
-    /// the wait ran out.
-    pub fn lock_flight(&self, key: &CacheKey, wait: Duration) -> io::Result<Option<Lock>> {
-        lock::acquire(&self.join(&names::flight_lock(&key.short_hash())), wait)
+    /// Takes the single-flight lock of `key`, waiting at most `wait`, and calling `slow`
+    /// once if the wait lasts a second; `Ok(None)` when the wait ran out.
+    pub fn lock_flight(&self, key: &CacheKey, wait: Duration, slow: &mut dyn FnMut()) -> io::Result<Option<Lock>> {
+        let held = lock::acquire_noting(&self.join(&names::flight_lock(&key.short_hash())), wait, slow)?;
+        if let Some(lock) = &held {
+            lock.note_holder();
+        }
+        Ok(held)
+    }
+
+    /// The pid of the process holding (or that last held) the single-flight lock of `key`.
+    pub fn flight_holder(&self, key: &CacheKey) -> Option<u32> {
+        let bytes = trust::read_file(&self.join(&names::flight_lock(&key.short_hash()))).ok()??;
+        std::str::from_utf8(&bytes).ok()?.trim().parse().ok()
     }
 
     /// Every cache file in the directory that reads as one: its file name and contents.

@@ -56,8 +56,8 @@ impl CacheDir {
                 Kind::FileLock | Kind::FlightLock => remove_unheld_lock(&path),
                 Kind::CacheFile => remove_dead_cache_file(&path, max_age, now),
                 // A refresh marker this old is from a refresh that died; a failure this
-                // old is past any back-off.
-                Kind::RefreshRunning | Kind::RefreshFailed => fs::remove_file(&path).is_ok(),
+                // old is past any back-off or cooldown.
+                Kind::RefreshRunning | Kind::RefreshFailed | Kind::Failure => fs::remove_file(&path).is_ok(),
                 Kind::Temp { target } => remove_abandoned_temp(&path, &self.path().join(target)),
                 Kind::GcStamp => false,
             };

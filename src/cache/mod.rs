@@ -5,11 +5,13 @@
 //! - `file.rs`: [`CacheFile`] and [`CacheEntry`], the document kept per cluster;
 //! - `dir.rs`: [`CacheDir`], the one owner of the cache directory: names (`names.rs`),
 //!   reads, stores, locks (`lock.rs`), atomic writes (`atomic.rs`), garbage collection
-//!   (`gc.rs`), the refresh-ahead markers (`marks.rs`), and what may be trusted there
+//!   (`gc.rs`), the refresh-ahead markers (`marks.rs`), the failures of fetches
+//!   (`failures.rs`), and what may be trusted there
 //!   (`trust.rs`).
 
 pub mod atomic;
 mod dir;
+mod failures;
 mod file;
 mod gc;
 mod key;
@@ -19,6 +21,7 @@ mod names;
 mod trust;
 
 pub use dir::CacheDir;
+pub use failures::{Failure, MAX_STDERR_BYTES};
 pub use file::{CacheEntry, CacheFile, FORMAT_VERSION};
 pub use key::{CacheKey, short_hash_of};
 pub use lock::Lock;

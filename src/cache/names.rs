@@ -13,6 +13,8 @@ const FLIGHT_PREFIX: &str = "flight-";
 const REFRESH_PREFIX: &str = "refresh-";
 const RUNNING_SUFFIX: &str = ".running";
 const FAILED_SUFFIX: &str = ".failed";
+const FAILURE_PREFIX: &str = "failure-";
+const JSON_SUFFIX: &str = ".json";
 pub const GC_STAMP: &str = ".gc-stamp";
 
 const MAX_NAME_BYTES: usize = 100;
@@ -30,6 +32,8 @@ pub enum Kind {
     RefreshRunning,
     /// `refresh-<HASH>.failed`: the last background refresh of that key failed.
     RefreshFailed,
+    /// `failure-<HASH>.json`: the last fetch of that key failed; what it printed.
+    Failure,
     /// `.<TARGET>.tmp-...`: a cache file being written.
     Temp { target: String },
     /// `.gc-stamp`: when garbage collection last ran.
@@ -55,6 +59,12 @@ pub fn classify(name: &str) -> Option<Kind> {
             .and_then(|h| h.strip_suffix(LOCK_SUFFIX))
             .filter(|h| is_hash(h))
             .map(|_| Kind::FlightLock);
+    }
+    if let Some(rest) = name.strip_prefix(FAILURE_PREFIX) {
+        return rest
+            .strip_suffix(JSON_SUFFIX)
+            .filter(|h| is_hash(h))
+            .map(|_| Kind::Failure);
     }
     if let Some(rest) = name.strip_prefix(REFRESH_PREFIX) {
         if rest.strip_suffix(RUNNING_SUFFIX).is_some_and(is_hash) {
@@ -126,6 +136,10 @@ pub fn refresh_failed(hash: &str) -> String {
     format!("{REFRESH_PREFIX}{hash}{FAILED_SUFFIX}")
 }
 
+pub fn failure(hash: &str) -> String {
+    format!("{FAILURE_PREFIX}{hash}{JSON_SUFFIX}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,6 +186,7 @@ mod tests {
             (flight_lock(hash), Kind::FlightLock),
             (refresh_running(hash), Kind::RefreshRunning),
             (refresh_failed(hash), Kind::RefreshFailed),
+            (failure(hash), Kind::Failure),
             (GC_STAMP.to_string(), Kind::GcStamp),
             (format!(".{cache}.tmp-1-2-0"), Kind::Temp { target: cache.clone() }),
         ] {
@@ -184,6 +199,8 @@ mod tests {
             "flight-xyz.lock",
             "flight-0123456789abcdef0.lock",
             "refresh-0123456789abcdef.log",
+            "failure-0123456789abcdef.yaml",
+            "failure-x.json",
             ".bashrc.tmp-1-2-0",
             "notes.txt",
             ".gc-stamp2",

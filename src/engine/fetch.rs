@@ -1,16 +1,18 @@
 //! The miss path, in its steps: make the cache directory ready (or go on without it),
-//! take the key's single-flight lock, reuse what another process fetched meanwhile, run
-//! the command, store what it printed, print it, collect garbage.
+//! replay a recent failure instead of starting another login (`failures.rs`), take the
+//! key's single-flight lock (saying why we wait), reuse what another process fetched
+//! meanwhile, run the command, store what it printed (or record its failure), print it,
+//! collect garbage.
 
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-use super::{Accept, Request, output, refresh};
+use super::{Accept, Request, output};
 use crate::cache::{CacheDir, CacheEntry, Lock};
 use crate::exec_credential::ExecCredential;
 use crate::provider::ProcessEnv;
-use crate::{settings, sources, upstream};
+use crate::{messages, settings, sources, upstream};
 
 /// How long a foreground run waits for the single-flight lock when a background refresh
 /// holds it. A foreground run misses only once its token is inside the margin, long
@@ -27,34 +29,71 @@ struct Fetched {
     seconds: f64,
 }
 
+/// Why a run of the command gave nothing to cache.
+enum NotCached {
+    /// The command failed: its exit code, and the end of its stderr (passed on already).
+    Failed { code: i32, stderr: Vec<u8> },
+    /// The run is over with this exit code: output passed through, a command that could
+    /// not be started, a background refresh past its time limit.
+    Done(i32),
+}
+
+/// What waiting for the single-flight lock gave.
+enum Wait {
+    Held(Lock),
+    /// The wait ran out while another process still held it.
+    GaveUp,
+    /// No lock to be had (no usable cache directory, or the lock file failed).
+    NoLock,
+}
+
 impl Request<'_> {
     /// Fetches once across processes, stores, prints, collects garbage.
     pub(super) fn fetch(&self, accept: Accept) -> i32 {
         let cache = self.writable_cache();
+        if let Some(cache) = cache
+            && let Some(code) = self.replay_during_cooldown(cache, accept)
+        {
+            return code;
+        }
+        let since = Utc::now();
         // Single flight: whoever holds this lock is fetching this key; the others wait
         // for it and then find its token in the cache. A dead holder's lock is gone.
-        let flight = cache.and_then(|c| self.wait_for_flight(c));
-        self.fetch_holding(cache, flight, accept, None)
-    }
-
-    /// The fetch proper, with the single-flight lock (if any) taken. `limit` bounds how
-    /// long the command may run.
-    pub(super) fn fetch_holding(
-        &self,
-        cache: Option<&CacheDir>,
-        flight: Option<Lock>,
-        accept: Accept,
-        limit: Option<Duration>,
-    ) -> i32 {
-        if flight.is_some()
+        let wait = cache.map_or(Wait::NoLock, |c| self.wait_for_flight(c));
+        if !matches!(wait, Wait::NoLock)
             && let Some(entry) = self.fetched_meanwhile(accept)
         {
             log::debug!("another process fetched it meanwhile");
             return output::credential(&entry.exec_credential(), self.wanted_api_version());
         }
-        let fetched = match self.run_command(limit) {
+        let flight = match wait {
+            Wait::Held(lock) => {
+                if let Some(code) = cache.and_then(|c| self.replay_shared_failure(c, accept, since)) {
+                    return code;
+                }
+                Some(lock)
+            }
+            Wait::GaveUp => {
+                self.say_we_stopped_waiting();
+                None
+            }
+            Wait::NoLock => None,
+        };
+        self.fetch_holding(cache, flight, false)
+    }
+
+    /// The fetch proper, with the single-flight lock (if any) taken. A background run
+    /// has a time limit and records no failure for the foreground to replay.
+    pub(super) fn fetch_holding(&self, cache: Option<&CacheDir>, flight: Option<Lock>, background: bool) -> i32 {
+        let fetched = match self.run_command(background) {
             Ok(fetched) => fetched,
-            Err(code) => return code,
+            Err(NotCached::Done(code)) => return code,
+            Err(NotCached::Failed { code, stderr }) => {
+                if let Some(cache) = cache.filter(|_| !background) {
+                    self.record_failure(cache, code, &stderr);
+                }
+                return code;
+            }
         };
         if let Some(cache) = cache {
             self.store(cache, &fetched);
@@ -79,62 +118,91 @@ impl Request<'_> {
         }
     }
 
-    fn wait_for_flight(&self, cache: &CacheDir) -> Option<Lock> {
+    fn wait_for_flight(&self, cache: &CacheDir) -> Wait {
         let mut wait = settings::lock_wait();
-        if cache.refresh_running(&self.key.short_hash()) {
+        let behind_refresh = cache.refresh_running(&self.key.short_hash());
+        if behind_refresh {
             log::debug!("a background refresh of this key is running; waiting at most {WAIT_BEHIND_REFRESH:?} for it");
             wait = wait.min(WAIT_BEHIND_REFRESH);
         }
-        match cache.lock_flight(&self.key, wait) {
-            Ok(Some(held)) => Some(held),
-            Ok(None) => {
-                log::warn!("waited {wait:?} for another process fetching the same token; fetching too");
-                None
-            }
+        let mut say_why = || self.say_why_we_wait(cache, behind_refresh, wait);
+        match cache.lock_flight(&self.key, wait, &mut say_why) {
+            Ok(Some(held)) => Wait::Held(held),
+            Ok(None) => Wait::GaveUp,
             Err(e) => {
                 log::warn!("cannot take the single-flight lock: {e}; fetching without it");
-                None
+                Wait::NoLock
             }
         }
+    }
+
+    /// One line, after a second of waiting: a user staring at a silent kubectl learns
+    /// that another terminal may be waiting for them (to log in, to type a code).
+    fn say_why_we_wait(&self, cache: &CacheDir, behind_refresh: bool, wait: Duration) {
+        let who = match cache.flight_holder(&self.key) {
+            Some(pid) => format!("another kubecredcache process (pid {pid})"),
+            None => "another kubecredcache process".into(),
+        };
+        let what = if behind_refresh {
+            "refreshing it in the background".to_string()
+        } else {
+            "fetching it; it may be waiting for a login or a code in another terminal".to_string()
+        };
+        messages::error(&format!(
+            "waiting (at most {}s) for the token for cluster {}: {who} is {what}",
+            wait.as_secs(),
+            self.key.cluster()
+        ));
+    }
+
+    fn say_we_stopped_waiting(&self) {
+        messages::error(&format!(
+            "stopped waiting for the other process fetching the token for cluster {}; running {} itself",
+            self.key.cluster(),
+            self.program.to_string_lossy()
+        ));
     }
 
     /// What another process stored while we waited for the lock, if `accept` takes it.
     fn fetched_meanwhile(&self, accept: Accept) -> Option<CacheEntry> {
-        let now = Utc::now();
-        let entry = self.lookup(now).ok().flatten()?;
-        let accepted = match accept {
-            Accept::AnyFresh => true,
-            Accept::NotDue => !refresh::is_due(&entry, now),
-            Accept::Nothing => false,
-        };
-        accepted.then_some(entry)
+        match accept {
+            Accept::AnyFresh => self.lookup(Utc::now()).ok().flatten(),
+            Accept::Nothing => None,
+        }
     }
 
-    /// Runs the command. `Err` carries the exit code when there is nothing to cache: the
-    /// command failed (its stderr has gone to ours) or passed its time limit, or printed
-    /// something that is not a credential with an expiry (passed through as it was).
-    fn run_command(&self, limit: Option<Duration>) -> Result<Fetched, i32> {
+    /// Runs the command: a background refresh within its time limit, a foreground run
+    /// keeping the end of its stderr for a failure record.
+    fn run_command(&self, background: bool) -> Result<Fetched, NotCached> {
         log::debug!("miss: running {}", self.program.to_string_lossy());
         let started = Instant::now();
-        let finished = upstream::run(self.program, self.raw_args, limit)
-            .map_err(|e| upstream::report_spawn_error(self.program, &e))?;
+        let options = upstream::Options {
+            limit: background.then(settings::refresh_timeout),
+            keep_stderr: !background,
+        };
+        let finished = upstream::run(self.program, self.raw_args, options)
+            .map_err(|e| NotCached::Done(upstream::report_spawn_error(self.program, &e)))?;
         if finished.timed_out {
-            log::debug!("the command passed its time limit of {limit:?}; killed it");
-            return Err(upstream::TIMED_OUT);
+            log::debug!("the command passed its time limit of {:?}; killed it", options.limit);
+            return Err(NotCached::Done(upstream::TIMED_OUT));
         }
         if !finished.status.success() {
-            return Err(upstream::exit_code(finished.status));
+            let code = upstream::exit_code(finished.status);
+            return Err(NotCached::Failed {
+                code,
+                stderr: finished.stderr,
+            });
         }
         let Some(credential) = ExecCredential::parse(&finished.stdout) else {
             log::warn!(
                 "{} printed something that is not an ExecCredential; passing it through uncached",
                 self.provider.name()
             );
-            return Err(output::pass_through(&finished.stdout));
+            return Err(NotCached::Done(output::pass_through(&finished.stdout)));
         };
         let Some(stated) = credential.expires else {
             log::debug!("credential has no expiry; not caching it");
-            return Err(output::pass_through(&finished.stdout));
+            return Err(NotCached::Done(output::pass_through(&finished.stdout)));
         };
         let token = credential.token.as_deref();
         Ok(Fetched {
@@ -162,15 +230,23 @@ impl Request<'_> {
         entry.interactive = self.exec_info.spec.interactive;
         entry.fetch_seconds = fetched.seconds;
         // Taken after the command ran: it may itself have written to its caches.
-        entry.sources_changed = sources::latest_change(&self.provider.credential_sources(self.args, &ProcessEnv));
+        entry.sources_changed = self.sources_changed();
         match cache.store(&self.key, entry, now, settings::lock_wait()) {
-            // A fresh token ends any back-off of a failed background refresh.
-            Ok(()) => cache.forget_refresh_failure(&self.key.short_hash()),
+            // A fresh token ends a cooldown, and any back-off of a failed background refresh.
+            Ok(()) => {
+                cache.forget_failure(&self.key.short_hash());
+                cache.forget_refresh_failure(&self.key.short_hash());
+            }
             Err(e) => output::warn_uncached(&format!(
                 "cannot write {} ({e})",
                 cache.cache_file_path(self.key.cluster()).display()
             )),
         }
+    }
+
+    /// The latest change to the provider's credential sources, now.
+    pub(super) fn sources_changed(&self) -> Option<DateTime<Utc>> {
+        sources::latest_change(&self.provider.credential_sources(self.args, &ProcessEnv))
     }
 }
 

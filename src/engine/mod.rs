@@ -4,12 +4,14 @@
 //!
 //! - `fetch.rs`: the miss path (reuse what another process fetched meanwhile; run the
 //!   command; store);
+//! - `failures.rs`: no login storms (a failure is shared, and cools down);
 //! - `refresh.rs`: refresh ahead (when a hit starts one, and the detached run itself);
 //! - `output.rs`: what reaches kubectl's stdout, and warnings.
 //!
 //! Nothing here may make a kubectl run fail that would have succeeded without us: every
 //! cache problem ends in running the command uncached.
 
+mod failures;
 mod fetch;
 mod output;
 mod refresh;
@@ -76,8 +78,6 @@ pub fn run_with(
 enum Accept {
     /// Any token that is fresh (a normal miss).
     AnyFresh,
-    /// Only a token that is not due for refresh (the background refresh).
-    NotDue,
     /// Nothing: fetch whatever is cached (a forced refresh).
     Nothing,
 }

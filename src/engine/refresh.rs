@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::{Accept, Request};
+use super::Request;
 use crate::cache::{CacheDir, CacheEntry};
 use crate::provider::ProcessEnv;
 use crate::settings::{self, RefreshAhead};
@@ -135,28 +135,27 @@ impl Request<'_> {
         let Some(cache) = self.writable_cache() else {
             return 0;
         };
-        let Ok(Some(flight)) = cache.lock_flight(&self.key, Duration::ZERO) else {
+        let Ok(Some(flight)) = cache.lock_flight(&self.key, Duration::ZERO, &mut || {}) else {
             log::debug!("refresh ahead: another process is fetching; nothing to do");
             cache.release_refresh(hash);
             return 0;
         };
         let started = Utc::now();
-        let code = self.fetch_holding(
-            Some(cache),
-            Some(flight),
-            Accept::NotDue,
-            Some(settings::refresh_timeout()),
-        );
-        // Success is a token stored by this refresh (or by whoever fetched meanwhile),
-        // whether or not it is due again already.
+        // Renewed by a foreground fetch since this refresh was started: nothing to do.
+        let renewed = |now| self.lookup(now).ok().flatten().is_some_and(|e| !is_due(&e, now));
+        if renewed(started) {
+            cache.finish_refresh(hash, Ok(()));
+            return 0;
+        }
+        let code = self.fetch_holding(Some(cache), Some(flight), true);
+        // Success is a token stored by this refresh, whether or not it is due again already.
         let stored = self
             .cache
             .entry(&self.key)
             .ok()
             .flatten()
             .is_some_and(|e| e.written >= started);
-        let outcome = if code == 0 && stored { Ok(()) } else { Err(code) };
-        cache.finish_refresh(hash, outcome);
+        cache.finish_refresh(hash, if code == 0 && stored { Ok(()) } else { Err(code) });
         code
     }
 }

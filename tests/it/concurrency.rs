@@ -41,22 +41,6 @@ fn sixteen_cold_processes_cost_one_upstream_call_and_print_one_token() {
 }
 
 #[test]
-fn when_the_fetching_process_fails_each_waiter_tries_itself() {
-    let mut s = Sandbox::new();
-    s.set("FAKE_SLEEP", "0.3").set("FAKE_MODE", "fail");
-    let outputs = finish((0..4).map(|_| spawn(&s, AWS)).collect());
-    for o in &outputs {
-        assert_eq!(o.status.code(), Some(3), "each gets the upstream's own failure");
-        assert!(String::from_utf8_lossy(&o.stderr).contains("run aws sso login"));
-    }
-    assert_eq!(
-        s.calls(),
-        4,
-        "nobody took the failed leader's empty result as an answer"
-    );
-}
-
-#[test]
 fn parallel_writers_of_one_cluster_keep_every_entry() {
     let s = Sandbox::new();
     let children: Vec<Child> = (0..12)

@@ -18,7 +18,8 @@ fn a_failing_upstream_keeps_its_exit_code_and_stderr_and_caches_nothing() {
         "fake: the SSO session has expired, run aws sso login\n"
     );
     assert!(s.cache_files().is_empty());
-    s.set("FAKE_MODE", "ok");
+    // (Without the cooldown after a failure: tests/it/login_storms.rs is about that.)
+    s.set("FAKE_MODE", "ok").set("KUBECREDCACHE_FAILURE_COOLDOWN", "0");
     s.ok(AWS);
     assert_eq!(s.calls(), 2, "the failure was not cached");
 }

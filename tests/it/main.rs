@@ -9,6 +9,7 @@ mod e2e_kubectl;
 mod faults;
 mod hostile;
 mod key_properties;
+mod login_storms;
 mod more_providers;
 mod operator_commands;
 mod refresh_ahead;

@@ -1,0 +1,83 @@
+//! No login storms. A failed fetch (an expired SSO session, a refused login) is recorded
+//! beside the cache (`cache/failures.rs`): the processes that waited for it replay it
+//! instead of each running the command again, and for `KUBECREDCACHE_FAILURE_COOLDOWN`
+//! after it, non-interactive runs of the same identity replay it too. A person at a
+//! terminal (kubectl says `interactive`) is never held back: they may want to try again
+//! at once. A change to the provider's credential sources (the user ran `aws sso login`)
+//! and a forced refresh end the cooldown.
+
+use std::io::Write;
+
+use chrono::{DateTime, Utc};
+
+use super::{Accept, Request};
+use crate::cache::{CacheDir, Failure};
+use crate::{messages, settings};
+
+const RETRY: &str = "kubecredcache --force-refresh (or KUBECREDCACHE_FORCE_REFRESH=1) tries again now";
+
+impl Request<'_> {
+    /// Records the failure of a fetch we ran, for the processes waiting on us and for
+    /// the cooldown.
+    pub(super) fn record_failure(&self, cache: &CacheDir, code: i32, stderr: &[u8]) {
+        let failure = Failure::new(code, stderr, self.sources_changed());
+        cache.record_failure(&self.key.short_hash(), &failure);
+    }
+
+    /// During the cooldown after a failure, a normal, non-interactive miss replays it:
+    /// its exit code and stderr, and one line that says so. `None`: go on and fetch.
+    pub(super) fn replay_during_cooldown(&self, cache: &CacheDir, accept: Accept) -> Option<i32> {
+        if accept != Accept::AnyFresh || self.exec_info.spec.interactive {
+            return None;
+        }
+        let cooldown = chrono::Duration::from_std(settings::failure_cooldown()).ok()?;
+        let failure = cache.failure(&self.key.short_hash())?;
+        let age = Utc::now() - failure.failed_at;
+        // A failure "in the future" is a clock stepped back: it holds nothing back.
+        if age < chrono::Duration::zero() || age >= cooldown || self.sources_changed_since(&failure) {
+            return None;
+        }
+        Some(replay(
+            &failure,
+            &format!(
+                "the last try to get the token for cluster {} failed {}s ago (exit code {}); not trying again for {}s. {RETRY}",
+                self.key.cluster(),
+                age.num_seconds(),
+                failure.exit_code,
+                (cooldown - age).num_seconds().max(1)
+            ),
+        ))
+    }
+
+    /// After waiting for another process's fetch of the same key: if that fetch failed,
+    /// replay its failure instead of running the command again. `None`: go on and fetch.
+    pub(super) fn replay_shared_failure(&self, cache: &CacheDir, accept: Accept, since: DateTime<Utc>) -> Option<i32> {
+        if accept != Accept::AnyFresh {
+            return None;
+        }
+        let failure = cache.failure(&self.key.short_hash())?;
+        if failure.failed_at < since || self.sources_changed_since(&failure) {
+            return None;
+        }
+        Some(replay(
+            &failure,
+            &format!(
+                "the kubecredcache process we waited for could not get the token for cluster {} (exit code {}); not trying again at once. {RETRY}",
+                self.key.cluster(),
+                failure.exit_code
+            ),
+        ))
+    }
+
+    /// Whether the user changed the credential sources after `failure` (a new sign-in).
+    fn sources_changed_since(&self, failure: &Failure) -> bool {
+        self.sources_changed() > failure.sources_changed
+    }
+}
+
+/// Writes the failure's stderr and then `line`, and returns its exit code.
+fn replay(failure: &Failure, line: &str) -> i32 {
+    let _ = std::io::stderr().lock().write_all(failure.stderr.as_bytes());
+    messages::error(line);
+    failure.exit_code
+}

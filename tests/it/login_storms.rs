@@ -1,0 +1,220 @@
+//! No login storms: when the authenticator fails (an expired SSO session), the runs that
+//! waited for it share its failure, and runs right after it replay it, instead of each
+//! starting another login. A waiting run says why it waits.
+
+use std::fs;
+use std::path::PathBuf;
+use std::process::{Child, Output, Stdio};
+
+use crate::common::{AWS, Sandbox, token, wait_for};
+
+const MESSAGE: &str = "run aws sso login";
+
+fn spawn(s: &Sandbox, args: &[&str]) -> Child {
+    s.command(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn failure_record(s: &Sandbox) -> PathBuf {
+    fs::read_dir(&s.cache)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("failure-"))
+        .expect("a failure record")
+}
+
+/// A sandbox whose first run failed a moment ago; the authenticator works again now.
+fn after_a_failure() -> Sandbox {
+    let mut s = Sandbox::new();
+    s.set("FAKE_MODE", "fail");
+    let out = s.run(AWS);
+    assert_eq!(out.status.code(), Some(3));
+    s.set("FAKE_MODE", "ok");
+    s
+}
+
+#[test]
+fn sixteen_parallel_runs_against_a_failing_authenticator_cost_at_most_two_runs() {
+    let mut s = Sandbox::new();
+    s.set("FAKE_SLEEP", "0.5").set("FAKE_MODE", "fail");
+    let children: Vec<Child> = (0..16).map(|_| spawn(&s, AWS)).collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(3), "each exits with the authenticator's code");
+        assert!(
+            stderr(&out).contains(MESSAGE),
+            "each shows its message: {}",
+            stderr(&out)
+        );
+    }
+    assert!(s.calls() <= 2, "{} authenticator runs for 16 kubectl runs", s.calls());
+    let record = fs::read_to_string(failure_record(&s)).unwrap();
+    assert!(record.contains(MESSAGE) && !record.contains("fake-token"), "{record}");
+}
+
+#[test]
+fn a_run_during_the_cooldown_replays_the_failure_and_says_how_to_retry() {
+    let s = after_a_failure();
+    let out = s.run(AWS);
+    assert_eq!(out.status.code(), Some(3));
+    let err = stderr(&out);
+    assert!(err.contains(MESSAGE), "{err}");
+    let said: Vec<&str> = err.lines().filter(|l| l.starts_with("kubecredcache:")).collect();
+    assert_eq!(said.len(), 1, "{err}");
+    assert!(
+        said[0].contains("--force-refresh") && said[0].contains("not trying again for"),
+        "{err}"
+    );
+    assert_eq!(s.calls(), 1, "the authenticator did not run again");
+}
+
+#[test]
+fn the_cooldown_ends_by_itself() {
+    let s = after_a_failure();
+    // As if the failure were 20 s old (the default cooldown is 10 s).
+    let path = failure_record(&s);
+    let mut record: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    record["failed_at"] = (chrono::Utc::now() - chrono::Duration::seconds(20)).to_rfc3339().into();
+    fs::write(&path, record.to_string()).unwrap();
+    token(&s.ok(AWS));
+    assert_eq!(s.calls(), 2);
+    assert!(!path.exists(), "a fetch that worked forgets the failure");
+}
+
+#[test]
+fn a_new_sign_in_ends_the_cooldown() {
+    let s = after_a_failure();
+    // `aws sso login` writes the SSO cache.
+    let sso = s.home.join(".aws/sso/cache");
+    fs::create_dir_all(&sso).unwrap();
+    fs::write(sso.join("token.json"), "{}").unwrap();
+    token(&s.ok(AWS));
+    assert_eq!(s.calls(), 2);
+}
+
+#[test]
+fn a_forced_refresh_ends_the_cooldown() {
+    let s = after_a_failure();
+    let mut forced = vec!["--force-refresh"];
+    forced.extend_from_slice(AWS);
+    let t = token(&s.ok(&forced));
+    assert_eq!(token(&s.ok(AWS)), t, "and the next run is a hit");
+    assert_eq!(s.calls(), 2);
+}
+
+#[test]
+fn another_identity_is_not_held_back() {
+    let s = after_a_failure();
+    let mut cmd = s.command(AWS);
+    cmd.env("AWS_PROFILE", "other");
+    assert!(cmd.output().unwrap().status.success());
+    assert_eq!(s.calls(), 2);
+}
+
+#[test]
+fn a_person_at_a_terminal_may_try_again_at_once() {
+    let mut s = after_a_failure();
+    s.set(
+        "KUBERNETES_EXEC_INFO",
+        r#"{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{"interactive":true}}"#,
+    );
+    token(&s.ok(AWS));
+    assert_eq!(s.calls(), 2);
+}
+
+#[test]
+fn a_cooldown_of_zero_turns_it_off() {
+    let mut s = after_a_failure();
+    s.set("KUBECREDCACHE_FAILURE_COOLDOWN", "0");
+    token(&s.ok(AWS));
+    assert_eq!(s.calls(), 2);
+}
+
+#[test]
+fn a_waiting_run_says_why_it_waits() {
+    let mut s = Sandbox::new();
+    s.set("FAKE_SLEEP", "3");
+    let leader = spawn(&s, AWS);
+    wait_for("the leader to run the authenticator", || s.calls() == 1);
+    let waiter = spawn(&s, AWS).wait_with_output().unwrap();
+    let leader = leader.wait_with_output().unwrap();
+    assert!(waiter.status.success() && leader.status.success());
+    let err = stderr(&waiter);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("waiting") && err.contains("cluster c1") && err.contains("pid "),
+        "{err}"
+    );
+    assert!(err.contains("another terminal"), "says where to look: {err}");
+    assert_eq!(s.calls(), 1, "and it got the leader's token");
+    assert!(
+        stderr(&leader).is_empty(),
+        "the leader did not wait: {}",
+        stderr(&leader)
+    );
+}
+
+#[test]
+fn a_run_that_stops_waiting_reads_the_cache_again_and_says_so() {
+    let mut s = Sandbox::new();
+    s.set("FAKE_SLEEP", "4");
+    let leader = spawn(&s, AWS);
+    wait_for("the leader to run the authenticator", || s.calls() == 1);
+    let mut waiter = s.command(AWS);
+    waiter.env("KUBECREDCACHE_LOCK_WAIT", "1s").env("FAKE_SLEEP", "");
+    let waiter = waiter.output().unwrap();
+    assert!(waiter.status.success(), "{}", stderr(&waiter));
+    let err = stderr(&waiter);
+    assert!(
+        err.contains("stopped waiting") && err.contains("running aws itself"),
+        "{err}"
+    );
+    assert_eq!(s.calls(), 2);
+    assert!(leader.wait_with_output().unwrap().status.success());
+}
+
+#[test]
+fn a_run_that_stops_waiting_serves_what_was_stored_meanwhile() {
+    use std::io::BufRead;
+    let s = Sandbox::new();
+    let first = token(&s.ok(AWS));
+    let file = s.cache.join("cache-c1.yaml");
+    let stored = fs::read(&file).unwrap();
+    fs::remove_file(&file).unwrap();
+    // Another process holds the key's single-flight lock.
+    let lock_path = fs::read_dir(&s.cache)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("flight-"))
+        .unwrap();
+    let held = fs::File::open(&lock_path).unwrap();
+    held.lock().unwrap();
+    let mut waiter = s.command(AWS);
+    waiter.env("KUBECREDCACHE_LOCK_WAIT", "2s");
+    let mut waiter = waiter.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut said = String::new();
+    std::io::BufReader::new(waiter.stderr.take().unwrap())
+        .read_line(&mut said)
+        .unwrap();
+    assert!(said.contains("waiting"), "{said}");
+    // ... and stores the token while the waiter waits; then the waiter gives up.
+    fs::write(&file, stored).unwrap();
+    let out = waiter.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        token(std::str::from_utf8(&out.stdout).unwrap()),
+        first,
+        "read the cache again"
+    );
+    assert_eq!(s.calls(), 1, "and did not run the authenticator");
+    drop(held);
+}
