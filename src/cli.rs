@@ -50,7 +50,7 @@ fn generic_run(rest: &[OsString]) -> i32 {
     };
     let (program, args) = (&rest[at], &rest[at + 1..]);
     let provider = generic::Generic {
-        program: program.to_string_lossy().into_owned(),
+        program: provider::os_to_string(program),
         key_env,
     };
     let converted: Vec<String> = args.iter().map(|a| provider::os_to_string(a)).collect();

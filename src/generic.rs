@@ -47,6 +47,14 @@ impl Provider for Generic {
             .map(|n| n.to_string_lossy().into_owned());
         let mut id =
             Identity::new(format!("generic-{}", file_name.unwrap_or_default())).with("program", Some(&self.program));
+        // With `provideClusterInfo`, kubectl tells the plugin which cluster it is for:
+        // two clusters that share one exec user may get two tokens.
+        let cluster_info = env.var("KUBERNETES_EXEC_INFO").and_then(|info| {
+            let info: serde_json::Value = serde_json::from_str(&info).ok()?;
+            let cluster = info.get("spec")?.get("cluster")?;
+            (!cluster.is_null()).then(|| secret_digest(cluster.to_string().as_bytes()))
+        });
+        id = id.with("cluster-info", cluster_info);
         for name in &self.key_env {
             // The value may well be a secret (a Vault token): it enters the key and the
             // cache file only as a digest. `NAME` alone when unset, so that unset and
@@ -143,6 +151,20 @@ mod tests {
             assert_ne!(identity(&a, &e), base, "{a:?} {e:?}");
         }
         assert!(!format!("{base:?}").contains("https://v"), "values only as digests");
+        let info = |server: &str| {
+            let mut e = env(&[("VAULT_ADDR", "https://v")]);
+            e.insert(
+                "KUBERNETES_EXEC_INFO".into(),
+                format!(r#"{{"apiVersion":"client.authentication.k8s.io/v1","spec":{{"interactive":false,"cluster":{{"server":"{server}"}}}}}}"#),
+            );
+            identity(&args(&["--role", "dev"]), &e)
+        };
+        assert_ne!(
+            info("https://a"),
+            info("https://b"),
+            "provideClusterInfo: one token per cluster"
+        );
+        assert_ne!(info("https://a"), base);
         let other_var = env(&[("VAULT_ADDR", "https://v"), ("UNLISTED", "x")]);
         assert_eq!(
             identity(&args(&["--role", "dev"]), &other_var),

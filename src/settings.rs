@@ -135,7 +135,11 @@ fn duration_var(name: &str, default: Duration) -> Duration {
     }
 }
 
-/// Seconds as a plain number, or with an `s` or `m` suffix.
+/// The longest duration any setting takes: longer ones are mistakes (and would overflow
+/// the clock arithmetic they feed).
+const LONGEST: Duration = Duration::from_secs(366 * 24 * 3600);
+
+/// Seconds as a plain number, or with an `s` or `m` suffix; at most a year.
 pub fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
     let (number, unit) = match text.strip_suffix('m') {
@@ -143,7 +147,7 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
         None => (text.strip_suffix('s').unwrap_or(text), 1),
     };
     let n: u64 = number.trim().parse().ok()?;
-    Some(Duration::from_secs(n.checked_mul(unit)?))
+    Some(Duration::from_secs(n.checked_mul(unit)?)).filter(|d| *d <= LONGEST)
 }
 
 #[cfg(test)]
@@ -156,7 +160,18 @@ mod tests {
         assert_eq!(parse_duration("90s"), Some(Duration::from_secs(90)));
         assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
         assert_eq!(parse_duration(" 0 "), Some(Duration::ZERO));
-        for bad in ["", "m", "-1", "1h", "1.5m", "ten", "99999999999999999999m"] {
+        assert_eq!(parse_duration("527040m"), Some(LONGEST), "a year is the most");
+        for bad in [
+            "",
+            "m",
+            "-1",
+            "1h",
+            "1.5m",
+            "ten",
+            "99999999999999999999m",
+            "9000000000000",
+            "527041m",
+        ] {
             assert_eq!(parse_duration(bad), None, "{bad}");
         }
     }

@@ -91,6 +91,7 @@ pub fn run(program: &OsStr, args: &[OsString], options: Options) -> io::Result<F
     let mut command = Command::new(program);
     command
         .args(args)
+        .env_remove(crate::engine::CHILD_ENV)
         .stdin(Stdio::inherit())
         .stderr(if keep_stderr { Stdio::piped() } else { Stdio::inherit() })
         .stdout(Stdio::piped());
@@ -107,7 +108,7 @@ pub fn run(program: &OsStr, args: &[OsString], options: Options) -> io::Result<F
         // SAFETY: plain kill(2) of our own child.
         unsafe { libc::kill(child.id() as i32, early) };
     }
-    let deadline = options.limit.map(|l| Instant::now() + l);
+    let deadline = options.limit.and_then(|l| Instant::now().checked_add(l));
     let pipes = Pipes {
         stdout: child.stdout.take().expect("stdout is piped"),
         stderr: child.stderr.take(),
@@ -293,7 +294,10 @@ fn end_like_a_forwarded_signal() {
 /// Becomes the command (exec), for runs that are not cached: kubectl then deals with
 /// the real plugin directly, signals and all. Returns only if exec failed.
 pub fn exec(program: &OsStr, args: &[OsString]) -> i32 {
-    let error = Command::new(program).args(args).exec();
+    let error = Command::new(program)
+        .args(args)
+        .env_remove(crate::engine::CHILD_ENV)
+        .exec();
     report_spawn_error(program, &error)
 }
 

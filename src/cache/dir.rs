@@ -168,15 +168,23 @@ impl CacheDir {
         Ok(removed)
     }
 
+    /// Removes a cache file of ours; one named like it that does not read as one is left
+    /// alone (a shared directory may hold another program's `cache-index.yaml`).
     fn remove_cache_file(&self, name: &str, wait: Duration) -> io::Result<Option<(PathBuf, usize)>> {
         let path = self.join(name);
+        if !matches!(read_cache_file(&path), Ok(Some(_))) {
+            // Absent, or not ours: no lock file is made for it either.
+            return Ok(None);
+        }
         let _held = lock::acquire(&self.join(&names::file_lock(name)), wait)?
             .ok_or_else(|| io::Error::other("another process kept the file locked"))?;
         let entries = match read_cache_file(&path) {
             Ok(Some(file)) => file.entries.len(),
             Ok(None) if fs::symlink_metadata(&path).is_err() => return Ok(None),
-            // Unreadable, a symlink or not a cache file: removing it is what was asked.
-            _ => 0,
+            _ => {
+                log::debug!("{} is not a kubecredcache cache file; left alone", path.display());
+                return Ok(None);
+            }
         };
         fs::remove_file(&path)?;
         Ok(Some((path, entries)))

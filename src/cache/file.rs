@@ -80,7 +80,10 @@ impl CacheEntry {
     /// written nor issued in the future (beyond [`CLOCK_SKEW`]).
     pub fn is_fresh(&self, now: DateTime<Utc>, margin: std::time::Duration) -> bool {
         let from_the_future = |t: DateTime<Utc>| t > now + CLOCK_SKEW;
-        chrono::Duration::from_std(margin).is_ok_and(|m| self.expires - m > now)
+        let served_until = chrono::Duration::from_std(margin)
+            .ok()
+            .and_then(|m| self.expires.checked_sub_signed(m));
+        served_until.is_some_and(|until| until > now)
             && !from_the_future(self.written)
             && !self.issued.is_some_and(from_the_future)
     }
@@ -237,6 +240,15 @@ mod tests {
         assert!(e.is_fresh(now, Duration::ZERO), "30 s ahead is skew");
         e.issued = Some(t("2026-01-01T01:00:00Z"));
         assert!(!e.is_fresh(now, Duration::ZERO), "issued an hour ahead");
+    }
+
+    #[test]
+    fn an_expiry_at_the_end_of_time_or_a_huge_margin_is_just_not_fresh() {
+        let mut e = entry("tok", "2026-01-01T00:15:00Z", "2026-01-01T00:00:00Z");
+        let now = t("2026-01-01T00:00:00Z");
+        assert!(!e.is_fresh(now, Duration::from_secs(u64::MAX / 4)));
+        e.expires = DateTime::<Utc>::MIN_UTC;
+        assert!(!e.is_fresh(now, Duration::from_secs(60)));
     }
 
     #[test]

@@ -101,21 +101,27 @@ fn remove_abandoned_temp(temp: &Path, target: &Path) -> bool {
     removed
 }
 
+/// Whether `path` is a cache file of ours whose every token has expired. A file that
+/// is named like one but does not read as one is not ours to remove (a directory given
+/// as `KUBECREDCACHE_DIR` may hold another program's `cache-index.yaml`); a corrupt
+/// cache file of ours is replaced by the next store for its cluster instead.
+fn is_dead_cache_file(path: &Path, now: DateTime<Utc>) -> bool {
+    super::dir::read_cache_file(path)
+        .ok()
+        .flatten()
+        .is_some_and(|file: CacheFile| file.latest_expiry().is_none_or(|expires| expires <= now))
+}
+
 fn remove_dead_cache_file(path: &Path, max_age: Duration, now: DateTime<Utc>) -> bool {
+    if !is_dead_cache_file(path, now) {
+        return false;
+    }
     // Under the writers' lock, so that a file being rewritten right now is not taken.
     let lock_path = lock_of(path);
     let Ok(Some(_held)) = lock::try_acquire(&lock_path) else {
         return false;
     };
-    if !older_than(path, max_age) {
-        return false;
-    }
-    let alive = super::dir::read_cache_file(path)
-        .ok()
-        .flatten()
-        .and_then(|file: CacheFile| file.latest_expiry())
-        .is_some_and(|expires| expires > now);
-    if alive || fs::remove_file(path).is_err() {
+    if !older_than(path, max_age) || !is_dead_cache_file(path, now) || fs::remove_file(path).is_err() {
         return false;
     }
     // Its lock goes with it, still held, so no writer trusts the removed file (lock.rs).
@@ -176,7 +182,6 @@ mod tests {
             .unwrap();
         for gone in [
             "cache-old.yaml",
-            "cache-corrupt.yaml",
             ".cache-old.yaml.tmp-123-abc-0",
             "flight-0123456789abcdef.lock",
             "refresh-0123456789abcdef.failed",
@@ -187,8 +192,8 @@ mod tests {
             names(d),
             [
                 ".cache-new.yaml.tmp-456-abc-0",
+                "cache-corrupt.yaml",
                 "cache-longlived.yaml",
-                "cache-longlived.yaml.lock",
                 "cache-new.yaml",
                 "someone-elses.lock",
                 "unrelated.txt"
@@ -248,7 +253,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let d = tmp.path();
         let old = d.join("cache-x.yaml");
-        fs::write(&old, "x").unwrap();
+        fs::write(&old, cache_yaml("2020-01-01T00:00:00Z")).unwrap();
         age(&old, 3600);
         fs::write(d.join(names::GC_STAMP), "").unwrap();
         CacheDir::new(d).maybe_collect_garbage(Duration::from_secs(60), Duration::from_secs(60));

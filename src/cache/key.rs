@@ -2,12 +2,15 @@
 //! provider's name and the [`Identity`] it parsed, so equal identities share an entry
 //! and any difference gives another.
 
-use crate::provider::Identity;
+use crate::provider::{Identity, secret_digest};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CacheKey {
-    /// Canonical text: a JSON array of provider, cluster, sorted parts and unknown
-    /// arguments. JSON's escaping makes the encoding injective: no two identities collide.
+    /// Canonical text: a JSON array of provider, cluster, sorted parts and a digest of
+    /// the unknown arguments. JSON's escaping makes the encoding injective: no two
+    /// identities collide. The unknown arguments enter only as a digest because this
+    /// text is stored in the cache file, and an argument nobody declared may be a
+    /// secret (`--clientsecret=...`, a `--generic` command's `--token=...`).
     canonical: String,
     cluster: String,
 }
@@ -16,8 +19,14 @@ impl CacheKey {
     pub fn new(provider: &str, identity: &Identity) -> CacheKey {
         let mut parts: Vec<(&str, &str)> = identity.parts.iter().map(|(k, v)| (*k, v.as_str())).collect();
         parts.sort();
-        let canonical = serde_json::to_string(&(provider, &identity.cluster, parts, &identity.unknown_args))
-            .expect("strings always serialize");
+        let unknown: Vec<String> = if identity.unknown_args.is_empty() {
+            Vec::new()
+        } else {
+            let exact = serde_json::to_string(&identity.unknown_args).expect("strings always serialize");
+            vec![secret_digest(exact.as_bytes())]
+        };
+        let canonical =
+            serde_json::to_string(&(provider, &identity.cluster, parts, unknown)).expect("strings always serialize");
         CacheKey {
             canonical,
             cluster: identity.cluster.clone(),
@@ -87,6 +96,21 @@ mod tests {
         let mut unknown = identity(&[("region", "r")]);
         unknown.unknown_args.push("--x".into());
         assert_ne!(base, CacheKey::new("x", &unknown));
+    }
+
+    #[test]
+    fn unknown_arguments_separate_keys_as_a_digest_only() {
+        let with = |args: &[&str]| {
+            let mut id = identity(&[("region", "r")]);
+            id.unknown_args = args.iter().map(|a| a.to_string()).collect();
+            CacheKey::new("x", &id)
+        };
+        let secret = with(&["--clientsecret=hunter2"]);
+        assert!(!secret.as_str().contains("hunter2"), "{}", secret.as_str());
+        assert_ne!(secret, with(&["--clientsecret=other"]));
+        assert_ne!(with(&["a", "b"]), with(&["b", "a"]), "order counts");
+        assert_ne!(with(&["a,b"]), with(&["a", "b"]));
+        assert_ne!(with(&[]), with(&[""]));
     }
 
     #[test]

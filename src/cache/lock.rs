@@ -34,7 +34,8 @@ pub fn acquire(path: &Path, wait: Duration) -> io::Result<Option<Lock>> {
 /// [`acquire`], calling `slow` once when the wait has lasted [`SLOW`].
 pub fn acquire_noting(path: &Path, wait: Duration, slow: &mut dyn FnMut()) -> io::Result<Option<Lock>> {
     let started = Instant::now();
-    let deadline = started + wait;
+    // A wait too long for the clock is no deadline at all.
+    let deadline = started.checked_add(wait);
     let mut pause = Duration::from_millis(2);
     let mut noted = false;
     loop {
@@ -42,14 +43,14 @@ pub fn acquire_noting(path: &Path, wait: Duration, slow: &mut dyn FnMut()) -> io
             return Ok(Some(lock));
         }
         let now = Instant::now();
-        if now >= deadline {
+        if deadline.is_some_and(|d| now >= d) {
             return Ok(None);
         }
         if !noted && now - started >= SLOW {
             noted = true;
             slow();
         }
-        std::thread::sleep(pause.min(deadline - now));
+        std::thread::sleep(deadline.map_or(pause, |d| pause.min(d - now)));
         pause = next_pause(pause);
     }
 }

@@ -123,9 +123,21 @@ pub fn read_file(path: &Path) -> io::Result<Option<Vec<u8>>> {
     Ok(Some(bytes))
 }
 
-/// `stat` of the directory itself, following a symlink to it (a symlinked home is
-/// common); what it names must pass [`check_dir`].
+/// The directory's metadata, following a symlink to it (a symlinked cache directory is
+/// common) only if the link is ours or root's: another user's link could point us at
+/// any directory of theirs, or, for root, at any directory at all. What it names must
+/// then pass [`check_dir`].
 pub fn dir_metadata(dir: &Path) -> io::Result<Metadata> {
+    let meta = fs::symlink_metadata(dir)?;
+    if !meta.file_type().is_symlink() {
+        return Ok(meta);
+    }
+    if meta.uid() != euid() && meta.uid() != 0 {
+        return Err(io::Error::other(format!(
+            "it is a symlink of {}'s; not following it",
+            who(meta.uid())
+        )));
+    }
     fs::metadata(dir)
 }
 

@@ -15,8 +15,10 @@ use crate::cache::{CacheDir, CacheEntry};
 use crate::provider::ProcessEnv;
 use crate::settings::{self, RefreshAhead};
 
-/// Set in the environment of the background refresh; its value is the key's hash.
-const CHILD_ENV: &str = "KUBECREDCACHE_INTERNAL_REFRESH";
+/// Set in the environment of the background refresh; its value is the key's hash. The
+/// command it runs never sees it (upstream.rs), or a kubecredcache that command runs
+/// would take itself for a refresh.
+pub const CHILD_ENV: &str = "KUBECREDCACHE_INTERNAL_REFRESH";
 /// A fetch that took this long while kubectl said a person was there probably asked
 /// that person something (an MFA code): such entries are not refreshed in the background.
 pub const PROMPT_SECONDS: f64 = 5.0;

@@ -165,7 +165,10 @@ fn a_fifo_at_the_cache_path_hangs_nothing_and_is_replaced() {
     );
     let out = s.run_bounded(&["clear", "--all"], BOUND);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(!path.exists());
+    assert!(
+        path.exists(),
+        "not a cache file of ours: left for the next store to replace"
+    );
 }
 
 #[test]
@@ -528,4 +531,148 @@ fn writing_to_a_full_stdout_is_one_line_and_exit_1() {
         assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
+}
+
+// Found by a second hostile review.
+
+#[test]
+fn a_warning_to_a_stderr_nobody_reads_does_not_kill_the_run() {
+    let mut s = Sandbox::new();
+    // A relative KUBECREDCACHE_DIR means one warning line.
+    s.set("KUBECREDCACHE_DIR", "relative");
+    let mut fds = [0; 2];
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: both ends were just made by pipe(2); the read end is closed at once.
+    let (read, write) = unsafe {
+        use std::os::fd::FromRawFd;
+        (
+            std::os::fd::OwnedFd::from_raw_fd(fds[0]),
+            std::os::fd::OwnedFd::from_raw_fd(fds[1]),
+        )
+    };
+    drop(read);
+    let out = s.command(AWS).stderr(Stdio::from(write)).output().unwrap();
+    assert!(out.status.success(), "{:?}", out.status);
+    token(std::str::from_utf8(&out.stdout).unwrap());
+}
+
+#[test]
+fn settings_too_large_for_the_clock_are_reported_not_fatal() {
+    let mut s = Sandbox::new();
+    s.set("KUBECREDCACHE_EXPIRY_MARGIN", "9000000000000")
+        .set("KUBECREDCACHE_LOCK_WAIT", "18446744073709551615")
+        .set("KUBECREDCACHE_REFRESH_TIMEOUT", "18446744073709551615");
+    for _ in 0..2 {
+        let out = s.run(AWS);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        token(std::str::from_utf8(&out.stdout).unwrap());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("is not a duration"));
+    }
+}
+
+#[test]
+fn files_named_like_ours_that_are_not_ours_are_left_alone() {
+    let mut s = Sandbox::new();
+    let shared = s.home.join(".cache");
+    fs::create_dir_all(&shared).unwrap();
+    fs::set_permissions(&shared, fs::Permissions::from_mode(0o700)).unwrap();
+    let theirs = shared.join("cache-index.yaml");
+    fs::write(&theirs, "index: important\n").unwrap();
+    let old = std::time::SystemTime::now() - Duration::from_secs(3600);
+    fs::File::options()
+        .write(true)
+        .open(&theirs)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    s.set("KUBECREDCACHE_DIR", shared.to_str().unwrap())
+        .set("KUBECREDCACHE_GC_INTERVAL", "0")
+        .set("KUBECREDCACHE_GC_AGE", "0");
+    s.ok(AWS);
+    s.ok(&["gc"]);
+    s.ok(&["clear", "--all"]);
+    s.ok(&["clear", "--cluster", "index"]);
+    assert_eq!(fs::read_to_string(&theirs).unwrap(), "index: important\n");
+    assert!(
+        !shared.join("cache-index.yaml.lock").exists(),
+        "no lock file made for it either"
+    );
+}
+
+#[test]
+fn arguments_no_provider_declares_reach_the_cache_file_only_as_a_digest() {
+    let s = Sandbox::new();
+    s.fake("kubelogin");
+    s.fake("vault-login");
+    s.ok(&[
+        "kubelogin",
+        "get-token",
+        "--login",
+        "spn",
+        "--server-id",
+        "s",
+        "--clientsecret=typo-secret-1",
+    ]);
+    s.ok(&[
+        "--generic",
+        "--",
+        "vault-login",
+        "--vault-token=hvs.long-lived-secret-2",
+    ]);
+    for entry in fs::read_dir(&s.cache).unwrap().flatten() {
+        let text = fs::read_to_string(entry.path()).unwrap_or_default();
+        for secret in ["typo-secret-1", "long-lived-secret-2"] {
+            assert!(!text.contains(secret), "{secret} in {:?}", entry.file_name());
+        }
+    }
+}
+
+#[test]
+fn the_refresh_marker_does_not_reach_the_command() {
+    let mut s = Sandbox::new();
+    let seen = s.root.path().join("seen-env");
+    s.fake("env-dumper");
+    common::write_script(
+        &s.bin.join("env-dumper"),
+        &format!("#!/bin/sh\nenv > {}\nexec aws \"$@\"\n", seen.display()),
+    );
+    s.set("KUBECREDCACHE_REFRESH_AHEAD", "250s").set("FAKE_LIFETIME", "200");
+    let args = ["--generic", "--", "env-dumper", "eks", "get-token"];
+    s.ok(&args);
+    s.age_entries("generic-env-dumper", Duration::from_secs(300));
+    s.set("FAKE_LIFETIME", "900");
+    s.ok(&args); // starts the background refresh, which runs env-dumper
+    wait_for("the background refresh", || s.calls() == 2);
+    wait_for("the dump", || {
+        fs::read_to_string(&seen).is_ok_and(|t| t.contains("PATH="))
+    });
+    let env = fs::read_to_string(&seen).unwrap();
+    assert!(!env.contains("KUBECREDCACHE_INTERNAL_REFRESH"), "{env}");
+}
+
+#[test]
+fn a_symlinked_cache_directory_of_another_user_is_not_followed() {
+    let mut s = Sandbox::new();
+    if unsafe { libc::geteuid() } != 0 {
+        common::skip("needs root to make another user's symlink");
+        return;
+    }
+    let target = s.root.path().join("roots-own");
+    fs::create_dir(&target).unwrap();
+    fs::set_permissions(&target, fs::Permissions::from_mode(0o700)).unwrap();
+    let link = s.root.path().join("link");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    // SAFETY: lchown of a path we just made.
+    let name = std::ffi::CString::new(link.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::lchown(name.as_ptr(), 65534, 65534) }, 0);
+    s.set("KUBECREDCACHE_DIR", link.to_str().unwrap());
+    let out = s.run(AWS);
+    assert!(out.status.success());
+    let warning = one_warning(&out.stderr);
+    assert!(warning.contains("symlink"), "{warning}");
+    assert_eq!(
+        fs::read_dir(&target).unwrap().count(),
+        0,
+        "nothing written where it pointed"
+    );
 }

@@ -166,12 +166,10 @@ fn trace_logs_never_show_the_token() {
         assert!(stderr.contains("kubecredcache"), "logging is on: {stderr}");
         assert!(!stderr.contains(&t) && !stderr.contains("fake-token"), "{stderr}");
     }
+    // A Rust developer's RUST_LOG is not ours: kubectl runs stay quiet.
     s.set("KUBECREDCACHE_LOG", "").set("RUST_LOG", "debug");
     let out = s.run(AWS);
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("hit"),
-        "RUST_LOG works as a fallback"
-    );
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[test]
