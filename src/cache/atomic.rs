@@ -1,10 +1,11 @@
 //! Replacing a file atomically: write a temp file beside it, fsync it, rename it over
 //! the old one. Used for cache files and for the kubeconfigs `setup` rewrites.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+
+use super::platform;
 
 /// Temp files are `.<TARGET>.tmp-<PID>-<NANOS>-<N>`: named after the file they will
 /// replace, so garbage collection can take that file's lock before removing one.
@@ -30,13 +31,45 @@ pub fn write(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
     let (temp_path, mut temp) = create_temp(path)?;
     let written = temp
         .write_all(bytes)
-        .and_then(|()| temp.set_permissions(fs::Permissions::from_mode(mode)))
+        .and_then(|()| platform::set_mode(&temp, mode))
         .and_then(|()| temp.sync_all())
-        .and_then(|()| fs::rename(&temp_path, path));
+        .and_then(|()| rename(&temp_path, path));
     if written.is_err() {
         let _ = fs::remove_file(&temp_path);
     }
     written
+}
+
+/// `rename`, which on Unix replaces the target whoever has it open.
+///
+/// On Windows, std renames with POSIX semantics where the system has them (Windows 10
+/// and later): a reader that shares delete access, as std's readers do, does not stand
+/// in the way. Where it does (older systems, Wine, a reader that does not share delete
+/// access: int128/kubelogin#1144 and Azure/kubelogin#71 hit exactly this), a few tries a
+/// few milliseconds apart see a short read out; after that the file is rewritten in
+/// place. A reader may then see part of it, which does not parse: a miss, never a
+/// wrong entry (entries are found by their full key).
+#[cfg(not(windows))]
+fn rename(from: &Path, to: &Path) -> io::Result<()> {
+    fs::rename(from, to)
+}
+
+#[cfg(windows)]
+fn rename(from: &Path, to: &Path) -> io::Result<()> {
+    for _ in 0..10 {
+        match fs::rename(from, to) {
+            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            done => return done,
+        }
+    }
+    log::debug!("{} stays open elsewhere; rewriting it in place", to.display());
+    let bytes = fs::read(from)?;
+    let mut target = fs::OpenOptions::new().write(true).truncate(true).open(to)?;
+    target.write_all(&bytes)?;
+    target.sync_all()?;
+    fs::remove_file(from)
 }
 
 fn create_temp(target: &Path) -> io::Result<(PathBuf, File)> {
@@ -49,7 +82,7 @@ fn create_temp(target: &Path) -> io::Result<(PathBuf, File)> {
         let name = format!(".{target_name}{TEMP_MARKER}{}-{nanos:x}-{attempt}", std::process::id());
         let path = target.with_file_name(name);
         // create_new (O_EXCL) never follows or reuses an existing path.
-        match OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path) {
+        match platform::create_new_private(&path) {
             Ok(file) => return Ok((path, file)),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(e),
@@ -71,7 +104,11 @@ mod tests {
         write(&path, b"one", 0o600).unwrap();
         write(&path, b"two", 0o600).unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"two");
-        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        #[cfg(unix)]
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&fs::metadata(&path).unwrap().permissions()) & 0o777,
+            0o600
+        );
         let names: Vec<_> = fs::read_dir(tmp.path())
             .unwrap()
             .map(|e| e.unwrap().file_name())
@@ -86,11 +123,26 @@ mod tests {
         assert_eq!(temp_target(".gc-stamp"), None);
     }
 
+    #[cfg(unix)]
     #[test]
     fn the_mode_is_the_one_asked_for() {
+        use std::os::unix::fs::PermissionsExt;
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("kubeconfig");
         write(&path, b"x", 0o640).unwrap();
         assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o640);
+    }
+
+    #[test]
+    fn a_file_open_for_reading_can_be_replaced() {
+        // Windows refuses to rename over a file another process has open unless that
+        // process shares delete access; std opens files that way, and we retry.
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("cache-x.yaml");
+        write(&path, b"one", 0o600).unwrap();
+        let reader = File::open(&path).unwrap();
+        write(&path, b"two", 0o600).unwrap();
+        drop(reader);
+        assert_eq!(fs::read(&path).unwrap(), b"two");
     }
 }

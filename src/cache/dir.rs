@@ -3,9 +3,8 @@
 //! directory may be trusted. Garbage collection (`gc.rs`) and the refresh markers
 //! (`marks.rs`) are more of its methods, in files of their own.
 
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::io;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -13,6 +12,7 @@ use chrono::{DateTime, Utc};
 
 use super::lock::{self, Lock};
 use super::names::{self, Kind};
+use super::platform;
 use super::trust::{self, Untrusted};
 use super::{CacheEntry, CacheFile, CacheKey, atomic};
 
@@ -54,10 +54,8 @@ impl CacheDir {
             .ok_or_else(|| Untrusted(format!("{} has no existing parent", self.path.display())))?;
         let parent_meta = fs::metadata(&parent).map_err(|e| Untrusted(format!("{}: {e}", parent.display())))?;
         trust::check_parent(&parent, &parent_meta)?;
-        match fs::DirBuilder::new().recursive(true).mode(0o700).create(&self.path) {
-            // Ours: private whatever the umask did to it.
-            Ok(()) => fs::set_permissions(&self.path, fs::Permissions::from_mode(0o700))
-                .map_err(|e| Untrusted(format!("cannot make {} private ({e})", self.path.display())))?,
+        match platform::create_private_dir(&self.path) {
+            Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(Untrusted(format!("cannot create {} ({e})", self.path.display()))),
         }
@@ -210,17 +208,10 @@ pub(super) fn read_cache_file(path: &Path) -> io::Result<Option<CacheFile>> {
 }
 
 /// Opens a small file of ours in the cache directory for reading and writing, creating
-/// it empty (0600) if needed, and never through a symlink planted at its path. Lock files
-/// and the GC stamp are opened this way.
+/// it empty and private if needed, and never through a link planted at its path. Lock
+/// files and the GC stamp are opened this way.
 pub(super) fn open_private(path: &Path) -> io::Result<fs::File> {
-    OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
+    platform::open_private_rw(path)
 }
 
 #[cfg(test)]
@@ -228,7 +219,6 @@ mod tests {
     use super::*;
     use crate::exec_credential::ExecCredential;
     use crate::provider::Identity;
-    use std::os::unix::fs::MetadataExt;
 
     fn key(cluster: &str, profile: &str) -> CacheKey {
         CacheKey::new("p", &Identity::new(cluster).with("profile", Some(profile)))
@@ -243,8 +233,10 @@ mod tests {
         CacheEntry::new("p", &[], &credential, now + chrono::Duration::minutes(15), now)
     }
 
+    #[cfg(unix)]
     #[test]
     fn a_new_dir_is_private_and_an_existing_one_keeps_its_mode() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
         let tmp = tempfile::tempdir().unwrap();
         let dir = CacheDir::new(tmp.path().join("new/cache"));
         dir.prepare().unwrap();
@@ -288,6 +280,7 @@ mod tests {
         assert_eq!(dir.remove_cluster("c", wait).unwrap(), None);
     }
 
+    #[cfg(unix)]
     #[test]
     fn symlinks_are_neither_read_nor_written_through() {
         let tmp = tempfile::tempdir().unwrap();

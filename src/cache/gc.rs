@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 
 use super::dir::open_private;
 use super::names::{self, Kind};
-use super::{CacheDir, CacheFile, lock};
+use super::{CacheDir, CacheFile, lock, platform};
 
 impl CacheDir {
     /// Collects if the last collection is older than `interval`; errors are only logged.
@@ -53,7 +53,7 @@ impl CacheDir {
                 continue;
             }
             let gone = match kind {
-                Kind::FileLock | Kind::FlightLock => remove_unheld_lock(&path),
+                Kind::FileLock | Kind::FlightLock => platform::LOCK_FILES_ARE_COLLECTED && remove_unheld_lock(&path),
                 Kind::CacheFile => remove_dead_cache_file(&path, max_age, now),
                 // A refresh marker this old is from a refresh that died; a failure this
                 // old is past any back-off or cooldown.
@@ -183,22 +183,25 @@ mod tests {
         for gone in [
             "cache-old.yaml",
             ".cache-old.yaml.tmp-123-abc-0",
-            "flight-0123456789abcdef.lock",
             "refresh-0123456789abcdef.failed",
         ] {
             assert!(removed.contains(&d.join(gone)), "{gone} in {removed:?}");
         }
-        assert_eq!(
-            names(d),
-            [
-                ".cache-new.yaml.tmp-456-abc-0",
-                "cache-corrupt.yaml",
-                "cache-longlived.yaml",
-                "cache-new.yaml",
-                "someone-elses.lock",
-                "unrelated.txt"
-            ]
-        );
+        let flight = d.join("flight-0123456789abcdef.lock");
+        assert_eq!(removed.contains(&flight), platform::LOCK_FILES_ARE_COLLECTED);
+        let mut kept = vec![
+            ".cache-new.yaml.tmp-456-abc-0",
+            "cache-corrupt.yaml",
+            "cache-longlived.yaml",
+            "cache-new.yaml",
+            "someone-elses.lock",
+            "unrelated.txt",
+        ];
+        if !platform::LOCK_FILES_ARE_COLLECTED {
+            kept.push("flight-0123456789abcdef.lock");
+            kept.sort();
+        }
+        assert_eq!(names(d), kept);
     }
 
     #[test]

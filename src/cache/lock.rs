@@ -5,7 +5,6 @@
 
 use std::fs::{File, TryLockError};
 use std::io::{self, Write};
-use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -86,7 +85,7 @@ pub fn try_acquire(path: &Path) -> io::Result<Option<Lock>> {
 
 fn still_at(file: &File, path: &Path) -> bool {
     match (file.metadata(), std::fs::symlink_metadata(path)) {
-        (Ok(held), Ok(named)) => held.ino() == named.ino() && held.dev() == named.dev(),
+        (Ok(held), Ok(named)) => super::platform::same_file(&held, &named),
         _ => false,
     }
 }
@@ -106,6 +105,7 @@ mod tests {
         assert!(acquire(&path, Duration::from_millis(30)).unwrap().is_some());
     }
 
+    #[cfg(unix)]
     #[test]
     fn a_lock_file_removed_while_held_is_not_trusted_by_the_next_taker() {
         let tmp = tempfile::tempdir().unwrap();
@@ -118,6 +118,7 @@ mod tests {
         drop((held, next));
     }
 
+    #[cfg(unix)]
     #[test]
     fn a_lock_file_replaced_after_it_was_opened_is_noticed() {
         let tmp = tempfile::tempdir().unwrap();
@@ -141,6 +142,7 @@ mod tests {
         assert_eq!(pauses, [4, 8, 16, 25, 25, 25]);
     }
 
+    #[cfg(unix)]
     #[test]
     fn a_symlinked_lock_file_is_refused() {
         let tmp = tempfile::tempdir().unwrap();

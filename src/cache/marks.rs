@@ -4,9 +4,8 @@
 //! (never its output). When to refresh is the engine's policy (`engine/refresh.rs`);
 //! this file only keeps the markers.
 
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::time::Duration;
 
@@ -24,12 +23,7 @@ impl CacheDir {
     pub fn claim_refresh(&self, hash: &str) -> bool {
         let running = self.path().join(names::refresh_running(hash));
         for _ in 0..2 {
-            let created = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .custom_flags(libc::O_NOFOLLOW)
-                .open(&running);
+            let created = super::platform::create_new_private(&running);
             match created {
                 Ok(mut file) => {
                     let _ = writeln!(file, "{}", std::process::id());

@@ -6,8 +6,8 @@
 //! - `dir.rs`: [`CacheDir`], the one owner of the cache directory: names (`names.rs`),
 //!   reads, stores, locks (`lock.rs`), atomic writes (`atomic.rs`), garbage collection
 //!   (`gc.rs`), the refresh-ahead markers (`marks.rs`), the failures of fetches
-//!   (`failures.rs`), and what may be trusted there
-//!   (`trust.rs`).
+//!   (`failures.rs`), what may be trusted there (`trust.rs`), and how its files are
+//!   created and opened on each platform (`platform.rs`).
 
 pub mod atomic;
 mod dir;
@@ -18,6 +18,7 @@ mod key;
 mod lock;
 mod marks;
 mod names;
+mod platform;
 mod trust;
 
 pub use dir::CacheDir;

@@ -4,10 +4,11 @@
 //! file can be. Anything else is not served from: a token there could have been planted
 //! by someone else, for us to authenticate as them.
 
-use std::fs::{self, File, Metadata, OpenOptions};
+use std::fs::{self, File, Metadata};
 use std::io::{self, Read};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
+
+use super::platform;
 
 /// A cache file is a few kilobytes; one larger than this is not read (and is replaced
 /// on the next store). docs/cache-format.md documents it.
@@ -23,85 +24,31 @@ impl std::fmt::Display for Untrusted {
     }
 }
 
-/// The effective user id: who we are.
-pub fn euid() -> u32 {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() }
-}
-
-fn who(uid: u32) -> String {
-    if uid == 0 { "root".into() } else { format!("uid {uid}") }
-}
-
 /// Whether `meta` (a directory, by `stat`) may hold a cache we read from and write to.
 pub fn check_dir(dir: &Path, meta: &Metadata) -> Result<(), Untrusted> {
     if !meta.is_dir() {
         return Err(Untrusted(format!("{} is not a directory", dir.display())));
     }
-    let me = euid();
-    if meta.uid() != me {
-        let fix = if meta.uid() == 0 {
-            format!(
-                " (a `sudo -E` run?): remove it (sudo rm -r {}) and kubecredcache makes a new one",
-                dir.display()
-            )
-        } else {
-            String::new()
-        };
-        return Err(Untrusted(format!(
-            "{} belongs to {}, not to you ({}){fix}",
-            dir.display(),
-            who(meta.uid()),
-            who(me)
-        )));
-    }
-    if meta.mode() & 0o022 != 0 {
-        return Err(Untrusted(format!(
-            "{} is writable by others (mode {:04o}); use a directory of your own (chmod go-w, or another KUBECREDCACHE_DIR)",
-            dir.display(),
-            meta.mode() & 0o7777
-        )));
-    }
-    Ok(())
+    owner::check_dir(dir, meta)
 }
 
-/// Whether a directory we do not have yet may be created under `parent`: only by its
-/// owner, or under a directory of root's (`/tmp`, `/run/user`). Root never creates
-/// anything in another user's directory, where that user could not remove it.
+/// Whether a directory we do not have yet may be created under `parent`.
 pub fn check_parent(parent: &Path, meta: &Metadata) -> Result<(), Untrusted> {
-    let me = euid();
-    let owner = meta.uid();
-    if owner == me || (owner == 0 && me != 0) {
-        return Ok(());
-    }
-    Err(Untrusted(format!(
-        "{} belongs to {}, not to you ({}): not making a cache directory in it",
-        parent.display(),
-        who(owner),
-        who(me)
-    )))
+    owner::check_parent(parent, meta)
 }
 
 /// Whether a file (by `fstat` of the open file) is a cache file we may read: a regular
 /// file of ours, writable by nobody else, and not larger than a cache file can be.
 pub fn is_trusted_file(meta: &Metadata) -> bool {
-    meta.is_file() && meta.uid() == euid() && meta.mode() & 0o022 == 0 && meta.len() <= MAX_FILE_BYTES
+    meta.is_file() && meta.len() <= MAX_FILE_BYTES && owner::is_ours_alone(meta)
 }
 
 /// Opens a file for reading without following a symlink at its path and without
 /// blocking (a FIFO there would hang every run). `Ok(None)` when it is absent.
 pub fn open_no_follow(path: &Path) -> io::Result<Option<File>> {
-    match OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-    {
+    match platform::open_read(path) {
         Ok(file) => Ok(Some(file)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => Err(io::Error::other(format!(
-            "{} is a symlink; not following it",
-            path.display()
-        ))),
         Err(e) => Err(e),
     }
 }
@@ -124,24 +71,130 @@ pub fn read_file(path: &Path) -> io::Result<Option<Vec<u8>>> {
 }
 
 /// The directory's metadata, following a symlink to it (a symlinked cache directory is
-/// common) only if the link is ours or root's: another user's link could point us at
-/// any directory of theirs, or, for root, at any directory at all. What it names must
+/// common) only if the link may be trusted ([`owner::may_follow`]). What it names must
 /// then pass [`check_dir`].
 pub fn dir_metadata(dir: &Path) -> io::Result<Metadata> {
     let meta = fs::symlink_metadata(dir)?;
     if !meta.file_type().is_symlink() {
         return Ok(meta);
     }
-    if meta.uid() != euid() && meta.uid() != 0 {
-        return Err(io::Error::other(format!(
-            "it is a symlink of {}'s; not following it",
-            who(meta.uid())
-        )));
-    }
+    owner::may_follow(&meta).map_err(io::Error::other)?;
     fs::metadata(dir)
 }
 
-#[cfg(test)]
+/// Who owns what, on Unix: owner and mode bits.
+#[cfg(unix)]
+pub mod owner {
+    use std::fs::Metadata;
+    use std::os::unix::fs::MetadataExt;
+    use std::path::Path;
+
+    use super::Untrusted;
+
+    /// The effective user id: who we are.
+    pub fn euid() -> u32 {
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        unsafe { libc::geteuid() }
+    }
+
+    fn who(uid: u32) -> String {
+        if uid == 0 { "root".into() } else { format!("uid {uid}") }
+    }
+
+    /// Ours, and writable by nobody else.
+    pub fn check_dir(dir: &Path, meta: &Metadata) -> Result<(), Untrusted> {
+        let me = euid();
+        if meta.uid() != me {
+            let fix = if meta.uid() == 0 {
+                format!(
+                    " (a `sudo -E` run?): remove it (sudo rm -r {}) and kubecredcache makes a new one",
+                    dir.display()
+                )
+            } else {
+                String::new()
+            };
+            return Err(Untrusted(format!(
+                "{} belongs to {}, not to you ({}){fix}",
+                dir.display(),
+                who(meta.uid()),
+                who(me)
+            )));
+        }
+        if meta.mode() & 0o022 != 0 {
+            return Err(Untrusted(format!(
+                "{} is writable by others (mode {:04o}); use a directory of your own (chmod go-w, or another KUBECREDCACHE_DIR)",
+                dir.display(),
+                meta.mode() & 0o7777
+            )));
+        }
+        Ok(())
+    }
+
+    /// Only by its owner, or under a directory of root's (`/tmp`, `/run/user`). Root
+    /// never creates anything in another user's directory, where that user could not
+    /// remove it.
+    pub fn check_parent(parent: &Path, meta: &Metadata) -> Result<(), Untrusted> {
+        let me = euid();
+        let owner = meta.uid();
+        if owner == me || (owner == 0 && me != 0) {
+            return Ok(());
+        }
+        Err(Untrusted(format!(
+            "{} belongs to {}, not to you ({}): not making a cache directory in it",
+            parent.display(),
+            who(owner),
+            who(me)
+        )))
+    }
+
+    /// A file of ours that nobody else can write.
+    pub fn is_ours_alone(meta: &Metadata) -> bool {
+        meta.uid() == euid() && meta.mode() & 0o022 == 0
+    }
+
+    /// A symlink is followed only if it is ours or root's: another user's link could
+    /// point us at any directory of theirs, or, for root, at any directory at all.
+    pub fn may_follow(link: &Metadata) -> Result<(), String> {
+        if link.uid() == euid() || link.uid() == 0 {
+            return Ok(());
+        }
+        Err(format!("it is a symlink of {}'s; not following it", who(link.uid())))
+    }
+}
+
+/// Who owns what, on Windows: the ACL that the user profile's directories inherit
+/// keeps the cache private; ownership is not checked here (docs/architecture.md).
+#[cfg(windows)]
+pub mod owner {
+    use std::fs::Metadata;
+    use std::path::Path;
+
+    use super::Untrusted;
+
+    pub fn check_dir(dir: &Path, meta: &Metadata) -> Result<(), Untrusted> {
+        if meta.file_type().is_symlink() {
+            return Err(Untrusted(format!(
+                "{} is a reparse point; not following it",
+                dir.display()
+            )));
+        }
+        Ok(())
+    }
+
+    pub fn check_parent(_parent: &Path, _meta: &Metadata) -> Result<(), Untrusted> {
+        Ok(())
+    }
+
+    pub fn is_ours_alone(_meta: &Metadata) -> bool {
+        true
+    }
+
+    pub fn may_follow(_link: &Metadata) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;

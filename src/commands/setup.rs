@@ -4,7 +4,6 @@
 //! with its mode kept.
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use serde_norway::Value;
@@ -90,13 +89,10 @@ fn edit(out: &mut Out, path: &Path, only: &[String], dry_run: bool, direction: D
 fn write(out: &mut Out, path: &Path, old_text: &str, new_text: &str) -> Result<(), String> {
     // A kubeconfig may be a symlink into a dotfiles repository: edit the file it names.
     let real = fs::canonicalize(path).map_err(|e| format!("cannot resolve it ({e})"))?;
-    let mode = fs::metadata(&real)
-        .map_err(|e| format!("cannot stat it ({e})"))?
-        .permissions()
-        .mode()
-        & 0o7777;
+    let meta = fs::metadata(&real).map_err(|e| format!("cannot stat it ({e})"))?;
+    let mode = file_mode(&meta);
     // Root may write anything; a file without its owner's write bit says "leave me be".
-    if mode & 0o200 == 0 {
+    if meta.permissions().readonly() || mode & 0o200 == 0 {
         return Err(format!(
             "it is read-only (mode {mode:04o}); make it writable, or see the change with --dry-run"
         ));
@@ -158,4 +154,16 @@ fn print_summary(out: &mut Out, path: &Path, outcomes: &[UserOutcome]) {
 
 fn on_path(program: &str) -> bool {
     std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
+}
+
+/// The file's mode bits, to give the rewritten file the same (Unix). On Windows the new
+/// file inherits the directory's ACL; read-only is the attribute `readonly()` reads.
+fn file_mode(meta: &fs::Metadata) -> u32 {
+    #[cfg(unix)]
+    return std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o7777;
+    #[cfg(windows)]
+    {
+        let _ = meta;
+        0o600
+    }
 }

@@ -152,6 +152,16 @@ fn truncate(text: &str, width: usize) -> String {
 
 /// Columns of the terminal on stdout, if it is one (else `COLUMNS`, else no limit).
 fn terminal_width() -> Option<usize> {
+    terminal_columns().or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()))
+}
+
+#[cfg(windows)]
+fn terminal_columns() -> Option<usize> {
+    None
+}
+
+#[cfg(unix)]
+fn terminal_columns() -> Option<usize> {
     let mut size = libc::winsize {
         ws_row: 0,
         ws_col: 0,
@@ -160,10 +170,7 @@ fn terminal_width() -> Option<usize> {
     };
     // SAFETY: TIOCGWINSZ writes one winsize into the struct we pass; fd 1 may be anything.
     let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) } == 0;
-    if ok && size.ws_col > 0 {
-        return Some(size.ws_col.into());
-    }
-    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok())
+    (ok && size.ws_col > 0).then(|| size.ws_col.into())
 }
 
 #[cfg(test)]

@@ -4,7 +4,6 @@
 //! when not) lives here; the markers that say what is going on are the cache
 //! directory's (`cache/marks.rs`).
 
-use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -174,15 +173,33 @@ fn spawn(hash: &str) -> std::io::Result<Child> {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    // SAFETY: setsid is async-signal-safe; it detaches the child from kubectl's session
-    // and process group, so their signals and terminal do not reach it.
+    detach(&mut child);
+    child.spawn()
+}
+
+/// Unix: a session of its own (`setsid`), so kubectl's signals and terminal do not reach
+/// the refresh.
+#[cfg(unix)]
+fn detach(child: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: setsid is async-signal-safe; it only detaches the new process.
     unsafe {
         child.pre_exec(|| {
             libc::setsid();
             Ok(())
         });
     }
-    child.spawn()
+}
+
+/// Windows: no console window, no console at all (so the console's Ctrl+C does not reach
+/// it), and a process group of its own.
+#[cfg(windows)]
+fn detach(child: &mut Command) {
+    use std::os::windows::process::CommandExt;
+    const CREATE_NEW_PROCESS_GROUP: u32 = 0x0000_0200;
+    const DETACHED_PROCESS: u32 = 0x0000_0008;
+    const CREATE_NO_WINDOW: u32 = 0x0800_0000;
+    child.creation_flags(CREATE_NEW_PROCESS_GROUP | DETACHED_PROCESS | CREATE_NO_WINDOW);
 }
 
 #[cfg(test)]

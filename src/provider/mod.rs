@@ -77,13 +77,12 @@ inventory::collect!(&'static dyn Provider);
 /// anything else, as for a file that is not there.
 pub fn read_config_file(path: &std::path::Path) -> Option<String> {
     use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
     const MAX: u64 = 1 << 20;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .ok()?;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let file = options.open(path).ok()?;
     let meta = file.metadata().ok()?;
     if !meta.is_file() || meta.len() > MAX {
         return None;
@@ -91,6 +90,22 @@ pub fn read_config_file(path: &std::path::Path) -> Option<String> {
     let mut text = String::new();
     file.take(MAX).read_to_string(&mut text).ok()?;
     Some(text)
+}
+
+/// The name a provider knows a program by: its file name, and on Windows without the
+/// extension that made it runnable (`aws.exe`, `aws.cmd` are `aws`), in any case.
+pub fn program_name(program: &OsStr) -> Option<std::borrow::Cow<'_, str>> {
+    let path = std::path::Path::new(program);
+    let name = path.file_name()?.to_str()?;
+    if cfg!(windows) {
+        let runnable = ["exe", "cmd", "bat", "com"];
+        let stem = match path.extension().and_then(|e| e.to_str()) {
+            Some(ext) if runnable.contains(&ext.to_ascii_lowercase().as_str()) => path.file_stem()?.to_str()?,
+            _ => name,
+        };
+        return Some(std::borrow::Cow::Owned(stem.to_ascii_lowercase()));
+    }
+    Some(std::borrow::Cow::Borrowed(name))
 }
 
 /// A provider that recognised a command, with the command's arguments as it read them.
@@ -109,7 +124,8 @@ pub fn registered() -> Vec<&'static dyn Provider> {
 /// The provider whose token command this is, if any. `program` is the command as given
 /// (a name or a path); only its file name counts.
 pub fn recognise<'a>(program: &OsStr, args: &'a [String]) -> Option<Recognised<'a>> {
-    let name = std::path::Path::new(program).file_name()?.to_str()?;
+    let name = program_name(program)?;
+    let name = name.as_ref();
     // No sorting here (this runs on every kubectl run): order does not matter, since the
     // contract kit checks that no two providers claim one invocation. Arguments are
     // parsed only for providers of this program.
@@ -141,6 +157,7 @@ mod tests {
         }
     }
 
+    #[cfg(unix)]
     #[test]
     fn config_files_are_read_only_when_small_and_regular() {
         let tmp = tempfile::tempdir().unwrap();

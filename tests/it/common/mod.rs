@@ -15,7 +15,9 @@ use std::process::{Command, Output, Stdio};
 /// (`fail`). `$FAKE_SLEEP` delays it; `$FAKE_PIDS` receives its pid first;
 /// `$FAKE_SEEN` receives what it inherited;
 /// `$FAKE_SIGNED_AGO` makes the token an EKS-style presigned URL signed that many seconds ago.
+/// It runs on Linux and macOS alike: `date -d @N` is GNU's, `date -r N` the BSDs'.
 const FAKE_AUTHENTICATOR: &str = r#"#!/bin/bash
+utc() { date -u -d "@$1" "$2" 2>/dev/null || date -u -r "$1" "$2"; }
 args="$*"
 echo "$(basename "$0") ${args//$'\n'/\\n}" >> "$FAKE_CALLS"
 n=$(wc -l < "$FAKE_CALLS")
@@ -32,11 +34,11 @@ esac
 token="fake-token-$n-$$"
 if [ -n "$FAKE_SIGNED_AGO" ]; then
   # An EKS-style token: a presigned URL signed FAKE_SIGNED_AGO seconds ago, base64url.
-  signed=$(date -u -d "@$(( $(date +%s) - FAKE_SIGNED_AGO ))" +%Y%m%dT%H%M%SZ)
+  signed=$(utc "$(( $(date +%s) - FAKE_SIGNED_AGO ))" +%Y%m%dT%H%M%SZ)
   url="https://sts.us-west-2.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Date=$signed&X-Amz-Expires=60&call=$n-$$"
-  token="k8s-aws-v1.$(printf %s "$url" | base64 -w0 | tr '+/' '-_' | tr -d '=')"
+  token="k8s-aws-v1.$(printf %s "$url" | base64 | tr -d '\n' | tr '+/' '-_' | tr -d '=')"
 fi
-expires=$(date -u -d "@$(( $(date +%s) + ${FAKE_LIFETIME:-900} ))" +%Y-%m-%dT%H:%M:%SZ)
+expires=$(utc "$(( $(date +%s) + ${FAKE_LIFETIME:-900} ))" +%Y-%m-%dT%H:%M:%SZ)
 api="${FAKE_API_VERSION:-client.authentication.k8s.io/v1beta1}"
 if [ "$FAKE_MODE" = noexpiry ]; then
   printf '{"kind":"ExecCredential","apiVersion":"%s","spec":{},"status":{"token":"%s"}}\n' "$api" "$token"
@@ -104,7 +106,7 @@ impl Sandbox {
     /// The kubecredcache binary with only the sandbox's environment (nothing of the
     /// host's AWS setup leaks in).
     pub fn command(&self, args: &[&str]) -> Command {
-        self.command_for(Path::new(env!("CARGO_BIN_EXE_kubecredcache")), args)
+        self.command_for(&bin(), args)
     }
 
     /// Any program, with the sandbox's environment.
@@ -211,6 +213,7 @@ pub fn output_within(mut cmd: Command, bound: std::time::Duration) -> Output {
 
 /// Runs `cmd` to its end and returns its output and its peak memory (RSS, in KiB), from
 /// the kernel's accounting of the child (wait4).
+#[cfg(target_os = "linux")]
 #[allow(clippy::zombie_processes)] // waited for with wait4, which std does not see
 pub fn output_and_peak_memory(mut cmd: Command) -> (Output, i64) {
     let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
@@ -239,11 +242,17 @@ pub fn output_and_peak_memory(mut cmd: Command) -> (Output, i64) {
 
 /// Whether a process with this pid still exists (and is not a zombie).
 pub fn alive(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-        stat.rsplit(')')
-            .next()
-            .is_some_and(|rest| !rest.trim_start().starts_with('Z'))
-    })
+    if cfg!(target_os = "linux") {
+        return std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+            stat.rsplit(')')
+                .next()
+                .is_some_and(|rest| !rest.trim_start().starts_with('Z'))
+        });
+    }
+    let state = Command::new("ps")
+        .args(["-o", "state=", "-p", &pid.to_string()])
+        .output();
+    state.is_ok_and(|out| out.status.success() && !String::from_utf8_lossy(&out.stdout).trim().starts_with('Z'))
 }
 
 /// Waits for `done`, at most 20 s (a bound for a stuck test, not a timing assertion).
@@ -273,6 +282,15 @@ pub fn as_nobody(cmd: &Command) -> Option<Command> {
     }
     wrapped.stdin(Stdio::null());
     Some(wrapped)
+}
+
+/// The kubecredcache binary under test: the one cargo built with these tests, or the
+/// one `KUBECREDCACHE_TEST_BIN` names (`.ci/run` runs the tests against the static musl
+/// build this way).
+pub fn bin() -> PathBuf {
+    std::env::var_os("KUBECREDCACHE_TEST_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_kubecredcache")))
 }
 
 pub fn write_script(path: &Path, body: &str) {
