@@ -144,17 +144,14 @@ mod tests {
             ("HOME".to_string(), "/home/me".to_string()),
             ("AWS_CONFIG_FILE".to_string(), "/etc/aws".to_string()),
         ]);
-        let sources: Vec<String> = credential_sources(&env)
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect();
+        let aws = PathBuf::from("/home/me").join(".aws");
         assert_eq!(
-            sources,
+            credential_sources(&env),
             [
-                "/etc/aws",
-                "/home/me/.aws/credentials",
-                "/home/me/.aws/sso/cache",
-                "/home/me/.aws/cli/cache"
+                PathBuf::from("/etc/aws"),
+                aws.join("credentials"),
+                aws.join("sso/cache"),
+                aws.join("cli/cache")
             ]
         );
     }

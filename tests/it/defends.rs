@@ -9,7 +9,9 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use crate::common::{self, AWS, Sandbox, alive, as_nobody, output_and_peak_memory, output_within, token, wait_for};
+#[cfg(target_os = "linux")]
+use crate::common::output_and_peak_memory;
+use crate::common::{self, AWS, Sandbox, alive, as_nobody, output_within, token, wait_for};
 use kubecredcache::cache::CacheFile;
 
 const BOUND: Duration = Duration::from_secs(30);
@@ -171,6 +173,9 @@ fn a_fifo_at_the_cache_path_hangs_nothing_and_is_replaced() {
     );
 }
 
+// Linux: the peak memory from wait4 is in KiB there, `ulimit -v` and the device numbers
+// are Linux's.
+#[cfg(target_os = "linux")]
 #[test]
 fn a_huge_file_or_a_device_at_the_cache_path_is_not_read_whole_and_is_replaced() {
     let s = Sandbox::new();
@@ -203,7 +208,7 @@ fn a_huge_file_or_a_device_at_the_cache_path_is_not_read_whole_and_is_replaced()
     assert!(made.success());
     // Under 4 GiB of address space, so that reading it whole stops instead of filling memory.
     let mut capped = s.command_for(Path::new("sh"), &["-c", "ulimit -v 4194304 && exec \"$@\"", "sh"]);
-    capped.arg(env!("CARGO_BIN_EXE_kubecredcache")).args(AWS);
+    capped.arg(common::bin()).args(AWS);
     let (out, peak_kib) = output_and_peak_memory(capped);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(peak_kib < 512 << 10, "read the device: {peak_kib} KiB");

@@ -42,7 +42,7 @@ impl E2e {
     fn new() -> Option<E2e> {
         let kubectl = host_tool("kubectl")?;
         let mut sandbox = Sandbox::new();
-        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_kubecredcache"), sandbox.bin.join("kubecredcache")).unwrap();
+        std::os::unix::fs::symlink(crate::common::bin(), sandbox.bin.join("kubecredcache")).unwrap();
         let host_path = std::env::var("PATH").unwrap_or_default();
         sandbox.set("PATH", &format!("{}:{host_path}", sandbox.bin.display()));
         let cache = sandbox.cache.clone();

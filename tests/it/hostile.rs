@@ -44,6 +44,7 @@ fn in_tmpfs(s: &mut Sandbox, mnt: &Path, script: &str, args: &[&str]) -> Option<
     s.set("KUBECREDCACHE_DIR", mnt.join("cache").to_str().unwrap());
     let full_script =
         format!("mount -t tmpfs -o size=1m,mode=0755 none \"$1\" || exit 99\n{script}\nshift\nexec \"$@\"");
+    let bin = crate::common::bin();
     let mut argv = vec![
         "-m",
         "sh",
@@ -51,7 +52,7 @@ fn in_tmpfs(s: &mut Sandbox, mnt: &Path, script: &str, args: &[&str]) -> Option<
         &full_script,
         "sh",
         mnt.to_str().unwrap(),
-        env!("CARGO_BIN_EXE_kubecredcache"),
+        bin.to_str().unwrap(),
     ];
     argv.extend_from_slice(args);
     let out = s.command_for(Path::new("unshare"), &argv).output().unwrap();

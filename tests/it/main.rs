@@ -1,4 +1,8 @@
-//! The behaviour tests, as one test binary: each file is a module.
+//! The behaviour tests, as one test binary: each file is a module. They drive the built
+//! binary with bash fakes, so they run on Unix (Linux and macOS; those that need Linux's
+//! namespaces, /proc or setpriv are marked so, or skip). Windows has its own smoke test,
+//! `tests/windows/smoke`, run under Wine by `.ci/run`.
+#![cfg(unix)]
 
 mod caching;
 mod cli;
@@ -7,6 +11,7 @@ mod concurrency;
 mod defends;
 mod e2e_kubectl;
 mod faults;
+#[cfg(target_os = "linux")]
 mod hostile;
 mod key_properties;
 mod login_storms;
