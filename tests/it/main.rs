@@ -3,6 +3,7 @@
 mod caching;
 mod cli;
 mod common;
+mod completion_and_man;
 mod concurrency;
 mod defends;
 mod e2e_kubectl;
