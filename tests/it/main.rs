@@ -13,5 +13,6 @@ mod key_properties;
 mod login_storms;
 mod more_providers;
 mod operator_commands;
+mod readme;
 mod refresh_ahead;
 mod stale_credentials;
