@@ -1,32 +1,45 @@
-//! kubecredcache: caches the ExecCredential that a kubectl exec plugin prints, so that
+//! kubecredcache caches the ExecCredential that a kubectl exec plugin prints, so that
 //! later kubectl runs with the same identity get it from one small file instead of
-//! running the plugin again.
+//! running the plugin again. It is a program: install it with
+//! `cargo install kubecredcache` and see its
+//! [README](https://github.com/kubecredcache/kubecredcache#readme).
 //!
-//! Where to look (docs/architecture.md has the map):
-//! - [`cli`]: the command line (`kubecredcache COMMAND ARGS...`, `list-providers`, ...);
-//! - [`engine`]: one wrapped run: look up, single-flight fetch, store, print;
-//! - [`provider`]: the `Provider` trait, its declarations and its `inventory` registry;
-//!   the implementations live in the top-level `providers/`, one file per authenticator;
-//! - [`cache`]: the generic cache, with [`cache::CacheDir`] the one owner of its directory;
-//! - [`commands`]: the operator subcommands (`setup`, `status`, ...).
+//! This library exists for the `kubecredcache` binary, its tests and its fuzz targets.
+//! Its one public entry point is [`cli::main`], which runs the program with the
+//! process's arguments. The modules hidden from this documentation are public only so
+//! that the project's own behaviour tests and fuzz targets can reach them: they are not
+//! part of the API, and any release may change them. Providers for other
+//! authenticators are added in the repository (one file in `providers/`,
+//! docs/providers.md), not through this library.
+//!
+//! Where to look in the source (docs/architecture.md has the map): `cli` (the command
+//! line), `engine` (one wrapped run), `provider` and `providers/` (the authenticators),
+//! `cache` (the cache directory), `commands` (the operator subcommands).
 
-pub mod cache;
 pub mod cli;
-pub mod commands;
-pub mod engine;
-pub mod exec_credential;
-pub mod generic;
-pub mod kubeconfig;
-pub mod logging;
-pub mod messages;
-pub mod provider;
-pub mod settings;
-pub mod sources;
-pub mod upstream;
 
+// Public for tests/ and fuzz/ only (see above).
+#[doc(hidden)]
+pub mod cache;
+#[doc(hidden)]
+pub mod exec_credential;
+#[doc(hidden)]
+pub mod provider;
 /// The authenticators: one module per file in the top-level `providers/`.
+#[doc(hidden)]
 #[path = "../providers/mod.rs"]
 pub mod providers;
+#[doc(hidden)]
+pub mod settings;
+
+mod commands;
+mod engine;
+mod generic;
+mod kubeconfig;
+mod logging;
+mod messages;
+mod sources;
+mod upstream;
 
 /// The provider template that docs/providers.md walks through: compiled and checked by
 /// the library's tests, so the walk-through always builds.

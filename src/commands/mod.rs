@@ -4,8 +4,10 @@
 //! clap. Exit codes: 0 done, 1 failed, 2 usage error. Errors are one line on stderr.
 
 mod clear;
+mod completion;
 mod gc;
 mod list_providers;
+mod man;
 mod out;
 mod setup;
 mod status;
@@ -13,7 +15,7 @@ mod status;
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::cache::CacheDir;
 use crate::kubeconfig::Direction;
@@ -70,6 +72,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print a shell completion script (`source <(kubecredcache completion bash)`)
+    Completion {
+        #[arg(value_enum)]
+        shell: completion::Shell,
+    },
+    /// Print the manual page as roff (`kubecredcache man | man -l -`)
+    Man,
 }
 
 #[derive(Args)]
@@ -89,7 +98,7 @@ struct KubeconfigArgs {
 pub fn is_ours(first: &str) -> bool {
     matches!(
         first,
-        "setup" | "unsetup" | "status" | "clear" | "gc" | "list-providers" | "help"
+        "setup" | "unsetup" | "status" | "clear" | "gc" | "list-providers" | "completion" | "man" | "help"
     ) || first.starts_with('-')
 }
 
@@ -130,6 +139,8 @@ pub fn run(args: Vec<OsString>) -> i32 {
         Command::Clear { cluster, all } => clear::run(&mut out, cluster.as_deref(), all),
         Command::Gc => gc::run(&mut out),
         Command::ListProviders { json } => list_providers::run(&mut out, json),
+        Command::Completion { shell } => completion::run(&mut out, shell, Cli::command()),
+        Command::Man => man::run(&mut out, Cli::command()),
     };
     out.finish(code)
 }

@@ -26,7 +26,7 @@ use crate::exec_credential::ExecInfo;
 use crate::provider::{self, Identity, ParsedArgs, ProcessEnv, Provider};
 use crate::{settings, sources, upstream};
 
-pub use refresh::{CHILD_ENV, RefreshState, refresh_state};
+pub use refresh::{CHILD_ENV, refresh_state};
 
 /// Runs the wrapped command through the cache and returns the exit code.
 pub fn run(program: &OsStr, raw_args: &[OsString], force_refresh: bool) -> i32 {

@@ -28,8 +28,6 @@ use std::io;
 use std::process::ExitStatus;
 use std::time::Duration;
 
-pub use os::stderr_is_terminal;
-
 /// How to run the command.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Options {

@@ -20,6 +20,9 @@ pub fn stderr_is_terminal() -> bool {
 /// Runs the command, stdout captured, within `options.limit` if any. Its stderr is the
 /// console's (nothing of it is kept on Windows).
 pub fn run(program: &OsStr, args: &[OsString], options: Options) -> io::Result<Finished> {
+    if options.keep_stderr {
+        log::trace!("the command's stderr goes to the console; none of it is kept on Windows");
+    }
     let mut child = Command::new(resolve(program))
         .args(args)
         .env_remove(crate::engine::CHILD_ENV)

@@ -7,6 +7,7 @@
 mod caching;
 mod cli;
 mod common;
+mod completion_and_man;
 mod concurrency;
 mod defends;
 mod e2e_kubectl;
@@ -17,5 +18,6 @@ mod key_properties;
 mod login_storms;
 mod more_providers;
 mod operator_commands;
+mod readme;
 mod refresh_ahead;
 mod stale_credentials;
