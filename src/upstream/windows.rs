@@ -5,17 +5,12 @@
 //! kubectl finds it, where `Command` alone would look for `.exe` only.
 
 use std::ffi::{OsStr, OsString};
-use std::io::{self, IsTerminal, Read};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use super::{Finished, Options};
-
-/// Whether our stderr is a console a person reads.
-pub fn stderr_is_terminal() -> bool {
-    io::stderr().is_terminal()
-}
 
 /// Runs the command, stdout captured, within `options.limit` if any. Its stderr is the
 /// console's (nothing of it is kept on Windows).
