@@ -19,7 +19,7 @@ use std::path::PathBuf;
 
 pub use args::{ParsedArgs, os_to_string, parse};
 pub use identity::{Env, Identity, ProcessEnv, secret_digest};
-pub use inputs::{Flag, Inputs, Role, Syntax, Var};
+pub use inputs::{EnvOrder, Flag, Inputs, Role, Syntax, Var, first_set};
 
 /// An authenticator whose token command kubecredcache knows how to key.
 ///
@@ -50,11 +50,13 @@ pub trait Provider: Sync {
     fn may_prompt(&self, _args: &ParsedArgs, _env: &dyn Env) -> bool {
         false
     }
-    /// The latest time `token` can still be accepted, if the token itself says (an EKS
-    /// token is a presigned URL that dies 15 minutes after it was signed, whatever its
-    /// `expirationTimestamp` claims). The engine serves a token until the earlier of
-    /// this and the stated expiry. `None`: the stated expiry stands.
-    fn expiry_bound(&self, _token: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    /// The latest time `token` can still be accepted, if the token or what signed it
+    /// says (an EKS token is a presigned URL that dies 15 minutes after it was signed,
+    /// whatever its `expirationTimestamp` claims; a token signed with credentials that
+    /// expire dies with them). Asked right after the command printed `token`, with its
+    /// arguments and environment. The engine serves a token until the earlier of this
+    /// and the stated expiry. `None`: the stated expiry stands.
+    fn expiry_bound(&self, _token: &str, _args: &ParsedArgs, _env: &dyn Env) -> Option<chrono::DateTime<chrono::Utc>> {
         None
     }
     /// When `token` was issued, if the token itself says (an EKS token's signing time).
@@ -67,6 +69,15 @@ pub trait Provider: Sync {
     /// after it was fetched: a new sign-in or new keys take effect at the next run.
     fn credential_sources(&self, _args: &ParsedArgs, _env: &dyn Env) -> Vec<PathBuf> {
         Vec::new()
+    }
+    /// Changes to the command's environment when kubecredcache runs it, for that child
+    /// alone: `(name, Some(value))` sets a variable, `(name, None)` removes it. For user
+    /// settings that make the command print something that is not a credential, or wait
+    /// for a person (a default output format, a pager, an auto-prompt). They must not
+    /// change whose token it prints: the contract kit checks that none of them is among
+    /// the variables the key is made of.
+    fn child_env(&self) -> &'static [(&'static str, Option<&'static str>)] {
+        &[]
     }
 }
 
