@@ -247,8 +247,8 @@ mod tests {
     #[test]
     fn region_and_profile_variables_that_v1_and_v2_read_apart_both_separate_keys() {
         const C: &str = "eks get-token --cluster-name c";
-        for (flag, [first, second]) in [("--region", aws::REGION_VARS), ("--profile", aws::PROFILE_VARS)]
-            .map(|(f, v)| (f, [v[0], v[1]]))
+        for (flag, [first, second]) in
+            [("--region", aws::REGION_VARS), ("--profile", aws::PROFILE_VARS)].map(|(f, v)| (f, [v[0], v[1]]))
         {
             let part = &flag[2..];
             let flagged = id(&format!("{flag} a {C}"), &[(first, "x"), (second, "y")]);
@@ -281,7 +281,10 @@ mod tests {
         // Not a prefix the CLI reads: a plain value.
         assert!(
             AwsEks
-                .identity(&parse(&args("eks get-token --cluster-name File://c"), &INPUTS), &env(&[]))
+                .identity(
+                    &parse(&args("eks get-token --cluster-name File://c"), &INPUTS),
+                    &env(&[])
+                )
                 .is_ok()
         );
     }
@@ -290,7 +293,11 @@ mod tests {
     fn any_profile_the_cli_may_use_with_mfa_means_it_may_prompt() {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("config");
-        std::fs::write(&config, "[profile mfa]\nmfa_serial = arn:m\n[profile plain]\nregion = r\n").unwrap();
+        std::fs::write(
+            &config,
+            "[profile mfa]\nmfa_serial = arn:m\n[profile plain]\nregion = r\n",
+        )
+        .unwrap();
         let config = config.to_str().unwrap();
         let may = |a: &str, e: &[(&str, &str)]| {
             let mut e = env(e);
@@ -300,7 +307,10 @@ mod tests {
         const C: &str = "eks get-token --cluster-name c";
         assert!(may(&format!("--profile mfa {C}"), &[]));
         assert!(!may(&format!("--profile plain {C}"), &[("AWS_PROFILE", "mfa")]));
-        assert!(may(C, &[("AWS_PROFILE", "plain"), ("AWS_DEFAULT_PROFILE", "mfa")]), "v1 reads the second");
+        assert!(
+            may(C, &[("AWS_PROFILE", "plain"), ("AWS_DEFAULT_PROFILE", "mfa")]),
+            "v1 reads the second"
+        );
         assert!(!may(C, &[("AWS_PROFILE", "plain")]));
     }
 

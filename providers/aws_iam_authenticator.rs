@@ -10,7 +10,9 @@
 use std::path::{Path, PathBuf};
 
 use super::aws;
-use crate::provider::{Env, Flag, Identity, Inputs, ParsedArgs, Provider, Syntax, Var, read_config_file, secret_digest};
+use crate::provider::{
+    Env, Flag, Identity, Inputs, ParsedArgs, Provider, Syntax, Var, read_config_file, secret_digest,
+};
 
 pub struct AwsIamAuthenticator;
 
@@ -211,7 +213,9 @@ mod tests {
     }
 
     fn id(a: &str, e: &[(&str, &str)]) -> Identity {
-        AwsIamAuthenticator.identity(&parse(&args(a), &INPUTS), &env_of(e)).unwrap()
+        AwsIamAuthenticator
+            .identity(&parse(&args(a), &INPUTS), &env_of(e))
+            .unwrap()
     }
 
     #[test]
@@ -303,7 +307,11 @@ mod tests {
     #[test]
     fn the_config_files_role_and_region_apply_when_no_flag_or_variable_gives_them() {
         let dir = tempfile::tempdir().unwrap();
-        let yaml = config(&dir, "a.yaml", "Role: arn:aws:iam::1:role/from-file\nregion: eu-west-1\nclusterID: c\n");
+        let yaml = config(
+            &dir,
+            "a.yaml",
+            "Role: arn:aws:iam::1:role/from-file\nregion: eu-west-1\nclusterID: c\n",
+        );
         let from_file = id(&format!("token -c {yaml}"), &[("AWS_REGION", "us-east-1")]);
         assert_eq!(from_file.cluster, "c", "the cluster id from the file");
         assert_eq!(from_file.part("role-arn"), Some("arn:aws:iam::1:role/from-file"));
@@ -322,8 +330,15 @@ mod tests {
         // `--region=` is given empty: not the file's region, the SDK's variable.
         let region = id(&format!("token -c {yaml} --region="), &[("AWS_REGION", "us-east-1")]);
         assert_eq!(region.part("region"), Some("us-east-1"));
-        let json = config(&dir, "b.json", r#"{"role": "arn:aws:iam::1:role/json", "clusterid": "c"}"#);
-        assert_eq!(id(&format!("token -c {json}"), &[]).part("role-arn"), Some("arn:aws:iam::1:role/json"));
+        let json = config(
+            &dir,
+            "b.json",
+            r#"{"role": "arn:aws:iam::1:role/json", "clusterid": "c"}"#,
+        );
+        assert_eq!(
+            id(&format!("token -c {json}"), &[]).part("role-arn"),
+            Some("arn:aws:iam::1:role/json")
+        );
     }
 
     #[test]
@@ -337,7 +352,10 @@ mod tests {
         // Any change counts (external id, session name...), not only the role's.
         std::fs::write(&path, "role: arn:b\nexternalID: x\n").unwrap();
         assert_ne!(id(&format!("token -i c -c {path}"), &[]), b);
-        assert!(!format!("{b:?}").contains("externalID"), "the contents are keyed as a digest");
+        assert!(
+            !format!("{b:?}").contains("externalID"),
+            "the contents are keyed as a digest"
+        );
     }
 
     #[test]
@@ -352,7 +370,10 @@ mod tests {
         for path in [toml.as_str(), upper.as_str(), fifo.to_str().unwrap()] {
             let argv = args(&format!("token -i c -c {path}"));
             let parsed = parse(&argv, &INPUTS);
-            assert!(AwsIamAuthenticator.identity(&parsed, &HashMap::new()).is_err(), "{path}");
+            assert!(
+                AwsIamAuthenticator.identity(&parsed, &HashMap::new()).is_err(),
+                "{path}"
+            );
         }
         // A missing file: the authenticator refuses to run; keyed by its name only.
         let missing = id("token -i c -c /nonexistent/c.yaml", &[]);
