@@ -104,6 +104,33 @@ pub fn read_config_file(path: &std::path::Path) -> Option<String> {
     Some(text)
 }
 
+/// Base64url without padding (RFC 4648 §5), as EKS tokens and JWTs use; `=` is tolerated.
+/// `None` for anything else.
+pub fn decode_base64url(text: &str) -> Option<Vec<u8>> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'-' => Some(62),
+        b'_' => Some(63),
+        _ => None,
+    };
+    let text = text.trim_end_matches('=').as_bytes();
+    if text.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    for chunk in text.chunks(4) {
+        let mut n = 0u32;
+        for (i, c) in chunk.iter().enumerate() {
+            n |= u32::from(value(*c)?) << (18 - 6 * i);
+        }
+        let bytes = n.to_be_bytes();
+        out.extend_from_slice(&bytes[1..chunk.len()]);
+    }
+    Some(out)
+}
+
 /// A provider that recognised a command, with the command's arguments as it read them.
 pub struct Recognised<'a> {
     pub provider: &'static dyn Provider,
