@@ -154,9 +154,10 @@ impl Provider for KubeloginAzure {
 
     /// kubelogin's cache directory (`--cache-dir`, else `$KUBECACHEDIR`, else
     /// `~/.kube/cache/kubelogin`: the authentication record of a browser or device-code
-    /// login); with `--login azurecli`, the Azure CLI's profile and cloud settings
+    /// login); with `--login azurecli`, the Azure CLI's `azureProfile.json`
     /// (`$AZURE_CONFIG_DIR`, else `~/.azure`), which `az login`, `az logout` and `az
-    /// account set` rewrite (Azure/kubelogin#137).
+    /// account set` rewrite (Azure/kubelogin#137). Not the whole directory: every `az`
+    /// command rewrites files there.
     fn credential_sources(&self, args: &ParsedArgs, env: &dyn Env) -> Vec<PathBuf> {
         let home = env.var("HOME").map(PathBuf::from);
         let mut sources: Vec<PathBuf> = args
@@ -171,11 +172,7 @@ impl Provider for KubeloginAzure {
                 .filter(|d| !d.is_empty())
                 .map(PathBuf::from)
                 .or_else(|| home.map(|h| h.join(".azure")));
-            if let Some(dir) = azure {
-                for name in ["azureProfile.json", "clouds.config", "config"] {
-                    sources.push(dir.join(name));
-                }
-            }
+            sources.extend(azure.map(|dir| dir.join("azureProfile.json")));
         }
         sources
     }
@@ -323,12 +320,7 @@ mod tests {
         );
         assert_eq!(
             sources("get-token -l azurecli --server-id s --cache-dir ~/kl", &home),
-            [
-                "/home/me/kl",
-                "/home/me/.azure/azureProfile.json",
-                "/home/me/.azure/clouds.config",
-                "/home/me/.azure/config"
-            ]
+            ["/home/me/kl", "/home/me/.azure/azureProfile.json"]
         );
         let moved = sources(
             "get-token --server-id s",
@@ -339,10 +331,7 @@ mod tests {
                 ("AZURE_CONFIG_DIR", "/az"),
             ],
         );
-        assert_eq!(
-            moved,
-            ["/c", "/az/azureProfile.json", "/az/clouds.config", "/az/config"]
-        );
+        assert_eq!(moved, ["/c", "/az/azureProfile.json"]);
     }
 
     #[test]
