@@ -234,7 +234,10 @@ impl Request<'_> {
         entry.interactive = self.exec_info.spec.interactive;
         entry.fetch_seconds = fetched.seconds;
         // Taken after the command ran: it may itself have written to its caches.
-        entry.sources_changed = self.sources_changed();
+        let sources = self.provider.credential_sources(self.args, &ProcessEnv);
+        let state = sources::state(&sources);
+        entry.sources_changed = state.latest;
+        entry.sources_present = (!sources.is_empty()).then_some(state.present);
         match cache.store(&self.key, entry, now, settings::lock_wait()) {
             // A fresh token ends a cooldown, and any back-off of a failed background refresh.
             Ok(()) => {

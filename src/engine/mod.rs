@@ -153,7 +153,7 @@ impl<'a> Request<'a> {
             return Ok(None);
         }
         let sources = self.provider.credential_sources(self.args, &ProcessEnv);
-        if !sources.is_empty() && sources::latest_change(&sources) > entry.sources_changed {
+        if !sources.is_empty() && sources::state(&sources).changed_since(entry.sources_changed, entry.sources_present) {
             log::debug!("the credential sources changed after this token was fetched; not serving it");
             return Ok(None);
         }
