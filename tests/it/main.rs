@@ -1,9 +1,11 @@
 //! The behaviour tests, as one test binary: each file is a module.
 
+mod aws_cli_settings;
 mod caching;
 mod cli;
 mod common;
 mod concurrency;
+mod credential_sources;
 mod defends;
 mod e2e_kubectl;
 mod faults;
@@ -11,6 +13,7 @@ mod hostile;
 mod key_properties;
 mod login_storms;
 mod more_providers;
+mod oke;
 mod operator_commands;
 mod refresh_ahead;
 mod stale_credentials;
