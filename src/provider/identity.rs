@@ -74,7 +74,7 @@ impl Identity {
                 self.push(flag.key, list, flag.secret);
                 return;
             }
-        } else if let Some(value) = args.given(flag.key) {
+        } else if let Some(value) = args.last(flag.key).filter(|v| !flag.is_unset(v)) {
             self.push(flag.key, value.to_string(), flag.secret);
             return;
         }
