@@ -16,7 +16,8 @@ inventory::submit! { &ExampleAuth as &dyn Provider }
 /// a positional and no value is left out.
 static INPUTS: Inputs = Inputs {
     programs: &["example-auth"],
-    // A Go program (cobra/pflag); `Syntax::Argparse` for Python's argparse.
+    // A Go program (cobra/pflag); `Syntax::Argparse` for Python's argparse,
+    // `Syntax::Click` for Python's click.
     syntax: Syntax::Pflag,
     flags: &[
         Flag::value("cluster", &["--cluster", "-c"]),

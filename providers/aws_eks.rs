@@ -3,14 +3,21 @@
 use super::aws;
 use crate::provider::{Env, Flag, Identity, Inputs, ParsedArgs, Provider, Syntax};
 
+/// Values the AWS CLI replaces with the content of a file (`file://`, `fileb://`,
+/// relative to the working directory) or, in v1, of a URL: their literal text does not
+/// decide the token.
+const CONTENT_PREFIXES: [&str; 4] = ["file://", "fileb://", "http://", "https://"];
+
 pub struct AwsEks;
 
 inventory::submit! { &AwsEks as &dyn Provider }
 
-/// The AWS CLI's global flags and `eks get-token`'s own, every one keyed. Knowing which
-/// take a value is what lets us find the `eks get-token` positionals among them, and
-/// knowing them all is what lets us resolve abbreviations as the CLI does (`--reg`,
-/// `--role`).
+/// The AWS CLI's global flags and `eks get-token`'s own. Knowing which take a value is
+/// what lets us find the `eks get-token` positionals among them, and knowing them all is
+/// what lets us resolve abbreviations as the CLI does (`--reg`, `--role`). Region and
+/// profile: `--region ""` and `--profile ""` are "not given" to the CLI; without them,
+/// v1 reads `AWS_DEFAULT_PROFILE` before `AWS_PROFILE` and only `AWS_DEFAULT_REGION`, v2
+/// the other way round, and which one is installed is not ours to know.
 static INPUTS: Inputs = Inputs {
     programs: &["aws"],
     syntax: Syntax::Argparse,
@@ -18,10 +25,14 @@ static INPUTS: Inputs = Inputs {
         Flag::value("cluster-name", &["--cluster-name"]),
         Flag::value("cluster-id", &["--cluster-id"]),
         Flag::value("role-arn", &["--role-arn"]),
-        aws::REGION,
-        Flag::value("profile", &["--profile"]).env(aws::PROFILE_VARS),
+        Flag::value("region", &["--region"])
+            .env_any_order(aws::REGION_VARS)
+            .unset_when(&[""]),
+        Flag::value("profile", &["--profile"])
+            .env_any_order(aws::PROFILE_VARS)
+            .unset_when(&[""]),
         Flag::value("endpoint-url", &["--endpoint-url"]),
-        Flag::value("output", &["--output"]),
+        Flag::value("output", &["--output"]).cosmetic("how it is printed; anything but JSON is not cached"),
         Flag::value("query", &["--query"]),
         Flag::value("color", &["--color"]),
         Flag::value("ca-bundle", &["--ca-bundle"]),
@@ -33,6 +44,8 @@ static INPUTS: Inputs = Inputs {
         Flag::switch("no-paginate", &["--no-paginate"]),
         Flag::switch("no-sign-request", &["--no-sign-request"]),
         Flag::switch("no-cli-pager", &["--no-cli-pager"]),
+        Flag::switch("cli-auto-prompt", &["--cli-auto-prompt"]),
+        Flag::switch("no-cli-auto-prompt", &["--no-cli-auto-prompt"]),
         Flag::value("version", &["--version"]),
         Flag::switch("v2-debug", &["--v2-debug"]),
     ],
@@ -65,11 +78,32 @@ impl Provider for AwsEks {
             .last("cluster-name")
             .or_else(|| args.last("cluster-id"))
             .ok_or("aws eks get-token without --cluster-name or --cluster-id")?;
+        if let Some((flag, _)) = args
+            .flags
+            .iter()
+            .find(|(_, value)| CONTENT_PREFIXES.iter().any(|p| value.starts_with(p)))
+        {
+            return Err(format!(
+                "the value of --{flag} names a file or URL, whose content the AWS CLI reads"
+            ));
+        }
         Ok(Identity::declared(cluster, args, env))
     }
 
-    fn expiry_bound(&self, token: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-        aws::eks_token_expiry_bound(token)
+    fn expiry_bound(&self, token: &str, _args: &ParsedArgs, env: &dyn Env) -> Option<chrono::DateTime<chrono::Utc>> {
+        aws::expiry_bound(token, env)
+    }
+
+    /// JSON whatever the user's `output` setting (aws/aws-cli#7726: `output = text`
+    /// breaks kubectl), no pager and no auto-prompt (aws/aws-cli#7862: the exec plugin
+    /// hangs). v1 and v2 read these variables before `~/.aws/config`; a flag on the
+    /// command line (`--output text`) still wins, as the user wrote it.
+    fn child_env(&self) -> &'static [(&'static str, Option<&'static str>)] {
+        &[
+            ("AWS_DEFAULT_OUTPUT", Some("json")),
+            ("AWS_PAGER", Some("")),
+            ("AWS_CLI_AUTO_PROMPT", Some("off")),
+        ]
     }
 
     fn issued_at(&self, token: &str) -> Option<chrono::DateTime<chrono::Utc>> {
@@ -80,8 +114,14 @@ impl Provider for AwsEks {
         aws::credential_sources(env)
     }
 
+    /// Whether any profile the CLI may use (v1 and v2 may choose differently) asks for an
+    /// MFA code.
     fn may_prompt(&self, args: &ParsedArgs, env: &dyn Env) -> bool {
-        aws::profile_may_prompt(args.value("profile", env).as_deref(), env)
+        let profiles = args.candidates("profile", env);
+        if profiles.is_empty() {
+            return aws::profile_may_prompt(None, env);
+        }
+        profiles.iter().any(|p| aws::profile_may_prompt(Some(p), env))
     }
 }
 
@@ -205,31 +245,89 @@ mod tests {
     }
 
     #[test]
-    fn region_comes_from_flag_then_aws_region_then_aws_default_region() {
-        let e = [("AWS_REGION", "env"), ("AWS_DEFAULT_REGION", "default")];
-        assert_eq!(
-            id("--region flag eks get-token --cluster-name c", &e).part("region"),
-            Some("flag")
-        );
-        assert_eq!(id("eks get-token --cluster-name c", &e).part("region"), Some("env"));
-        assert_eq!(
-            id("eks get-token --cluster-name c", &e[1..]).part("region"),
-            Some("default")
-        );
-        assert_eq!(id("eks get-token --cluster-name c", &[]).part("region"), None);
+    fn region_and_profile_variables_that_v1_and_v2_read_apart_both_separate_keys() {
+        const C: &str = "eks get-token --cluster-name c";
+        for (flag, [first, second]) in
+            [("--region", aws::REGION_VARS), ("--profile", aws::PROFILE_VARS)].map(|(f, v)| (f, [v[0], v[1]]))
+        {
+            let part = &flag[2..];
+            let flagged = id(&format!("{flag} a {C}"), &[(first, "x"), (second, "y")]);
+            assert_eq!(flagged.part(part), Some("a"), "the flag wins");
+            // One variable set means what the flag means.
+            assert_eq!(id(C, &[(first, "a")]), id(&format!("{flag} a {C}"), &[]));
+            assert_eq!(id(C, &[(second, "a")]), id(&format!("{flag} a {C}"), &[]));
+            // Both set and different: v1 takes one, v2 the other; both are keyed.
+            let both = id(C, &[(first, "a"), (second, "b")]);
+            assert_eq!((both.part(first), both.part(second)), (Some("a"), Some("b")));
+            assert_ne!(both, id(C, &[(first, "a"), (second, "c")]));
+            assert_ne!(both, id(C, &[(first, "c"), (second, "b")]));
+            // `--region ""`: the CLI reads the variables.
+            assert_eq!(id(&format!("{flag}= {C}"), &[(second, "b")]), id(C, &[(second, "b")]));
+        }
+        assert_eq!(id(C, &[]).part("region"), None);
     }
 
     #[test]
-    fn profile_comes_from_flag_then_aws_profile_then_aws_default_profile() {
-        let e = [("AWS_PROFILE", "env"), ("AWS_DEFAULT_PROFILE", "default")];
-        assert_eq!(
-            id("--profile flag eks get-token --cluster-name c", &e).part("profile"),
-            Some("flag")
+    fn values_the_cli_reads_from_a_file_or_url_are_not_cached() {
+        for a in [
+            "eks get-token --cluster-name file://name.txt",
+            "eks get-token --cluster-name c --role-arn fileb://role",
+            "eks get-token --cluster-id https://example.com/id",
+            "eks get-token --cluster-name c --role-arn=http://x/role",
+        ] {
+            assert!(recognises(a), "{a}");
+            assert!(AwsEks.identity(&parse(&args(a), &INPUTS), &env(&[])).is_err(), "{a}");
+        }
+        // Not a prefix the CLI reads: a plain value.
+        assert!(
+            AwsEks
+                .identity(
+                    &parse(&args("eks get-token --cluster-name File://c"), &INPUTS),
+                    &env(&[])
+                )
+                .is_ok()
         );
-        assert_eq!(id("eks get-token --cluster-name c", &e).part("profile"), Some("env"));
+    }
+
+    #[test]
+    fn any_profile_the_cli_may_use_with_mfa_means_it_may_prompt() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config");
+        std::fs::write(
+            &config,
+            "[profile mfa]\nmfa_serial = arn:m\n[profile plain]\nregion = r\n",
+        )
+        .unwrap();
+        let config = config.to_str().unwrap();
+        let may = |a: &str, e: &[(&str, &str)]| {
+            let mut e = env(e);
+            e.insert("AWS_CONFIG_FILE".into(), config.into());
+            AwsEks.may_prompt(&parse(&args(a), &INPUTS), &e)
+        };
+        const C: &str = "eks get-token --cluster-name c";
+        assert!(may(&format!("--profile mfa {C}"), &[]));
+        assert!(!may(&format!("--profile plain {C}"), &[("AWS_PROFILE", "mfa")]));
+        assert!(
+            may(C, &[("AWS_PROFILE", "plain"), ("AWS_DEFAULT_PROFILE", "mfa")]),
+            "v1 reads the second"
+        );
+        assert!(!may(C, &[("AWS_PROFILE", "plain")]));
+    }
+
+    #[test]
+    fn the_cli_is_asked_for_json_without_pager_or_prompt() {
+        let child = AwsEks.child_env();
+        for (name, value) in [
+            ("AWS_DEFAULT_OUTPUT", Some("json")),
+            ("AWS_PAGER", Some("")),
+            ("AWS_CLI_AUTO_PROMPT", Some("off")),
+        ] {
+            assert!(child.contains(&(name, value)), "{name}");
+        }
         assert_eq!(
-            id("eks get-token --cluster-name c", &e[1..]).part("profile"),
-            Some("default")
+            id("--output json eks get-token --cluster-name c", &[]),
+            id("eks get-token --cluster-name c", &[]),
+            "the output format is not part of whose token it is"
         );
     }
 

@@ -1,30 +1,55 @@
 //! Provider for `aws-iam-authenticator token -i CLUSTER_ID [-r ROLE_ARN] ...`.
+//!
+//! It reads its settings through viper: a flag that was given (even empty), else its
+//! variable (an empty one counts as unset), else its config file (`-c FILE`, YAML or JSON
+//! by the file's extension, keys in any case), else nothing; the region then falls back
+//! to the Go SDK's `AWS_REGION`, else `AWS_DEFAULT_REGION`. The config file is keyed by
+//! a digest of its contents (it can name the role, the region, the cluster id, the
+//! session name...), and the role it names is shown as the entry's role.
+
+use std::path::{Path, PathBuf};
 
 use super::aws;
-use crate::provider::{Env, Flag, Identity, Inputs, ParsedArgs, Provider, Syntax, Var};
+use crate::provider::{
+    Env, Flag, Identity, Inputs, ParsedArgs, Provider, Syntax, Var, read_config_file, secret_digest,
+};
 
 pub struct AwsIamAuthenticator;
 
 inventory::submit! { &AwsIamAuthenticator as &dyn Provider }
 
+const LOGGING: &str = "how it logs to stderr";
+
 static INPUTS: Inputs = Inputs {
     programs: &["aws-iam-authenticator"],
     syntax: Syntax::Pflag,
     flags: &[
-        Flag::value("cluster-id", &["--cluster-id", "-i"]),
-        // The authenticator reads DEFAULT_ROLE when -r is not given (viper binding).
-        Flag::value("role-arn", &["--role", "-r"]).env(&["DEFAULT_ROLE"]),
-        aws::REGION,
+        Flag::value("cluster-id", &["--cluster-id", "-i"]).env(&["KUBERNETES_AWS_AUTHENTICATOR_CLUSTER_ID"]),
+        Flag::value("role-arn", &["--role", "-r"])
+            .env(&["DEFAULT_ROLE"])
+            .read_by_provider("falls back further to the config file's role"),
+        Flag::value("region", &["--region"])
+            .env(aws::REGION_VARS)
+            .unset_when(&[""])
+            .read_by_provider("the config file's region comes before the variables"),
         Flag::value("session-name", &["--session-name", "-s"]),
         Flag::switch("forward-session-name", &["--forward-session-name"]),
         Flag::value("external-id", &["--external-id", "-e"]),
-        Flag::switch("token-only", &["--token-only", "-t"]),
+        Flag::switch("token-only", &["--token-only"]),
         Flag::switch("cache", &["--cache"]),
-        Flag::value("config", &["--config", "-c"]),
-        Flag::value("log-format", &["--log-format", "-l"]),
-        Flag::value("sts-regional-endpoints", &["--sts-regional-endpoints"]),
+        Flag::value("config", &["--config", "-c"]).read_by_provider("keyed with a digest of its contents"),
+        Flag::value("feature-gates", &["--feature-gates"]),
+        Flag::value("log-format", &["--log-format", "-l"]).cosmetic(LOGGING),
+        Flag::value("log-verbosity", &["--log-verbosity", "-v"]).cosmetic(LOGGING),
     ],
-    vars: &[aws::CREDENTIAL_VARS, &[Var::keyed("profile", aws::PROFILE_VARS)]],
+    vars: &[
+        aws::CREDENTIAL_VARS,
+        &[
+            Var::keyed("profile", aws::PROFILE_VARS),
+            // With --cache, its own cache of AWS credentials.
+            Var::keyed("credentials-cache-file", &["AWS_IAM_AUTHENTICATOR_CACHE_FILE"]),
+        ],
+    ],
 };
 
 impl Provider for AwsIamAuthenticator {
@@ -49,26 +74,122 @@ impl Provider for AwsIamAuthenticator {
     }
 
     fn identity(&self, args: &ParsedArgs, env: &dyn Env) -> Result<Identity, String> {
+        let config = match args.last("config") {
+            Some(path) => Some(ConfigFile::read(path)?),
+            None => None,
+        };
+        let settings = config.as_ref().and_then(|c| c.settings.as_ref());
+        let setting = |name: &str| settings.and_then(|s| s.get(name));
         let cluster = args
-            .last("cluster-id")
-            .ok_or("aws-iam-authenticator token without -i/--cluster-id")?;
-        Ok(Identity::declared(cluster, args, env))
+            .value("cluster-id", env)
+            .or_else(|| setting("clusterid"))
+            .ok_or("aws-iam-authenticator token without a cluster id (-i, its variable or its config file)")?;
+        let mut id = Identity::declared(cluster, args, env);
+        // viper: a flag given wins even when empty; an empty variable is unset.
+        let role = args
+            .last("role-arn")
+            .map(String::from)
+            .or_else(|| env.var("DEFAULT_ROLE").filter(|r| !r.is_empty()))
+            .or_else(|| setting("role"));
+        id = id.with("role-arn", role);
+        // An empty --region is given to viper (so the config file's region is not read)
+        // and then left to the Go SDK's variables.
+        match setting("region").filter(|_| args.last("region").is_none()) {
+            Some(region) => id = id.with("region", Some(region)),
+            None => id.add_flag(INPUTS.flag("region").expect("declared"), args, env),
+        }
+        if let Some(config) = config {
+            id = id
+                .with("config", args.last("config"))
+                .with("config-contents", config.digest);
+        }
+        Ok(id)
     }
 
-    fn expiry_bound(&self, token: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-        aws::eks_token_expiry_bound(token)
+    fn expiry_bound(&self, token: &str, _args: &ParsedArgs, env: &dyn Env) -> Option<chrono::DateTime<chrono::Utc>> {
+        aws::expiry_bound(token, env)
     }
 
     fn issued_at(&self, token: &str) -> Option<chrono::DateTime<chrono::Utc>> {
         aws::eks_token_signed_at(token)
     }
 
-    fn credential_sources(&self, _args: &ParsedArgs, env: &dyn Env) -> Vec<std::path::PathBuf> {
-        aws::credential_sources(env)
+    /// The AWS files, and its own config file: a new role there fetches afresh, and so
+    /// does its removal.
+    fn credential_sources(&self, args: &ParsedArgs, env: &dyn Env) -> Vec<PathBuf> {
+        let mut sources = aws::credential_sources(env);
+        sources.extend(args.last("config").map(PathBuf::from));
+        sources
     }
 
     fn may_prompt(&self, _args: &ParsedArgs, env: &dyn Env) -> bool {
         aws::profile_may_prompt(aws::profile_from_env(env).as_deref(), env)
+    }
+}
+
+/// aws-iam-authenticator's config file, as far as the key needs it.
+struct ConfigFile {
+    /// A digest of the whole file (`None`: there is none, and the authenticator refuses
+    /// to run).
+    digest: Option<String>,
+    /// Its top-level settings, keys in lower case, for the ones we show.
+    settings: Option<Settings>,
+}
+
+impl ConfigFile {
+    /// Reads `path` as the authenticator would. An error (the run goes uncached) for a
+    /// file we cannot read whole or a format we do not parse.
+    fn read(path: &str) -> Result<ConfigFile, String> {
+        let file = Path::new(path);
+        if !file.exists() {
+            return Ok(ConfigFile {
+                digest: None,
+                settings: None,
+            });
+        }
+        // viper picks the format by the extension, exactly as spelled.
+        let extension = file.extension().and_then(|e| e.to_str()).unwrap_or_default();
+        if !matches!(extension, "yaml" | "yml" | "json") {
+            return Err(format!(
+                "its config file {path} is not YAML or JSON by its name, the formats kubecredcache reads"
+            ));
+        }
+        let text = read_config_file(file).ok_or_else(|| format!("cannot read its config file {path}"))?;
+        Ok(ConfigFile {
+            digest: Some(secret_digest(text.as_bytes())),
+            settings: Settings::parse(&text),
+        })
+    }
+}
+
+/// Top-level scalar settings of a YAML or JSON document, keys in lower case (viper's keys
+/// are case-insensitive).
+struct Settings(Vec<(String, String)>);
+
+impl Settings {
+    fn parse(text: &str) -> Option<Settings> {
+        let doc: serde_norway::Value = serde_norway::from_str(text).ok()?;
+        let map = doc.as_mapping()?;
+        let scalar = |v: &serde_norway::Value| match v {
+            serde_norway::Value::String(s) => Some(s.clone()),
+            serde_norway::Value::Bool(b) => Some(b.to_string()),
+            serde_norway::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        };
+        let settings = map
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str()?.to_ascii_lowercase(), scalar(v)?)))
+            .collect();
+        Some(Settings(settings))
+    }
+
+    fn get(&self, name: &str) -> Option<String> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.is_empty())
     }
 }
 
@@ -87,9 +208,14 @@ mod tests {
         AwsIamAuthenticator.recognises("aws-iam-authenticator", &parse(&args(a), &INPUTS))
     }
 
+    fn env_of(e: &[(&str, &str)]) -> HashMap<String, String> {
+        e.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
     fn id(a: &str, e: &[(&str, &str)]) -> Identity {
-        let env: HashMap<String, String> = e.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        AwsIamAuthenticator.identity(&parse(&args(a), &INPUTS), &env).unwrap()
+        AwsIamAuthenticator
+            .identity(&parse(&args(a), &INPUTS), &env_of(e))
+            .unwrap()
     }
 
     #[test]
@@ -106,6 +232,7 @@ mod tests {
                     ("--region", "us-west-2"),
                     ("--session-name", "me"),
                     ("--external-id", "x"),
+                    ("-v", "debug"),
                 ],
                 env: &[
                     ("AWS_ACCESS_KEY_ID", "AKIA1"),
@@ -150,6 +277,16 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_short_value_is_an_equals_sign_and_an_empty_long_one_is_empty() {
+        // pflag: `-i=` is the cluster id "=" (the authenticator prints a token for it);
+        // `--cluster-id=` is empty (it refuses). Two different commands, two keys.
+        let short = id("token -i=", &[]);
+        assert_eq!(short.cluster, "=");
+        assert_ne!(short, id("token --cluster-id=", &[]));
+        assert_eq!(short, id("token -i =", &[]));
+    }
+
+    #[test]
     fn role_defaults_to_default_role_and_the_flag_wins() {
         assert_eq!(
             id("token -i c", &[("DEFAULT_ROLE", "env")]).part("role-arn"),
@@ -161,6 +298,100 @@ mod tests {
         );
     }
 
+    fn config(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_string()
+    }
+
+    #[test]
+    fn the_config_files_role_and_region_apply_when_no_flag_or_variable_gives_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let yaml = config(
+            &dir,
+            "a.yaml",
+            "Role: arn:aws:iam::1:role/from-file\nregion: eu-west-1\nclusterID: c\n",
+        );
+        let from_file = id(&format!("token -c {yaml}"), &[("AWS_REGION", "us-east-1")]);
+        assert_eq!(from_file.cluster, "c", "the cluster id from the file");
+        assert_eq!(from_file.part("role-arn"), Some("arn:aws:iam::1:role/from-file"));
+        assert_eq!(from_file.part("region"), Some("eu-west-1"), "before the variables");
+        let flagged = id(&format!("token -c {yaml} -i c -r arn:flag --region us-west-2"), &[]);
+        assert_eq!(
+            (flagged.part("role-arn"), flagged.part("region")),
+            (Some("arn:flag"), Some("us-west-2"))
+        );
+        let env = id(&format!("token -c {yaml}"), &[("DEFAULT_ROLE", "arn:env")]);
+        assert_eq!(env.part("role-arn"), Some("arn:env"));
+        // viper: an empty variable is unset; an empty flag is given.
+        let empty_var = id(&format!("token -c {yaml}"), &[("DEFAULT_ROLE", "")]);
+        assert_eq!(empty_var.part("role-arn"), Some("arn:aws:iam::1:role/from-file"));
+        assert_eq!(id(&format!("token -c {yaml} --role="), &[]).part("role-arn"), Some(""));
+        // `--region=` is given empty: not the file's region, the SDK's variable.
+        let region = id(&format!("token -c {yaml} --region="), &[("AWS_REGION", "us-east-1")]);
+        assert_eq!(region.part("region"), Some("us-east-1"));
+        let json = config(
+            &dir,
+            "b.json",
+            r#"{"role": "arn:aws:iam::1:role/json", "clusterid": "c"}"#,
+        );
+        assert_eq!(
+            id(&format!("token -c {json}"), &[]).part("role-arn"),
+            Some("arn:aws:iam::1:role/json")
+        );
+    }
+
+    #[test]
+    fn another_role_in_the_same_config_file_is_another_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = config(&dir, "c.yaml", "role: arn:a\n");
+        let a = id(&format!("token -i c -c {path}"), &[]);
+        std::fs::write(&path, "role: arn:b\n").unwrap();
+        let b = id(&format!("token -i c -c {path}"), &[]);
+        assert_ne!(a, b);
+        // Any change counts (external id, session name...), not only the role's.
+        std::fs::write(&path, "role: arn:b\nexternalID: x\n").unwrap();
+        assert_ne!(id(&format!("token -i c -c {path}"), &[]), b);
+        assert!(
+            !format!("{b:?}").contains("externalID"),
+            "the contents are keyed as a digest"
+        );
+    }
+
+    #[cfg(unix)] // a FIFO among them
+    #[test]
+    fn config_files_it_cannot_read_leave_the_run_uncached() {
+        let dir = tempfile::tempdir().unwrap();
+        let toml = config(&dir, "c.toml", "role = \"arn:a\"\n");
+        let upper = config(&dir, "c.YAML", "role: arn:a\n");
+        let fifo = dir.path().join("fifo.yaml");
+        let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo with a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+        for path in [toml.as_str(), upper.as_str(), fifo.to_str().unwrap()] {
+            let argv = args(&format!("token -i c -c {path}"));
+            let parsed = parse(&argv, &INPUTS);
+            assert!(
+                AwsIamAuthenticator.identity(&parsed, &HashMap::new()).is_err(),
+                "{path}"
+            );
+        }
+        // A missing file: the authenticator refuses to run; keyed by its name only.
+        let missing = id("token -i c -c /nonexistent/c.yaml", &[]);
+        assert_eq!(missing.part("config"), Some("/nonexistent/c.yaml"));
+        assert_eq!(missing.part("config-contents"), None);
+    }
+
+    #[test]
+    fn the_cluster_id_variable_stands_in_for_the_flag() {
+        let var = id("token", &[("KUBERNETES_AWS_AUTHENTICATOR_CLUSTER_ID", "c")]);
+        assert_eq!(var, id("token -i c", &[]));
+        let argv = args("token");
+        let parsed = parse(&argv, &INPUTS);
+        let empty = env_of(&[("KUBERNETES_AWS_AUTHENTICATOR_CLUSTER_ID", "")]);
+        assert!(AwsIamAuthenticator.identity(&parsed, &empty).is_err());
+    }
+
     #[test]
     fn environment_parts_separate_identities() {
         let base = id("token -i c", &[]);
@@ -170,10 +401,13 @@ mod tests {
             "AWS_PROFILE",
             "AWS_DEFAULT_PROFILE",
             "AWS_ACCESS_KEY_ID",
+            "AWS_ROLE_SESSION_NAME",
+            "AWS_IAM_AUTHENTICATOR_CACHE_FILE",
         ] {
             assert_ne!(id("token -i c", &[(var, "v")]), base, "{var}");
         }
         assert_ne!(id("token -i c --forward-session-name", &[]), base);
+        assert_eq!(id("token -i c -v debug -l json", &[]), base, "logging");
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! Provider for GKE's `gke-gcloud-auth-plugin`. Its token belongs to the gcloud account,
 //! not to a cluster (it takes no cluster argument unless `--use_edge_cloud`), so one
 //! entry serves every GKE cluster of an account: the identity is the active gcloud
-//! configuration and account, and the plugin's own arguments.
+//! configuration, its account and the service account it impersonates, and the plugin's
+//! own arguments. gcloud's files are its credential sources: a login, a logout, another
+//! active configuration or account fetch afresh (kubernetes/cloud-provider-gcp#1122).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::provider::{Env, Flag, Identity, Inputs, ParsedArgs, Provider, Syntax, Var, read_config_file};
 
@@ -22,7 +24,9 @@ static INPUTS: Inputs = Inputs {
             .env(&["CLOUDSDK_CORE_ACCOUNT"])
             .read_by_provider("falls back further to the account of the active gcloud configuration"),
         Flag::value("cluster", &["--cluster"]),
-        Flag::value("impersonate-service-account", &["--impersonate_service_account"]),
+        Flag::value("impersonate-service-account", &["--impersonate_service_account"])
+            .env(&["CLOUDSDK_AUTH_IMPERSONATE_SERVICE_ACCOUNT"])
+            .read_by_provider("falls back further to auth/impersonate_service_account of the active configuration"),
         Flag::value("location", &["--location"]),
         Flag::value("project", &["--project"]),
         Flag::switch(
@@ -50,6 +54,10 @@ static INPUTS: Inputs = Inputs {
             .read_by_provider("falls back to gcloud's active_config file, then `default`"),
         Var::keyed("google-application-credentials", &["GOOGLE_APPLICATION_CREDENTIALS"])
             .read_by_provider("counts only with --use_application_default_credentials"),
+        // gcloud properties that replace its credentials.
+        Var::keyed("access-token-file", &["CLOUDSDK_AUTH_ACCESS_TOKEN_FILE"]),
+        Var::keyed("credential-file-override", &["CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE"]),
+        Var::keyed("authorization-token-file", &["CLOUDSDK_AUTH_AUTHORIZATION_TOKEN_FILE"]),
     ]],
 };
 
@@ -78,13 +86,16 @@ impl Provider for GkeGcloudAuthPlugin {
     fn identity(&self, args: &ParsedArgs, env: &dyn Env) -> Result<Identity, String> {
         // Without a configuration directory gcloud has no account either; nothing to read.
         let config_dir = gcloud_config_dir(env);
-        let configuration = env
-            .var("CLOUDSDK_ACTIVE_CONFIG_NAME")
-            .or_else(|| config_dir.as_ref().and_then(|d| read_trimmed(d.join("active_config"))))
-            .unwrap_or_else(|| "default".into());
-        let account = args
-            .value("account", env)
-            .or_else(|| config_dir.as_ref().and_then(|d| configured_account(d, &configuration)));
+        let configuration = active_configuration(config_dir.as_deref(), env);
+        let mut account = args.value("account", env);
+        let mut impersonate = args.value("impersonate-service-account", env);
+        if (account.is_none() || impersonate.is_none())
+            && let Some(dir) = &config_dir
+        {
+            let configured = Configured::read(dir, &configuration);
+            account = account.or(configured.account);
+            impersonate = impersonate.or(configured.impersonate_service_account);
+        }
         let adc = is_on(args, "use-application-default-credentials");
         let adc_file = if adc {
             env.var("GOOGLE_APPLICATION_CREDENTIALS")
@@ -94,7 +105,36 @@ impl Provider for GkeGcloudAuthPlugin {
         Ok(Identity::declared(args.last("cluster").unwrap_or("gcloud"), args, env)
             .with("configuration", Some(configuration))
             .with("account", account)
+            .with("impersonate-service-account", impersonate)
             .with("google-application-credentials", adc_file))
+    }
+
+    /// gcloud's active configuration, the configurations, the credential and
+    /// access-token databases and the legacy credentials (a login, a logout, `gcloud
+    /// config configurations activate`, `gcloud config set account` rewrite them); with
+    /// application default credentials, their file.
+    fn credential_sources(&self, args: &ParsedArgs, env: &dyn Env) -> Vec<PathBuf> {
+        let mut sources = Vec::new();
+        let config_dir = gcloud_config_dir(env);
+        if let Some(dir) = &config_dir {
+            for name in [
+                "active_config",
+                "configurations",
+                "credentials.db",
+                "access_tokens.db",
+                "legacy_credentials",
+            ] {
+                sources.push(dir.join(name));
+            }
+        }
+        if is_on(args, "use-application-default-credentials") {
+            sources.extend(
+                env.var("GOOGLE_APPLICATION_CREDENTIALS")
+                    .map(PathBuf::from)
+                    .or_else(|| config_dir.map(|d| d.join("application_default_credentials.json"))),
+            );
+        }
+        sources
     }
 }
 
@@ -102,11 +142,19 @@ fn is_on(args: &ParsedArgs, key: &str) -> bool {
     args.last(key).is_some_and(|v| v != "false")
 }
 
-/// gcloud's configuration directory: `CLOUDSDK_CONFIG`, else `~/.config/gcloud`.
+/// gcloud's configuration directory: `CLOUDSDK_CONFIG`, else on Windows
+/// `%APPDATA%\gcloud`, else `~/.config/gcloud`.
 fn gcloud_config_dir(env: &dyn Env) -> Option<PathBuf> {
+    let appdata = || {
+        cfg!(windows)
+            .then(|| env.var("APPDATA"))
+            .flatten()
+            .map(|a| PathBuf::from(a).join("gcloud"))
+    };
     env.var("CLOUDSDK_CONFIG")
         .map(PathBuf::from)
-        .or_else(|| env.var("HOME").map(|h| PathBuf::from(h).join(".config/gcloud")))
+        .or_else(appdata)
+        .or_else(|| crate::provider::home_dir(env).map(|h| h.join(".config/gcloud")))
 }
 
 fn read_trimmed(path: PathBuf) -> Option<String> {
@@ -115,25 +163,46 @@ fn read_trimmed(path: PathBuf) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-/// `account = ...` in the `[core]` section of `configurations/config_<NAME>`.
-fn configured_account(config_dir: &std::path::Path, configuration: &str) -> Option<String> {
-    let text = read_config_file(
-        &config_dir
+/// `CLOUDSDK_ACTIVE_CONFIG_NAME`, else gcloud's `active_config` file, else `default`.
+fn active_configuration(config_dir: Option<&Path>, env: &dyn Env) -> String {
+    env.var("CLOUDSDK_ACTIVE_CONFIG_NAME")
+        .or_else(|| config_dir.and_then(|d| read_trimmed(d.join("active_config"))))
+        .unwrap_or_else(|| "default".into())
+}
+
+/// What the configuration file `configurations/config_<NAME>` says about whose token it is.
+#[derive(Debug, Default, PartialEq)]
+struct Configured {
+    /// `[core] account`
+    account: Option<String>,
+    /// `[auth] impersonate_service_account`
+    impersonate_service_account: Option<String>,
+}
+
+impl Configured {
+    fn read(config_dir: &Path, configuration: &str) -> Configured {
+        let path = config_dir
             .join("configurations")
-            .join(format!("config_{configuration}")),
-    )?;
-    let mut in_core = false;
-    for line in text.lines().map(str::trim) {
-        if line.starts_with('[') {
-            in_core = line == "[core]";
-        } else if in_core
-            && let Some((key, value)) = line.split_once('=')
-            && key.trim() == "account"
-        {
-            return Some(value.trim().to_string());
+            .join(format!("config_{configuration}"));
+        let mut out = Configured::default();
+        let Some(text) = read_config_file(&path) else {
+            return out;
+        };
+        let mut section = "";
+        for line in text.lines().map(str::trim) {
+            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                section = name.trim();
+            } else if let Some((key, value)) = line.split_once('=') {
+                let value = Some(value.trim().to_string()).filter(|v| !v.is_empty());
+                match (section, key.trim()) {
+                    ("core", "account") => out.account = value,
+                    ("auth", "impersonate_service_account") => out.impersonate_service_account = value,
+                    _ => {}
+                }
+            }
         }
+        out
     }
-    None
 }
 
 #[cfg(test)]
@@ -213,6 +282,77 @@ mod tests {
         assert_eq!(id(&[], &over).part("account"), Some("env@x.com"));
         let flag = id(&args("--account flag@x.com"), &over);
         assert_eq!(flag.part("account"), Some("flag@x.com"));
+    }
+
+    #[test]
+    fn impersonation_comes_from_the_flag_the_variable_or_the_configuration() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().to_str().unwrap();
+        std::fs::create_dir_all(dir.path().join("configurations")).unwrap();
+        std::fs::write(
+            dir.path().join("configurations/config_default"),
+            "[core]\naccount = me@x.com\n[auth]\nimpersonate_service_account = sa-1@p.iam.gserviceaccount.com\n",
+        )
+        .unwrap();
+        let e = env(&[("CLOUDSDK_CONFIG", config)]);
+        let configured = id(&[], &e);
+        assert_eq!(
+            configured.part("impersonate-service-account"),
+            Some("sa-1@p.iam.gserviceaccount.com")
+        );
+        assert_eq!(configured.part("account"), Some("me@x.com"));
+        // `gcloud config set auth/impersonate_service_account sa-2@...`
+        std::fs::write(
+            dir.path().join("configurations/config_default"),
+            "[auth]\nimpersonate_service_account = sa-2@p.iam.gserviceaccount.com\n[core]\naccount = me@x.com\n",
+        )
+        .unwrap();
+        assert_ne!(id(&[], &e), configured);
+        let mut with_var = e.clone();
+        with_var.insert("CLOUDSDK_AUTH_IMPERSONATE_SERVICE_ACCOUNT".into(), "sa-3@p".into());
+        assert_eq!(id(&[], &with_var).part("impersonate-service-account"), Some("sa-3@p"));
+        let flag = id(&args("--impersonate_service_account sa-4@p"), &with_var);
+        assert_eq!(flag.part("impersonate-service-account"), Some("sa-4@p"));
+        assert_eq!(
+            flag.part("account"),
+            Some("me@x.com"),
+            "the account still comes from the file"
+        );
+    }
+
+    #[test]
+    fn gclouds_files_are_the_credential_sources() {
+        let sources = |a: &str, e: &[(&str, &str)]| -> Vec<String> {
+            GkeGcloudAuthPlugin
+                .credential_sources(&parse(&args(a), &INPUTS), &env(e))
+                .iter()
+                .map(|p| p.display().to_string().replace('\\', "/"))
+                .collect()
+        };
+        assert_eq!(
+            sources("", &[("HOME", "/home/me")]),
+            [
+                "/home/me/.config/gcloud/active_config",
+                "/home/me/.config/gcloud/configurations",
+                "/home/me/.config/gcloud/credentials.db",
+                "/home/me/.config/gcloud/access_tokens.db",
+                "/home/me/.config/gcloud/legacy_credentials"
+            ]
+        );
+        let adc = sources(
+            "--use_application_default_credentials",
+            &[
+                ("CLOUDSDK_CONFIG", "/g"),
+                ("GOOGLE_APPLICATION_CREDENTIALS", "/keys/a.json"),
+            ],
+        );
+        assert_eq!(adc.first().map(String::as_str), Some("/g/active_config"));
+        assert_eq!(adc.last().map(String::as_str), Some("/keys/a.json"));
+        let default_adc = sources("--use_application_default_credentials", &[("CLOUDSDK_CONFIG", "/g")]);
+        assert_eq!(
+            default_adc.last().map(String::as_str),
+            Some("/g/application_default_credentials.json")
+        );
     }
 
     #[test]

@@ -1,6 +1,12 @@
 //! Provider for Azure's kubelogin: `kubelogin get-token --login MODE --server-id ID ...`.
 //! int128's OIDC kubelogin has the same program name; this one is told apart by
 //! `--server-id` (which it requires) and the absence of `--oidc-issuer-url`.
+//!
+//! Every variable it reads (`pkg/internal/env/variables.go`, `Options.UpdateFromEnv`) is
+//! keyed whatever the login mode, so that none can slip past the key: over-separating
+//! costs a fetch, under-separating would serve another identity's token.
+
+use std::path::PathBuf;
 
 use crate::provider::{Env, Flag, Identity, Inputs, ParsedArgs, Provider, Syntax, Var};
 
@@ -31,8 +37,11 @@ static INPUTS: Inputs = Inputs {
             "azure-pipelines-service-connection-id",
             &["--azure-pipelines-service-connection-id"],
         ),
-        Flag::value("cache-dir", &["--cache-dir"]),
-        Flag::value("token-cache-dir", &["--token-cache-dir"]),
+        // Both set one directory (the second is the deprecated name): the last given wins.
+        Flag::value("cache-dir", &["--cache-dir", "--token-cache-dir"]).env(&["KUBECACHEDIR"]),
+        Flag::value("subscription", &["--subscription", "-s"]),
+        Flag::value("login-hint", &["--login-hint"]),
+        Flag::switch("disable-instance-discovery", &["--disable-instance-discovery"]),
         Flag::switch("legacy", &["--legacy"]),
         Flag::switch("use-azurerm-env-vars", &["--use-azurerm-env-vars"]),
         Flag::switch("disable-environment-override", &["--disable-environment-override"]),
@@ -62,8 +71,50 @@ static INPUTS: Inputs = Inputs {
         )
         .secret(),
         Var::keyed("AAD_USER_PRINCIPAL_PASSWORD", &["AAD_USER_PRINCIPAL_PASSWORD"]).secret(),
+        Var::keyed(
+            "AAD_SERVICE_PRINCIPAL_CLIENT_CERTIFICATE_PASSWORD",
+            &["AAD_SERVICE_PRINCIPAL_CLIENT_CERTIFICATE_PASSWORD"],
+        )
+        .secret(),
+        Var::keyed(
+            "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+            &["AZURE_CLIENT_CERTIFICATE_PASSWORD"],
+        )
+        .secret(),
+        Var::keyed("AZURE_USERNAME", &["AZURE_USERNAME"]),
+        Var::keyed("AZURE_PASSWORD", &["AZURE_PASSWORD"]).secret(),
+        // With --use-azurerm-env-vars: Terraform's names instead.
+        Var::keyed("ARM_CLIENT_ID", &["ARM_CLIENT_ID"]),
+        Var::keyed("ARM_CLIENT_SECRET", &["ARM_CLIENT_SECRET"]).secret(),
+        Var::keyed("ARM_CLIENT_CERTIFICATE_PATH", &["ARM_CLIENT_CERTIFICATE_PATH"]),
+        Var::keyed("ARM_CLIENT_CERTIFICATE_PASSWORD", &["ARM_CLIENT_CERTIFICATE_PASSWORD"]).secret(),
+        Var::keyed("ARM_TENANT_ID", &["ARM_TENANT_ID"]),
+        // --login azurepipelines.
+        Var::keyed("AZURESUBSCRIPTION_CLIENT_ID", &["AZURESUBSCRIPTION_CLIENT_ID"]),
+        Var::keyed("AZURESUBSCRIPTION_TENANT_ID", &["AZURESUBSCRIPTION_TENANT_ID"]),
+        Var::keyed(
+            "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID",
+            &["AZURESUBSCRIPTION_SERVICE_CONNECTION_ID"],
+        ),
+        Var::keyed("SYSTEM_ACCESSTOKEN", &["SYSTEM_ACCESSTOKEN"]).secret(),
+        Var::keyed("SYSTEM_OIDCREQUESTURI", &["SYSTEM_OIDCREQUESTURI"]),
+        // --login azurecli: whose Azure CLI login it is.
+        Var::keyed("AZURE_CONFIG_DIR", &["AZURE_CONFIG_DIR"]),
     ]],
 };
+
+/// kubelogin's login mode: `AAD_LOGIN_METHOD` overrides `--login` (unless
+/// `--disable-environment-override`), and device code is the default.
+fn login_mode(args: &ParsedArgs, env: &dyn Env) -> String {
+    let from_env = args
+        .last("disable-environment-override")
+        .is_none_or(|v| v == "false")
+        .then(|| env.var("AAD_LOGIN_METHOD"))
+        .flatten();
+    from_env
+        .or_else(|| args.last("login").map(String::from))
+        .unwrap_or_else(|| "devicecode".into())
+}
 
 impl Provider for KubeloginAzure {
     fn name(&self) -> &'static str {
@@ -98,11 +149,40 @@ impl Provider for KubeloginAzure {
     /// Device code (the default) and browser logins need a person; the others
     /// (azurecli, spn, msi, workloadidentity, ropc, ...) do not.
     fn may_prompt(&self, args: &ParsedArgs, env: &dyn Env) -> bool {
-        let login = args
-            .last("login")
-            .map(String::from)
-            .or_else(|| env.var("AAD_LOGIN_METHOD"));
-        matches!(login.as_deref(), None | Some("devicecode" | "interactive"))
+        matches!(login_mode(args, env).as_str(), "devicecode" | "interactive")
+    }
+
+    /// kubelogin's cache directory (`--cache-dir`, else `$KUBECACHEDIR`, else
+    /// `~/.kube/cache/kubelogin`: the authentication record of a browser or device-code
+    /// login); with `--login azurecli`, the Azure CLI's `azureProfile.json`
+    /// (`$AZURE_CONFIG_DIR`, else `~/.azure`), which `az login`, `az logout` and `az
+    /// account set` rewrite (Azure/kubelogin#137). Not the whole directory: every `az`
+    /// command rewrites files there.
+    fn credential_sources(&self, args: &ParsedArgs, env: &dyn Env) -> Vec<PathBuf> {
+        let home = crate::provider::home_dir(env);
+        let mut sources: Vec<PathBuf> = args
+            .value("cache-dir", env)
+            .map(|d| expand_home(&d, home.as_deref()))
+            .or_else(|| home.as_ref().map(|h| h.join(".kube/cache/kubelogin")))
+            .into_iter()
+            .collect();
+        if login_mode(args, env) == "azurecli" {
+            let azure = env
+                .var("AZURE_CONFIG_DIR")
+                .filter(|d| !d.is_empty())
+                .map(PathBuf::from)
+                .or_else(|| home.map(|h| h.join(".azure")));
+            sources.extend(azure.map(|dir| dir.join("azureProfile.json")));
+        }
+        sources
+    }
+}
+
+/// `~/x` as the shell would have given it; kubelogin's flags are often written so.
+fn expand_home(path: &str, home: Option<&std::path::Path>) -> PathBuf {
+    match (path.strip_prefix("~/"), home) {
+        (Some(rest), Some(home)) => home.join(rest),
+        _ => PathBuf::from(path),
     }
 }
 
@@ -170,6 +250,88 @@ mod tests {
         assert!(!may_prompt("get-token -l azurecli --server-id s", &none));
         let env = HashMap::from([("AAD_LOGIN_METHOD".to_string(), "msi".to_string())]);
         assert!(!may_prompt("get-token --server-id s", &env));
+        // The variable overrides the flag, unless told not to.
+        let devicecode = HashMap::from([("AAD_LOGIN_METHOD".to_string(), "devicecode".to_string())]);
+        assert!(may_prompt("get-token -l azurecli --server-id s", &devicecode));
+        assert!(!may_prompt(
+            "get-token -l azurecli --server-id s --disable-environment-override",
+            &devicecode
+        ));
+    }
+
+    #[test]
+    fn every_variable_kubelogin_reads_separates_identities() {
+        let base = id("get-token -l spn --server-id s", &HashMap::new());
+        for var in [
+            "ARM_CLIENT_ID",
+            "ARM_CLIENT_SECRET",
+            "ARM_TENANT_ID",
+            "ARM_CLIENT_CERTIFICATE_PATH",
+            "ARM_CLIENT_CERTIFICATE_PASSWORD",
+            "AZURE_USERNAME",
+            "AZURE_PASSWORD",
+            "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+            "AAD_SERVICE_PRINCIPAL_CLIENT_CERTIFICATE_PASSWORD",
+            "AZURESUBSCRIPTION_CLIENT_ID",
+            "AZURESUBSCRIPTION_TENANT_ID",
+            "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID",
+            "SYSTEM_ACCESSTOKEN",
+            "AZURE_CONFIG_DIR",
+            "KUBECACHEDIR",
+        ] {
+            let env = HashMap::from([(var.to_string(), "value-1".to_string())]);
+            let with = id("get-token -l spn --server-id s --use-azurerm-env-vars", &env);
+            assert_ne!(with, base, "{var}");
+            let other = HashMap::from([(var.to_string(), "value-2".to_string())]);
+            assert_ne!(
+                id("get-token -l spn --server-id s --use-azurerm-env-vars", &other),
+                with,
+                "{var}"
+            );
+        }
+        for secret in ["ARM_CLIENT_SECRET", "AZURE_PASSWORD", "SYSTEM_ACCESSTOKEN"] {
+            let env = HashMap::from([(secret.to_string(), "hunter2".to_string())]);
+            assert!(!format!("{:?}", id("get-token --server-id s", &env)).contains("hunter2"));
+        }
+        // One directory, two names: the last given wins, as in kubelogin.
+        assert_eq!(
+            id(
+                "get-token --server-id s --cache-dir /a --token-cache-dir /b",
+                &HashMap::new()
+            ),
+            id("get-token --server-id s --cache-dir /b", &HashMap::new())
+        );
+    }
+
+    #[test]
+    fn its_cache_and_the_azure_cli_profile_are_credential_sources() {
+        let sources = |a: &str, e: &[(&str, &str)]| -> Vec<String> {
+            let env: HashMap<String, String> = e.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            KubeloginAzure
+                .credential_sources(&parse(&args(a), &INPUTS), &env)
+                .iter()
+                .map(|p| p.display().to_string().replace('\\', "/"))
+                .collect()
+        };
+        let home = [("HOME", "/home/me")];
+        assert_eq!(
+            sources("get-token --server-id s", &home),
+            ["/home/me/.kube/cache/kubelogin"]
+        );
+        assert_eq!(
+            sources("get-token -l azurecli --server-id s --cache-dir ~/kl", &home),
+            ["/home/me/kl", "/home/me/.azure/azureProfile.json"]
+        );
+        let moved = sources(
+            "get-token --server-id s",
+            &[
+                ("HOME", "/home/me"),
+                ("KUBECACHEDIR", "/c"),
+                ("AAD_LOGIN_METHOD", "azurecli"),
+                ("AZURE_CONFIG_DIR", "/az"),
+            ],
+        );
+        assert_eq!(moved, ["/c", "/az/azureProfile.json"]);
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! `--oidc-issuer-url`. Azure's kubelogin has the same program name; it is told apart by
 //! its arguments (`--server-id`, no `--oidc-issuer-url`) and has its own provider.
 
-use crate::provider::{Env, Flag, Identity, Inputs, ParsedArgs, Provider, Syntax};
+use std::path::PathBuf;
+
+use crate::provider::{Env, Flag, Identity, Inputs, ParsedArgs, Provider, Syntax, Var};
 
 pub struct KubeloginOidc;
 
@@ -23,22 +25,32 @@ static INPUTS: Inputs = Inputs {
         Flag::switch("oidc-use-access-token", &["--oidc-use-access-token"]),
         Flag::value("oidc-redirect-url", &["--oidc-redirect-url"]),
         Flag::value("oidc-pkce-method", &["--oidc-pkce-method"]),
-        Flag::value("oidc-auth-request-extra-params", &["--oidc-auth-request-extra-params"]),
+        // pflag maps and arrays: every value counts (an extra `login_hint=` may be another user).
+        Flag::value("oidc-auth-request-extra-params", &["--oidc-auth-request-extra-params"]).repeatable(),
+        Flag::value("oidc-request-header", &["--oidc-request-header"]).repeatable(),
+        Flag::switch("force-refresh", &["--force-refresh"]),
         Flag::value("token-cache-dir", &["--token-cache-dir"]),
         Flag::value("token-cache-storage", &["--token-cache-storage"]),
         Flag::value("grant-type", &["--grant-type"]),
         Flag::value("username", &["--username"]),
         Flag::value("password", &["--password"]).secret(),
-        Flag::value("certificate-authority", &["--certificate-authority"]),
-        Flag::value("certificate-authority-data", &["--certificate-authority-data"]),
+        Flag::value("certificate-authority", &["--certificate-authority"]).repeatable(),
+        Flag::value("certificate-authority-data", &["--certificate-authority-data"]).repeatable(),
         Flag::switch("insecure-skip-tls-verify", &["--insecure-skip-tls-verify"]),
+        Flag::switch("tls-renegotiation-once", &["--tls-renegotiation-once"]),
+        Flag::switch("tls-renegotiation-freely", &["--tls-renegotiation-freely"]),
         Flag::value("listen-address", &["--listen-address"]).cosmetic(HOW_THE_LOGIN_LOOKS),
+        Flag::value("local-server-cert", &["--local-server-cert"]).cosmetic(HOW_THE_LOGIN_LOOKS),
+        Flag::value("local-server-key", &["--local-server-key"]).cosmetic(HOW_THE_LOGIN_LOOKS),
+        Flag::value("open-url-after-authentication", &["--open-url-after-authentication"])
+            .cosmetic(HOW_THE_LOGIN_LOOKS),
         Flag::switch("skip-open-browser", &["--skip-open-browser"]).cosmetic(HOW_THE_LOGIN_LOOKS),
         Flag::value("browser-command", &["--browser-command"]).cosmetic(HOW_THE_LOGIN_LOOKS),
         Flag::value("authentication-timeout-sec", &["--authentication-timeout-sec"]).cosmetic(HOW_THE_LOGIN_LOOKS),
         Flag::value("v", &["--v", "-v"]).cosmetic("logging only"),
     ],
-    vars: &[],
+    // Without --token-cache-dir, the token cache is $KUBECACHEDIR/oidc-login.
+    vars: &[&[Var::keyed("kubecachedir", &["KUBECACHEDIR"])]],
 };
 
 /// The positionals before the flags, per program name.
@@ -89,6 +101,24 @@ impl Provider for KubeloginOidc {
     /// grants never need a person.
     fn may_prompt(&self, args: &ParsedArgs, _env: &dyn Env) -> bool {
         !matches!(args.last("grant-type"), Some("password" | "client-credentials"))
+    }
+
+    /// Its token cache directory: a new login writes there, and `kubelogin clean`
+    /// removes it. `--token-cache-dir` (a leading `~` is the home directory), else
+    /// `$KUBECACHEDIR/oidc-login`, else `~/.kube/cache/oidc-login`.
+    fn credential_sources(&self, args: &ParsedArgs, env: &dyn Env) -> Vec<PathBuf> {
+        let home = crate::provider::home_dir(env);
+        let dir = match args.last("token-cache-dir") {
+            Some(dir) => match (dir.strip_prefix('~'), &home) {
+                (Some(rest), Some(home)) => Some(home.join(rest.trim_start_matches('/'))),
+                _ => Some(PathBuf::from(dir)),
+            },
+            None => env
+                .var("KUBECACHEDIR")
+                .map(|d| PathBuf::from(d).join("oidc-login"))
+                .or_else(|| home.map(|h| h.join(".kube/cache/oidc-login"))),
+        };
+        dir.into_iter().collect()
     }
 }
 
@@ -189,6 +219,56 @@ mod tests {
         assert_ne!(
             a,
             id(&format!("{ISSUER} --oidc-client-secret other --password hunter2"))
+        );
+    }
+
+    #[test]
+    fn its_token_cache_directory_is_the_credential_source() {
+        let sources = |a: &str, e: &[(&str, &str)]| -> Vec<String> {
+            let env: HashMap<String, String> = e.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            KubeloginOidc
+                .credential_sources(&parse(&args(a), &INPUTS), &env)
+                .iter()
+                .map(|p| p.display().to_string().replace('\\', "/"))
+                .collect()
+        };
+        let home = [("HOME", "/home/me")];
+        assert_eq!(sources(ISSUER, &home), ["/home/me/.kube/cache/oidc-login"]);
+        assert_eq!(
+            sources(&format!("{ISSUER} --token-cache-dir ~/tc"), &home),
+            ["/home/me/tc"]
+        );
+        assert_eq!(
+            sources(ISSUER, &[("HOME", "/home/me"), ("KUBECACHEDIR", "/k")]),
+            ["/k/oidc-login"]
+        );
+    }
+
+    #[test]
+    fn every_extra_parameter_and_header_counts() {
+        let one = id(&format!("{ISSUER} --oidc-auth-request-extra-params prompt=login"));
+        let two = id(&format!(
+            "{ISSUER} --oidc-auth-request-extra-params login_hint=a@x --oidc-auth-request-extra-params prompt=login"
+        ));
+        assert_ne!(one, two);
+        assert_ne!(
+            id(&format!("{ISSUER} --oidc-request-header X-A=1")),
+            id(&format!(
+                "{ISSUER} --oidc-request-header X-A=1 --oidc-request-header X-B=2"
+            ))
+        );
+        let cache = |v: &str| {
+            KubeloginOidc
+                .identity(
+                    &parse(&args(ISSUER), &INPUTS),
+                    &HashMap::from([("KUBECACHEDIR".to_string(), v.to_string())]),
+                )
+                .unwrap()
+        };
+        assert_ne!(
+            cache("/a"),
+            cache("/b"),
+            "another token cache may hold another user's token"
         );
     }
 

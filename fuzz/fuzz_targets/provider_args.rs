@@ -31,6 +31,10 @@ fuzz_target!(|data: &[u8]| {
         "AWS_DEFAULT_PROFILE",
         "AWS_ACCESS_KEY_ID",
         "DEFAULT_ROLE",
+        "KUBERNETES_AWS_AUTHENTICATOR_CLUSTER_ID",
+        "KUBECACHEDIR",
+        "OCI_CLI_CONFIG_FILE",
+        "OCI_CLI_REGION",
     ]
     .into_iter()
     .map(|k| (k.to_string(), env_value.clone()))

@@ -1,25 +1,30 @@
-//! Not a provider: the AWS rules that both AWS authenticators follow (region, profile
-//! and credentials from flags, then environment variables; where the AWS CLI and SDKs
-//! keep credentials; what an EKS token says about its life), kept in one place so the
+//! Not a provider: the AWS rules that both AWS authenticators follow (credentials from
+//! environment variables; where the AWS CLI and SDKs keep credentials; what an EKS token
+//! says about its life, and the credentials that signed it), kept in one place so the
 //! two cannot drift apart.
 
 mod token;
 
 use std::path::PathBuf;
 
-use crate::provider::{Env, Flag, Var};
+use chrono::{DateTime, Utc};
+
+use crate::provider::{Env, Var};
 
 pub use token::{eks_token_expiry_bound, eks_token_signed_at};
 
-/// `--region`, else `AWS_REGION`, else `AWS_DEFAULT_REGION`.
-pub const REGION: Flag = Flag::value("region", &["--region"]).env(&["AWS_REGION", "AWS_DEFAULT_REGION"]);
+/// The region variables, in the order the AWS CLI v2 and the Go SDK read them (the AWS
+/// CLI v1 reads `AWS_DEFAULT_REGION` only).
+pub const REGION_VARS: &[&str] = &["AWS_REGION", "AWS_DEFAULT_REGION"];
 
-/// `AWS_PROFILE`, else `AWS_DEFAULT_PROFILE` (the AWS CLI also takes `--profile`).
+/// The profile variables, in the order the AWS CLI v2 and the Go SDK read them (the AWS
+/// CLI v1 reads `AWS_DEFAULT_PROFILE` first).
 pub const PROFILE_VARS: &[&str] = &["AWS_PROFILE", "AWS_DEFAULT_PROFILE"];
 
-/// The profile the environment names, without a flag.
+/// The profile the Go SDK takes from the environment: the first of [`PROFILE_VARS`]
+/// that is set and not empty.
 pub fn profile_from_env(env: &dyn Env) -> Option<String> {
-    PROFILE_VARS.iter().find_map(|name| env.var(name))
+    crate::provider::first_set(PROFILE_VARS, env)
 }
 
 /// The variables that choose whose credentials sign the token: the access key id as it
@@ -34,12 +39,40 @@ pub const CREDENTIAL_VARS: &[Var] = &[
     Var::keyed("aws-vault", &["AWS_VAULT"]),
     Var::keyed("aws-role-arn", &["AWS_ROLE_ARN"]),
     Var::keyed("aws-web-identity-token-file", &["AWS_WEB_IDENTITY_TOKEN_FILE"]),
+    // The session name of a web-identity role: an aws-auth mapping may use it
+    // ({{SessionName}}), so two names may be two Kubernetes users.
+    Var::keyed("aws-role-session-name", &["AWS_ROLE_SESSION_NAME"]),
 ];
+
+/// When the credentials in the environment expire, if they say so: with
+/// `AWS_ACCESS_KEY_ID` set, `AWS_CREDENTIAL_EXPIRATION` (RFC 3339), which aws-vault,
+/// granted and `aws configure export-credentials --format env` set and the AWS CLI and
+/// SDKs read. A token signed with them dies with them.
+pub fn environment_credentials_expire(env: &dyn Env) -> Option<DateTime<Utc>> {
+    env.var("AWS_ACCESS_KEY_ID").filter(|k| !k.is_empty())?;
+    let text = env.var("AWS_CREDENTIAL_EXPIRATION")?;
+    let expires = crate::exec_credential::parse_timestamp(text.trim());
+    if expires.is_none() {
+        log::debug!("AWS_CREDENTIAL_EXPIRATION is not an RFC 3339 time; not bounding the token by it");
+    }
+    expires
+}
+
+/// The latest time an EKS token signed now can be accepted: 15 minutes after its signing
+/// time, and no later than the credentials in the environment (see
+/// [`environment_credentials_expire`]).
+pub fn expiry_bound(token: &str, env: &dyn Env) -> Option<DateTime<Utc>> {
+    let signed = eks_token_expiry_bound(token);
+    match (signed, environment_credentials_expire(env)) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
 
 /// Where the AWS CLI and SDKs read and cache credentials: the shared config and
 /// credentials files, and the SSO and assumed-role session caches.
 pub fn credential_sources(env: &dyn Env) -> Vec<PathBuf> {
-    let home = env.var("HOME").map(PathBuf::from);
+    let home = crate::provider::home_dir(env);
     let aws_dir = home.as_ref().map(|h| h.join(".aws"));
     let mut sources = Vec::new();
     sources.extend(
@@ -65,7 +98,7 @@ pub fn profile_may_prompt(profile: Option<&str>, env: &dyn Env) -> bool {
     let path = env
         .var("AWS_CONFIG_FILE")
         .map(PathBuf::from)
-        .or_else(|| env.var("HOME").map(|h| PathBuf::from(h).join(".aws").join("config")));
+        .or_else(|| crate::provider::home_dir(env).map(|h| h.join(".aws").join("config")));
     let Some(text) = path.and_then(|p| crate::provider::read_config_file(&p)) else {
         return false;
     };
@@ -131,11 +164,56 @@ mod tests {
             "AWS_VAULT",
             "AWS_ROLE_ARN",
             "AWS_WEB_IDENTITY_TOKEN_FILE",
+            "AWS_ROLE_SESSION_NAME",
         ] {
             let with = with_credentials(&env(&[(var, "x")]));
             assert_ne!(with, with_credentials(&env(&[])), "{var}");
             assert!(with.parts.iter().any(|(_, v)| v == "x"), "{var} is kept as it is");
         }
+    }
+
+    #[test]
+    fn environment_credentials_bound_the_token_when_they_say_when_they_expire() {
+        let env = |v: &[(&str, &str)]| -> HashMap<String, String> {
+            v.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        };
+        let at = |s: &str| crate::exec_credential::parse_timestamp(s).unwrap();
+        let keys = [
+            ("AWS_ACCESS_KEY_ID", "ASIA1"),
+            ("AWS_CREDENTIAL_EXPIRATION", "2026-01-01T00:10:00Z"),
+        ];
+        assert_eq!(
+            environment_credentials_expire(&env(&keys)),
+            Some(at("2026-01-01T00:10:00Z"))
+        );
+        let offset = [
+            ("AWS_ACCESS_KEY_ID", "ASIA1"),
+            ("AWS_CREDENTIAL_EXPIRATION", "2026-01-01T01:10:00+01:00"),
+        ];
+        assert_eq!(
+            environment_credentials_expire(&env(&offset)),
+            Some(at("2026-01-01T00:10:00Z"))
+        );
+        for no in [
+            &[("AWS_CREDENTIAL_EXPIRATION", "2026-01-01T00:10:00Z")][..],
+            &[
+                ("AWS_ACCESS_KEY_ID", ""),
+                ("AWS_CREDENTIAL_EXPIRATION", "2026-01-01T00:10:00Z"),
+            ],
+            &[
+                ("AWS_ACCESS_KEY_ID", "ASIA1"),
+                ("AWS_CREDENTIAL_EXPIRATION", "next tuesday"),
+            ],
+            &[("AWS_ACCESS_KEY_ID", "ASIA1")],
+        ] {
+            assert_eq!(environment_credentials_expire(&env(no)), None, "{no:?}");
+        }
+        // The earlier of the token's own bound and the credentials'.
+        assert_eq!(
+            expiry_bound("not-an-eks-token", &env(&keys)),
+            Some(at("2026-01-01T00:10:00Z"))
+        );
+        assert_eq!(expiry_bound("not-an-eks-token", &env(&[])), None);
     }
 
     #[test]

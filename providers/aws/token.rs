@@ -7,7 +7,7 @@ const SIGNED_URL_LIFETIME_SECONDS: i64 = 15 * 60;
 /// For a `k8s-aws-v1.` token: its signing time (`X-Amz-Date` in the presigned URL it
 /// encodes). `None` for anything that does not decode.
 pub fn eks_token_signed_at(token: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-    let url = decode_base64url(token.strip_prefix("k8s-aws-v1.")?)?;
+    let url = crate::provider::decode_base64url(token.strip_prefix("k8s-aws-v1.")?)?;
     let url = String::from_utf8(url).ok()?;
     let query = url.split_once('?')?.1;
     let date = query.split('&').find_map(|kv| kv.strip_prefix("X-Amz-Date="))?;
@@ -18,32 +18,6 @@ pub fn eks_token_signed_at(token: &str) -> Option<chrono::DateTime<chrono::Utc>>
 /// For a `k8s-aws-v1.` token: its signing time plus 15 minutes.
 pub fn eks_token_expiry_bound(token: &str) -> Option<chrono::DateTime<chrono::Utc>> {
     eks_token_signed_at(token).map(|signed| signed + chrono::Duration::seconds(SIGNED_URL_LIFETIME_SECONDS))
-}
-
-/// Base64url without padding (RFC 4648 §5), as the EKS token uses; `=` is tolerated.
-fn decode_base64url(text: &str) -> Option<Vec<u8>> {
-    let value = |c: u8| match c {
-        b'A'..=b'Z' => Some(c - b'A'),
-        b'a'..=b'z' => Some(c - b'a' + 26),
-        b'0'..=b'9' => Some(c - b'0' + 52),
-        b'-' => Some(62),
-        b'_' => Some(63),
-        _ => None,
-    };
-    let text = text.trim_end_matches('=').as_bytes();
-    if text.len() % 4 == 1 {
-        return None;
-    }
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    for chunk in text.chunks(4) {
-        let mut n = 0u32;
-        for (i, c) in chunk.iter().enumerate() {
-            n |= u32::from(value(*c)?) << (18 - 6 * i);
-        }
-        let bytes = n.to_be_bytes();
-        out.extend_from_slice(&bytes[1..chunk.len()]);
-    }
-    Some(out)
 }
 
 #[cfg(test)]

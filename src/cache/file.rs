@@ -44,6 +44,10 @@ pub struct CacheEntry {
     /// ran; a later change means the token may no longer be backed by credentials.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sources_changed: Option<DateTime<Utc>>,
+    /// How many of the credential sources were there, taken with `sources_changed`;
+    /// fewer later means one went away (a logout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sources_present: Option<u32>,
     /// When the token was issued, if the token says (an EKS token: its signing time).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issued: Option<DateTime<Utc>>,
@@ -72,6 +76,7 @@ impl CacheEntry {
             interactive: false,
             fetch_seconds: 0.0,
             sources_changed: None,
+            sources_present: None,
             issued: None,
         }
     }

@@ -179,6 +179,7 @@ impl Request<'_> {
         let options = upstream::Options {
             limit: background.then(settings::refresh_timeout),
             keep_stderr: !background,
+            env: self.provider.child_env(),
         };
         let finished = upstream::run(self.program, self.raw_args, options)
             .map_err(|e| NotCached::Done(upstream::report_spawn_error(self.program, &e)))?;
@@ -206,7 +207,10 @@ impl Request<'_> {
         };
         let token = credential.token.as_deref();
         Ok(Fetched {
-            expires: earlier_end(stated, token.and_then(|t| self.provider.expiry_bound(t))),
+            expires: earlier_end(
+                stated,
+                token.and_then(|t| self.provider.expiry_bound(t, self.args, &ProcessEnv)),
+            ),
             issued: token.and_then(|t| self.provider.issued_at(t)),
             credential,
             seconds: started.elapsed().as_secs_f64(),
@@ -230,7 +234,10 @@ impl Request<'_> {
         entry.interactive = self.exec_info.spec.interactive;
         entry.fetch_seconds = fetched.seconds;
         // Taken after the command ran: it may itself have written to its caches.
-        entry.sources_changed = self.sources_changed();
+        let sources = self.provider.credential_sources(self.args, &ProcessEnv);
+        let state = sources::state(&sources);
+        entry.sources_changed = state.latest;
+        entry.sources_present = (!sources.is_empty()).then_some(state.present);
         match cache.store(&self.key, entry, now, settings::lock_wait()) {
             // A fresh token ends a cooldown, and any back-off of a failed background refresh.
             Ok(()) => {
@@ -250,12 +257,13 @@ impl Request<'_> {
     }
 }
 
-/// When a token stops being served: its stated expiry, or what the token itself allows
-/// (an EKS token: 15 minutes after signing) when that comes first.
+/// When a token stops being served: its stated expiry, or what the provider says the
+/// token allows (an EKS token: 15 minutes after signing; the credentials that signed it:
+/// their expiry) when that comes first.
 fn earlier_end(stated: DateTime<Utc>, bound: Option<DateTime<Utc>>) -> DateTime<Utc> {
     match bound {
         Some(bound) if bound < stated => {
-            log::debug!("the token's signing time ends it at {bound}, before its stated {stated}");
+            log::debug!("the provider bounds this token at {bound}, before its stated {stated}");
             bound
         }
         _ => stated,

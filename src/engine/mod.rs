@@ -36,7 +36,7 @@ pub fn run(program: &OsStr, raw_args: &[OsString], force_refresh: bool) -> i32 {
             "no provider recognises {}; running it uncached",
             program.to_string_lossy()
         );
-        return upstream::exec(program, raw_args);
+        return upstream::exec(program, raw_args, &[]);
     };
     run_with(found.provider, &found.args, program, raw_args, force_refresh)
 }
@@ -52,7 +52,14 @@ pub fn run_with(
     force_refresh: bool,
 ) -> i32 {
     let Some(request) = Request::new(provider, args, program, raw_args) else {
-        return upstream::exec(program, raw_args);
+        // Uncached, but still with the provider's changes to the command's environment,
+        // unless caching is off: then the command runs exactly as without us.
+        let env = if settings::disabled() {
+            &[][..]
+        } else {
+            provider.child_env()
+        };
+        return upstream::exec(program, raw_args, env);
     };
     if let Some(hash) = refresh::started_as_refresh() {
         return request.refresh_in_background(&hash);
@@ -67,7 +74,7 @@ pub fn run_with(
         Ok(None) => request.fetch(Accept::AnyFresh),
         Err(untrusted) => {
             output::warn_uncached(&untrusted.to_string());
-            upstream::exec(program, raw_args)
+            upstream::exec(program, raw_args, provider.child_env())
         }
     }
 }
@@ -146,7 +153,7 @@ impl<'a> Request<'a> {
             return Ok(None);
         }
         let sources = self.provider.credential_sources(self.args, &ProcessEnv);
-        if !sources.is_empty() && sources::latest_change(&sources) > entry.sources_changed {
+        if !sources.is_empty() && sources::state(&sources).changed_since(entry.sources_changed, entry.sources_present) {
             log::debug!("the credential sources changed after this token was fetched; not serving it");
             return Ok(None);
         }

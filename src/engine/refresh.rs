@@ -218,6 +218,7 @@ mod tests {
             interactive: false,
             fetch_seconds: 0.5,
             sources_changed: None,
+            sources_present: None,
             issued: None,
         }
     }

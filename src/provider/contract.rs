@@ -11,14 +11,23 @@
 //!   keys, and so does every variable, each of a flag's fallback variables, and every
 //!   positional that names the cluster; an undeclared flag does too;
 //! - a cosmetic flag does not change the key; a flag beats its fallback variable, and a
-//!   fallback variable means what the flag means;
+//!   fallback variable means what the flag means; of several fallback variables, the
+//!   first set wins, or, where the program's version decides the order, several that
+//!   differ all separate keys; a value the program takes for "not given" lets the
+//!   variables decide; every value of a repeatable flag counts;
+//! - the arguments are read as the program's parser ([`Syntax`](super::Syntax)) reads
+//!   them: `-i=` is `=` to pflag, `--id=` is empty to all, a shortened long flag is
+//!   that flag to argparse only, a flag-like value is no value to argparse only;
+//! - what the provider changes in the command's environment ([`Provider::child_env`])
+//!   is nothing the key is made of;
 //! - no secret value appears in the key or in the stored cache entry.
 
 use std::collections::HashMap;
 
 use chrono::{TimeZone, Utc};
 
-use super::{Flag, Provider, Role, Var, parse};
+use super::inputs::EnvOrder;
+use super::{Flag, Provider, Role, Syntax, Var, parse};
 use crate::cache::{CacheEntry, CacheFile, CacheKey};
 use crate::exec_credential::ExecCredential;
 
@@ -53,6 +62,7 @@ pub fn check(provider: &dyn Provider, inv: &Invocation, not_mine: &[(&str, &[&st
     }
     kit.operands_separate_keys();
     kit.undeclared_flags_separate_keys();
+    kit.child_environment_is_not_keyed();
 }
 
 /// One variant of the invocation.
@@ -274,6 +284,184 @@ impl Kit<'_> {
         for var in flag.env {
             self.fallback_variable_means_the_flag(flag, var);
         }
+        self.fallback_variables_keep_their_order(flag);
+        for value in flag.unset {
+            self.unset_value_lets_the_variables_decide(flag, value);
+        }
+        if flag.repeatable {
+            self.every_value_counts(flag);
+        }
+        self.flag_is_read_as_its_parser_reads_it(flag);
+    }
+
+    /// The invocation without `flag` and without any of its fallback variables.
+    fn bare(&self, flag: &Flag) -> Case {
+        let mut case = without_flag(&self.base(), flag);
+        for v in flag.env {
+            case.env.remove(*v);
+        }
+        case
+    }
+
+    fn fallback_variables_keep_their_order(&self, flag: &Flag) {
+        let [first, second, ..] = flag.env else { return };
+        let name = self.name();
+        let bare = self.bare(flag);
+        let with_vars = |vars: &[(&str, &str)]| {
+            let mut case = bare.clone();
+            case.env
+                .extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+            case
+        };
+        let Some(a) = self.key(&with_vars(&[(first, "kit-value-a")])) else {
+            return; // the flag is needed for recognition
+        };
+        let b = self.key(&with_vars(&[(second, "kit-value-b")]));
+        let both = self.key(&with_vars(&[(first, "kit-value-a"), (second, "kit-value-b")]));
+        match flag.env_order {
+            EnvOrder::FirstSet => assert_eq!(both, Some(a), "{name}: ${second} beats ${first}"),
+            EnvOrder::AnyOrder => {
+                assert_ne!(
+                    both.as_ref(),
+                    Some(&a),
+                    "{name}: ${second} is not keyed beside ${first}"
+                );
+                assert_ne!(both, b, "{name}: ${first} is not keyed beside ${second}");
+                let agree = self.key(&with_vars(&[(first, "kit-value-a"), (second, "kit-value-a")]));
+                assert_eq!(
+                    agree,
+                    Some(a),
+                    "{name}: ${first} and ${second} that agree key apart from one"
+                );
+            }
+        }
+    }
+
+    fn unset_value_lets_the_variables_decide(&self, flag: &Flag, unset: &str) {
+        let name = self.name();
+        let spelling = flag.names[0];
+        let bare = self.bare(flag);
+        let given = with_flag(&bare, flag, spelling, unset);
+        assert_eq!(
+            self.key(&given),
+            self.key(&bare),
+            "{name}: {spelling} {unset:?} means \"not given\" but keys apart from no {spelling}"
+        );
+        for var in flag.env {
+            let mut with_var = given.clone();
+            with_var.env.insert(var.to_string(), "kit-value-a".into());
+            let mut var_alone = bare.clone();
+            var_alone.env.insert(var.to_string(), "kit-value-a".into());
+            assert_eq!(
+                self.key(&with_var),
+                self.key(&var_alone),
+                "{name}: ${var} does not decide when {spelling} is {unset:?}"
+            );
+        }
+    }
+
+    fn every_value_counts(&self, flag: &Flag) {
+        let spelling = flag.names[0];
+        let once = with_flag(&self.bare(flag), flag, spelling, "kit-value-b");
+        let mut twice = once.clone();
+        twice
+            .flags
+            .insert(0, (spelling.to_string(), Some("kit-value-a".into())));
+        if let Some(once) = self.key(&once) {
+            assert_ne!(
+                self.key(&twice),
+                Some(once),
+                "{}: {spelling} is repeatable but only its last value is keyed",
+                self.name()
+            );
+        }
+    }
+
+    /// Spellings whose meaning depends on the parser, each compared with an unambiguous
+    /// spelling of what the program reads in it.
+    fn flag_is_read_as_its_parser_reads_it(&self, flag: &Flag) {
+        if flag.role == Role::Cosmetic {
+            return;
+        }
+        let name = self.name();
+        let syntax = self.provider.inputs().syntax;
+        let bare = self.bare(flag);
+        let joined = |args: &[&str]| {
+            let mut case = bare.clone();
+            case.flags.extend(args.iter().map(|a| (a.to_string(), None)));
+            case
+        };
+        let split = |spelling: &str, value: &str| with_flag(&bare, flag, spelling, value);
+        for spelling in flag.names {
+            let long = spelling.starts_with("--");
+            if !flag.takes_value {
+                if syntax == Syntax::Pflag && long {
+                    let off = self.key(&joined(&[&format!("{spelling}=false")]));
+                    let on = self.key(&split(spelling, ""));
+                    assert!(
+                        off.is_none() || off != on,
+                        "{name}: {spelling}=false keys like {spelling}"
+                    );
+                }
+                continue;
+            }
+            if long {
+                let empty = self.key(&joined(&[&format!("{spelling}=")]));
+                assert_eq!(
+                    empty,
+                    self.key(&split(spelling, "")),
+                    "{name}: {spelling}= is not the empty value"
+                );
+                let dash = self.key(&joined(&[spelling, "-kit-dash"]));
+                let as_value = self.key(&joined(&[&format!("{spelling}=-kit-dash")]));
+                match syntax {
+                    Syntax::Argparse => assert!(
+                        as_value.is_none() || dash != as_value,
+                        "{name}: argparse takes -kit-dash for {spelling}'s value"
+                    ),
+                    _ => assert_eq!(dash, as_value, "{name}: {spelling} -kit-dash is not its value"),
+                }
+                let shortened = &spelling[..spelling.len() - 1];
+                if shortened.len() > 3 && self.provider.inputs().flag_named(shortened).is_none() {
+                    let short_key = self.key(&split(shortened, "kit-value-a"));
+                    let full_key = self.key(&split(spelling, "kit-value-a"));
+                    let unambiguous = self
+                        .provider
+                        .inputs()
+                        .flags
+                        .iter()
+                        .filter(|f| f.names.iter().any(|n| n.starts_with(shortened)))
+                        .all(|f| f.key == flag.key);
+                    if syntax == Syntax::Argparse && unambiguous {
+                        assert_eq!(short_key, full_key, "{name}: argparse takes {shortened} for {spelling}");
+                    } else {
+                        assert!(
+                            short_key.is_none() || short_key != full_key,
+                            "{name}: {shortened} is read as {spelling}, which its parser does not do"
+                        );
+                    }
+                }
+            } else {
+                // -x=...: pflag reads what follows `=` (and `-x=` as `=`), argparse what
+                // follows `=`, click all after the letter.
+                let with_equals = |value: &str| self.key(&joined(&[&format!("{spelling}={value}")]));
+                let (value_read, empty_read) = match syntax {
+                    Syntax::Pflag => ("kit-value-a", "="),
+                    Syntax::Argparse => ("kit-value-a", ""),
+                    Syntax::Click => ("=kit-value-a", "="),
+                };
+                assert_eq!(
+                    with_equals("kit-value-a"),
+                    self.key(&split(spelling, value_read)),
+                    "{name}: {spelling}=kit-value-a is not read as {value_read}"
+                );
+                assert_eq!(
+                    with_equals(""),
+                    self.key(&split(spelling, empty_read)),
+                    "{name}: {spelling}= is not read as {empty_read:?}"
+                );
+            }
+        }
     }
 
     fn fallback_variable_means_the_flag(&self, flag: &Flag, var: &str) {
@@ -381,6 +569,19 @@ impl Kit<'_> {
                 key,
                 reference,
                 "{}: an undeclared flag does not change the key",
+                self.name()
+            );
+        }
+    }
+
+    fn child_environment_is_not_keyed(&self) {
+        let inputs = self.provider.inputs();
+        for (var, _) in self.provider.child_env() {
+            let keyed =
+                inputs.flags.iter().any(|f| f.env.contains(var)) || inputs.all_vars().any(|v| v.names.contains(var));
+            assert!(
+                !keyed,
+                "{}: sets ${var} for the command, which its key reads from the user's environment",
                 self.name()
             );
         }
@@ -645,5 +846,133 @@ mod tests {
         };
         let message = fails_with(mutant, &invocation);
         assert!(message.contains("operand"), "{message}");
+    }
+
+    /// The parser's reading is the program's: a provider that reads a flag from the raw
+    /// arguments itself, the way the old parser did (`-i=` empty), is caught.
+    #[test]
+    fn reading_arguments_unlike_the_programs_parser_fails() {
+        let message = fails(Mutant {
+            inputs: &SOUND,
+            identity: |args, env| {
+                let raw = args.raw();
+                let cluster = raw.iter().enumerate().find_map(|(i, a)| {
+                    if a == "-i" || a == "--cluster-id" {
+                        raw.get(i + 1).cloned()
+                    } else {
+                        a.strip_prefix("-i=")
+                            .or_else(|| a.strip_prefix("--cluster-id="))
+                            .or_else(|| a.strip_prefix("-i"))
+                            .map(String::from)
+                    }
+                });
+                Identity {
+                    cluster: cluster.clone().unwrap_or_default(),
+                    ..declared(args, env)
+                }
+                .with("cluster-id", cluster)
+            },
+        });
+        assert!(message.contains("-i="), "{message}");
+    }
+
+    #[test]
+    fn a_flag_whose_variables_are_read_in_any_order_but_keyed_in_one_fails() {
+        static ANY_ORDER: Inputs = Inputs {
+            flags: &[
+                Flag::value("cluster-id", &["--cluster-id", "-i"]),
+                Flag::value("context", &["--context"]).env(&["KIT_CONTEXT"]),
+                Flag::switch("verbose", &["--verbose", "-v"]).cosmetic("logging only"),
+                Flag::value("user", &["--user"])
+                    .env_any_order(&["KIT_USER", "KIT_DEFAULT_USER"])
+                    .read_by_provider("by hand"),
+            ],
+            ..SOUND
+        };
+        let message = fails(Mutant {
+            inputs: &ANY_ORDER,
+            identity: |args, env| declared(args, env).with("user", args.value("user", env)),
+        });
+        assert!(message.contains("KIT_DEFAULT_USER is not keyed beside"), "{message}");
+    }
+
+    #[test]
+    fn an_unset_value_that_hides_the_variable_fails() {
+        static UNSET: Inputs = Inputs {
+            flags: &[
+                Flag::value("cluster-id", &["--cluster-id", "-i"]),
+                Flag::value("context", &["--context"]).env(&["KIT_CONTEXT"]),
+                Flag::switch("verbose", &["--verbose", "-v"]).cosmetic("logging only"),
+                Flag::value("region", &["--region"])
+                    .env(&["KIT_REGION"])
+                    .unset_when(&[""])
+                    .read_by_provider("by hand"),
+            ],
+            ..SOUND
+        };
+        let message = fails(Mutant {
+            inputs: &UNSET,
+            identity: |args, env| {
+                let region = args.last("region").map(String::from).or_else(|| env.var("KIT_REGION"));
+                declared(args, env).with("region", region)
+            },
+        });
+        assert!(message.contains("not given"), "{message}");
+    }
+
+    #[test]
+    fn keying_only_the_last_value_of_a_repeatable_flag_fails() {
+        static REPEATED: Inputs = Inputs {
+            flags: &[
+                Flag::value("cluster-id", &["--cluster-id", "-i"]),
+                Flag::value("context", &["--context"]).env(&["KIT_CONTEXT"]),
+                Flag::switch("verbose", &["--verbose", "-v"]).cosmetic("logging only"),
+                Flag::value("header", &["--header"])
+                    .repeatable()
+                    .read_by_provider("by hand"),
+            ],
+            ..SOUND
+        };
+        let message = fails(Mutant {
+            inputs: &REPEATED,
+            identity: |args, env| declared(args, env).with("header", args.last("header")),
+        });
+        assert!(message.contains("repeatable"), "{message}");
+    }
+
+    #[test]
+    fn setting_a_keyed_variable_for_the_command_fails() {
+        struct Overrides(Mutant);
+        impl Provider for Overrides {
+            fn name(&self) -> &'static str {
+                self.0.name()
+            }
+            fn command(&self) -> &'static str {
+                self.0.command()
+            }
+            fn description(&self) -> &'static str {
+                self.0.description()
+            }
+            fn inputs(&self) -> &'static Inputs {
+                self.0.inputs()
+            }
+            fn recognises(&self, program: &str, args: &ParsedArgs) -> bool {
+                self.0.recognises(program, args)
+            }
+            fn identity(&self, args: &ParsedArgs, env: &dyn Env) -> Result<Identity, String> {
+                self.0.identity(args, env)
+            }
+            fn child_env(&self) -> &'static [(&'static str, Option<&'static str>)] {
+                &[("KIT_OUTPUT", Some("json")), ("KIT_DEFAULT_PROFILE", None)]
+            }
+        }
+        let provider = Overrides(Mutant {
+            inputs: &SOUND,
+            identity: declared,
+        });
+        let result = std::panic::catch_unwind(|| check(&provider, &INVOCATION, &[]));
+        let payload = result.expect_err("the kit let a broken provider through");
+        let message = payload.downcast_ref::<String>().cloned().unwrap_or_default();
+        assert!(message.contains("KIT_DEFAULT_PROFILE"), "{message}");
     }
 }

@@ -3,7 +3,7 @@
 //! gives another cache entry.
 
 use super::ParsedArgs;
-use super::inputs::first_set;
+use super::inputs::{EnvOrder, Flag};
 
 /// The process environment as a provider sees it.
 pub trait Env {
@@ -55,17 +55,73 @@ impl Identity {
         let inputs = args.inputs();
         let mut id = Identity::new(cluster);
         for flag in inputs.flags.iter().filter(|f| f.is_keyed()) {
-            let value = args
-                .last(flag.key)
-                .map(String::from)
-                .or_else(|| first_set(flag.env, env));
-            id = id.with_maybe_secret(flag.key, value, flag.secret);
+            id.add_flag(flag, args, env);
         }
         for var in inputs.all_vars().filter(|v| v.is_keyed()) {
-            id = id.with_maybe_secret(var.key, first_set(var.names, env), var.secret);
+            id.add_variables(var.key, var.names, EnvOrder::FirstSet, var.secret, env);
         }
         id.unknown_args = args.unknown.clone();
         id
+    }
+
+    /// Keys `flag` as the program reads it: its value as given (every value, in order,
+    /// for a repeatable flag), else its fallback variables.
+    pub fn add_flag(&mut self, flag: &Flag, args: &ParsedArgs, env: &dyn Env) {
+        if flag.repeatable {
+            let values: Vec<&str> = args.all(flag.key).collect();
+            if !values.is_empty() {
+                let list = serde_json::to_string(&values).expect("strings serialize");
+                self.push(flag.key, list, flag.secret);
+                return;
+            }
+        } else if let Some(value) = args.last(flag.key).filter(|v| !flag.is_unset(v)) {
+            self.push(flag.key, value.to_string(), flag.secret);
+            return;
+        }
+        self.add_variables(flag.key, flag.env, flag.env_order, flag.secret, env);
+    }
+
+    /// Keys the variables `names` under `key`. In order: the first that is set and not
+    /// empty, with any empty one before it under its own name (a Go program skips it, a
+    /// Python program does not). In any order: the value when those set agree, else each
+    /// under its own name.
+    fn add_variables(
+        &mut self,
+        key: &'static str,
+        names: &'static [&'static str],
+        order: EnvOrder,
+        secret: bool,
+        env: &dyn Env,
+    ) {
+        match order {
+            EnvOrder::FirstSet => {
+                for name in names {
+                    match env.var(name) {
+                        None => {}
+                        Some(empty) if empty.is_empty() => self.push(name, empty, secret),
+                        Some(value) => return self.push(key, value, secret),
+                    }
+                }
+            }
+            EnvOrder::AnyOrder => {
+                let set: Vec<(&'static str, String)> =
+                    names.iter().filter_map(|n| env.var(n).map(|v| (*n, v))).collect();
+                let Some((_, first)) = set.first() else { return };
+                if set.iter().all(|(_, v)| v == first) {
+                    let first = first.clone();
+                    self.push(key, first, secret);
+                } else {
+                    for (name, value) in set {
+                        self.push(name, value, secret);
+                    }
+                }
+            }
+        }
+    }
+
+    fn push(&mut self, name: &'static str, value: String, secret: bool) {
+        let value = if secret { secret_digest(value.as_bytes()) } else { value };
+        self.parts.push((name, value));
     }
 
     /// Adds a part if it has a value.
@@ -81,14 +137,6 @@ impl Identity {
     /// written anywhere.
     pub fn with_secret(self, name: &'static str, secret: Option<impl AsRef<[u8]>>) -> Identity {
         self.with(name, secret.map(|s| secret_digest(s.as_ref())))
-    }
-
-    fn with_maybe_secret(self, name: &'static str, value: Option<String>, secret: bool) -> Identity {
-        if secret {
-            self.with_secret(name, value)
-        } else {
-            self.with(name, value)
-        }
     }
 
     /// The value of a part, if set.
@@ -173,5 +221,67 @@ mod tests {
         assert_eq!(id.part("verbose"), None, "cosmetic");
         assert_eq!(id.part("scope"), None, "the provider's to add");
         assert_eq!(id.unknown_args, ["--odd"]);
+    }
+
+    static ORDERS: Inputs = Inputs {
+        programs: &["p"],
+        syntax: Syntax::Pflag,
+        flags: &[
+            Flag::value("profile", &["--profile"])
+                .env_any_order(&["PROFILE", "DEFAULT_PROFILE"])
+                .unset_when(&[""]),
+            Flag::value("region", &["--region"]).env(&["REGION", "DEFAULT_REGION"]),
+            Flag::value("header", &["--header"]).repeatable(),
+        ],
+        vars: &[],
+    };
+
+    fn with(args: &[&str], vars: &[(&str, &str)]) -> Identity {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let env: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Identity::declared("c", &parse(&args, &ORDERS), &env)
+    }
+
+    #[test]
+    fn variables_read_in_an_unknown_order_key_apart_when_they_differ() {
+        let flag = with(&["--profile", "a"], &[]);
+        assert_eq!(with(&[], &[("PROFILE", "a")]), flag, "one variable means the flag");
+        assert_eq!(with(&[], &[("DEFAULT_PROFILE", "a")]), flag);
+        assert_eq!(with(&[], &[("PROFILE", "a"), ("DEFAULT_PROFILE", "a")]), flag);
+        let both = with(&[], &[("PROFILE", "a"), ("DEFAULT_PROFILE", "b")]);
+        assert_ne!(both, flag);
+        assert_ne!(both, with(&["--profile", "b"], &[]));
+        assert_ne!(both, with(&[], &[("PROFILE", "b"), ("DEFAULT_PROFILE", "a")]));
+        assert_eq!(
+            with(&["--profile", "a"], &[("PROFILE", "x"), ("DEFAULT_PROFILE", "y")]),
+            flag
+        );
+        // `--profile ""` is not given: the variables decide.
+        assert_eq!(with(&["--profile="], &[("PROFILE", "a")]), flag);
+    }
+
+    #[test]
+    fn an_empty_variable_does_not_hide_the_next_one() {
+        let b = with(&[], &[("REGION", ""), ("DEFAULT_REGION", "b")]);
+        let c = with(&[], &[("REGION", ""), ("DEFAULT_REGION", "c")]);
+        assert_ne!(b, c, "a Go program reads DEFAULT_REGION past an empty REGION");
+        assert_ne!(
+            b,
+            with(&[], &[("DEFAULT_REGION", "b")]),
+            "a Python program reads the empty one"
+        );
+        assert_eq!(
+            with(&[], &[("REGION", "a"), ("DEFAULT_REGION", "b")]),
+            with(&["--region", "a"], &[])
+        );
+    }
+
+    #[test]
+    fn every_value_of_a_repeatable_flag_is_keyed_in_order() {
+        let one = with(&["--header", "b=2"], &[]);
+        let two = with(&["--header", "a=1", "--header", "b=2"], &[]);
+        assert_ne!(one, two);
+        assert_ne!(two, with(&["--header", "b=2", "--header", "a=1"], &[]));
+        assert_eq!(two.part("header"), Some(r#"["a=1","b=2"]"#));
     }
 }

@@ -24,14 +24,32 @@ pub struct Inputs {
 }
 
 /// The flag parser of the program being wrapped: the same arguments mean different
-/// things to different parsers, and we must read them as the program does.
+/// things to different parsers, and we must read them as the program does (`args.rs`
+/// says how each reads them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Syntax {
-    /// Go's spf13/pflag (cobra): long flags spelled in full.
+    /// Go's spf13/pflag (cobra): long flags spelled in full; `-i=` is the value `=`,
+    /// `--id=` the empty value; switches take `=true`/`=false`; short switches group
+    /// (`-tv`).
     Pflag,
     /// Python's argparse (the AWS CLI): a long flag may be shortened to any unambiguous
-    /// prefix of its name (`--reg` is `--region`).
+    /// prefix of its name (`--reg` is `--region`), and a value that looks like a flag
+    /// (`--region --debug`) is not taken as one.
     Argparse,
+    /// Python's click (the OCI CLI): long flags spelled in full; `-i=x` is the value
+    /// `=x`; switches take no value at all.
+    Click,
+}
+
+/// How a flag's fallback variables are read when the flag is not given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnvOrder {
+    /// The first that is set gives the value (the rest are not read).
+    FirstSet,
+    /// Which one the program reads first depends on its version (AWS CLI v1 reads
+    /// `AWS_DEFAULT_PROFILE` before `AWS_PROFILE`, v2 the other way round): one that is
+    /// set means what the flag means; several that differ all enter the key.
+    AnyOrder,
 }
 
 /// What a flag or variable is to the cache key.
@@ -55,8 +73,15 @@ pub struct Flag {
     /// Every spelling, long (`--cluster-id`) and short (`-i`).
     pub names: &'static [&'static str],
     pub takes_value: bool,
-    /// Variables the program reads when the flag is not given, first one first.
+    /// Variables the program reads when the flag is not given.
     pub env: &'static [&'static str],
+    pub env_order: EnvOrder,
+    /// Values the program takes for "not given", so that its fallback variables apply
+    /// (`--region ""` to the AWS CLI).
+    pub unset: &'static [&'static str],
+    /// Every value counts, in order, not only the last (pflag's slices and maps: each
+    /// `--header k=v` adds one).
+    pub repeatable: bool,
     pub role: Role,
     /// The value enters the key and the cache file only as a digest.
     pub secret: bool,
@@ -70,6 +95,9 @@ impl Flag {
             names,
             takes_value: true,
             env: &[],
+            env_order: EnvOrder::FirstSet,
+            unset: &[],
+            repeatable: false,
             role: Role::Keyed,
             secret: false,
         }
@@ -86,6 +114,29 @@ impl Flag {
     /// The environment variables the program reads in its place, first one first.
     pub const fn env(self, vars: &'static [&'static str]) -> Flag {
         Flag { env: vars, ..self }
+    }
+
+    /// The environment variables the program reads in its place, in an order that
+    /// depends on its version ([`EnvOrder::AnyOrder`]).
+    pub const fn env_any_order(self, vars: &'static [&'static str]) -> Flag {
+        Flag {
+            env: vars,
+            env_order: EnvOrder::AnyOrder,
+            ..self
+        }
+    }
+
+    /// Values the program takes for "not given": its fallback variables then apply.
+    pub const fn unset_when(self, values: &'static [&'static str]) -> Flag {
+        Flag { unset: values, ..self }
+    }
+
+    /// Every value given counts, in order (not only the last).
+    pub const fn repeatable(self) -> Flag {
+        Flag {
+            repeatable: true,
+            ..self
+        }
     }
 
     /// Its value is a secret: it separates identities as a digest only.
@@ -112,6 +163,11 @@ impl Flag {
 
     pub fn is_keyed(&self) -> bool {
         self.role == Role::Keyed
+    }
+
+    /// Whether the program takes `value` for "not given".
+    pub fn is_unset(&self, value: &str) -> bool {
+        self.unset.contains(&value)
     }
 }
 
@@ -171,9 +227,11 @@ impl Inputs {
     }
 }
 
-/// The value of the first of `names` that is set.
+/// The value of the first of `names` that is set and not empty (Go programs take an
+/// empty variable for an unset one; Python programs do not, which is why
+/// [`Identity::declared`](super::Identity::declared) keys the empty ones too).
 pub fn first_set(names: &[&str], env: &dyn super::Env) -> Option<String> {
-    names.iter().find_map(|name| env.var(name))
+    names.iter().find_map(|name| env.var(name).filter(|v| !v.is_empty()))
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use std::path::PathBuf;
 
 pub use args::{ParsedArgs, os_to_string, parse};
 pub use identity::{Env, Identity, ProcessEnv, secret_digest};
-pub use inputs::{Flag, Inputs, Role, Syntax, Var};
+pub use inputs::{EnvOrder, Flag, Inputs, Role, Syntax, Var, first_set};
 
 /// An authenticator whose token command kubecredcache knows how to key.
 ///
@@ -50,11 +50,13 @@ pub trait Provider: Sync {
     fn may_prompt(&self, _args: &ParsedArgs, _env: &dyn Env) -> bool {
         false
     }
-    /// The latest time `token` can still be accepted, if the token itself says (an EKS
-    /// token is a presigned URL that dies 15 minutes after it was signed, whatever its
-    /// `expirationTimestamp` claims). The engine serves a token until the earlier of
-    /// this and the stated expiry. `None`: the stated expiry stands.
-    fn expiry_bound(&self, _token: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    /// The latest time `token` can still be accepted, if the token or what signed it
+    /// says (an EKS token is a presigned URL that dies 15 minutes after it was signed,
+    /// whatever its `expirationTimestamp` claims; a token signed with credentials that
+    /// expire dies with them). Asked right after the command printed `token`, with its
+    /// arguments and environment. The engine serves a token until the earlier of this
+    /// and the stated expiry. `None`: the stated expiry stands.
+    fn expiry_bound(&self, _token: &str, _args: &ParsedArgs, _env: &dyn Env) -> Option<chrono::DateTime<chrono::Utc>> {
         None
     }
     /// When `token` was issued, if the token itself says (an EKS token's signing time).
@@ -68,9 +70,30 @@ pub trait Provider: Sync {
     fn credential_sources(&self, _args: &ParsedArgs, _env: &dyn Env) -> Vec<PathBuf> {
         Vec::new()
     }
+    /// Changes to the command's environment when kubecredcache runs it, for that child
+    /// alone: `(name, Some(value))` sets a variable, `(name, None)` removes it. For user
+    /// settings that make the command print something that is not a credential, or wait
+    /// for a person (a default output format, a pager, an auto-prompt). They must not
+    /// change whose token it prints: the contract kit checks that none of them is among
+    /// the variables the key is made of.
+    fn child_env(&self) -> &'static [(&'static str, Option<&'static str>)] {
+        &[]
+    }
 }
 
 inventory::collect!(&'static dyn Provider);
+
+/// The home directory as the authenticators find it: `HOME` on Unix; on Windows
+/// `USERPROFILE` (where Python's `expanduser` and Go's `os.UserHomeDir` look), else `HOME`.
+pub fn home_dir(env: &dyn Env) -> Option<PathBuf> {
+    let var = |name| env.var(name).filter(|v| !v.is_empty());
+    let home = if cfg!(windows) {
+        var("USERPROFILE").or_else(|| var("HOME"))
+    } else {
+        var("HOME")
+    };
+    home.map(PathBuf::from)
+}
 
 /// Reads a small file the authenticator itself reads (its configuration), carefully:
 /// without blocking on a FIFO, and only a regular file of at most 1 MiB. `None` for
@@ -106,6 +129,33 @@ pub fn program_name(program: &OsStr) -> Option<std::borrow::Cow<'_, str>> {
         return Some(std::borrow::Cow::Owned(stem.to_ascii_lowercase()));
     }
     Some(std::borrow::Cow::Borrowed(name))
+}
+
+/// Base64url without padding (RFC 4648 §5), as EKS tokens and JWTs use; `=` is tolerated.
+/// `None` for anything else.
+pub fn decode_base64url(text: &str) -> Option<Vec<u8>> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'-' => Some(62),
+        b'_' => Some(63),
+        _ => None,
+    };
+    let text = text.trim_end_matches('=').as_bytes();
+    if text.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    for chunk in text.chunks(4) {
+        let mut n = 0u32;
+        for (i, c) in chunk.iter().enumerate() {
+            n |= u32::from(value(*c)?) << (18 - 6 * i);
+        }
+        let bytes = n.to_be_bytes();
+        out.extend_from_slice(&bytes[1..chunk.len()]);
+    }
+    Some(out)
 }
 
 /// A provider that recognised a command, with the command's arguments as it read them.

@@ -28,6 +28,10 @@ use std::io;
 use std::process::ExitStatus;
 use std::time::Duration;
 
+/// Changes to the command's environment: `(name, Some(value))` sets, `(name, None)`
+/// removes (a provider's `child_env`).
+pub type EnvChanges = &'static [(&'static str, Option<&'static str>)];
+
 /// How to run the command.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Options {
@@ -35,6 +39,8 @@ pub struct Options {
     pub limit: Option<Duration>,
     /// Keep the end of its stderr (when our stderr is not a terminal; Unix).
     pub keep_stderr: bool,
+    /// What to change in its environment.
+    pub env: EnvChanges,
 }
 
 /// What the command printed and how it ended.
@@ -55,12 +61,23 @@ pub fn run(program: &OsStr, args: &[OsString], options: Options) -> io::Result<F
     os::run(program, args, options)
 }
 
-/// Runs the command as if kubectl had run it directly, for runs that are not cached:
-/// on Unix it becomes the command (exec) and returns only if that failed; on Windows it
-/// runs it and returns its exit code.
-pub fn exec(program: &OsStr, args: &[OsString]) -> i32 {
-    let error = os::exec(program, args);
+/// Runs the command as if kubectl had run it directly, for runs that are not cached,
+/// with `env` changed in its environment: on Unix it becomes the command (exec) and
+/// returns only if that failed; on Windows it runs it and exits with its exit code.
+pub fn exec(program: &OsStr, args: &[OsString], env: EnvChanges) -> i32 {
+    let error = os::exec(program, args, env);
     report_spawn_error(program, &error)
+}
+
+/// Applies `env` to the command's environment, and keeps our refresh marker from it.
+fn change_env(command: &mut std::process::Command, env: EnvChanges) {
+    command.env_remove(crate::engine::CHILD_ENV);
+    for (name, value) in env {
+        match value {
+            Some(value) => command.env(name, value),
+            None => command.env_remove(name),
+        };
+    }
 }
 
 /// The shell's exit code for a command that ended this way (128 + signal when killed).

@@ -10,7 +10,7 @@ use std::process::{Child, ChildStderr, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
-use super::{Finished, Options};
+use super::{EnvChanges, Finished, Options, change_env};
 use crate::cache::MAX_STDERR_BYTES;
 
 /// Signals passed on to the command.
@@ -58,9 +58,9 @@ fn is_terminal(fd: RawFd) -> bool {
 pub fn run(program: &OsStr, args: &[OsString], options: Options) -> io::Result<Finished> {
     let keep_stderr = options.keep_stderr && !stderr_is_terminal();
     let mut command = Command::new(program);
+    command.args(args);
+    change_env(&mut command, options.env);
     command
-        .args(args)
-        .env_remove(crate::engine::CHILD_ENV)
         .stdin(Stdio::inherit())
         .stderr(if keep_stderr { Stdio::piped() } else { Stdio::inherit() })
         .stdout(Stdio::piped());
@@ -261,12 +261,13 @@ fn end_like_a_forwarded_signal() {
 }
 
 /// Becomes the command (exec), for runs that are not cached: kubectl then deals with
-/// the real plugin directly, signals and all. Returns only if exec failed.
-pub fn exec(program: &OsStr, args: &[OsString]) -> io::Error {
-    Command::new(program)
-        .args(args)
-        .env_remove(crate::engine::CHILD_ENV)
-        .exec()
+/// the real plugin directly, signals and all, with `env` changed in its environment.
+/// Returns only if exec failed.
+pub fn exec(program: &OsStr, args: &[OsString], env: EnvChanges) -> io::Error {
+    let mut command = Command::new(program);
+    command.args(args);
+    change_env(&mut command, env);
+    command.exec()
 }
 
 /// The shell's exit code for a command that ended this way (128 + signal when killed).
@@ -290,7 +291,7 @@ mod tests {
             .to_vec();
         let options = Options {
             limit: Some(Duration::from_millis(300)),
-            keep_stderr: false,
+            ..Options::default()
         };
         let finished = run(OsStr::new("sh"), &args, options).unwrap();
         assert!(finished.timed_out);
@@ -306,11 +307,27 @@ mod tests {
     }
 
     #[test]
+    fn the_environment_changes_reach_the_command_alone() {
+        let home = std::env::var("HOME").expect("HOME is set for the tests");
+        let args: Vec<OsString> = ["-c", "echo \"$KCC_TEST_SET|${HOME-unset}\""]
+            .map(OsString::from)
+            .to_vec();
+        let options = Options {
+            env: &[("KCC_TEST_SET", Some("json")), ("HOME", None)],
+            ..Options::default()
+        };
+        let finished = run(OsStr::new("sh"), &args, options).unwrap();
+        assert_eq!(finished.stdout, b"json|unset\n");
+        assert_eq!(std::env::var("HOME").as_deref(), Ok(home.as_str()), "ours is unchanged");
+    }
+
+    #[test]
     fn a_command_within_its_limit_is_not_killed() {
         let args: Vec<OsString> = ["-c", "echo hi; echo the reason >&2"].map(OsString::from).to_vec();
         let options = Options {
             limit: Some(Duration::from_secs(30)),
             keep_stderr: true,
+            ..Options::default()
         };
         let finished = run(OsStr::new("sh"), &args, options).unwrap();
         assert!(!finished.timed_out && finished.status.success());

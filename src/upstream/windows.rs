@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{Finished, Options};
+use super::{EnvChanges, Finished, Options, change_env};
 
 /// Runs the command, stdout captured, within `options.limit` if any. Its stderr is the
 /// console's (nothing of it is kept on Windows).
@@ -18,9 +18,10 @@ pub fn run(program: &OsStr, args: &[OsString], options: Options) -> io::Result<F
     if options.keep_stderr {
         log::trace!("the command's stderr goes to the console; none of it is kept on Windows");
     }
-    let mut child = Command::new(resolve(program))
-        .args(args)
-        .env_remove(crate::engine::CHILD_ENV)
+    let mut command = Command::new(resolve(program));
+    command.args(args);
+    change_env(&mut command, options.env);
+    let mut child = command
         .stdin(Stdio::inherit())
         .stderr(Stdio::inherit())
         .stdout(Stdio::piped())
@@ -62,11 +63,11 @@ pub fn run(program: &OsStr, args: &[OsString], options: Options) -> io::Result<F
 
 /// Runs the command with our stdin, stdout and stderr, and ends with its exit code.
 /// Returns only the error if it could not be started.
-pub fn exec(program: &OsStr, args: &[OsString]) -> io::Error {
-    let status = Command::new(resolve(program))
-        .args(args)
-        .env_remove(crate::engine::CHILD_ENV)
-        .status();
+pub fn exec(program: &OsStr, args: &[OsString], env: EnvChanges) -> io::Error {
+    let mut command = Command::new(resolve(program));
+    command.args(args);
+    change_env(&mut command, env);
+    let status = command.status();
     match status {
         Ok(status) => {
             let _ = io::Write::flush(&mut io::stdout());

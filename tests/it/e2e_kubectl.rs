@@ -61,10 +61,15 @@ impl E2e {
 
     /// Writes the kubeconfig: one cluster (our server), one exec user running kubecredcache.
     fn write_kubeconfig(&self, api_version: &str, args: &[&str]) {
+        self.write_kubeconfig_running(api_version, "kubecredcache", args);
+    }
+
+    /// Writes the kubeconfig: one cluster (our server), one exec user running `command`.
+    fn write_kubeconfig_running(&self, api_version: &str, command: &str, args: &[&str]) {
         let args: Vec<String> = args.iter().map(|a| format!("{a:?}")).collect();
         let yaml = format!(
             "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: {}\n    certificate-authority: {}\n\
-             users:\n- name: test\n  user:\n    exec:\n      apiVersion: {api_version}\n      command: kubecredcache\n      args: [{}]\n      interactiveMode: Never\n\
+             users:\n- name: test\n  user:\n    exec:\n      apiVersion: {api_version}\n      command: {command}\n      args: [{}]\n      interactiveMode: Never\n\
              contexts:\n- name: test\n  context:\n    cluster: test\n    user: test\ncurrent-context: test\n",
             self.server.url(),
             self.server.ca_file.display(),
@@ -144,6 +149,29 @@ fn kubectl_v1beta1_through_kubecredcache_and_real_aws() {
 #[test]
 fn kubectl_v1_through_kubecredcache_and_real_aws() {
     real_aws_through_kubectl(V1);
+}
+
+#[test]
+fn kubectl_gets_a_credential_where_output_text_breaks_the_bare_aws_cli() {
+    let Some(mut e2e) = E2e::with_real_aws() else {
+        return;
+    };
+    e2e.sandbox
+        .set("AWS_ACCESS_KEY_ID", KEY_1.0)
+        .set("AWS_SECRET_ACCESS_KEY", KEY_1.1);
+    let aws_dir = e2e.sandbox.home.join(".aws");
+    std::fs::create_dir_all(&aws_dir).unwrap();
+    std::fs::write(aws_dir.join("config"), "[default]\noutput = text\n").unwrap();
+    // Bare: kubectl gets text, not an ExecCredential (aws/aws-cli#7726).
+    e2e.write_kubeconfig_running(V1BETA1, "aws", &AWS[1..]);
+    let bare = e2e.kubectl();
+    assert!(!bare.status.success(), "kubectl with the bare CLI and output = text");
+    let bare_calls = e2e.sandbox.calls();
+    // Through kubecredcache: JSON, cached.
+    e2e.write_kubeconfig(V1BETA1, AWS);
+    e2e.kubectl_ok();
+    e2e.kubectl_ok();
+    assert_eq!(e2e.sandbox.calls(), bare_calls + 1, "one fetch for two kubectl runs");
 }
 
 #[test]

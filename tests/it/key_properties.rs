@@ -1,6 +1,9 @@
 //! Properties of the cache key, for both AWS providers: any order and any spelling of the
 //! same arguments (`--f v`, `--f=v`, short forms, values from the environment) give the
-//! same key; any difference in an identity field gives a different key.
+//! same key; any difference in an identity field gives a different key. A spelling is
+//! one the program itself reads as that value: argparse (the AWS CLI) takes a value
+//! that starts with `-` only as `--f=-v`, and pflag reads `-i=` as `=`, so an empty
+//! short value is given apart (`-i ""`).
 
 use std::collections::HashMap;
 
@@ -25,11 +28,16 @@ fn value() -> impl Strategy<Value = String> {
     "[a-zA-Z0-9 =/:._*?é-]{0,12}"
 }
 
+/// A region or profile: an empty one is no region or profile to the AWS CLI and SDKs.
+fn setting() -> impl Strategy<Value = Option<String>> {
+    proptest::option::of(value()).prop_map(|v| v.filter(|v| !v.is_empty()))
+}
+
 fn id() -> impl Strategy<Value = Id> {
     (
         value(),
-        proptest::option::of(value()),
-        proptest::option::of(value()),
+        setting(),
+        setting(),
         proptest::option::of(value()),
         proptest::option::of("[A-Z0-9]{4,8}"),
     )
@@ -67,15 +75,22 @@ fn spelling() -> impl Strategy<Value = Spelling> {
 }
 
 fn flag(name: &str, value: &str, equals: bool) -> Vec<String> {
-    if equals {
+    let short = !name.starts_with("--");
+    if equals && !(short && value.is_empty()) {
         vec![format!("{name}={value}")]
     } else {
         vec![name.to_string(), value.to_string()]
     }
 }
 
+/// argparse's spelling: a value that looks like a flag only after `=`.
+fn argparse_flag(name: &str, value: &str, equals: bool) -> Vec<String> {
+    flag(name, value, equals || value.starts_with('-'))
+}
+
 /// Builds the arguments and environment of `aws ... eks get-token` for `id`, spelled per `sp`.
 fn aws_eks(id: &Id, sp: &Spelling) -> (Vec<String>, HashMap<String, String>) {
+    let flag = argparse_flag;
     let mut env = HashMap::new();
     let mut items: Vec<Vec<String>> = vec![vec!["eks".into()], vec!["get-token".into()]];
     let mut flags = vec![flag("--cluster-name", &id.cluster, sp.equals[0])];

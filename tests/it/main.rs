@@ -4,11 +4,13 @@
 //! `tests/windows/smoke`, run under Wine by `.ci/run`.
 #![cfg(unix)]
 
+mod aws_cli_settings;
 mod caching;
 mod cli;
 mod common;
 mod completion_and_man;
 mod concurrency;
+mod credential_sources;
 mod defends;
 mod e2e_kubectl;
 mod faults;
@@ -17,6 +19,7 @@ mod hostile;
 mod key_properties;
 mod login_storms;
 mod more_providers;
+mod oke;
 mod operator_commands;
 mod readme;
 mod refresh_ahead;

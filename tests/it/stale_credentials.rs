@@ -107,3 +107,36 @@ fn force_refresh_fetches_and_the_next_run_hits_the_new_entry() {
     assert_eq!(s.calls(), 4);
     assert_eq!(s.run(&["--force-refresh"]).status.code(), Some(2));
 }
+
+#[test]
+fn temporary_credentials_in_the_environment_bound_the_cached_token() {
+    for args in [AWS, crate::common::IAM] {
+        let mut s = Sandbox::new();
+        let in_5_minutes = (chrono::Utc::now() + chrono::Duration::seconds(300)).to_rfc3339();
+        s.set("AWS_ACCESS_KEY_ID", "ASIAEXAMPLE")
+            .set("AWS_SECRET_ACCESS_KEY", "the-secret-key")
+            .set("AWS_SESSION_TOKEN", "the-session-token")
+            .set("AWS_CREDENTIAL_EXPIRATION", &in_5_minutes)
+            .set("FAKE_LIFETIME", "900");
+        let a = token(&s.ok(args));
+        assert_eq!(token(&s.ok(args)), a, "{args:?}");
+        let status: serde_json::Value = serde_json::from_str(&s.ok(&["status", "--json"])).unwrap();
+        let left = status[0]["expires_in_seconds"].as_i64().unwrap();
+        assert!(
+            (240..=300).contains(&left),
+            "{args:?}: the credentials' 5 minutes, not the token's 15 ({left})"
+        );
+        // New credentials that end within the expiry margin: nothing worth caching.
+        let soon = (chrono::Utc::now() + chrono::Duration::seconds(30)).to_rfc3339();
+        s.set("AWS_CREDENTIAL_EXPIRATION", &soon)
+            .set("AWS_SESSION_TOKEN", "the-next-session-token");
+        let b = token(&s.ok(args));
+        assert_ne!(token(&s.ok(args)), b, "{args:?}");
+        assert_eq!(s.calls(), 3, "{args:?}");
+        // Without an expiry the token's own 15 minutes stand.
+        s.set("AWS_CREDENTIAL_EXPIRATION", "not a time")
+            .set("AWS_SESSION_TOKEN", "a-third-session-token");
+        let c = token(&s.ok(args));
+        assert_eq!(token(&s.ok(args)), c, "{args:?}");
+    }
+}
