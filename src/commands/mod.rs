@@ -13,7 +13,7 @@ mod status;
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::cache::CacheDir;
 use crate::kubeconfig::Direction;
@@ -30,11 +30,7 @@ use out::Out;
                       kubecredcache -- COMMAND [ARGS...]  the same, for a COMMAND named like one of ours\n       \
                       kubecredcache --generic [--key-env NAME]... -- COMMAND [ARGS...]\n       \
                       kubecredcache --force-refresh [--] COMMAND [ARGS...]   fetch afresh, ignoring the cache\n       \
-                      kubecredcache <SUBCOMMAND>",
-    after_help = "In a kubeconfig, put `command: kubecredcache` and the old command and its arguments in `args`,\n\
-                  or let `kubecredcache setup` do it. Environment: KUBECREDCACHE_DIR, KUBECREDCACHE_EXPIRY_MARGIN,\n\
-                  KUBECREDCACHE_GC_AGE, KUBECREDCACHE_GC_INTERVAL, KUBECREDCACHE_LOCK_WAIT, KUBECREDCACHE_DISABLE,\n\
-                  KUBECREDCACHE_LOG (see README.md)."
+                      kubecredcache <SUBCOMMAND>"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -96,7 +92,11 @@ pub fn is_ours(first: &str) -> bool {
 /// Parses and runs a subcommand; `args` are the process's arguments after the program name.
 pub fn run(args: Vec<OsString>) -> i32 {
     let mut out = Out::new();
-    let cli = match Cli::try_parse_from(std::iter::once(OsString::from("kubecredcache")).chain(args)) {
+    let parsed = Cli::command()
+        .after_help(after_help())
+        .try_get_matches_from(std::iter::once(OsString::from("kubecredcache")).chain(args))
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    let cli = match parsed {
         Ok(cli) => cli,
         // --help and --version come here too, as "errors" that print to stdout; so does
         // the help shown for no arguments at all, which goes to stderr.
@@ -132,6 +132,16 @@ pub fn run(args: Vec<OsString>) -> i32 {
         Command::ListProviders { json } => list_providers::run(&mut out, json),
     };
     out.finish(code)
+}
+
+/// What `--help` says after the subcommands: how to use it in a kubeconfig, and every
+/// environment variable (from the one list of them, `settings::ALL`).
+fn after_help() -> String {
+    format!(
+        "In a kubeconfig, put `command: kubecredcache` and the old command and its arguments in `args`,\n\
+         or let `kubecredcache setup` do it.\n\n{}",
+        crate::settings::help_text()
+    )
 }
 
 /// clap's message in one line (its first paragraph), and where to look next.
