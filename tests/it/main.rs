@@ -13,4 +13,5 @@ mod login_storms;
 mod more_providers;
 mod operator_commands;
 mod refresh_ahead;
+mod setup;
 mod stale_credentials;

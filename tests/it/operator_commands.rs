@@ -62,6 +62,7 @@ fn kubectl_accepts(s: &Sandbox, path: &Path) {
 #[test]
 fn setup_wraps_what_a_provider_knows_and_leaves_the_rest_alone() {
     let s = Sandbox::new();
+    s.install();
     let path = kubeconfig(&s, "mixed.yaml", "config");
     let before = yaml(&path);
     let out = stdout(&s.run(&["setup"]));
@@ -130,6 +131,7 @@ fn setup_wraps_what_a_provider_knows_and_leaves_the_rest_alone() {
 #[test]
 fn dry_run_prints_a_unified_diff_and_writes_nothing() {
     let s = Sandbox::new();
+    s.install();
     let path = kubeconfig(&s, "aws-update-kubeconfig-v1beta1.yaml", "config");
     let before = fs::read(&path).unwrap();
     let out = stdout(&s.run(&["setup", "--dry-run"]));
@@ -146,6 +148,7 @@ fn dry_run_prints_a_unified_diff_and_writes_nothing() {
 #[test]
 fn setup_twice_changes_nothing_the_second_time() {
     let s = Sandbox::new();
+    s.install();
     let path = kubeconfig(&s, "aws-update-kubeconfig-v1beta1.yaml", "config");
     let original = fs::read(&path).unwrap();
     let first = stdout(&s.run(&["setup"]));
@@ -163,32 +166,49 @@ fn setup_twice_changes_nothing_the_second_time() {
 #[test]
 fn unsetup_gives_back_the_file_setup_was_given() {
     let s = Sandbox::new();
+    s.install();
     for fixture in [
         "aws-update-kubeconfig-v1beta1.yaml",
         "aws-update-kubeconfig-role-profile.yaml",
         "mixed.yaml",
     ] {
-        let path = kubeconfig(&s, fixture, "config");
+        let path = kubeconfig(&s, fixture, &format!("config-{fixture}"));
+        let original_bytes = fs::read(&path).unwrap();
         let original = yaml(&path);
-        stdout(&s.run(&["setup"]));
+        stdout(&s.run(&["setup", "--kubeconfig", path.to_str().unwrap()]));
         assert_ne!(yaml(&path), original, "{fixture}");
-        let out = stdout(&s.run(&["unsetup"]));
+        let out = stdout(&s.run(&["unsetup", "--kubeconfig", path.to_str().unwrap()]));
         assert!(out.contains("unwrapped"), "{out}");
-        let mut expected = original.clone();
         if fixture == "mixed.yaml" {
-            // `already` was wrapped before setup ran, so unsetup unwraps it too.
+            // `already` was wrapped before setup ran, so unsetup unwraps it too: not the
+            // original, which stays in the backup.
+            let mut expected = original.clone();
             let users = expected["users"].as_sequence_mut().unwrap();
             let already = &mut users[2]["user"]["exec"];
             already["command"] = "aws".into();
             already["args"].as_sequence_mut().unwrap().remove(0);
+            assert_eq!(yaml(&path), expected, "{fixture}");
+            let backup = PathBuf::from(format!("{}.kubecredcache.bak", path.display()));
+            assert_eq!(
+                fs::read(&backup).unwrap(),
+                original_bytes,
+                "{fixture}: the original is kept"
+            );
+        } else {
+            assert!(out.contains("restored"), "{out}");
+            assert_eq!(
+                fs::read(&path).unwrap(),
+                original_bytes,
+                "{fixture}: byte for byte, comments and all"
+            );
         }
-        assert_eq!(yaml(&path), expected, "{fixture}");
     }
 }
 
 #[test]
 fn v1alpha1_is_upgraded_to_v1beta1_and_the_summary_says_so() {
     let s = Sandbox::new();
+    s.install();
     let path = kubeconfig(&s, "aws-update-kubeconfig-v1alpha1.yaml", "config");
     let out = stdout(&s.run(&["setup"]));
     assert!(
@@ -209,6 +229,7 @@ fn v1alpha1_is_upgraded_to_v1beta1_and_the_summary_says_so() {
 #[test]
 fn every_file_in_kubeconfig_is_rewritten() {
     let mut s = Sandbox::new();
+    s.install();
     let a = kubeconfig(&s, "aws-update-kubeconfig-v1beta1.yaml", "a");
     let b = kubeconfig(&s, "aws-update-kubeconfig-role-profile.yaml", "b");
     s.set("KUBECONFIG", &format!("{}:{}", a.display(), b.display()));
@@ -227,9 +248,10 @@ fn every_file_in_kubeconfig_is_rewritten() {
 #[test]
 fn only_the_users_named_are_wrapped() {
     let s = Sandbox::new();
+    s.install();
     let path = kubeconfig(&s, "aws-update-kubeconfig-v1beta1.yaml", "config");
-    let out = stdout(&s.run(&["setup", "--user", "staging-user", "--user", "nobody"]));
-    assert!(out.contains("no exec user named 'nobody'"), "{out}");
+    let out = stdout(&s.run(&["setup", "--user", "staging-user"]));
+    assert!(out.contains("wrapped    staging-user (aws-eks)"), "{out}");
     let doc = yaml(&path);
     assert_eq!(exec(&doc, "staging-user")["command"], "kubecredcache");
     assert_eq!(
@@ -241,6 +263,7 @@ fn only_the_users_named_are_wrapped() {
 #[test]
 fn the_mode_is_kept_and_a_symlinked_kubeconfig_edits_its_target() {
     let s = Sandbox::new();
+    s.install();
     let real = kubeconfig(&s, "aws-update-kubeconfig-v1beta1.yaml", "real-config");
     fs::set_permissions(&real, fs::Permissions::from_mode(0o640)).unwrap();
     let link = s.home.join(".kube/config");
