@@ -9,6 +9,7 @@ mod list_providers;
 mod out;
 mod setup;
 mod status;
+mod suggest;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -19,6 +20,7 @@ use crate::cache::CacheDir;
 use crate::kubeconfig::Direction;
 use crate::messages;
 use out::Out;
+pub use suggest::did_you_mean;
 
 #[derive(Parser)]
 #[command(
@@ -81,7 +83,11 @@ struct KubeconfigArgs {
     dry_run: bool,
 }
 
-/// The names `cli` hands to us rather than wrapping.
+/// Our subcommands, as clap knows them (a test holds the two together).
+pub const SUBCOMMANDS: &[&str] = &["setup", "unsetup", "status", "clear", "gc", "list-providers"];
+
+/// The names `cli` hands to us rather than wrapping: [`SUBCOMMANDS`], `help`, and
+/// options. A `matches!` rather than a search of the list: this runs on every cache hit.
 pub fn is_ours(first: &str) -> bool {
     matches!(
         first,
@@ -92,6 +98,11 @@ pub fn is_ours(first: &str) -> bool {
 /// Parses and runs a subcommand; `args` are the process's arguments after the program name.
 pub fn run(args: Vec<OsString>) -> i32 {
     let mut out = Out::new();
+    let subcommand = args
+        .first()
+        .and_then(|a| a.to_str())
+        .filter(|a| SUBCOMMANDS.contains(a))
+        .map(String::from);
     let parsed = Cli::command()
         .after_help(after_help())
         .try_get_matches_from(std::iter::once(OsString::from("kubecredcache")).chain(args))
@@ -108,7 +119,7 @@ pub fn run(args: Vec<OsString>) -> i32 {
             let _ = std::io::Write::write_fmt(&mut std::io::stderr(), format_args!("{e}"));
             return 2;
         }
-        Err(e) => return usage_error(&e),
+        Err(e) => return usage_error(&e, subcommand),
     };
     let code = match cli.command {
         Command::Setup(a) => setup::run(&mut out, a.kubeconfig.as_deref(), &a.users, a.dry_run, Direction::Wrap),
@@ -144,8 +155,10 @@ fn after_help() -> String {
     )
 }
 
-/// clap's message in one line (its first paragraph), and where to look next.
-fn usage_error(e: &clap::Error) -> i32 {
+/// clap's message in one line (its first paragraph), its suggestion if it has one
+/// (`--jsn`: did you mean '--json'?), and where to look next.
+fn usage_error(e: &clap::Error, subcommand: Option<String>) -> i32 {
+    use clap::error::{ContextKind, ContextValue};
     let text = e.to_string();
     let first: Vec<&str> = text
         .lines()
@@ -153,8 +166,31 @@ fn usage_error(e: &clap::Error) -> i32 {
         .map(str::trim)
         .collect();
     let message = first.join(" ");
+    let suggested = [
+        ContextKind::SuggestedArg,
+        ContextKind::SuggestedSubcommand,
+        ContextKind::SuggestedValue,
+    ]
+    .into_iter()
+    .find_map(|kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => Some(format!("'{s}'")),
+        Some(ContextValue::Strings(v)) if !v.is_empty() => {
+            Some(v.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(" or "))
+        }
+        _ => None,
+    });
+    // `kubecredcache help stauts`: clap suggests nothing there; we do as for `stauts`.
+    let suggested = suggested.or_else(|| match e.get(ContextKind::InvalidSubcommand) {
+        Some(ContextValue::String(s)) => did_you_mean(s).map(|sub| format!("'{sub}'")),
+        _ => None,
+    });
+    let suggestion = suggested.map_or(String::new(), |s| format!("; did you mean {s}?"));
+    let help = match subcommand {
+        Some(sub) => format!("kubecredcache {sub} --help"),
+        None => "kubecredcache --help".into(),
+    };
     messages::error(&format!(
-        "{} (see kubecredcache --help)",
+        "{}{suggestion} (see {help})",
         message.strip_prefix("error: ").unwrap_or(&message)
     ));
     2
@@ -173,4 +209,25 @@ fn open_cache() -> Result<CacheDir, String> {
 fn fail(message: &str) -> i32 {
     messages::error(message);
     1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_subcommand_list_is_claps_and_each_is_ours() {
+        let clap: Vec<String> = Cli::command()
+            .get_subcommands()
+            .map(|c| c.get_name().to_string())
+            .collect();
+        assert_eq!(
+            clap, SUBCOMMANDS,
+            "commands/mod.rs: SUBCOMMANDS and the clap enum differ"
+        );
+        for sub in SUBCOMMANDS {
+            assert!(is_ours(sub), "{sub} would be wrapped, not run");
+        }
+        assert!(!is_ours("aws") && !is_ours("stauts"));
+    }
 }

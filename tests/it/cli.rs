@@ -181,3 +181,53 @@ fn durations_with_units_are_read_wherever_a_duration_is() {
     );
     assert_eq!(s.calls(), 5, "with the default margin the second run is a hit");
 }
+
+#[test]
+fn a_mistyped_subcommand_ends_in_a_suggestion() {
+    let s = Sandbox::new();
+    for (typo, meant) in [
+        ("stauts", "status"),
+        ("list-provider", "list-providers"),
+        ("setpu", "setup"),
+    ] {
+        let out = s.run(&[typo, "--json"]);
+        assert_eq!(out.status.code(), Some(127), "{typo}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains(&format!("cannot run '{typo}': not found"))
+                && stderr.contains(&format!("did you mean `kubecredcache {meant}`?")),
+            "{stderr}"
+        );
+    }
+    let out = s.run(&["no-such-plugin"]);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("not found") && !stderr.contains("did you mean"),
+        "{stderr}"
+    );
+    // A program of that name that exists is run, and nothing is suggested.
+    crate::common::write_script(&s.bin.join("stauts"), "#!/bin/sh\necho the stauts program\n");
+    let out = s.run(&["stauts"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "the stauts program\n");
+    assert!(out.stderr.is_empty());
+}
+
+#[test]
+fn clap_suggestions_for_mistyped_options_are_kept_in_the_one_line() {
+    let s = Sandbox::new();
+    for (args, meant, help) in [
+        (&["status", "--jsn"][..], "'--json'", "kubecredcache status --help"),
+        (&["setup", "--dry"], "'--dry-run'", "kubecredcache setup --help"),
+        (&["help", "stauts"], "'status'", "kubecredcache --help"),
+    ] {
+        let out = s.run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains(&format!("did you mean {meant}?")) && stderr.contains(help),
+            "{args:?}: {stderr}"
+        );
+    }
+}
