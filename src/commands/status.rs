@@ -1,6 +1,10 @@
 //! `kubecredcache status`: one row per cached entry, as a table fitted to the terminal
 //! or as JSON. Each provider's identity is shown the same way, as the parts of its key
 //! (secrets there are digests already). Never prints a token.
+//!
+//! The table fits 80 columns: the identity (last in the row) and then the cluster give
+//! way, cut with `…`. The JSON has the whole of every value, and `null` where there is
+//! none (README.md documents its shape).
 
 use std::collections::BTreeMap;
 
@@ -9,8 +13,9 @@ use serde::Serialize;
 
 use super::{Out, fail, open_cache};
 use crate::cache::{CacheDir, short_hash_of};
-use crate::engine::refresh_state;
+use crate::engine::{RefreshState, refresh_state};
 
+/// One entry, as `status --json` prints it.
 #[derive(Serialize)]
 struct Row {
     cluster: String,
@@ -18,9 +23,16 @@ struct Row {
     /// The parts of the cache key besides the cluster.
     identity: BTreeMap<String, String>,
     expires: DateTime<Utc>,
+    /// Negative once expired.
     expires_in_seconds: i64,
-    /// Refresh ahead: `-`, `due`, `running` or `backing off`.
-    refresh: &'static str,
+    written: DateTime<Utc>,
+    /// When the token was issued, if it says (an EKS token's signing time).
+    issued: Option<DateTime<Utc>>,
+    /// The latest change to the credential sources when it was fetched, if it has any.
+    sources_changed: Option<DateTime<Utc>>,
+    /// Refresh ahead: `due`, `running`, `backing off`, or `null`.
+    refresh: Option<&'static str>,
+    /// The cache file, in the cache directory.
     file: String,
 }
 
@@ -47,13 +59,20 @@ fn rows(cache: &CacheDir, now: DateTime<Utc>) -> std::io::Result<Vec<Row>> {
     let mut rows = Vec::new();
     for (name, file) in cache.cache_files()? {
         for (key, e) in &file.entries {
+            let refresh = match refresh_state(cache, &short_hash_of(key), e, now) {
+                RefreshState::Idle => None,
+                state => Some(state.as_str()),
+            };
             rows.push(Row {
                 cluster: file.cluster.clone(),
                 provider: e.provider.clone(),
                 identity: e.identity.clone(),
                 expires: e.expires,
                 expires_in_seconds: (e.expires - now).num_seconds(),
-                refresh: refresh_state(cache, &short_hash_of(key), e, now).as_str(),
+                written: e.written,
+                issued: e.issued,
+                sources_changed: e.sources_changed,
+                refresh,
                 file: name.clone(),
             });
         }
@@ -82,49 +101,45 @@ pub fn expires_in(seconds: i64) -> String {
     }
 }
 
-const COLUMNS: usize = 6;
-/// The columns that give way when the terminal is narrow, widest first: identity,
-/// file, cluster.
-const SHRINKABLE: [usize; 3] = [2, 5, 0];
+const COLUMNS: usize = 5;
+const HEADER: [&str; COLUMNS] = ["CLUSTER", "PROVIDER", "EXPIRES", "REFRESH", "IDENTITY"];
+/// The columns that give way when the terminal is narrow, in this order, and the
+/// narrowest each may get: the identity (last in the row) first, then the cluster.
+const SHRINKABLE: [(usize, usize); 2] = [(4, 20), (0, 12)];
 
 fn print_table(out: &mut Out, rows: &[Row], width: Option<usize>) {
-    let header = ["CLUSTER", "PROVIDER", "IDENTITY", "EXPIRES IN", "REFRESH", "FILE"];
-    let mut cells: Vec<[String; COLUMNS]> = rows
+    let cells: Vec<[String; COLUMNS]> = rows
         .iter()
         .map(|r| {
             [
                 r.cluster.clone(),
                 r.provider.clone(),
-                identity_text(r),
                 expires_in(r.expires_in_seconds),
-                r.refresh.to_string(),
-                r.file.clone(),
+                match r.refresh {
+                    None => "-".into(),
+                    Some("backing off") => "backoff".into(),
+                    Some(state) => state.into(),
+                },
+                identity_text(r),
             ]
         })
+        .map(|row| row.map(|c| if c.is_empty() { "-".into() } else { c }))
         .collect();
-    for row in &mut cells {
-        for cell in row.iter_mut().filter(|c| c.is_empty()) {
-            *cell = "-".into();
-        }
-    }
     let mut widths: Vec<usize> = (0..COLUMNS)
         .map(|i| {
             cells
                 .iter()
                 .map(|r| r[i].chars().count())
-                .chain([header[i].len()])
+                .chain([HEADER[i].len()])
                 .max()
                 .unwrap_or(0)
         })
         .collect();
     if let Some(width) = width {
         let total = |w: &[usize]| w.iter().sum::<usize>() + 2 * (w.len() - 1);
-        while total(&widths) > width {
-            let widest = SHRINKABLE.into_iter().max_by_key(|i| widths[*i]).expect("columns");
-            if widths[widest] <= 12 {
-                break;
-            }
-            widths[widest] -= 1;
+        for (column, narrowest) in SHRINKABLE {
+            let over = total(&widths).saturating_sub(width);
+            widths[column] -= over.min(widths[column].saturating_sub(narrowest));
         }
     }
     let mut line = |cells: &[String]| {
@@ -135,7 +150,7 @@ fn print_table(out: &mut Out, rows: &[Row], width: Option<usize>) {
             .collect();
         writeln!(out, "{}", fitted.join("  ").trim_end());
     };
-    line(&header.map(String::from));
+    line(&HEADER.map(String::from));
     for row in &cells {
         line(row);
     }
@@ -189,7 +204,10 @@ mod tests {
                 .into(),
             expires: Utc::now(),
             expires_in_seconds: 0,
-            refresh: "-",
+            written: Utc::now(),
+            issued: None,
+            sources_changed: None,
+            refresh: None,
             file: "cache-c1.yaml".into(),
         };
         assert_eq!(identity_text(&row), "profile=dev region=r");

@@ -323,11 +323,11 @@ fn status_shows_each_entry_and_never_a_token() {
     let lines: Vec<&str> = table.lines().collect();
     assert_eq!(lines.len(), 3, "{table}");
     assert!(
-        lines[0].starts_with("CLUSTER") && lines[0].contains("EXPIRES IN"),
+        lines[0].starts_with("CLUSTER") && lines[0].contains("EXPIRES"),
         "{table}"
     );
     let aws = lines.iter().find(|l| l.contains("aws-eks")).expect("aws row");
-    for field in ["c1", "region=us-west-2", "profile=dev", "cache-c1.yaml"] {
+    for field in ["c1", "region=us-west-2", "profile=dev"] {
         assert!(aws.contains(field), "{field} in {aws}");
     }
     let iam = lines
@@ -347,12 +347,18 @@ fn status_shows_each_entry_and_never_a_token() {
     );
     assert!(rows.iter().all(|r| r["expires_in_seconds"].as_i64().unwrap() > 800));
     assert!(rows.iter().all(|r| r["identity"]["profile"] == "dev"), "{json}");
+    assert!(rows.iter().all(|r| r["file"] == "cache-c1.yaml"), "{json}");
     assert!(!json.to_string().contains(&token));
 }
 
 #[test]
-fn status_fits_a_narrow_terminal() {
+fn status_fits_80_columns_and_its_json_has_nulls_not_placeholders() {
     let mut s = Sandbox::new();
+    s.set("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+        .set("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+        .set("AWS_PROFILE", "production-admin");
+    s.ok(AWS);
+    s.ok(IAM);
     s.ok(&[
         "aws",
         "eks",
@@ -362,12 +368,58 @@ fn status_fits_a_narrow_terminal() {
         "--role-arn",
         &"arn:aws:iam::111122223333:role/".repeat(3),
     ]);
-    s.set("COLUMNS", "100");
+    s.set("COLUMNS", "80");
     let table = stdout(&s.run(&["status"]));
-    for line in table.lines() {
-        assert!(line.chars().count() <= 100, "{} > 100: {line}", line.chars().count());
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 4, "{table}");
+    for line in &lines {
+        assert!(line.chars().count() <= 80, "{} > 80: {line}", line.chars().count());
     }
-    assert!(table.contains('…'), "{table}");
+    assert!(
+        lines[0].starts_with("CLUSTER") && lines[0].contains("EXPIRES"),
+        "{table}"
+    );
+    let iam = lines.iter().find(|l| l.contains("aws-iam-authenticator")).unwrap();
+    assert!(
+        iam.contains("c1") && (iam.contains("14m") || iam.contains("15m")),
+        "{iam}"
+    );
+    let long = lines.iter().find(|l| l.starts_with("long-cluster-")).unwrap();
+    assert!(long.contains('…'), "a long cluster name is cut: {table}");
+    s.set("COLUMNS", "2000");
+    let wide = stdout(&s.run(&["status"]));
+    assert!(!wide.contains('…'), "{wide}");
+
+    let json: serde_json::Value = serde_json::from_str(&stdout(&s.run(&["status", "--json"]))).unwrap();
+    let rows = json.as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    let text = json.to_string();
+    assert!(
+        !text.contains('…') && !text.contains("\"-\"") && !text.contains("\"\""),
+        "{text}"
+    );
+    for row in rows {
+        for field in [
+            "cluster",
+            "provider",
+            "identity",
+            "expires",
+            "expires_in_seconds",
+            "written",
+            "file",
+        ] {
+            assert!(!row[field].is_null(), "{field}: {row}");
+        }
+        for absent in ["refresh", "issued", "sources_changed"] {
+            assert!(
+                row.get(absent).is_some_and(|v| v.is_null()),
+                "{absent} is null, not missing: {row}"
+            );
+        }
+    }
+    let long = rows.iter().find(|r| r["cluster"].as_str().unwrap().len() > 80).unwrap();
+    assert_eq!(long["cluster"], "long-cluster-name-".repeat(5), "whole in JSON");
+    assert_eq!(long["file"], format!("cache-{}.yaml", "long-cluster-name-".repeat(5)));
 }
 
 #[test]
