@@ -4,6 +4,7 @@
 //! clap. Exit codes: 0 done, 1 failed, 2 usage error. Errors are one line on stderr.
 
 mod clear;
+mod doctor;
 mod gc;
 mod list_providers;
 mod out;
@@ -51,6 +52,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Say whether kubectl's runs for a context are served through the cache, and why not
+    Doctor {
+        /// The kubeconfig to read [default: each file in KUBECONFIG, else ~/.kube/config]
+        #[arg(long, value_name = "PATH")]
+        kubeconfig: Option<PathBuf>,
+        /// The context to examine [default: the current context]
+        #[arg(long, value_name = "NAME")]
+        context: Option<String>,
+        /// Print JSON for scripts instead of sentences
+        #[arg(long)]
+        json: bool,
+    },
     /// Delete cached credentials
     Clear {
         /// Delete everything cached for this cluster
@@ -84,14 +97,14 @@ struct KubeconfigArgs {
 }
 
 /// Our subcommands, as clap knows them (a test holds the two together).
-pub const SUBCOMMANDS: &[&str] = &["setup", "unsetup", "status", "clear", "gc", "list-providers"];
+pub const SUBCOMMANDS: &[&str] = &["setup", "unsetup", "status", "doctor", "clear", "gc", "list-providers"];
 
 /// The names `cli` hands to us rather than wrapping: [`SUBCOMMANDS`], `help`, and
 /// options. A `matches!` rather than a search of the list: this runs on every cache hit.
 pub fn is_ours(first: &str) -> bool {
     matches!(
         first,
-        "setup" | "unsetup" | "status" | "clear" | "gc" | "list-providers" | "help"
+        "setup" | "unsetup" | "status" | "doctor" | "clear" | "gc" | "list-providers" | "help"
     ) || first.starts_with('-')
 }
 
@@ -131,6 +144,11 @@ pub fn run(args: Vec<OsString>) -> i32 {
             Direction::Unwrap,
         ),
         Command::Status { json } => status::run(&mut out, json),
+        Command::Doctor {
+            kubeconfig,
+            context,
+            json,
+        } => doctor::run(&mut out, kubeconfig.as_deref(), context.as_deref(), json),
         Command::Clear {
             cluster: None,
             all: false,

@@ -71,6 +71,7 @@ mod tests {
             ("lsit-providers", "list-providers"),
             ("claer", "clear"),
             ("gcc", "gc"),
+            ("doctr", "doctor"),
         ] {
             assert_eq!(did_you_mean(typo), Some(meant), "{typo}");
         }

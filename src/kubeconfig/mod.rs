@@ -6,9 +6,11 @@
 //!   kubecredcache finds the command it wraps;
 //! - `rewrite.rs`: wrapping and unwrapping exec users, for `setup` and `unsetup`;
 //! - `replace.rs`: replacing a file without losing it, its owner or its mode (backups);
+//! - `exec_env.rs`: the environment kubectl gives an exec plugin;
 //! - `merged.rs`: the contexts, users and clusters of all the files merged by kubectl's
 //!   rules, for `doctor`.
 
+mod exec_env;
 mod exec_path;
 mod merged;
 pub mod replace;
@@ -16,6 +18,7 @@ mod rewrite;
 
 use std::path::{Path, PathBuf};
 
+pub use exec_env::ExecEnv;
 pub use exec_path::{Missing, absolute_clean, kubecredcache_finds, kubectl_finds, resolve_relative_command};
 pub use merged::{Cluster, Context, Exec, Merged, User, load};
 pub use rewrite::{Direction, Outcome, UserOutcome, Wrapper, rewrite, same_for_kubectl};

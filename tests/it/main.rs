@@ -5,6 +5,7 @@ mod cli;
 mod common;
 mod concurrency;
 mod defends;
+mod doctor;
 mod e2e_kubectl;
 mod faults;
 mod hostile;
