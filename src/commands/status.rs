@@ -81,15 +81,21 @@ fn rows(cache: &CacheDir, now: DateTime<Utc>) -> std::io::Result<Vec<Row>> {
     Ok(rows)
 }
 
-/// `region=us-west-2 profile=dev`: the identity parts, leaving out those that only
-/// repeat the cluster.
+/// `region=us-west-2 profile=dev`: the identity parts, leaving out the one that only
+/// repeats the cluster.
 fn identity_text(row: &Row) -> String {
     row.identity
         .iter()
-        .filter(|(_, value)| **value != row.cluster)
+        .filter(|(part, value)| !repeats_cluster(part, value, &row.cluster))
         .map(|(part, value)| format!("{part}={value}"))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Whether an identity part is the cluster itself (`cluster-name=prod`), which a row
+/// shows already. A profile that happens to be named like the cluster is not.
+pub(super) fn repeats_cluster(part: &str, value: &str, cluster: &str) -> bool {
+    value == cluster && part.contains("cluster")
 }
 
 /// `12m04s`, `1h02m`, or `expired`.
@@ -199,7 +205,7 @@ mod tests {
         let row = Row {
             cluster: "c1".into(),
             provider: "p".into(),
-            identity: [("cluster-name", "c1"), ("region", "r"), ("profile", "dev")]
+            identity: [("cluster-name", "c1"), ("region", "r"), ("profile", "c1")]
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .into(),
             expires: Utc::now(),
@@ -210,7 +216,11 @@ mod tests {
             refresh: None,
             file: "cache-c1.yaml".into(),
         };
-        assert_eq!(identity_text(&row), "profile=dev region=r");
+        assert_eq!(
+            identity_text(&row),
+            "profile=c1 region=r",
+            "a profile named like the cluster is shown"
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::super::Out;
+use super::super::status::repeats_cluster;
 
 #[derive(Debug, Default, Serialize)]
 pub struct Report {
@@ -157,7 +158,7 @@ impl Report {
             parts.extend(
                 id.parts
                     .iter()
-                    .filter(|(_, v)| **v != id.cluster)
+                    .filter(|(k, v)| !repeats_cluster(k, v, &id.cluster))
                     .map(|(k, v)| format!("{k}={v}")),
             );
             if id.unknown_arguments > 0 {
@@ -318,9 +319,9 @@ fn print_entry(out: &mut Out, entry: &EntryReport) {
         ),
         _ => writeln!(
             out,
-            "Cache entry: expired (the token {} at {}); the next run fetches a new one.",
+            "Cache entry: expired (the token {} at {}); a run needs a new one.",
             if entry.expires_in_seconds > 0 {
-                "nears its end"
+                "is within the expiry margin of its end"
             } else {
                 "ended"
             },
