@@ -408,3 +408,144 @@ fn a_kubeconfig_kubectl_cannot_read_is_a_one_line_error() {
         assert!(out.stdout.is_empty());
     }
 }
+
+/// The README's `$ kubecredcache doctor ...` examples, with the output shown under each.
+fn readme_doctor_examples() -> Vec<(Vec<String>, Vec<String>)> {
+    let readme = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    readme
+        .split("```console\n")
+        .skip(1)
+        .filter_map(|block| {
+            let mut lines = block.split("```").next().unwrap().lines();
+            let args = lines.next()?.strip_prefix("$ kubecredcache doctor")?;
+            let mut argv = vec!["doctor".to_string()];
+            argv.extend(args.split_whitespace().map(String::from));
+            Some((argv, lines.map(String::from).collect()))
+        })
+        .collect()
+}
+
+/// The README's examples: a healthy context, one whose user does not run kubecredcache,
+/// and one whose SSO login expired, in a sandbox whose home is shown as /home/me and
+/// whose `bin/` as /usr/local/bin.
+#[test]
+fn the_readme_shows_what_doctor_prints() {
+    let s = Sandbox::new();
+    s.install();
+    // The AWS CLI, as it answers after `aws sso login` expired for the dev profile.
+    crate::common::write_script(
+        &s.bin.join("aws"),
+        "#!/bin/bash\nif [ \"$AWS_PROFILE\" = dev ] && [ -e \"$HOME/sso-expired\" ]; then\n  echo >&2\n  echo 'Error when retrieving token from sso: Token has expired and refresh failed' >&2\n  exit 255\nfi\n\
+         expires=$(date -u -d \"@$(( $(date +%s) + 900 ))\" +%Y-%m-%dT%H:%M:%SZ)\n\
+         printf '{\"kind\":\"ExecCredential\",\"apiVersion\":\"client.authentication.k8s.io/v1beta1\",\"spec\":{},\"status\":{\"expirationTimestamp\":\"%s\",\"token\":\"k8s-aws-v1.x\"}}\\n' \"$expires\"\n",
+    );
+    let path = s.home.join(".kube/config");
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let user = |name: &str, command: &str, args: &str, profile: &str| {
+        format!(
+            "- name: {name}\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: {command}\n      args: [{args}]\n      env: [{{name: AWS_PROFILE, value: {profile}}}]\n"
+        )
+    };
+    let eks = |cluster: &str| format!("--region, us-west-2, eks, get-token, --cluster-name, {cluster}, --output, json");
+    let mut config = String::from("apiVersion: v1\nkind: Config\ncurrent-context: prod\nclusters:\n");
+    for (cluster, id) in [("prod", "A1B2"), ("staging", "C3D4"), ("dev", "E5F6")] {
+        config.push_str(&format!(
+            "- name: {cluster}\n  cluster: {{server: 'https://{id}.gr7.us-west-2.eks.amazonaws.com'}}\n"
+        ));
+    }
+    config.push_str("contexts:\n");
+    for cluster in ["prod", "staging", "dev"] {
+        config.push_str(&format!(
+            "- name: {cluster}\n  context: {{cluster: {cluster}, user: eks-{cluster}}}\n"
+        ));
+    }
+    config.push_str("users:\n");
+    config.push_str(&user(
+        "eks-prod",
+        "kubecredcache",
+        &format!("aws, {}", eks("prod")),
+        "prod",
+    ));
+    config.push_str(&user("eks-staging", "aws", &eks("staging"), "staging"));
+    config.push_str(&user(
+        "eks-dev",
+        "kubecredcache",
+        &format!("aws, {}", eks("dev")),
+        "dev",
+    ));
+    fs::write(&path, config).unwrap();
+    // The AWS CLI's files: its config written a month ago, the SSO login nine hours ago.
+    let sso = s.home.join(".aws/sso/cache");
+    fs::create_dir_all(&sso).unwrap();
+    fs::write(s.home.join(".aws/config"), "[profile prod]\nsso_session = corp\n").unwrap();
+    fs::write(sso.join("0123abcd.json"), "{}").unwrap();
+    let ago = |hours: u64| std::time::SystemTime::now() - std::time::Duration::from_secs(hours * 3600);
+    for (file, when) in [
+        (s.home.join(".aws/config"), ago(30 * 24)),
+        (sso.join("0123abcd.json"), ago(9)),
+        (sso.clone(), ago(9)),
+    ] {
+        fs::File::open(&file).unwrap().set_modified(when).unwrap();
+    }
+
+    // kubectl's runs: prod fetched a moment ago; dev fetched, expired, and its login too.
+    let kubectl_run = |profile: &str, cluster: &str| {
+        let args = [
+            "aws",
+            "--region",
+            "us-west-2",
+            "eks",
+            "get-token",
+            "--cluster-name",
+            cluster,
+            "--output",
+            "json",
+        ];
+        let mut cmd = s.command(&args);
+        cmd.env("AWS_PROFILE", profile);
+        cmd.output().unwrap()
+    };
+    assert!(kubectl_run("prod", "prod").status.success());
+    assert!(kubectl_run("dev", "dev").status.success());
+    s.make_stale("dev");
+    fs::write(s.home.join("sso-expired"), "").unwrap();
+    assert_eq!(kubectl_run("dev", "dev").status.code(), Some(255));
+
+    let root = s.root.path().display().to_string();
+    let shown = |text: &str| {
+        text.replace(&format!("{root}/home"), "/home/me")
+            .replace(&format!("{root}/bin"), "/usr/local/bin")
+    };
+    // Numbers (times, durations, ids) differ from run to run: compared as `N`.
+    let numbers = |line: &str| {
+        let mut out = String::new();
+        let mut in_number = false;
+        for c in line.chars() {
+            if c.is_ascii_digit() {
+                if !in_number {
+                    out.push('N');
+                }
+                in_number = true;
+            } else {
+                out.push(c);
+                in_number = false;
+            }
+        }
+        out
+    };
+    let examples = readme_doctor_examples();
+    assert_eq!(examples.len(), 3, "the README shows doctor for three contexts");
+    for (argv, expected) in examples {
+        let args: Vec<&str> = argv.iter().map(String::as_str).collect();
+        let out = s.run(&args);
+        let printed = shown(&String::from_utf8(out.stdout).unwrap());
+        let matches = printed.lines().count() == expected.len()
+            && printed.lines().zip(&expected).all(|(p, e)| numbers(p) == numbers(e));
+        assert!(
+            matches,
+            "README.md shows for `kubecredcache {}`:\n{}\nthe binary prints:\n{printed}",
+            argv.join(" "),
+            expected.join("\n")
+        );
+    }
+}

@@ -12,6 +12,7 @@ mod hostile;
 mod key_properties;
 mod login_storms;
 mod more_providers;
+mod newcomer;
 mod operator_commands;
 mod refresh_ahead;
 mod setup;
