@@ -79,13 +79,23 @@ pub fn backups(real: &Path) -> Vec<PathBuf> {
     numbered.into_iter().map(|(_, path)| path).collect()
 }
 
-/// The contents of a backup: a regular file of a kubeconfig's size, not a symlink.
+/// The contents of a backup: a regular file of a kubeconfig's size, opened without
+/// following a symlink or waiting on a FIFO put in its place.
 pub fn read_backup(path: &Path) -> Option<Vec<u8>> {
-    let meta = fs::symlink_metadata(path).ok()?;
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .ok()?;
+    let meta = file.metadata().ok()?;
     if !meta.is_file() || meta.len() > MAX_BACKUP_BYTES {
         return None;
     }
-    fs::read(path).ok()
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_BACKUP_BYTES).read_to_end(&mut bytes).ok()?;
+    Some(bytes)
 }
 
 /// Makes sure `bytes` (the file as it is now) are kept in a backup: an existing backup
@@ -131,6 +141,21 @@ mod tests {
         replace(&t, b"three").unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"three");
         assert_eq!(fs::metadata(&path).unwrap().mode() & 0o777, 0o640);
+    }
+
+    #[test]
+    fn a_symlink_or_a_fifo_in_place_of_a_backup_is_not_read() {
+        let tmp = tempfile::tempdir().unwrap();
+        let secret = tmp.path().join("secret");
+        fs::write(&secret, "not a backup").unwrap();
+        let link = tmp.path().join("config.kubecredcache.bak");
+        std::os::unix::fs::symlink(&secret, &link).unwrap();
+        assert_eq!(read_backup(&link), None);
+        let fifo = tmp.path().join("config.kubecredcache.bak.1");
+        let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo with a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+        assert_eq!(read_backup(&fifo), None, "not waited for");
     }
 
     #[test]
