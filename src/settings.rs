@@ -390,6 +390,21 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_text_is_a_duration_of_at_most_a_year_or_none(text in "[0-9hms ]{0,12}|\\PC{0,12}") {
+            if let Some(d) = parse_duration(&text) {
+                proptest::prop_assert!(d <= LONGEST);
+            }
+        }
+
+        #[test]
+        fn hours_minutes_and_seconds_add_up(h in 0u64..100, m in 0u64..100, s in 0u64..100) {
+            let text = format!("{h}h{m}m{s}s");
+            proptest::prop_assert_eq!(parse_duration(&text), Some(Duration::from_secs(h * 3600 + m * 60 + s)));
+        }
+    }
+
     #[test]
     fn a_formatted_duration_reads_back() {
         for s in [0, 1, 59, 60, 90, 3600, 5400, 3605, 86400] {
