@@ -19,7 +19,7 @@ mod rewrite;
 use std::path::{Path, PathBuf};
 
 pub use exec_env::ExecEnv;
-pub use exec_path::{Missing, absolute_clean, kubecredcache_finds, kubectl_finds, resolve_relative_command};
+pub use exec_path::{Missing, kubecredcache_finds, kubectl_finds, resolve_relative_command};
 pub use merged::{Cluster, Context, Exec, Merged, User, load};
 pub use rewrite::{Direction, Outcome, UserOutcome, Wrapper, rewrite, same_for_kubectl};
 

@@ -397,6 +397,15 @@ fn contexts_and_users_merge_as_kubectl_merges_them() {
 #[test]
 fn a_kubeconfig_kubectl_cannot_read_is_a_one_line_error() {
     let s = Sandbox::new();
+    let (code, json) = doctor_json(&s, &[]);
+    assert_eq!(code, 1, "no kubeconfig at all");
+    assert!(
+        json["verdict"]
+            .as_str()
+            .unwrap()
+            .contains("there is no kubeconfig file"),
+        "{json}"
+    );
     for args in [
         &["--kubeconfig", "/nonexistent"][..],
         &["--kubeconfig", "/etc/hostname"],

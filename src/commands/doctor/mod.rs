@@ -100,6 +100,12 @@ fn examine(report: &mut Report, merged: &Merged, wanted: Option<&str>, now: Date
             report.context_from = Some("current-context");
             name.clone()
         }
+        (None, None) if merged.files.is_empty() => {
+            report.problems.push(
+                "there is no kubeconfig file (KUBECONFIG, or ~/.kube/config); name one with --kubeconfig PATH".into(),
+            );
+            return;
+        }
         (None, None) => {
             report.problems.push(format!(
                 "{files} set{} no current context; name one with --context NAME",
