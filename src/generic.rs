@@ -72,17 +72,17 @@ impl Provider for Generic {
 
 /// Parses what follows `--generic`: `[--key-env NAME | --key-env=NAME]... [--] COMMAND ARGS...`.
 /// Returns the variables, the command and its arguments, or a one-line usage error.
-pub fn parse_options(args: &[std::ffi::OsString]) -> Result<(Vec<String>, usize), String> {
+pub fn parse_options<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Result<(Vec<String>, usize), String> {
     let mut key_env = Vec::new();
     let mut i = 0;
-    while let Some(arg) = args.get(i).and_then(|a| a.to_str()) {
+    while let Some(arg) = args.get(i).and_then(|a| a.as_ref().to_str()) {
         if arg == "--" {
             i += 1;
             break;
         } else if arg == "--key-env" {
             let name = args
                 .get(i + 1)
-                .and_then(|a| a.to_str())
+                .and_then(|a| a.as_ref().to_str())
                 .ok_or("--key-env needs a variable name")?;
             key_env.push(name.to_string());
             i += 2;

@@ -22,6 +22,13 @@ pub fn temp_target(temp_name: &str) -> Option<&str> {
 /// never a mix. The new file gets `mode` whatever the umask. A symlink at `path` is
 /// refused rather than replaced: resolve it first if following it is intended.
 pub fn write(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
+    write_owned(path, bytes, mode, None)
+}
+
+/// [`write`], and the new file gets `owner` (uid, gid) too: root rewriting a user's
+/// kubeconfig must leave it the user's. An error, and nothing replaced, when the owner
+/// cannot be given (only root may give a file away).
+pub fn write_owned(path: &Path, bytes: &[u8], mode: u32, owner: Option<(u32, u32)>) -> io::Result<()> {
     if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
         return Err(io::Error::other(format!(
             "{} is a symlink; not writing through it",
@@ -31,6 +38,11 @@ pub fn write(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
     let (temp_path, mut temp) = create_temp(path)?;
     let written = temp
         .write_all(bytes)
+        .and_then(|()| match owner {
+            Some((uid, gid)) => platform::give(&temp, uid, gid),
+            None => Ok(()),
+        })
+        // After the owner: a change of owner may clear set-id bits.
         .and_then(|()| platform::set_mode(&temp, mode))
         .and_then(|()| temp.sync_all())
         .and_then(|()| rename(&temp_path, path));
@@ -121,6 +133,30 @@ mod tests {
         assert_eq!(temp_target(".cache-x.yaml.tmp-12-ab-0"), Some("cache-x.yaml"));
         assert_eq!(temp_target("cache-x.yaml"), None);
         assert_eq!(temp_target(".gc-stamp"), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_owner_is_the_one_asked_for_or_nothing_is_written() {
+        use std::os::unix::fs::MetadataExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("kubeconfig");
+        let me = fs::metadata(tmp.path()).unwrap();
+        write_owned(&path, b"mine", 0o600, Some((me.uid(), me.gid()))).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"mine");
+        let other = (me.uid() + 4242, me.gid() + 4242);
+        let given = write_owned(&path, b"theirs", 0o600, Some(other));
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } == 0 {
+            given.unwrap();
+            let meta = fs::metadata(&path).unwrap();
+            assert_eq!((meta.uid(), meta.gid()), other);
+            assert_eq!(meta.mode() & 0o777, 0o600);
+        } else {
+            assert!(given.is_err(), "only root gives files away");
+            assert_eq!(fs::read(&path).unwrap(), b"mine", "and nothing was replaced");
+        }
+        assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 1, "no temp file left");
     }
 
     #[cfg(unix)]

@@ -190,7 +190,7 @@ impl CacheDir {
 }
 
 /// The nearest ancestor of `path` that exists.
-fn existing_ancestor(path: &Path) -> Option<PathBuf> {
+pub(super) fn existing_ancestor(path: &Path) -> Option<PathBuf> {
     path.ancestors().skip(1).find(|a| a.exists()).map(Path::to_path_buf)
 }
 

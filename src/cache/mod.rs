@@ -6,24 +6,27 @@
 //! - `dir.rs`: [`CacheDir`], the one owner of the cache directory: names (`names.rs`),
 //!   reads, stores, locks (`lock.rs`), atomic writes (`atomic.rs`), garbage collection
 //!   (`gc.rs`), the refresh-ahead markers (`marks.rs`), the failures of fetches
-//!   (`failures.rs`), what may be trusted there (`trust.rs`), and how its files are
-//!   created and opened on each platform (`platform.rs`).
+//!   (`failures.rs`), its health for `doctor` (`health.rs`), what may be trusted there
+//!   (`trust.rs`), and how its files are created and opened on each platform
+//!   (`platform.rs`).
 
 pub mod atomic;
 mod dir;
 mod failures;
 mod file;
 mod gc;
+mod health;
 mod key;
 mod lock;
 mod marks;
 mod names;
-mod platform;
+pub(crate) mod platform;
 mod trust;
 
 pub use dir::CacheDir;
 pub use failures::{Failure, MAX_STDERR_BYTES};
 pub use file::{CacheEntry, CacheFile, FORMAT_VERSION};
+pub use health::Health;
 pub use key::{CacheKey, short_hash_of};
 pub use lock::Lock;
 pub use names::{Kind as FileKind, classify as classify_file_name};

@@ -93,6 +93,83 @@ pub fn set_mode(file: &File, mode: u32) -> io::Result<()> {
     }
 }
 
+/// Gives an open file to `uid`:`gid`, unless it is theirs already.
+#[cfg(unix)]
+pub fn give(file: &File, uid: u32, gid: u32) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::MetadataExt;
+    let meta = file.metadata()?;
+    if (meta.uid(), meta.gid()) == (uid, gid) {
+        return Ok(());
+    }
+    // Through syscall(2), which the binary imports already: a new libc symbol (fchown)
+    // would cost every cache hit its binding at start-up (docs/performance.md).
+    #[cfg(target_os = "linux")]
+    // SAFETY: fchown on a file descriptor we own, with plain integer ids.
+    let done = unsafe { libc::syscall(libc::SYS_fchown, file.as_raw_fd(), uid, gid) } == 0;
+    #[cfg(not(target_os = "linux"))]
+    // SAFETY: fchown on a file descriptor we own, with plain integer ids.
+    let done = unsafe { libc::fchown(file.as_raw_fd(), uid, gid) } == 0;
+    if done {
+        Ok(())
+    } else {
+        let e = io::Error::last_os_error();
+        Err(io::Error::new(
+            e.kind(),
+            format!("cannot give it to uid {uid}, gid {gid} ({e})"),
+        ))
+    }
+}
+
+/// Windows has no uid and gid: `setup` never asks for an owner there.
+#[cfg(windows)]
+pub fn give(_file: &File, _uid: u32, _gid: u32) -> io::Result<()> {
+    Ok(())
+}
+
+/// The user we run as, where the platform has uids.
+pub fn current_uid() -> Option<u32> {
+    #[cfg(unix)]
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    return Some(unsafe { libc::geteuid() });
+    #[cfg(windows)]
+    None
+}
+
+/// The owner (uid, gid) and the permission bits of a file, where the platform has them.
+pub fn owner_and_mode(meta: &fs::Metadata) -> Option<((u32, u32), u32)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Some(((meta.uid(), meta.gid()), meta.mode() & 0o7777))
+    }
+    #[cfg(windows)]
+    {
+        let _ = meta;
+        None
+    }
+}
+
+/// How many names (hard links) the file has, where the platform says (Unix).
+pub fn hard_links(meta: &fs::Metadata) -> u64 {
+    #[cfg(unix)]
+    return std::os::unix::fs::MetadataExt::nlink(meta);
+    #[cfg(windows)]
+    {
+        let _ = meta;
+        1
+    }
+}
+
+/// Whether a file may be run: on Unix some execute bit; on Windows any file (what runs
+/// it is its extension).
+pub fn is_executable(meta: &fs::Metadata) -> bool {
+    #[cfg(unix)]
+    return std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o111 != 0;
+    #[cfg(windows)]
+    meta.is_file()
+}
+
 /// Whether two metadata are of the same file (a lock file still at its path). Windows
 /// never replaces a lock file (garbage collection leaves them there): always true.
 pub fn same_file(a: &fs::Metadata, b: &fs::Metadata) -> bool {

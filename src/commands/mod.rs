@@ -5,22 +5,25 @@
 
 mod clear;
 mod completion;
+mod doctor;
 mod gc;
 mod list_providers;
 mod man;
 mod out;
 mod setup;
 mod status;
+mod suggest;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{Args, CommandFactory, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::cache::CacheDir;
 use crate::kubeconfig::Direction;
 use crate::messages;
 use out::Out;
+pub use suggest::did_you_mean;
 
 #[derive(Parser)]
 #[command(
@@ -32,11 +35,7 @@ use out::Out;
                       kubecredcache -- COMMAND [ARGS...]  the same, for a COMMAND named like one of ours\n       \
                       kubecredcache --generic [--key-env NAME]... -- COMMAND [ARGS...]\n       \
                       kubecredcache --force-refresh [--] COMMAND [ARGS...]   fetch afresh, ignoring the cache\n       \
-                      kubecredcache <SUBCOMMAND>",
-    after_help = "In a kubeconfig, put `command: kubecredcache` and the old command and its arguments in `args`,\n\
-                  or let `kubecredcache setup` do it. Environment: KUBECREDCACHE_DIR, KUBECREDCACHE_EXPIRY_MARGIN,\n\
-                  KUBECREDCACHE_GC_AGE, KUBECREDCACHE_GC_INTERVAL, KUBECREDCACHE_LOCK_WAIT, KUBECREDCACHE_DISABLE,\n\
-                  KUBECREDCACHE_LOG (see README.md)."
+                      kubecredcache <SUBCOMMAND>"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -52,6 +51,18 @@ enum Command {
     /// Show what is cached (never a token)
     Status {
         /// Print JSON for scripts instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Say whether kubectl's runs for a context are served through the cache, and why not
+    Doctor {
+        /// The kubeconfig to read [default: each file in KUBECONFIG, else ~/.kube/config]
+        #[arg(long, value_name = "PATH")]
+        kubeconfig: Option<PathBuf>,
+        /// The context to examine [default: the current context]
+        #[arg(long, value_name = "NAME")]
+        context: Option<String>,
+        /// Print JSON for scripts instead of sentences
         #[arg(long)]
         json: bool,
     },
@@ -94,18 +105,41 @@ struct KubeconfigArgs {
     dry_run: bool,
 }
 
-/// The names `cli` hands to us rather than wrapping.
+/// Our subcommands, as clap knows them (a test holds the two together).
+pub const SUBCOMMANDS: &[&str] = &[
+    "setup",
+    "unsetup",
+    "status",
+    "doctor",
+    "clear",
+    "gc",
+    "list-providers",
+    "completion",
+    "man",
+];
+
+/// The names `cli` hands to us rather than wrapping: [`SUBCOMMANDS`], `help`, and
+/// options. A `matches!` rather than a search of the list: this runs on every cache hit.
 pub fn is_ours(first: &str) -> bool {
     matches!(
         first,
-        "setup" | "unsetup" | "status" | "clear" | "gc" | "list-providers" | "completion" | "man" | "help"
+        "setup" | "unsetup" | "status" | "doctor" | "clear" | "gc" | "list-providers" | "completion" | "man" | "help"
     ) || first.starts_with('-')
 }
 
 /// Parses and runs a subcommand; `args` are the process's arguments after the program name.
 pub fn run(args: Vec<OsString>) -> i32 {
     let mut out = Out::new();
-    let cli = match Cli::try_parse_from(std::iter::once(OsString::from("kubecredcache")).chain(args)) {
+    let subcommand = args
+        .first()
+        .and_then(|a| a.to_str())
+        .filter(|a| SUBCOMMANDS.contains(a))
+        .map(String::from);
+    let parsed = Cli::command()
+        .after_help(after_help())
+        .try_get_matches_from(std::iter::once(OsString::from("kubecredcache")).chain(args))
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    let cli = match parsed {
         Ok(cli) => cli,
         // --help and --version come here too, as "errors" that print to stdout; so does
         // the help shown for no arguments at all, which goes to stderr.
@@ -117,7 +151,7 @@ pub fn run(args: Vec<OsString>) -> i32 {
             let _ = std::io::Write::write_fmt(&mut std::io::stderr(), format_args!("{e}"));
             return 2;
         }
-        Err(e) => return usage_error(&e),
+        Err(e) => return usage_error(&e, subcommand),
     };
     let code = match cli.command {
         Command::Setup(a) => setup::run(&mut out, a.kubeconfig.as_deref(), &a.users, a.dry_run, Direction::Wrap),
@@ -129,6 +163,11 @@ pub fn run(args: Vec<OsString>) -> i32 {
             Direction::Unwrap,
         ),
         Command::Status { json } => status::run(&mut out, json),
+        Command::Doctor {
+            kubeconfig,
+            context,
+            json,
+        } => doctor::run(&mut out, kubeconfig.as_deref(), context.as_deref(), json),
         Command::Clear {
             cluster: None,
             all: false,
@@ -145,8 +184,20 @@ pub fn run(args: Vec<OsString>) -> i32 {
     out.finish(code)
 }
 
-/// clap's message in one line (its first paragraph), and where to look next.
-fn usage_error(e: &clap::Error) -> i32 {
+/// What `--help` says after the subcommands: how to use it in a kubeconfig, and every
+/// environment variable (from the one list of them, `settings::ALL`).
+fn after_help() -> String {
+    format!(
+        "In a kubeconfig, put `command: kubecredcache` and the old command and its arguments in `args`,\n\
+         or let `kubecredcache setup` do it.\n\n{}",
+        crate::settings::help_text()
+    )
+}
+
+/// clap's message in one line (its first paragraph), its suggestion if it has one
+/// (`--jsn`: did you mean '--json'?), and where to look next.
+fn usage_error(e: &clap::Error, subcommand: Option<String>) -> i32 {
+    use clap::error::{ContextKind, ContextValue};
     let text = e.to_string();
     let first: Vec<&str> = text
         .lines()
@@ -154,8 +205,31 @@ fn usage_error(e: &clap::Error) -> i32 {
         .map(str::trim)
         .collect();
     let message = first.join(" ");
+    let suggested = [
+        ContextKind::SuggestedArg,
+        ContextKind::SuggestedSubcommand,
+        ContextKind::SuggestedValue,
+    ]
+    .into_iter()
+    .find_map(|kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => Some(format!("'{s}'")),
+        Some(ContextValue::Strings(v)) if !v.is_empty() => {
+            Some(v.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(" or "))
+        }
+        _ => None,
+    });
+    // `kubecredcache help stauts`: clap suggests nothing there; we do as for `stauts`.
+    let suggested = suggested.or_else(|| match e.get(ContextKind::InvalidSubcommand) {
+        Some(ContextValue::String(s)) => did_you_mean(s).map(|sub| format!("'{sub}'")),
+        _ => None,
+    });
+    let suggestion = suggested.map_or(String::new(), |s| format!("; did you mean {s}?"));
+    let help = match subcommand {
+        Some(sub) => format!("kubecredcache {sub} --help"),
+        None => "kubecredcache --help".into(),
+    };
     messages::error(&format!(
-        "{} (see kubecredcache --help)",
+        "{}{suggestion} (see {help})",
         message.strip_prefix("error: ").unwrap_or(&message)
     ));
     2
@@ -174,4 +248,25 @@ fn open_cache() -> Result<CacheDir, String> {
 fn fail(message: &str) -> i32 {
     messages::error(message);
     1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_subcommand_list_is_claps_and_each_is_ours() {
+        let clap: Vec<String> = Cli::command()
+            .get_subcommands()
+            .map(|c| c.get_name().to_string())
+            .collect();
+        assert_eq!(
+            clap, SUBCOMMANDS,
+            "commands/mod.rs: SUBCOMMANDS and the clap enum differ"
+        );
+        for sub in SUBCOMMANDS {
+            assert!(is_ours(sub), "{sub} would be wrapped, not run");
+        }
+        assert!(!is_ours("aws") && !is_ours("stauts"));
+    }
 }

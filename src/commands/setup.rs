@@ -1,113 +1,233 @@
 //! `kubecredcache setup` and `unsetup`: rewrite the exec users of kubeconfig files to run
-//! through kubecredcache, or back. Idempotent; `--dry-run` prints a unified diff; a
-//! backup `<file>.kubecredcache.bak` is made before a file is replaced, atomically and
-//! with its mode kept.
+//! through kubecredcache, or back. Idempotent; `--dry-run` prints a unified diff.
+//!
+//! What it must never do: write a kubeconfig kubectl cannot run (the command it writes
+//! is one kubectl finds: `kubecredcache` when that name finds this binary on PATH, else
+//! this binary's full path), lose the file it found (every version it replaces is kept
+//! in a backup that is never overwritten, and `unsetup` gives the original back byte for
+//! byte when nothing else changed), or change who owns the file. Bad input (a missing
+//! `--kubeconfig`, a `--user` no file has) is an error before anything is written.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_norway::Value;
 
 use super::{Out, fail};
-use crate::cache::atomic;
-use crate::kubeconfig::{self, Direction, Outcome, UserOutcome};
+use crate::kubeconfig::{self, Direction, Files, Missing, Origin, Outcome, UserOutcome, Wrapper, replace};
+
+/// One file, read and rewritten in memory.
+struct Plan {
+    path: PathBuf,
+    text: String,
+    outcomes: Vec<UserOutcome>,
+    /// What would be written, if anything changed, and the backup it comes from when
+    /// `unsetup` restores one.
+    new: Option<(Vec<u8>, Option<PathBuf>)>,
+}
 
 pub fn run(out: &mut Out, explicit: Option<&Path>, users: &[String], dry_run: bool, direction: Direction) -> i32 {
     let files = match kubeconfig::files(explicit) {
         Ok(files) => files,
         Err(e) => return fail(&e),
     };
+    let (wrapper, found_as) = match (direction, wrapper()) {
+        (Direction::Wrap, Err(e)) => return fail(&format!("{e}; nothing written")),
+        (_, Ok(found)) => found,
+        (Direction::Unwrap, Err(_)) => (
+            Wrapper {
+                command: kubeconfig::WRAPPER.into(),
+                this_binary: None,
+            },
+            FoundAs::NotOnPath,
+        ),
+    };
+    // Every file is read and rewritten in memory first: a mistake in the command line
+    // must not leave some files written and others not.
+    let mut plans = Vec::new();
     let mut failed = false;
-    let mut wrapped_any = false;
-    for path in &files {
-        match edit(out, path, users, dry_run, direction) {
-            Ok(wrapped) => wrapped_any |= wrapped,
+    let mut missing = Vec::new();
+    for path in &files.paths {
+        match plan(path, users, direction, &wrapper) {
+            Ok(Some(plan)) => plans.push(plan),
+            Ok(None) => missing.push(path),
             Err(e) => {
                 fail(&format!("{}: {e}; nothing written to it", path.display()));
                 failed = true;
             }
         }
     }
-    if wrapped_any && !dry_run && !on_path(kubeconfig::WRAPPER) {
-        crate::messages::error(&format!(
-            "note: `{}` is not on PATH here; kubectl needs to find it there (cargo install puts it in ~/.cargo/bin)",
-            kubeconfig::WRAPPER
-        ));
+    if let Some(code) = check_files(&files, &missing, plans.is_empty() && !failed) {
+        return code;
+    }
+    if let Some(message) = unknown_user(users, &plans, &files.paths) {
+        return fail(&format!("{message}; nothing written"));
+    }
+    for path in &missing {
+        writeln!(out, "{}: no such file, skipped (kubectl skips it too)", path.display());
+    }
+    let mut wrapped_any = false;
+    for plan in &plans {
+        match write(out, plan, direction, dry_run) {
+            Ok(wrapped) => wrapped_any |= wrapped,
+            Err(e) => {
+                fail(&format!("{}: {e}; nothing written to it", plan.path.display()));
+                failed = true;
+            }
+        }
+    }
+    if wrapped_any {
+        let verb = if dry_run { "would run" } else { "runs" };
+        writeln!(out, "kubectl {verb} {}", found_as.describe(&wrapper.command));
     }
     i32::from(failed)
 }
 
-/// Edits one file; returns whether any user was wrapped.
-fn edit(out: &mut Out, path: &Path, only: &[String], dry_run: bool, direction: Direction) -> Result<bool, String> {
+/// An error for files that are not there where kubectl needs them: the file named with
+/// `--kubeconfig` (kubectl fails too), or no kubeconfig at all.
+fn check_files(files: &Files, missing: &[&PathBuf], nothing_read: bool) -> Option<i32> {
+    match (files.origin, missing.first()) {
+        (Origin::Explicit, Some(path)) => Some(fail(&format!(
+            "{}: no such file (kubectl --kubeconfig would fail on it too)",
+            path.display()
+        ))),
+        (_, Some(_)) if nothing_read => Some(fail(&format!(
+            "no kubeconfig to edit: {} do{} not exist; name one with --kubeconfig PATH",
+            missing
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            if missing.len() == 1 { "es" } else { "" }
+        ))),
+        _ => None,
+    }
+}
+
+/// The error for a `--user` that no file has as an exec user.
+fn unknown_user(users: &[String], plans: &[Plan], paths: &[PathBuf]) -> Option<String> {
+    let files = || {
+        paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    users.iter().find_map(|user| {
+        let found: Vec<&Outcome> = plans
+            .iter()
+            .flat_map(|p| &p.outcomes)
+            .filter(|o| &o.user == user)
+            .map(|o| &o.outcome)
+            .collect();
+        if found.iter().any(|o| **o != Outcome::NoExec) {
+            None
+        } else if found.is_empty() {
+            Some(format!("no user named '{user}' in {}", files()))
+        } else {
+            Some(format!(
+                "user '{user}' has no exec command in {} (it uses a token or a certificate): nothing to do for it",
+                files()
+            ))
+        }
+    })
+}
+
+/// Reads and rewrites one file in memory. `None` when it does not exist.
+fn plan(path: &Path, only: &[String], direction: Direction, wrapper: &Wrapper) -> Result<Option<Plan>, String> {
     let text = match fs::read_to_string(path) {
         Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && only.is_empty() => {
-            writeln!(out, "{}: no such file, nothing to do", path.display());
-            return Ok(false);
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("cannot read it ({e})")),
     };
     let mut doc: Value = serde_norway::from_str(&text).map_err(|e| format!("not YAML ({e})"))?;
-    let outcomes = kubeconfig::rewrite(&mut doc, direction, only)?;
-    print_summary(out, path, &outcomes);
-    let missing: Vec<&String> = only
-        .iter()
-        .filter(|u| !outcomes.iter().any(|o| &o.user == *u))
-        .collect();
-    if !missing.is_empty() {
-        writeln!(
-            out,
-            "  no exec user named {}",
-            missing.iter().map(|u| format!("'{u}'")).collect::<Vec<_>>().join(", ")
-        );
-    }
-    if !outcomes.iter().any(|o| o.outcome.changed()) {
+    let outcomes = kubeconfig::rewrite(&mut doc, direction, only, wrapper, path)?;
+    let new = if outcomes.iter().any(|o| o.outcome.changed()) {
+        let restore = match direction {
+            Direction::Unwrap => restorable(path, &doc),
+            Direction::Wrap => None,
+        };
+        Some(match restore {
+            Some((backup, bytes)) => (bytes, Some(backup)),
+            None => (
+                serde_norway::to_string(&doc)
+                    .map_err(|e| format!("cannot write YAML ({e})"))?
+                    .into_bytes(),
+                None,
+            ),
+        })
+    } else {
+        None
+    };
+    Ok(Some(Plan {
+        path: path.to_path_buf(),
+        text,
+        outcomes,
+        new,
+    }))
+}
+
+/// The newest backup that says what the unwrapped document says: giving it back keeps
+/// the user's comments and layout, byte for byte.
+fn restorable(path: &Path, unwrapped: &Value) -> Option<(PathBuf, Vec<u8>)> {
+    let real = fs::canonicalize(path).ok()?;
+    replace::backups(&real).into_iter().rev().find_map(|backup| {
+        let bytes = replace::read_backup(&backup)?;
+        let doc: Value = serde_norway::from_slice(&bytes).ok()?;
+        kubeconfig::same_for_kubectl(&doc, unwrapped, path).then_some((backup, bytes))
+    })
+}
+
+/// Prints what happens to one file and does it (or prints the diff); returns whether
+/// any user was wrapped.
+fn write(out: &mut Out, plan: &Plan, direction: Direction, dry_run: bool) -> Result<bool, String> {
+    print_summary(out, &plan.path, &plan.outcomes);
+    let Some((new, restored)) = &plan.new else {
         writeln!(out, "  nothing to change");
         return Ok(false);
-    }
-    let new_text = serde_norway::to_string(&doc).map_err(|e| format!("cannot write YAML ({e})"))?;
+    };
+    let wrapped = plan
+        .outcomes
+        .iter()
+        .any(|o| matches!(o.outcome, Outcome::Wrapped { .. }));
     if dry_run {
-        let diff = similar::TextDiff::from_lines(&text, &new_text);
+        let new_text = String::from_utf8_lossy(new);
+        let diff = similar::TextDiff::from_lines(plan.text.as_str(), &*new_text);
         let (old_name, new_name) = (
-            path.display().to_string(),
-            format!("{} (after {})", path.display(), verb(direction)),
+            plan.path.display().to_string(),
+            format!("{} (after {})", plan.path.display(), verb(direction)),
         );
         write!(
             out,
             "{}",
             diff.unified_diff().context_radius(3).header(&old_name, &new_name)
         );
-        return Ok(false);
+        if let Some(backup) = restored {
+            writeln!(out, "  (that is {}, the file as setup found it)", backup.display());
+        }
+        return Ok(wrapped);
     }
-    write(out, path, &text, &new_text)?;
-    if text.lines().any(|l| l.trim_start().starts_with('#')) {
-        writeln!(out, "  note: comments are not kept (they are in the backup)");
+    let target = replace::target(&plan.path)?;
+    let (kept, _) = replace::keep(&target, plan.text.as_bytes())?;
+    replace::replace(&target, new)?;
+    match restored {
+        Some(backup) => writeln!(
+            out,
+            "  restored {}, the file as setup found it, comments and all; the version it replaces is kept in {}",
+            backup.display(),
+            kept.display()
+        ),
+        None => {
+            writeln!(out, "  written; the version it replaces is kept in {}", kept.display());
+            if plan.text.lines().any(|l| l.trim_start().starts_with('#')) {
+                writeln!(
+                    out,
+                    "  note: comments are not kept in the new file (the backup has them; unsetup gives them back if nothing else changes)"
+                );
+            }
+        }
     }
-    Ok(outcomes.iter().any(|o| matches!(o.outcome, Outcome::Wrapped { .. })))
-}
-
-fn write(out: &mut Out, path: &Path, old_text: &str, new_text: &str) -> Result<(), String> {
-    // A kubeconfig may be a symlink into a dotfiles repository: edit the file it names.
-    let real = fs::canonicalize(path).map_err(|e| format!("cannot resolve it ({e})"))?;
-    let meta = fs::metadata(&real).map_err(|e| format!("cannot stat it ({e})"))?;
-    let mode = file_mode(&meta);
-    // Root may write anything; a file without its owner's write bit says "leave me be".
-    if meta.permissions().readonly() || mode & 0o200 == 0 {
-        return Err(format!(
-            "it is read-only (mode {mode:04o}); make it writable, or see the change with --dry-run"
-        ));
-    }
-    let mut backup = real.clone().into_os_string();
-    backup.push(".kubecredcache.bak");
-    atomic::write(Path::new(&backup), old_text.as_bytes(), mode)
-        .map_err(|e| format!("cannot write the backup {} ({e})", Path::new(&backup).display()))?;
-    atomic::write(&real, new_text.as_bytes(), mode).map_err(|e| format!("cannot write it ({e})"))?;
-    writeln!(
-        out,
-        "  written; the previous version is in {}",
-        Path::new(&backup).display()
-    );
-    Ok(())
+    Ok(wrapped)
 }
 
 fn verb(direction: Direction) -> &'static str {
@@ -127,19 +247,35 @@ fn print_summary(out: &mut Out, path: &Path, outcomes: &[UserOutcome]) {
             Outcome::Wrapped {
                 provider,
                 upgraded_from_v1alpha1,
+                made_absolute,
             } => {
-                let upgrade = if *upgraded_from_v1alpha1 {
-                    format!(
+                let mut notes = String::new();
+                if *upgraded_from_v1alpha1 {
+                    notes.push_str(&format!(
                         ", apiVersion {} -> {} (kubectl rejects v1alpha1)",
                         kubeconfig::V1ALPHA1,
                         kubeconfig::V1BETA1
-                    )
-                } else {
-                    String::new()
-                };
-                writeln!(out, "  wrapped    {user} ({provider}){upgrade}");
+                    ));
+                }
+                if let Some((relative, absolute)) = made_absolute {
+                    notes.push_str(&format!(
+                        ", command {relative} -> {absolute} (kubectl ran it from the kubeconfig's directory; kubecredcache needs the full path)"
+                    ));
+                }
+                writeln!(out, "  wrapped    {user} ({provider}){notes}");
             }
-            Outcome::Unwrapped => writeln!(out, "  unwrapped  {user}"),
+            Outcome::Unwrapped { dropped } => {
+                let options: Vec<&str> = dropped.iter().map(String::as_str).filter(|o| *o != "--").collect();
+                if options.is_empty() {
+                    writeln!(out, "  unwrapped  {user}");
+                } else {
+                    writeln!(
+                        out,
+                        "  unwrapped  {user} (kubecredcache's options dropped: {})",
+                        options.join(" ")
+                    );
+                }
+            }
             Outcome::AlreadyWrapped => writeln!(out, "  left alone {user}: already runs kubecredcache"),
             Outcome::NotWrapped => writeln!(out, "  left alone {user}: does not run kubecredcache"),
             Outcome::UnknownCommand(command) => {
@@ -148,22 +284,76 @@ fn print_summary(out: &mut Out, path: &Path, outcomes: &[UserOutcome]) {
                     "  left alone {user}: no provider caches '{command}' (kubecredcache list-providers)"
                 )
             }
+            Outcome::NotUnderstood(why) => writeln!(
+                out,
+                "  left alone {user}: runs kubecredcache with arguments unsetup cannot take apart ({why}); edit it by hand"
+            ),
+            Outcome::NoExec => writeln!(out, "  no exec command for {user} here"),
         }
     }
 }
 
-fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
+/// How kubectl will find the kubecredcache that `setup` writes.
+enum FoundAs {
+    /// `kubecredcache` on PATH is this binary.
+    OnPath(PathBuf),
+    /// Nothing named kubecredcache on PATH.
+    NotOnPath,
+    /// PATH finds another file by that name first.
+    Another(PathBuf),
+    /// PATH's first match is in a relative directory, which kubectl refuses.
+    Relative(PathBuf),
 }
 
-/// The file's mode bits, to give the rewritten file the same (Unix). On Windows the new
-/// file inherits the directory's ACL; read-only is the attribute `readonly()` reads.
-fn file_mode(meta: &fs::Metadata) -> u32 {
-    #[cfg(unix)]
-    return std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o7777;
-    #[cfg(windows)]
-    {
-        let _ = meta;
-        0o600
+impl FoundAs {
+    fn describe(&self, command: &str) -> String {
+        match self {
+            FoundAs::OnPath(found) => format!("{command}, found on PATH at {}", found.display()),
+            FoundAs::NotOnPath => format!(
+                "{command} by its full path: kubecredcache is not on PATH here (keep the file there, or run unsetup before you move it)"
+            ),
+            FoundAs::Another(other) => format!(
+                "{command} by its full path: the kubecredcache on PATH, {}, is another file",
+                other.display()
+            ),
+            FoundAs::Relative(relative) => format!(
+                "{command} by its full path: PATH finds {} first, in a relative directory, which kubectl refuses",
+                relative.display()
+            ),
+        }
     }
+}
+
+/// What `setup` writes as the command: `kubecredcache` if kubectl, looking that name up
+/// on PATH as it does, finds this very binary; else this binary's full path.
+fn wrapper() -> Result<(Wrapper, FoundAs), String> {
+    let this = std::env::current_exe()
+        .and_then(fs::canonicalize)
+        .map_err(|e| format!("cannot tell where this kubecredcache is ({e})"))?;
+    let path_var = std::env::var_os("PATH");
+    let found_as = match kubeconfig::kubectl_finds(kubeconfig::WRAPPER, Path::new("/"), path_var.as_deref()) {
+        Ok(found) if fs::canonicalize(&found).ok().as_ref() == Some(&this) => FoundAs::OnPath(found),
+        Ok(found) => FoundAs::Another(found),
+        Err(Missing::RelativeToWorkingDir(relative)) => FoundAs::Relative(relative),
+        Err(_) => FoundAs::NotOnPath,
+    };
+    let command = match found_as {
+        FoundAs::OnPath(_) => kubeconfig::WRAPPER.to_string(),
+        _ => this
+            .to_str()
+            .ok_or_else(|| {
+                format!(
+                    "{} is not UTF-8, which a kubeconfig cannot hold; put kubecredcache on PATH",
+                    this.display()
+                )
+            })?
+            .to_string(),
+    };
+    Ok((
+        Wrapper {
+            command,
+            this_binary: Some(this),
+        },
+        found_as,
+    ))
 }

@@ -1,6 +1,10 @@
 //! `kubecredcache status`: one row per cached entry, as a table fitted to the terminal
 //! or as JSON. Each provider's identity is shown the same way, as the parts of its key
 //! (secrets there are digests already). Never prints a token.
+//!
+//! The table fits 80 columns: the identity (last in the row) and then the cluster give
+//! way, cut with `…`. The JSON has the whole of every value, and `null` where there is
+//! none (README.md documents its shape).
 
 use std::collections::BTreeMap;
 
@@ -9,8 +13,9 @@ use serde::Serialize;
 
 use super::{Out, fail, open_cache};
 use crate::cache::{CacheDir, short_hash_of};
-use crate::engine::refresh_state;
+use crate::engine::{RefreshState, refresh_state};
 
+/// One entry, as `status --json` prints it.
 #[derive(Serialize)]
 struct Row {
     cluster: String,
@@ -18,9 +23,16 @@ struct Row {
     /// The parts of the cache key besides the cluster.
     identity: BTreeMap<String, String>,
     expires: DateTime<Utc>,
+    /// Negative once expired.
     expires_in_seconds: i64,
-    /// Refresh ahead: `-`, `due`, `running` or `backing off`.
-    refresh: &'static str,
+    written: DateTime<Utc>,
+    /// When the token was issued, if it says (an EKS token's signing time).
+    issued: Option<DateTime<Utc>>,
+    /// The latest change to the credential sources when it was fetched, if it has any.
+    sources_changed: Option<DateTime<Utc>>,
+    /// Refresh ahead: `due`, `running`, `backing off`, or `null`.
+    refresh: Option<&'static str>,
+    /// The cache file, in the cache directory.
     file: String,
 }
 
@@ -47,13 +59,20 @@ fn rows(cache: &CacheDir, now: DateTime<Utc>) -> std::io::Result<Vec<Row>> {
     let mut rows = Vec::new();
     for (name, file) in cache.cache_files()? {
         for (key, e) in &file.entries {
+            let refresh = match refresh_state(cache, &short_hash_of(key), e, now) {
+                RefreshState::Idle => None,
+                state => Some(state.as_str()),
+            };
             rows.push(Row {
                 cluster: file.cluster.clone(),
                 provider: e.provider.clone(),
                 identity: e.identity.clone(),
                 expires: e.expires,
                 expires_in_seconds: (e.expires - now).num_seconds(),
-                refresh: refresh_state(cache, &short_hash_of(key), e, now).as_str(),
+                written: e.written,
+                issued: e.issued,
+                sources_changed: e.sources_changed,
+                refresh,
                 file: name.clone(),
             });
         }
@@ -62,15 +81,21 @@ fn rows(cache: &CacheDir, now: DateTime<Utc>) -> std::io::Result<Vec<Row>> {
     Ok(rows)
 }
 
-/// `region=us-west-2 profile=dev`: the identity parts, leaving out those that only
-/// repeat the cluster.
+/// `region=us-west-2 profile=dev`: the identity parts, leaving out the one that only
+/// repeats the cluster.
 fn identity_text(row: &Row) -> String {
     row.identity
         .iter()
-        .filter(|(_, value)| **value != row.cluster)
+        .filter(|(part, value)| !repeats_cluster(part, value, &row.cluster))
         .map(|(part, value)| format!("{part}={value}"))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Whether an identity part is the cluster itself (`cluster-name=prod`), which a row
+/// shows already. A profile that happens to be named like the cluster is not.
+pub(super) fn repeats_cluster(part: &str, value: &str, cluster: &str) -> bool {
+    value == cluster && part.contains("cluster")
 }
 
 /// `12m04s`, `1h02m`, or `expired`.
@@ -82,49 +107,45 @@ pub fn expires_in(seconds: i64) -> String {
     }
 }
 
-const COLUMNS: usize = 6;
-/// The columns that give way when the terminal is narrow, widest first: identity,
-/// file, cluster.
-const SHRINKABLE: [usize; 3] = [2, 5, 0];
+const COLUMNS: usize = 5;
+const HEADER: [&str; COLUMNS] = ["CLUSTER", "PROVIDER", "EXPIRES", "REFRESH", "IDENTITY"];
+/// The columns that give way when the terminal is narrow, in this order, and the
+/// narrowest each may get: the identity (last in the row) first, then the cluster.
+const SHRINKABLE: [(usize, usize); 2] = [(4, 20), (0, 12)];
 
 fn print_table(out: &mut Out, rows: &[Row], width: Option<usize>) {
-    let header = ["CLUSTER", "PROVIDER", "IDENTITY", "EXPIRES IN", "REFRESH", "FILE"];
-    let mut cells: Vec<[String; COLUMNS]> = rows
+    let cells: Vec<[String; COLUMNS]> = rows
         .iter()
         .map(|r| {
             [
                 r.cluster.clone(),
                 r.provider.clone(),
-                identity_text(r),
                 expires_in(r.expires_in_seconds),
-                r.refresh.to_string(),
-                r.file.clone(),
+                match r.refresh {
+                    None => "-".into(),
+                    Some("backing off") => "backoff".into(),
+                    Some(state) => state.into(),
+                },
+                identity_text(r),
             ]
         })
+        .map(|row| row.map(|c| if c.is_empty() { "-".into() } else { c }))
         .collect();
-    for row in &mut cells {
-        for cell in row.iter_mut().filter(|c| c.is_empty()) {
-            *cell = "-".into();
-        }
-    }
     let mut widths: Vec<usize> = (0..COLUMNS)
         .map(|i| {
             cells
                 .iter()
                 .map(|r| r[i].chars().count())
-                .chain([header[i].len()])
+                .chain([HEADER[i].len()])
                 .max()
                 .unwrap_or(0)
         })
         .collect();
     if let Some(width) = width {
         let total = |w: &[usize]| w.iter().sum::<usize>() + 2 * (w.len() - 1);
-        while total(&widths) > width {
-            let widest = SHRINKABLE.into_iter().max_by_key(|i| widths[*i]).expect("columns");
-            if widths[widest] <= 12 {
-                break;
-            }
-            widths[widest] -= 1;
+        for (column, narrowest) in SHRINKABLE {
+            let over = total(&widths).saturating_sub(width);
+            widths[column] -= over.min(widths[column].saturating_sub(narrowest));
         }
     }
     let mut line = |cells: &[String]| {
@@ -135,7 +156,7 @@ fn print_table(out: &mut Out, rows: &[Row], width: Option<usize>) {
             .collect();
         writeln!(out, "{}", fitted.join("  ").trim_end());
     };
-    line(&header.map(String::from));
+    line(&HEADER.map(String::from));
     for row in &cells {
         line(row);
     }
@@ -191,15 +212,22 @@ mod tests {
         let row = Row {
             cluster: "c1".into(),
             provider: "p".into(),
-            identity: [("cluster-name", "c1"), ("region", "r"), ("profile", "dev")]
+            identity: [("cluster-name", "c1"), ("region", "r"), ("profile", "c1")]
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .into(),
             expires: Utc::now(),
             expires_in_seconds: 0,
-            refresh: "-",
+            written: Utc::now(),
+            issued: None,
+            sources_changed: None,
+            refresh: None,
             file: "cache-c1.yaml".into(),
         };
-        assert_eq!(identity_text(&row), "profile=dev region=r");
+        assert_eq!(
+            identity_text(&row),
+            "profile=c1 region=r",
+            "a profile named like the cluster is shown"
+        );
     }
 
     #[test]

@@ -23,10 +23,10 @@ use chrono::{DateTime, Utc};
 
 use crate::cache::{CacheDir, CacheEntry, CacheKey, Untrusted};
 use crate::exec_credential::ExecInfo;
-use crate::provider::{self, Identity, ParsedArgs, ProcessEnv, Provider};
+use crate::provider::{self, Env, Identity, ParsedArgs, ProcessEnv, Provider};
 use crate::{settings, sources, upstream};
 
-pub use refresh::{CHILD_ENV, refresh_state};
+pub use refresh::{CHILD_ENV, RefreshState, due_with, refresh_state, refresh_state_with};
 
 /// Runs the wrapped command through the cache and returns the exit code.
 pub fn run(program: &OsStr, raw_args: &[OsString], force_refresh: bool) -> i32 {
@@ -79,6 +79,15 @@ pub fn run_with(
     }
 }
 
+/// The identity a provider reads from `args` and `env`, and the cache key a run with
+/// them uses; an error (why) when it cannot be keyed safely and runs uncached. `doctor`
+/// asks the same with the environment a kubeconfig gives the command.
+pub fn cache_key(provider: &dyn Provider, args: &ParsedArgs, env: &dyn Env) -> Result<(Identity, CacheKey), String> {
+    let identity = provider.identity(args, env)?;
+    let key = CacheKey::new(provider.name(), &identity);
+    Ok((identity, key))
+}
+
 /// What a process that took the single-flight lock accepts from the cache instead of
 /// fetching: what another process fetched meanwhile.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -115,14 +124,12 @@ impl<'a> Request<'a> {
             log::debug!("cache disabled by {}", settings::DISABLE);
             return None;
         }
-        let identity = provider
-            .identity(args, &ProcessEnv)
+        let (identity, key) = cache_key(provider, args, &ProcessEnv)
             .inspect_err(|why| log::debug!("{}: {why}; running it uncached", provider.name()))
             .ok()?;
         let path = settings::cache_dir_path()
             .inspect_err(|why| output::warn(&format!("{why}; running without cache")))
             .ok()?;
-        let key = CacheKey::new(provider.name(), &identity);
         log::debug!(
             "{}: cluster {:?}, key #{}",
             provider.name(),

@@ -42,7 +42,8 @@ pub fn window(setting: RefreshAhead, entry: &CacheEntry) -> Option<Duration> {
     Some(wanted.min(lifetime / 2))
 }
 
-fn due_with(setting: RefreshAhead, entry: &CacheEntry, now: DateTime<Utc>) -> bool {
+/// Whether `entry` is inside its refresh-ahead window at `now`, under `setting`.
+pub fn due_with(setting: RefreshAhead, entry: &CacheEntry, now: DateTime<Utc>) -> bool {
     let left = (entry.expires - now).to_std().unwrap_or_default();
     window(setting, entry).is_some_and(|w| left < w)
 }
@@ -81,11 +82,31 @@ impl RefreshState {
 
 /// The refresh state of the entry whose key hash is `hash`.
 pub fn refresh_state(cache: &CacheDir, hash: &str, entry: &CacheEntry, now: DateTime<Utc>) -> RefreshState {
+    refresh_state_with(
+        cache,
+        hash,
+        entry,
+        now,
+        settings::refresh_ahead(),
+        settings::refresh_backoff(),
+    )
+}
+
+/// [`refresh_state`] under the given settings (`doctor` reads them from the environment
+/// a kubeconfig gives the command).
+pub fn refresh_state_with(
+    cache: &CacheDir,
+    hash: &str,
+    entry: &CacheEntry,
+    now: DateTime<Utc>,
+    ahead: RefreshAhead,
+    backoff: Duration,
+) -> RefreshState {
     if cache.refresh_running(hash) {
         RefreshState::Running
-    } else if cache.refresh_failed_within(hash, settings::refresh_backoff()) {
+    } else if cache.refresh_failed_within(hash, backoff) {
         RefreshState::BackingOff
-    } else if is_due(entry, now) {
+    } else if due_with(ahead, entry, now) {
         RefreshState::Due
     } else {
         RefreshState::Idle

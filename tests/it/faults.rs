@@ -193,7 +193,7 @@ fn a_bad_setting_is_reported_and_the_default_used() {
     assert!(out.status.success());
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(
-        stderr.contains("KUBECREDCACHE_EXPIRY_MARGIN") && stderr.contains("using 60s"),
+        stderr.contains("KUBECREDCACHE_EXPIRY_MARGIN") && stderr.contains("using 1m"),
         "{stderr}"
     );
 }

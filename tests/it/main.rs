@@ -12,6 +12,7 @@ mod completion_and_man;
 mod concurrency;
 mod credential_sources;
 mod defends;
+mod doctor;
 mod e2e_kubectl;
 mod faults;
 #[cfg(target_os = "linux")]
@@ -19,8 +20,10 @@ mod hostile;
 mod key_properties;
 mod login_storms;
 mod more_providers;
+mod newcomer;
 mod oke;
 mod operator_commands;
 mod readme;
 mod refresh_ahead;
+mod setup;
 mod stale_credentials;

@@ -62,6 +62,7 @@ fn kubectl_accepts(s: &Sandbox, path: &Path) {
 #[test]
 fn setup_wraps_what_a_provider_knows_and_leaves_the_rest_alone() {
     let s = Sandbox::new();
+    s.install();
     let path = kubeconfig(&s, "mixed.yaml", "config");
     let before = yaml(&path);
     let out = stdout(&s.run(&["setup"]));
@@ -130,6 +131,7 @@ fn setup_wraps_what_a_provider_knows_and_leaves_the_rest_alone() {
 #[test]
 fn dry_run_prints_a_unified_diff_and_writes_nothing() {
     let s = Sandbox::new();
+    s.install();
     let path = kubeconfig(&s, "aws-update-kubeconfig-v1beta1.yaml", "config");
     let before = fs::read(&path).unwrap();
     let out = stdout(&s.run(&["setup", "--dry-run"]));
@@ -146,6 +148,7 @@ fn dry_run_prints_a_unified_diff_and_writes_nothing() {
 #[test]
 fn setup_twice_changes_nothing_the_second_time() {
     let s = Sandbox::new();
+    s.install();
     let path = kubeconfig(&s, "aws-update-kubeconfig-v1beta1.yaml", "config");
     let original = fs::read(&path).unwrap();
     let first = stdout(&s.run(&["setup"]));
@@ -163,32 +166,49 @@ fn setup_twice_changes_nothing_the_second_time() {
 #[test]
 fn unsetup_gives_back_the_file_setup_was_given() {
     let s = Sandbox::new();
+    s.install();
     for fixture in [
         "aws-update-kubeconfig-v1beta1.yaml",
         "aws-update-kubeconfig-role-profile.yaml",
         "mixed.yaml",
     ] {
-        let path = kubeconfig(&s, fixture, "config");
+        let path = kubeconfig(&s, fixture, &format!("config-{fixture}"));
+        let original_bytes = fs::read(&path).unwrap();
         let original = yaml(&path);
-        stdout(&s.run(&["setup"]));
+        stdout(&s.run(&["setup", "--kubeconfig", path.to_str().unwrap()]));
         assert_ne!(yaml(&path), original, "{fixture}");
-        let out = stdout(&s.run(&["unsetup"]));
+        let out = stdout(&s.run(&["unsetup", "--kubeconfig", path.to_str().unwrap()]));
         assert!(out.contains("unwrapped"), "{out}");
-        let mut expected = original.clone();
         if fixture == "mixed.yaml" {
-            // `already` was wrapped before setup ran, so unsetup unwraps it too.
+            // `already` was wrapped before setup ran, so unsetup unwraps it too: not the
+            // original, which stays in the backup.
+            let mut expected = original.clone();
             let users = expected["users"].as_sequence_mut().unwrap();
             let already = &mut users[2]["user"]["exec"];
             already["command"] = "aws".into();
             already["args"].as_sequence_mut().unwrap().remove(0);
+            assert_eq!(yaml(&path), expected, "{fixture}");
+            let backup = PathBuf::from(format!("{}.kubecredcache.bak", path.display()));
+            assert_eq!(
+                fs::read(&backup).unwrap(),
+                original_bytes,
+                "{fixture}: the original is kept"
+            );
+        } else {
+            assert!(out.contains("restored"), "{out}");
+            assert_eq!(
+                fs::read(&path).unwrap(),
+                original_bytes,
+                "{fixture}: byte for byte, comments and all"
+            );
         }
-        assert_eq!(yaml(&path), expected, "{fixture}");
     }
 }
 
 #[test]
 fn v1alpha1_is_upgraded_to_v1beta1_and_the_summary_says_so() {
     let s = Sandbox::new();
+    s.install();
     let path = kubeconfig(&s, "aws-update-kubeconfig-v1alpha1.yaml", "config");
     let out = stdout(&s.run(&["setup"]));
     assert!(
@@ -209,6 +229,7 @@ fn v1alpha1_is_upgraded_to_v1beta1_and_the_summary_says_so() {
 #[test]
 fn every_file_in_kubeconfig_is_rewritten() {
     let mut s = Sandbox::new();
+    s.install();
     let a = kubeconfig(&s, "aws-update-kubeconfig-v1beta1.yaml", "a");
     let b = kubeconfig(&s, "aws-update-kubeconfig-role-profile.yaml", "b");
     s.set("KUBECONFIG", &format!("{}:{}", a.display(), b.display()));
@@ -227,9 +248,10 @@ fn every_file_in_kubeconfig_is_rewritten() {
 #[test]
 fn only_the_users_named_are_wrapped() {
     let s = Sandbox::new();
+    s.install();
     let path = kubeconfig(&s, "aws-update-kubeconfig-v1beta1.yaml", "config");
-    let out = stdout(&s.run(&["setup", "--user", "staging-user", "--user", "nobody"]));
-    assert!(out.contains("no exec user named 'nobody'"), "{out}");
+    let out = stdout(&s.run(&["setup", "--user", "staging-user"]));
+    assert!(out.contains("wrapped    staging-user (aws-eks)"), "{out}");
     let doc = yaml(&path);
     assert_eq!(exec(&doc, "staging-user")["command"], "kubecredcache");
     assert_eq!(
@@ -241,6 +263,7 @@ fn only_the_users_named_are_wrapped() {
 #[test]
 fn the_mode_is_kept_and_a_symlinked_kubeconfig_edits_its_target() {
     let s = Sandbox::new();
+    s.install();
     let real = kubeconfig(&s, "aws-update-kubeconfig-v1beta1.yaml", "real-config");
     fs::set_permissions(&real, fs::Permissions::from_mode(0o640)).unwrap();
     let link = s.home.join(".kube/config");
@@ -300,11 +323,11 @@ fn status_shows_each_entry_and_never_a_token() {
     let lines: Vec<&str> = table.lines().collect();
     assert_eq!(lines.len(), 3, "{table}");
     assert!(
-        lines[0].starts_with("CLUSTER") && lines[0].contains("EXPIRES IN"),
+        lines[0].starts_with("CLUSTER") && lines[0].contains("EXPIRES"),
         "{table}"
     );
     let aws = lines.iter().find(|l| l.contains("aws-eks")).expect("aws row");
-    for field in ["c1", "region=us-west-2", "profile=dev", "cache-c1.yaml"] {
+    for field in ["c1", "region=us-west-2", "profile=dev"] {
         assert!(aws.contains(field), "{field} in {aws}");
     }
     let iam = lines
@@ -324,12 +347,18 @@ fn status_shows_each_entry_and_never_a_token() {
     );
     assert!(rows.iter().all(|r| r["expires_in_seconds"].as_i64().unwrap() > 800));
     assert!(rows.iter().all(|r| r["identity"]["profile"] == "dev"), "{json}");
+    assert!(rows.iter().all(|r| r["file"] == "cache-c1.yaml"), "{json}");
     assert!(!json.to_string().contains(&token));
 }
 
 #[test]
-fn status_fits_a_narrow_terminal() {
+fn status_fits_80_columns_and_its_json_has_nulls_not_placeholders() {
     let mut s = Sandbox::new();
+    s.set("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+        .set("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+        .set("AWS_PROFILE", "production-admin");
+    s.ok(AWS);
+    s.ok(IAM);
     s.ok(&[
         "aws",
         "eks",
@@ -339,12 +368,58 @@ fn status_fits_a_narrow_terminal() {
         "--role-arn",
         &"arn:aws:iam::111122223333:role/".repeat(3),
     ]);
-    s.set("COLUMNS", "100");
+    s.set("COLUMNS", "80");
     let table = stdout(&s.run(&["status"]));
-    for line in table.lines() {
-        assert!(line.chars().count() <= 100, "{} > 100: {line}", line.chars().count());
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 4, "{table}");
+    for line in &lines {
+        assert!(line.chars().count() <= 80, "{} > 80: {line}", line.chars().count());
     }
-    assert!(table.contains('…'), "{table}");
+    assert!(
+        lines[0].starts_with("CLUSTER") && lines[0].contains("EXPIRES"),
+        "{table}"
+    );
+    let iam = lines.iter().find(|l| l.contains("aws-iam-authenticator")).unwrap();
+    assert!(
+        iam.contains("c1") && (iam.contains("14m") || iam.contains("15m")),
+        "{iam}"
+    );
+    let long = lines.iter().find(|l| l.starts_with("long-cluster-")).unwrap();
+    assert!(long.contains('…'), "a long cluster name is cut: {table}");
+    s.set("COLUMNS", "2000");
+    let wide = stdout(&s.run(&["status"]));
+    assert!(!wide.contains('…'), "{wide}");
+
+    let json: serde_json::Value = serde_json::from_str(&stdout(&s.run(&["status", "--json"]))).unwrap();
+    let rows = json.as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    let text = json.to_string();
+    assert!(
+        !text.contains('…') && !text.contains("\"-\"") && !text.contains("\"\""),
+        "{text}"
+    );
+    for row in rows {
+        for field in [
+            "cluster",
+            "provider",
+            "identity",
+            "expires",
+            "expires_in_seconds",
+            "written",
+            "file",
+        ] {
+            assert!(!row[field].is_null(), "{field}: {row}");
+        }
+        for absent in ["refresh", "issued", "sources_changed"] {
+            assert!(
+                row.get(absent).is_some_and(|v| v.is_null()),
+                "{absent} is null, not missing: {row}"
+            );
+        }
+    }
+    let long = rows.iter().find(|r| r["cluster"].as_str().unwrap().len() > 80).unwrap();
+    assert_eq!(long["cluster"], "long-cluster-name-".repeat(5), "whole in JSON");
+    assert_eq!(long["file"], format!("cache-{}.yaml", "long-cluster-name-".repeat(5)));
 }
 
 #[test]

@@ -96,6 +96,14 @@ impl Sandbox {
         write_script(&self.bin.join(name), FAKE_AUTHENTICATOR);
     }
 
+    /// Puts the built kubecredcache on the sandbox's PATH (a symlink in `bin/`), as an
+    /// installed one would be; returns its path there.
+    pub fn install(&self) -> PathBuf {
+        let on_path = self.bin.join("kubecredcache");
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_kubecredcache"), &on_path).unwrap();
+        on_path
+    }
+
     /// Sets an environment variable for every later run.
     pub fn set(&mut self, name: &str, value: &str) -> &mut Sandbox {
         self.env.retain(|(n, _)| n != name);

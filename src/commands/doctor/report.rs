@@ -1,0 +1,351 @@
+//! What `doctor` found, as one value: printed as plain sentences, or as JSON with the
+//! same content (`null` where there is nothing; README.md documents the shape).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::super::Out;
+use super::super::status::repeats_cluster;
+
+#[derive(Debug, Default, Serialize)]
+pub struct Report {
+    /// The kubeconfig files read, in kubectl's order.
+    pub kubeconfig: Vec<PathBuf>,
+    pub context: Option<String>,
+    /// `current-context` or `--context`.
+    pub context_from: Option<&'static str>,
+    pub cluster: Option<String>,
+    pub server: Option<String>,
+    pub user: Option<String>,
+    pub exec: Option<ExecReport>,
+    pub identity: Option<IdentityReport>,
+    pub cache_dir: Option<CacheDirReport>,
+    pub entry: Option<EntryReport>,
+    pub last_failure: Option<FailureReport>,
+    /// The provider's credential sources; empty when it has none (or there is no provider).
+    pub credential_sources: Vec<SourceReport>,
+    /// Things worth knowing that change nothing in the verdict.
+    pub notes: Vec<String>,
+    /// Why a kubectl run would not be served through the cache, first reason first.
+    pub problems: Vec<String>,
+    /// Whether a kubectl run for this context would be served through the cache.
+    pub served: bool,
+    pub verdict: String,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct ExecReport {
+    /// As written in the kubeconfig.
+    pub command: String,
+    /// Where kubectl finds it; `null` when it does not.
+    pub command_path: Option<PathBuf>,
+    pub api_version: Option<String>,
+    /// The variables its `env:` list sets (names only: values may be secrets).
+    pub env: Vec<String>,
+    pub runs_kubecredcache: bool,
+    /// kubecredcache's own options before the command (`--force-refresh`, `--generic`...).
+    pub options: Vec<String>,
+    /// The program that gets the credential: the one kubecredcache wraps, or the
+    /// command itself when the user does not run kubecredcache.
+    pub program: Option<String>,
+    /// Where kubecredcache finds that program (only for a user that runs kubecredcache).
+    pub program_path: Option<PathBuf>,
+    /// The provider that keys it (for a user that does not run kubecredcache: the one
+    /// `setup` would wrap it with).
+    pub provider: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct IdentityReport {
+    pub cluster: String,
+    /// The parts of the key besides the cluster; secrets only as digests.
+    pub parts: BTreeMap<String, String>,
+    /// Arguments no declaration knows: keyed, as a digest.
+    pub unknown_arguments: usize,
+    /// The key's short hash, which names its lock and failure files.
+    pub key_hash: String,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct CacheDirReport {
+    pub path: PathBuf,
+    pub exists: bool,
+    pub owner_uid: Option<u32>,
+    /// Octal, `"0700"`.
+    pub mode: Option<String>,
+    /// Why it cannot be used; `null` when it can.
+    pub problem: Option<String>,
+    pub files_of_ours: usize,
+    pub files_not_ours: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EntryReport {
+    /// `fresh`, `expiring` (inside the refresh-ahead window), `expired` (within the
+    /// margin or past its end), or `stale` (fetched before the credential sources changed).
+    pub state: &'static str,
+    pub expires: DateTime<Utc>,
+    /// Negative once expired.
+    pub expires_in_seconds: i64,
+    /// How much longer it is served (the expiry margin taken off); 0 when not.
+    pub served_for_seconds: i64,
+    pub written: DateTime<Utc>,
+    /// Refresh ahead: `due`, `running`, `backing off`, or `null`.
+    pub refresh: Option<&'static str>,
+    pub sources_changed: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FailureReport {
+    pub failed_at: DateTime<Utc>,
+    pub seconds_ago: i64,
+    pub exit_code: i32,
+    /// The last line the command wrote on stderr, if it was kept.
+    pub message: Option<String>,
+    /// How much longer runs without a terminal replay it; `null` when the cooldown is over.
+    pub cooldown_left_seconds: Option<i64>,
+    /// The credential sources changed after it (a new sign-in): the next run tries again.
+    pub sources_changed_since: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SourceReport {
+    pub path: PathBuf,
+    pub exists: bool,
+    /// Its latest change (a directory: with the files directly in it).
+    pub changed: Option<DateTime<Utc>>,
+}
+
+/// `12m04s`, `3h05m`, `2d04h`: how long, for people.
+pub fn span(seconds: i64) -> String {
+    let s = seconds.max(0);
+    match s {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m{:02}s", s / 60, s % 60),
+        s if s < 86400 => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
+        s => format!("{}d{:02}h", s / 86400, s % 86400 / 3600),
+    }
+}
+
+fn when(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+impl Report {
+    /// The report as plain sentences, the verdict last.
+    pub fn print(&self, out: &mut Out, now: DateTime<Utc>) {
+        if let Some(context) = &self.context {
+            let from = match self.context_from {
+                Some("--context") => "named with --context",
+                _ => "the current context",
+            };
+            let cluster = match (&self.cluster, &self.server) {
+                (Some(c), Some(s)) => format!("cluster {c} ({s})"),
+                (Some(c), None) => format!("cluster {c}"),
+                _ => "no cluster".into(),
+            };
+            let user = self.user.as_ref().map_or("no user".into(), |u| format!("user {u}"));
+            writeln!(out, "Context {context} ({from}): {cluster}, {user}.");
+        }
+        if let (Some(user), Some(exec)) = (&self.user, &self.exec) {
+            self.print_exec(out, user, exec);
+        }
+        if let Some(id) = &self.identity {
+            let mut parts = vec![format!("cluster {}", id.cluster)];
+            parts.extend(
+                id.parts
+                    .iter()
+                    .filter(|(k, v)| !repeats_cluster(k, v, &id.cluster))
+                    .map(|(k, v)| format!("{k}={v}")),
+            );
+            if id.unknown_arguments > 0 {
+                parts.push(format!(
+                    "{} argument{} no provider declares (keyed as a digest)",
+                    id.unknown_arguments,
+                    if id.unknown_arguments == 1 { "" } else { "s" }
+                ));
+            }
+            writeln!(out, "Identity (the cache key #{}): {}.", id.key_hash, parts.join(", "));
+        }
+        if let Some(dir) = &self.cache_dir {
+            print_cache_dir(out, dir);
+        }
+        if self.identity.is_some() && self.cache_dir.as_ref().is_some_and(|d| d.problem.is_none()) {
+            match &self.entry {
+                Some(entry) => print_entry(out, entry),
+                None => writeln!(out, "Cache entry: none for this identity."),
+            }
+            match &self.last_failure {
+                Some(failure) => print_failure(out, failure),
+                None => writeln!(out, "No failed fetch is recorded."),
+            }
+        }
+        if !self.credential_sources.is_empty() {
+            let sources: Vec<String> = self
+                .credential_sources
+                .iter()
+                .map(|s| match s.changed {
+                    Some(t) => format!(
+                        "{} (changed {}, {} ago)",
+                        s.path.display(),
+                        when(t),
+                        span((now - t).num_seconds())
+                    ),
+                    None => format!("{} (missing)", s.path.display()),
+                })
+                .collect();
+            writeln!(out, "Credential sources: {}.", sources.join(", "));
+        }
+        for note in &self.notes {
+            writeln!(out, "Note: {note}");
+        }
+        writeln!(out, "Verdict: {}", self.verdict);
+    }
+
+    fn print_exec(&self, out: &mut Out, user: &str, exec: &ExecReport) {
+        let program = exec.program.as_deref().unwrap_or("?");
+        let provider = exec.provider.as_deref();
+        if exec.runs_kubecredcache {
+            let options: Vec<&str> = exec.options.iter().map(String::as_str).filter(|o| *o != "--").collect();
+            let with = if options.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", options.join(" "))
+            };
+            let keyed = match provider {
+                Some(p) => format!("the {p} provider keys its tokens"),
+                None => "no provider keys it".into(),
+            };
+            writeln!(
+                out,
+                "User {user} runs kubecredcache{with} in front of {program}; {keyed}."
+            );
+        } else {
+            let wrap = match provider {
+                Some(p) => format!("`kubecredcache setup --user {user}` would wrap it (provider {p})"),
+                None => "no provider caches it".into(),
+            };
+            writeln!(
+                out,
+                "User {user} runs {program} directly, not through kubecredcache; {wrap}."
+            );
+        }
+        match &exec.command_path {
+            Some(path) => writeln!(out, "kubectl finds {} at {}.", exec.command, path.display()),
+            None => writeln!(out, "kubectl does not find {}.", exec.command),
+        }
+        if exec.runs_kubecredcache && exec.program.is_some() {
+            match &exec.program_path {
+                Some(path) => writeln!(out, "kubecredcache finds {program} at {}.", path.display()),
+                None => writeln!(out, "kubecredcache does not find {program}."),
+            }
+        }
+        if !exec.env.is_empty() {
+            writeln!(
+                out,
+                "Its exec env sets {} (values not shown; they override kubectl's environment).",
+                exec.env.join(", ")
+            );
+        }
+    }
+}
+
+fn print_cache_dir(out: &mut Out, dir: &CacheDirReport) {
+    let path = dir.path.display();
+    if !dir.exists {
+        match &dir.problem {
+            None => writeln!(
+                out,
+                "Cache directory {path}: does not exist yet; the first fetch creates it."
+            ),
+            Some(problem) => writeln!(
+                out,
+                "Cache directory {path}: does not exist, and cannot be made: {problem}."
+            ),
+        }
+        return;
+    }
+    let me = crate::cache::platform::current_uid();
+    let owner = match (dir.owner_uid, me) {
+        (Some(uid), Some(me)) if uid == me => format!("yours (uid {uid})"),
+        (Some(uid), Some(me)) => format!("owned by uid {uid}, not by you (uid {me})"),
+        _ => "owner unknown (kept private by the profile's ACL on Windows)".into(),
+    };
+    let mode = dir.mode.as_deref().map_or(String::new(), |m| format!(", mode {m}"));
+    let others = if dir.files_not_ours.is_empty() {
+        "nothing in it that is not kubecredcache's".to_string()
+    } else {
+        format!(
+            "also {} that {} not kubecredcache's (left alone): {}",
+            dir.files_not_ours.len(),
+            if dir.files_not_ours.len() == 1 { "is" } else { "are" },
+            dir.files_not_ours.join(", ")
+        )
+    };
+    let usable = match &dir.problem {
+        None => String::new(),
+        Some(problem) => format!("; not used: {problem}"),
+    };
+    writeln!(
+        out,
+        "Cache directory {path}: {owner}{mode}, {} file{} of kubecredcache's, {others}{usable}.",
+        dir.files_of_ours,
+        if dir.files_of_ours == 1 { "" } else { "s" }
+    );
+}
+
+fn print_entry(out: &mut Out, entry: &EntryReport) {
+    let refresh = match entry.refresh {
+        Some("due") => "; a refresh ahead is due (the next kubectl run starts it in the background)",
+        Some("running") => "; a refresh ahead is running",
+        Some("backing off") => "; the last refresh ahead failed, and none is tried for a while",
+        _ => "",
+    };
+    match entry.state {
+        "fresh" | "expiring" => writeln!(
+            out,
+            "Cache entry: {}, served for {} more (the token expires at {}){refresh}.",
+            entry.state,
+            span(entry.served_for_seconds),
+            when(entry.expires)
+        ),
+        "stale" => writeln!(
+            out,
+            "Cache entry: not served, fetched before the credential sources last changed (a new sign-in?); the next run fetches a new token."
+        ),
+        _ => writeln!(
+            out,
+            "Cache entry: expired (the token {} at {}); a run needs a new one.",
+            if entry.expires_in_seconds > 0 {
+                "is within the expiry margin of its end"
+            } else {
+                "ended"
+            },
+            when(entry.expires)
+        ),
+    }
+}
+
+fn print_failure(out: &mut Out, failure: &FailureReport) {
+    let message = failure.message.as_ref().map_or(String::new(), |m| format!(": \"{m}\""));
+    let after = if failure.sources_changed_since {
+        "; the credential sources changed since (a new sign-in?), so the next run tries again".to_string()
+    } else {
+        match failure.cooldown_left_seconds {
+            Some(left) => format!(
+                "; runs without a terminal replay it for {} more instead of trying again",
+                span(left)
+            ),
+            None => String::new(),
+        }
+    };
+    writeln!(
+        out,
+        "Last failed fetch: {} ago, exit code {}{message}{after}.",
+        span(failure.seconds_ago),
+        failure.exit_code
+    );
+}

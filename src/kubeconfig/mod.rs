@@ -1,0 +1,79 @@
+//! Kubeconfig files, read as kubectl reads them:
+//!
+//! - this file: which files (`--kubeconfig`, each file in `KUBECONFIG`, else
+//!   `~/.kube/config`);
+//! - `exec_path.rs`: where kubectl finds the command an exec entry names, and where
+//!   kubecredcache finds the command it wraps;
+//! - `rewrite.rs`: wrapping and unwrapping exec users, for `setup` and `unsetup`;
+//! - `replace.rs`: replacing a file without losing it, its owner or its mode (backups);
+//! - `exec_env.rs`: the environment kubectl gives an exec plugin;
+//! - `merged.rs`: the contexts, users and clusters of all the files merged by kubectl's
+//!   rules, for `doctor`.
+
+mod exec_env;
+mod exec_path;
+mod merged;
+pub mod replace;
+mod rewrite;
+
+use std::path::{Path, PathBuf};
+
+pub use exec_env::ExecEnv;
+pub use exec_path::{Missing, kubecredcache_finds, kubectl_finds, resolve_relative_command};
+pub use merged::{Exec, Merged, load};
+pub use rewrite::{Direction, Outcome, UserOutcome, Wrapper, rewrite, same_for_kubectl};
+
+pub const V1ALPHA1: &str = "client.authentication.k8s.io/v1alpha1";
+pub const V1BETA1: &str = "client.authentication.k8s.io/v1beta1";
+/// The name a wrapped exec entry runs kubecredcache by, when kubectl finds this binary
+/// by that name on PATH.
+pub const WRAPPER: &str = "kubecredcache";
+
+/// Where the kubeconfig files come from: kubectl treats a missing file differently for each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// `--kubeconfig PATH`: it must exist.
+    Explicit,
+    /// Named in `KUBECONFIG`: a missing one is skipped.
+    Variable,
+    /// `~/.kube/config`: a missing one is an empty configuration.
+    Default,
+}
+
+/// The kubeconfig files, in kubectl's order, and where the list came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Files {
+    pub paths: Vec<PathBuf>,
+    pub origin: Origin,
+}
+
+/// The kubeconfig files: `--kubeconfig`, else each file named in `KUBECONFIG`
+/// (colon-separated, duplicates once, as kubectl reads it), else `~/.kube/config`.
+pub fn files(explicit: Option<&Path>) -> Result<Files, String> {
+    if let Some(path) = explicit {
+        return Ok(Files {
+            paths: vec![path.to_path_buf()],
+            origin: Origin::Explicit,
+        });
+    }
+    if let Some(list) = std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
+        let mut paths: Vec<PathBuf> = Vec::new();
+        for path in std::env::split_paths(&list).filter(|p| !p.as_os_str().is_empty()) {
+            if !paths.contains(&path) {
+                paths.push(path);
+            }
+        }
+        if !paths.is_empty() {
+            return Ok(Files {
+                paths,
+                origin: Origin::Variable,
+            });
+        }
+    }
+    home::home_dir()
+        .map(|h| Files {
+            paths: vec![h.join(".kube").join("config")],
+            origin: Origin::Default,
+        })
+        .ok_or_else(|| "no home directory: name the file with --kubeconfig PATH".to_string())
+}

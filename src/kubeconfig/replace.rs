@@ -1,0 +1,166 @@
+//! Replacing a kubeconfig file for `setup` and `unsetup` without losing anything: the
+//! new file keeps the old one's owner, group and mode (root rewriting a user's file
+//! leaves it the user's); a read-only or hard-linked file is refused (a rename would
+//! turn the other link into a stale copy); and every version replaced is kept in a
+//! backup beside it that is never overwritten: `FILE.kubecredcache.bak` for the first,
+//! `FILE.kubecredcache.bak.1`, `.2`, ... for later ones. ACLs and extended attributes
+//! are not carried over; docs say so.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::cache::{atomic, platform};
+
+const BACKUP: &str = ".kubecredcache.bak";
+/// A kubeconfig larger than this is no backup of ours to compare.
+const MAX_BACKUP_BYTES: u64 = 16 << 20;
+
+/// The file to replace, resolved, and what the new file must keep of it.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Where a symlinked kubeconfig points (a dotfiles repository): that file is edited.
+    pub real: PathBuf,
+    mode: u32,
+    /// uid and gid, where the platform has them (not on Windows).
+    owner: Option<(u32, u32)>,
+}
+
+/// Checks that `path` may be replaced.
+pub fn target(path: &Path) -> Result<Target, String> {
+    let real = fs::canonicalize(path).map_err(|e| format!("cannot resolve it ({e})"))?;
+    let meta = fs::metadata(&real).map_err(|e| format!("cannot stat it ({e})"))?;
+    let (owner, mode) = match platform::owner_and_mode(&meta) {
+        Some((owner, mode)) => (Some(owner), mode),
+        None => (None, if meta.permissions().readonly() { 0o400 } else { 0o600 }),
+    };
+    // Root may write anything; a file without its owner's write bit says "leave me be".
+    if mode & 0o200 == 0 {
+        return Err(format!(
+            "it is read-only (mode {mode:04o}); make it writable, or see the change with --dry-run"
+        ));
+    }
+    let links = platform::hard_links(&meta);
+    if links > 1 {
+        return Err(format!(
+            "it has {links} hard links, and replacing it would cut this name off the others; edit it through one name only (cp it, then rm the other links), or see the change with --dry-run"
+        ));
+    }
+    Ok(Target { real, mode, owner })
+}
+
+/// Replaces the file with `bytes`, with its owner, group and mode.
+pub fn replace(target: &Target, bytes: &[u8]) -> Result<(), String> {
+    atomic::write_owned(&target.real, bytes, target.mode, target.owner).map_err(|e| format!("cannot write it ({e})"))
+}
+
+/// The backups of `real` there are, oldest first.
+pub fn backups(real: &Path) -> Vec<PathBuf> {
+    let Some(name) = real.file_name().and_then(|n| n.to_str()) else {
+        return Vec::new();
+    };
+    let stem = format!("{name}{BACKUP}");
+    let mut numbered: Vec<(u32, PathBuf)> = fs::read_dir(real.parent().unwrap_or(Path::new("/")))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let file = entry.file_name().into_string().ok()?;
+            let rest = file.strip_prefix(&stem)?;
+            let number = match rest {
+                "" => 0,
+                _ => rest.strip_prefix('.')?.parse().ok().filter(|n| *n > 0)?,
+            };
+            Some((number, entry.path()))
+        })
+        .collect();
+    numbered.sort();
+    numbered.into_iter().map(|(_, path)| path).collect()
+}
+
+/// The contents of a backup: a regular file of a kubeconfig's size, opened without
+/// following a symlink or waiting on a FIFO put in its place.
+pub fn read_backup(path: &Path) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let file = platform::open_read(path).ok()?;
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() || meta.len() > MAX_BACKUP_BYTES {
+        return None;
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_BACKUP_BYTES).read_to_end(&mut bytes).ok()?;
+    Some(bytes)
+}
+
+/// Makes sure `bytes` (the file as it is now) are kept in a backup: an existing backup
+/// that holds them, or a new one under the first free name. Returns its path and
+/// whether it is new.
+pub fn keep(target: &Target, bytes: &[u8]) -> Result<(PathBuf, bool), String> {
+    let existing = backups(&target.real);
+    if let Some(same) = existing.iter().find(|b| read_backup(b).as_deref() == Some(bytes)) {
+        return Ok((same.clone(), false));
+    }
+    let base = format!("{}{BACKUP}", target.real.display());
+    let free = (0..10_000u32)
+        .map(|n| PathBuf::from(if n == 0 { base.clone() } else { format!("{base}.{n}") }))
+        .find(|p| fs::symlink_metadata(p).is_err())
+        .ok_or_else(|| format!("no free backup name beside {}", target.real.display()))?;
+    atomic::write_owned(&free, bytes, target.mode, target.owner)
+        .map_err(|e| format!("cannot write the backup {} ({e})", free.display()))?;
+    Ok((free, true))
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::MetadataExt;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn every_version_is_kept_once_and_none_is_overwritten() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("config");
+        fs::write(&path, "one").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+        let t = target(&path).unwrap();
+        let (first, new) = keep(&t, b"one").unwrap();
+        assert!(new);
+        assert_eq!(first, tmp.path().join("config.kubecredcache.bak"));
+        assert_eq!(keep(&t, b"one").unwrap(), (first.clone(), false), "kept already");
+        let (second, new) = keep(&t, b"two").unwrap();
+        assert!(new);
+        assert_eq!(second, tmp.path().join("config.kubecredcache.bak.1"));
+        assert_eq!(fs::read(&first).unwrap(), b"one", "never overwritten");
+        assert_eq!(backups(&t.real), [first.clone(), second]);
+        assert_eq!(fs::metadata(&first).unwrap().mode() & 0o777, 0o640, "the file's mode");
+        replace(&t, b"three").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"three");
+        assert_eq!(fs::metadata(&path).unwrap().mode() & 0o777, 0o640);
+    }
+
+    #[test]
+    fn a_symlink_or_a_fifo_in_place_of_a_backup_is_not_read() {
+        let tmp = tempfile::tempdir().unwrap();
+        let secret = tmp.path().join("secret");
+        fs::write(&secret, "not a backup").unwrap();
+        let link = tmp.path().join("config.kubecredcache.bak");
+        std::os::unix::fs::symlink(&secret, &link).unwrap();
+        assert_eq!(read_backup(&link), None);
+        let fifo = tmp.path().join("config.kubecredcache.bak.1");
+        let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo with a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+        assert_eq!(read_backup(&fifo), None, "not waited for");
+    }
+
+    #[test]
+    fn hard_linked_and_read_only_files_are_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("config");
+        fs::write(&path, "x").unwrap();
+        fs::hard_link(&path, tmp.path().join("other-name")).unwrap();
+        assert!(target(&path).unwrap_err().contains("hard links"));
+        fs::remove_file(tmp.path().join("other-name")).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o444)).unwrap();
+        assert!(target(&path).unwrap_err().contains("read-only"));
+    }
+}

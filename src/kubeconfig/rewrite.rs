@@ -1,0 +1,448 @@
+//! Wrapping and unwrapping the exec users of a parsed kubeconfig, for `setup` and
+//! `unsetup`. The document is edited as a YAML value whose mappings keep their order,
+//! so everything the parser keeps (other keys, order, unknown fields) survives;
+//! comments do not, and the commands say so.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+
+use serde_norway::{Mapping, Value};
+
+use super::{V1ALPHA1, V1BETA1, WRAPPER, resolve_relative_command};
+use crate::cli::{self, Invocation};
+use crate::provider;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// `setup`: `command: aws` → `command: kubecredcache`, `args: [aws, ...]`.
+    Wrap,
+    /// `unsetup`: the inverse.
+    Unwrap,
+}
+
+/// How a wrapped entry names kubecredcache, and which commands are kubecredcache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wrapper {
+    /// What `setup` writes as the command: `kubecredcache`, or this binary's path when
+    /// kubectl would not find this binary by that name.
+    pub command: String,
+    /// This binary, resolved: a command naming it is kubecredcache whatever it is called.
+    pub this_binary: Option<PathBuf>,
+}
+
+impl Wrapper {
+    /// Whether an exec `command` runs kubecredcache: named so, or this very binary.
+    pub fn is_wrapper(&self, command: &str) -> bool {
+        Path::new(command).file_name() == Some(OsStr::new(WRAPPER))
+            || self.this_binary.as_ref().is_some_and(|me| {
+                Path::new(command).is_absolute() && std::fs::canonicalize(command).ok().as_ref() == Some(me)
+            })
+    }
+}
+
+/// What happened to one user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Wrapped {
+        provider: &'static str,
+        upgraded_from_v1alpha1: bool,
+        /// A relative command (kubectl's: relative to the kubeconfig's directory) made
+        /// absolute, since kubecredcache would resolve it from the working directory.
+        made_absolute: Option<(String, String)>,
+    },
+    Unwrapped {
+        /// kubecredcache's own options that were dropped (`--force-refresh`, `--generic`...).
+        dropped: Vec<String>,
+    },
+    /// `setup` found it already calling kubecredcache.
+    AlreadyWrapped,
+    /// `unsetup` found it not calling kubecredcache.
+    NotWrapped,
+    /// `setup` found a command no provider caches.
+    UnknownCommand(String),
+    /// `unsetup` found kubecredcache called with arguments it cannot unwrap: why.
+    NotUnderstood(String),
+    /// A user named with `--user` that has no exec entry (a token, a certificate).
+    NoExec,
+}
+
+impl Outcome {
+    pub fn changed(&self) -> bool {
+        matches!(self, Outcome::Wrapped { .. } | Outcome::Unwrapped { .. })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserOutcome {
+    pub user: String,
+    pub outcome: Outcome,
+}
+
+/// Wraps or unwraps the exec users of a parsed kubeconfig in place. `only`, if not
+/// empty, limits the work to those user names. Users without an exec entry are reported
+/// only when `only` names them. `kubeconfig` is the file as kubectl names it: relative
+/// commands are relative to its directory.
+pub fn rewrite(
+    doc: &mut Value,
+    direction: Direction,
+    only: &[String],
+    wrapper: &Wrapper,
+    kubeconfig: &Path,
+) -> Result<Vec<UserOutcome>, String> {
+    let Value::Mapping(root) = doc else {
+        return Err("not a kubeconfig (its top level is not a mapping)".into());
+    };
+    let users = match root.get_mut("users") {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Sequence(users)) => users,
+        Some(_) => return Err("not a kubeconfig (`users` is not a list)".into()),
+    };
+    let mut outcomes = Vec::new();
+    for user in users.iter_mut() {
+        let name = user.get("name").and_then(Value::as_str).unwrap_or("").to_string();
+        if !only.is_empty() && !only.contains(&name) {
+            continue;
+        }
+        let Some(Value::Mapping(exec)) = user.get_mut("user").and_then(|u| u.get_mut("exec")) else {
+            if !only.is_empty() {
+                outcomes.push(UserOutcome {
+                    user: name,
+                    outcome: Outcome::NoExec,
+                });
+            }
+            continue;
+        };
+        let outcome = match direction {
+            Direction::Wrap => wrap(exec, wrapper, kubeconfig),
+            Direction::Unwrap => unwrap(exec, wrapper),
+        };
+        outcomes.push(UserOutcome { user: name, outcome });
+    }
+    Ok(outcomes)
+}
+
+/// Whether two kubeconfig documents mean the same to kubectl: equal, once every
+/// relative exec command is the path kubectl resolves it to. `unsetup` restores a
+/// backup only when it is the same as what unwrapping gives.
+pub fn same_for_kubectl(a: &Value, b: &Value, kubeconfig: &Path) -> bool {
+    let resolved = |doc: &Value| {
+        let mut doc = doc.clone();
+        if let Some(users) = doc.get_mut("users").and_then(Value::as_sequence_mut) {
+            for user in users {
+                if let Some(Value::Mapping(exec)) = user.get_mut("user").and_then(|u| u.get_mut("exec"))
+                    && let Some(command) = exec.get("command").and_then(Value::as_str)
+                    && let Some(absolute) = resolve_relative_command(command, kubeconfig)
+                {
+                    exec.insert("command".into(), absolute.to_string_lossy().into_owned().into());
+                }
+            }
+        }
+        doc
+    };
+    resolved(a) == resolved(b)
+}
+
+/// An exec entry's command and arguments, if they are strings.
+pub(super) fn command_and_args(exec: &Mapping) -> Option<(String, Vec<String>)> {
+    let command = exec.get("command")?.as_str()?.to_string();
+    let args = match exec.get("args") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Sequence(seq)) => seq
+            .iter()
+            .map(|a| a.as_str().map(String::from))
+            .collect::<Option<_>>()?,
+        Some(_) => return None,
+    };
+    Some((command, args))
+}
+
+fn set_args(exec: &mut Mapping, args: Vec<String>) {
+    if args.is_empty() {
+        exec.remove("args");
+    } else {
+        exec.insert(
+            "args".into(),
+            Value::Sequence(args.into_iter().map(Value::String).collect()),
+        );
+    }
+}
+
+fn wrap(exec: &mut Mapping, wrapper: &Wrapper, kubeconfig: &Path) -> Outcome {
+    let Some((command, args)) = command_and_args(exec) else {
+        return Outcome::UnknownCommand("(no command)".into());
+    };
+    if wrapper.is_wrapper(&command) {
+        return Outcome::AlreadyWrapped;
+    }
+    let Some(provider) = provider::recognise(OsStr::new(&command), &args).map(|found| found.provider.name()) else {
+        return Outcome::UnknownCommand(command);
+    };
+    // kubectl runs `bin/aws` from the kubeconfig's directory; kubecredcache would run
+    // it from kubectl's working directory: give it the path kubectl would have used.
+    let (wrapped, made_absolute) = match resolve_relative_command(&command, kubeconfig) {
+        Some(absolute) => {
+            let absolute = absolute.to_string_lossy().into_owned();
+            (absolute.clone(), Some((command, absolute)))
+        }
+        None => (command, None),
+    };
+    exec.insert("command".into(), wrapper.command.clone().into());
+    set_args(exec, std::iter::once(wrapped).chain(args).collect());
+    // Current kubectl rejects v1alpha1; v1beta1 has the same fields for these plugins.
+    let upgraded_from_v1alpha1 = exec.get("apiVersion").and_then(Value::as_str) == Some(V1ALPHA1);
+    if upgraded_from_v1alpha1 {
+        exec.insert("apiVersion".into(), V1BETA1.into());
+    }
+    Outcome::Wrapped {
+        provider,
+        upgraded_from_v1alpha1,
+        made_absolute,
+    }
+}
+
+fn unwrap(exec: &mut Mapping, wrapper: &Wrapper) -> Outcome {
+    let Some((command, args)) = command_and_args(exec) else {
+        return Outcome::NotWrapped;
+    };
+    if !wrapper.is_wrapper(&command) {
+        return Outcome::NotWrapped;
+    }
+    // kubecredcache's own options come off as kubecredcache reads them; anything it
+    // would not run as a command is left for a person to look at.
+    let (wrapped, dropped) = match cli::read(&args) {
+        Invocation::Wrap { command, .. } => (command.to_vec(), args[..args.len() - command.len()].to_vec()),
+        Invocation::Ours => {
+            return Outcome::NotUnderstood(match args.first() {
+                None => "it runs kubecredcache without a command".into(),
+                Some(first) => format!("its arguments start with '{first}', which is kubecredcache's own"),
+            });
+        }
+        Invocation::Usage(why) => return Outcome::NotUnderstood(why),
+    };
+    let mut wrapped = wrapped.into_iter();
+    let original = wrapped.next().expect("a wrapped command is never empty");
+    exec.insert("command".into(), original.into());
+    set_args(exec, wrapped.collect());
+    Outcome::Unwrapped { dropped }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(users: &str) -> Value {
+        serde_norway::from_str(&format!("apiVersion: v1\nkind: Config\nusers:\n{users}")).unwrap()
+    }
+
+    fn by_name() -> Wrapper {
+        Wrapper {
+            command: WRAPPER.into(),
+            this_binary: None,
+        }
+    }
+
+    fn run(d: &mut Value, direction: Direction, only: &[String]) -> Vec<UserOutcome> {
+        rewrite(d, direction, only, &by_name(), Path::new("/home/me/.kube/config")).unwrap()
+    }
+
+    const AWS_USER: &str = "- name: eks\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: aws\n      args: [--region, us-west-2, eks, get-token, --cluster-name, c1]\n      env: [{name: AWS_PROFILE, value: dev}]\n      interactiveMode: IfAvailable\n";
+
+    fn wrapped(provider: &'static str) -> Outcome {
+        Outcome::Wrapped {
+            provider,
+            upgraded_from_v1alpha1: false,
+            made_absolute: None,
+        }
+    }
+
+    #[test]
+    fn wrapping_moves_the_command_into_the_arguments_and_keeps_the_rest() {
+        let mut d = doc(AWS_USER);
+        let out = run(&mut d, Direction::Wrap, &[]);
+        assert_eq!(
+            out,
+            [UserOutcome {
+                user: "eks".into(),
+                outcome: wrapped("aws-eks")
+            }]
+        );
+        let exec = &d["users"][0]["user"]["exec"];
+        assert_eq!(exec["command"], "kubecredcache");
+        assert_eq!(exec["args"][0], "aws");
+        assert_eq!(exec["args"][6], "c1");
+        assert_eq!(exec["env"][0]["value"], "dev");
+        assert_eq!(exec["interactiveMode"], "IfAvailable");
+        let keys: Vec<&str> = exec.as_mapping().unwrap().keys().map(|k| k.as_str().unwrap()).collect();
+        assert_eq!(
+            keys,
+            ["apiVersion", "command", "args", "env", "interactiveMode"],
+            "order kept"
+        );
+    }
+
+    #[test]
+    fn the_wrapper_is_written_as_given() {
+        let mut d = doc(AWS_USER);
+        let wrapper = Wrapper {
+            command: "/opt/kcc/kubecredcache".into(),
+            this_binary: None,
+        };
+        rewrite(&mut d, Direction::Wrap, &[], &wrapper, Path::new("/k/config")).unwrap();
+        assert_eq!(d["users"][0]["user"]["exec"]["command"], "/opt/kcc/kubecredcache");
+        let out = rewrite(&mut d, Direction::Wrap, &[], &wrapper, Path::new("/k/config")).unwrap();
+        assert_eq!(out[0].outcome, Outcome::AlreadyWrapped);
+    }
+
+    #[test]
+    fn unwrapping_is_the_inverse() {
+        let original = doc(AWS_USER);
+        let mut d = original.clone();
+        run(&mut d, Direction::Wrap, &[]);
+        let out = run(&mut d, Direction::Unwrap, &[]);
+        assert_eq!(out[0].outcome, Outcome::Unwrapped { dropped: vec![] });
+        assert_eq!(d, original);
+    }
+
+    #[cfg(unix)] // the expected path is a Unix one; the rule is the same on Windows
+    #[test]
+    fn a_relative_command_is_made_absolute_against_the_kubeconfigs_directory() {
+        let mut d = doc(&AWS_USER.replace("command: aws", "command: bin/aws"));
+        let out = run(&mut d, Direction::Wrap, &[]);
+        assert_eq!(
+            out[0].outcome,
+            Outcome::Wrapped {
+                provider: "aws-eks",
+                upgraded_from_v1alpha1: false,
+                made_absolute: Some(("bin/aws".into(), "/home/me/.kube/bin/aws".into()))
+            }
+        );
+        assert_eq!(d["users"][0]["user"]["exec"]["args"][0], "/home/me/.kube/bin/aws");
+    }
+
+    #[test]
+    fn unwrapping_takes_off_kubecredcaches_own_options() {
+        for (args, command, rest, dropped) in [
+            ("[--, aws, eks, get-token, --cluster-name, c]", "aws", 4, &["--"][..]),
+            (
+                "[--force-refresh, --, aws, eks, get-token, --cluster-name, c]",
+                "aws",
+                4,
+                &["--force-refresh", "--"],
+            ),
+            ("[--force-refresh, aws, eks, get-token]", "aws", 2, &["--force-refresh"]),
+            (
+                "[--generic, --key-env, VAULT_ADDR, --key-env=VAULT_TOKEN, --, vault-login, --role, dev]",
+                "vault-login",
+                2,
+                &["--generic", "--key-env", "VAULT_ADDR", "--key-env=VAULT_TOKEN", "--"],
+            ),
+            ("[--generic, vault-login]", "vault-login", 0, &["--generic"]),
+        ] {
+            let mut d = doc(&format!(
+                "- name: u\n  user:\n    exec: {{command: kubecredcache, args: {args}}}\n"
+            ));
+            let out = run(&mut d, Direction::Unwrap, &[]);
+            assert_eq!(
+                out[0].outcome,
+                Outcome::Unwrapped {
+                    dropped: dropped.iter().map(|s| s.to_string()).collect()
+                },
+                "{args}"
+            );
+            let exec = &d["users"][0]["user"]["exec"];
+            assert_eq!(exec["command"], command, "{args}");
+            assert_eq!(
+                exec.get("args").and_then(Value::as_sequence).map_or(0, Vec::len),
+                rest,
+                "{args}"
+            );
+        }
+    }
+
+    #[test]
+    fn arguments_kubecredcache_would_not_run_are_left_alone() {
+        for args in [
+            "[]",
+            "[status]",
+            "[--help]",
+            "[--force-refresh]",
+            "[--generic, --key-env]",
+            "[--generic, --bogus, x]",
+            "[--]",
+        ] {
+            let original = doc(&format!(
+                "- name: u\n  user:\n    exec: {{command: kubecredcache, args: {args}}}\n"
+            ));
+            let mut d = original.clone();
+            let out = run(&mut d, Direction::Unwrap, &[]);
+            assert!(matches!(out[0].outcome, Outcome::NotUnderstood(_)), "{args}: {out:?}");
+            assert_eq!(d, original, "{args}");
+        }
+    }
+
+    #[test]
+    fn v1alpha1_is_upgraded_when_wrapping() {
+        let mut d = doc(&AWS_USER.replace("v1beta1", "v1alpha1"));
+        let out = run(&mut d, Direction::Wrap, &[]);
+        assert_eq!(
+            out[0].outcome,
+            Outcome::Wrapped {
+                provider: "aws-eks",
+                upgraded_from_v1alpha1: true,
+                made_absolute: None,
+            }
+        );
+        assert_eq!(d["users"][0]["user"]["exec"]["apiVersion"], V1BETA1);
+    }
+
+    #[test]
+    fn wrapped_unknown_and_non_exec_users_are_left_alone() {
+        let users = "- name: wrapped\n  user:\n    exec: {command: /usr/local/bin/kubecredcache, args: [aws, eks, get-token, --cluster-name, c]}\n\
+                     - name: other\n  user:\n    exec: {command: some-plugin, args: [x]}\n\
+                     - name: token\n  user:\n    token: abc\n";
+        let original = doc(users);
+        let mut d = original.clone();
+        let out = run(&mut d, Direction::Wrap, &[]);
+        assert_eq!(out[0].outcome, Outcome::AlreadyWrapped);
+        assert_eq!(out[1].outcome, Outcome::UnknownCommand("some-plugin".into()));
+        assert_eq!(out.len(), 2, "the token user has no exec entry");
+        assert_eq!(d, original);
+        let out = run(&mut d, Direction::Unwrap, &["other".to_string(), "token".to_string()]);
+        assert_eq!(
+            out,
+            [
+                UserOutcome {
+                    user: "other".into(),
+                    outcome: Outcome::NotWrapped
+                },
+                UserOutcome {
+                    user: "token".into(),
+                    outcome: Outcome::NoExec
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn only_the_named_users_are_touched() {
+        let two = format!("{AWS_USER}{}", AWS_USER.replace("name: eks", "name: second"));
+        let mut d = doc(&two);
+        let out = run(&mut d, Direction::Wrap, &["second".to_string()]);
+        assert_eq!(out.len(), 1);
+        assert_eq!(d["users"][0]["user"]["exec"]["command"], "aws");
+        assert_eq!(d["users"][1]["user"]["exec"]["command"], "kubecredcache");
+    }
+
+    #[test]
+    fn documents_that_are_not_kubeconfigs_are_refused() {
+        for text in ["[1, 2]", "just text", "users: 5"] {
+            let mut d: Value = serde_norway::from_str(text).unwrap();
+            assert!(
+                rewrite(&mut d, Direction::Wrap, &[], &by_name(), Path::new("/k")).is_err(),
+                "{text}"
+            );
+        }
+        let mut empty: Value = serde_norway::from_str("apiVersion: v1\nkind: Config\n").unwrap();
+        assert_eq!(run(&mut empty, Direction::Wrap, &[]), []);
+    }
+}

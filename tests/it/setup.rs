@@ -1,0 +1,375 @@
+//! `setup` and `unsetup` must never leave a kubeconfig kubectl cannot run, never lose the
+//! file they found, and never change who owns it: through the built binary, with real
+//! kubectl where it matters.
+
+use crate::common::api_server::ApiServer;
+use crate::common::{Sandbox, as_nobody, host_tool};
+use serde_norway::Value;
+use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+
+fn copy_fixture(s: &Sandbox, fixture: &str) -> PathBuf {
+    let path = s.home.join(".kube/config");
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::copy(Path::new(FIXTURES).join(fixture), &path).unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+    path
+}
+
+fn exec_of(path: &Path, user: &str) -> Value {
+    let doc: Value = serde_norway::from_slice(&fs::read(path).unwrap()).unwrap();
+    doc["users"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == user)
+        .unwrap_or_else(|| panic!("no user {user}"))["user"]["exec"]
+        .clone()
+}
+
+fn ok(out: &Output) -> String {
+    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+/// A one-line error with exit code 1.
+fn one_line_error(out: &Output) -> String {
+    let stderr = String::from_utf8(out.stderr.clone()).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    stderr
+}
+
+fn this_binary() -> PathBuf {
+    fs::canonicalize(env!("CARGO_BIN_EXE_kubecredcache")).unwrap()
+}
+
+/// A kubeconfig with one context for `server`, whose user runs `command args` (a fake
+/// authenticator from the sandbox), written to `path`.
+fn kubeconfig_for(server: &ApiServer, path: &Path, command: &str, args: &[&str]) {
+    let args: Vec<String> = args.iter().map(|a| format!("{a:?}")).collect();
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(
+        path,
+        format!(
+            "# my cluster\napiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: {}\n    certificate-authority: {}\n\
+             users:\n- name: test\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: {command}\n      args: [{}]\n      interactiveMode: Never\n\
+             contexts:\n- name: test\n  context: {{cluster: test, user: test}}\ncurrent-context: test\n",
+            server.url(),
+            server.ca_file.display(),
+            args.join(", ")
+        ),
+    )
+    .unwrap();
+}
+
+/// `kubectl get --raw /api` with `kubeconfig`, from `cwd`.
+fn kubectl_get(s: &Sandbox, kubectl: &Path, kubeconfig: &Path, cwd: &Path) -> Output {
+    let mut cmd = s.command_for(kubectl, &["get", "--raw", "/api"]);
+    cmd.env("KUBECONFIG", kubeconfig).current_dir(cwd);
+    cmd.output().unwrap()
+}
+
+#[test]
+fn setup_from_outside_path_writes_a_command_kubectl_finds() {
+    let Some(kubectl) = host_tool("kubectl") else { return };
+    let s = Sandbox::new();
+    let server = ApiServer::start(s.root.path(), |t| t.starts_with("fake-token-"));
+    let path = s.home.join(".kube/config");
+    kubeconfig_for(&server, &path, "aws", &["eks", "get-token", "--cluster-name", "c1"]);
+
+    let dry = ok(&s.run(&["setup", "--dry-run"]));
+    let full_path = this_binary();
+    assert!(
+        dry.contains(&format!("+      command: {}", full_path.display())),
+        "the diff shows the command that will be written: {dry}"
+    );
+    assert!(dry.contains("by its full path: kubecredcache is not on PATH"), "{dry}");
+    let out = ok(&s.run(&["setup"]));
+    assert!(out.contains("by its full path: kubecredcache is not on PATH"), "{out}");
+    assert_eq!(exec_of(&path, "test")["command"], full_path.to_str().unwrap());
+
+    let run = kubectl_get(&s, &kubectl, &path, s.root.path());
+    assert!(
+        run.status.success(),
+        "kubectl: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(s.calls(), 1);
+    assert!(kubectl_get(&s, &kubectl, &path, s.root.path()).status.success());
+    assert_eq!(s.calls(), 1, "the second run is served from the cache");
+}
+
+#[test]
+fn a_kubecredcache_on_path_that_is_another_file_or_in_a_relative_directory_is_not_named() {
+    let mut s = Sandbox::new();
+    let path = copy_fixture(&s, "aws-update-kubeconfig-v1beta1.yaml");
+    crate::common::write_script(&s.bin.join("kubecredcache"), "#!/bin/sh\nexit 1\n");
+    let out = ok(&s.run(&["setup", "--dry-run"]));
+    assert!(out.contains("is another file"), "{out}");
+    assert!(out.contains(&format!("command: {}", this_binary().display())), "{out}");
+
+    // `PATH=.:...` run from the binary's directory: Go's exec.LookPath (kubectl) refuses
+    // a match in a relative directory.
+    fs::remove_file(s.bin.join("kubecredcache")).unwrap();
+    let here = s.root.path().join("download");
+    fs::create_dir_all(&here).unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_kubecredcache"), here.join("kubecredcache")).unwrap();
+    s.set("PATH", &format!(".:{}:/usr/bin:/bin", s.bin.display()));
+    let mut cmd = s.command(&["setup"]);
+    cmd.current_dir(&here);
+    let out = ok(&cmd.output().unwrap());
+    assert!(out.contains("in a relative directory, which kubectl refuses"), "{out}");
+    assert_eq!(
+        exec_of(&path, "staging-user")["command"],
+        this_binary().to_str().unwrap()
+    );
+}
+
+#[test]
+fn installed_on_path_it_is_written_by_name() {
+    let s = Sandbox::new();
+    let on_path = s.install();
+    let path = copy_fixture(&s, "aws-update-kubeconfig-v1beta1.yaml");
+    let out = ok(&s.run(&["setup"]));
+    assert!(
+        out.contains(&format!(
+            "kubectl runs kubecredcache, found on PATH at {}",
+            on_path.display()
+        )),
+        "{out}"
+    );
+    assert_eq!(exec_of(&path, "staging-user")["command"], "kubecredcache");
+}
+
+#[test]
+fn unsetup_gives_back_the_original_byte_for_byte_and_never_overwrites_a_backup() {
+    let s = Sandbox::new();
+    s.install();
+    let path = copy_fixture(&s, "aws-update-kubeconfig-v1beta1.yaml");
+    let original = fs::read(&path).unwrap();
+    assert!(
+        String::from_utf8_lossy(&original).starts_with("# Written by"),
+        "a file with comments"
+    );
+    let backup = PathBuf::from(format!("{}.kubecredcache.bak", path.display()));
+    for round in 0..2 {
+        ok(&s.run(&["setup"]));
+        assert_eq!(fs::read(&backup).unwrap(), original, "round {round}");
+        let out = ok(&s.run(&["unsetup"]));
+        assert!(out.contains("restored") && out.contains("comments and all"), "{out}");
+        assert_eq!(fs::read(&path).unwrap(), original, "round {round}: byte for byte");
+        assert_eq!(
+            fs::read(&backup).unwrap(),
+            original,
+            "round {round}: the backup is intact"
+        );
+    }
+
+    // Something else changed after setup: unsetup cannot give the original back, and
+    // says so; the original and the edited file are both kept.
+    ok(&s.run(&["setup"]));
+    let edited = fs::read_to_string(&path).unwrap().replace(
+        "current-context: staging",
+        "current-context: arn:aws:eks:us-west-2:111122223333:cluster/prod",
+    );
+    fs::write(&path, &edited).unwrap();
+    let out = ok(&s.run(&["unsetup"]));
+    assert!(!out.contains("restored"), "{out}");
+    assert_eq!(exec_of(&path, "staging-user")["command"], "aws");
+    assert_eq!(fs::read(&backup).unwrap(), original, "the original is never lost");
+    let kept: Vec<Vec<u8>> = (1..10)
+        .filter_map(|n| fs::read(format!("{}.{n}", backup.display())).ok())
+        .collect();
+    assert!(kept.contains(&edited.into_bytes()), "the edited file is kept too");
+}
+
+#[test]
+fn a_missing_kubeconfig_or_user_is_an_error_and_nothing_is_written() {
+    let mut s = Sandbox::new();
+    s.install();
+    let err = one_line_error(&s.run(&["setup", "--kubeconfig", "/nonexistent"]));
+    assert!(err.contains("/nonexistent") && err.contains("no such file"), "{err}");
+    let err = one_line_error(&s.run(&["setup"]));
+    assert!(
+        err.contains(".kube/config") && err.contains("does not exist"),
+        "no ~/.kube/config: {err}"
+    );
+
+    let path = copy_fixture(&s, "mixed.yaml");
+    let before = fs::read(&path).unwrap();
+    for (users, says) in [
+        (&["--user", "nobody"][..], "no user named 'nobody'"),
+        (&["--user", "eks-prod", "--user", "nobody"], "no user named 'nobody'"),
+        (&["--user", "static-token"], "user 'static-token' has no exec command"),
+    ] {
+        for command in ["setup", "unsetup"] {
+            let mut args = vec![command];
+            args.extend_from_slice(users);
+            let err = one_line_error(&s.run(&args));
+            assert!(err.contains(says) && err.contains("nothing written"), "{args:?}: {err}");
+            assert_eq!(fs::read(&path).unwrap(), before, "{args:?}");
+        }
+    }
+    assert!(!PathBuf::from(format!("{}.kubecredcache.bak", path.display())).exists());
+
+    let missing = s.root.path().join("missing");
+    s.set("KUBECONFIG", &format!("{}:{}", missing.display(), path.display()));
+    let out = ok(&s.run(&["setup"]));
+    assert!(
+        out.contains(&format!("{}: no such file, skipped", missing.display())),
+        "{out}"
+    );
+    assert!(out.contains("wrapped    eks-prod"), "{out}");
+    s.set("KUBECONFIG", missing.to_str().unwrap());
+    let err = one_line_error(&s.run(&["setup"]));
+    assert!(err.contains("no kubeconfig to edit"), "{err}");
+}
+
+#[test]
+fn root_keeps_the_owner_group_and_mode_of_a_users_kubeconfig() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        crate::common::skip("needs root to give a file to another user");
+        return;
+    }
+    let s = Sandbox::new();
+    s.install();
+    let path = copy_fixture(&s, "aws-update-kubeconfig-v1beta1.yaml");
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+    std::os::unix::fs::chown(&path, Some(65534), Some(65534)).unwrap();
+    ok(&s.run(&["setup"]));
+    let backup = PathBuf::from(format!("{}.kubecredcache.bak", path.display()));
+    for file in [&path, &backup] {
+        let meta = fs::metadata(file).unwrap();
+        assert_eq!((meta.uid(), meta.gid()), (65534, 65534), "{}", file.display());
+        assert_eq!(meta.mode() & 0o777, 0o640, "{}", file.display());
+    }
+    assert_eq!(exec_of(&path, "staging-user")["command"], "kubecredcache");
+    // The user can still read it.
+    if let Some(mut cat) = as_nobody(&s.command_for(Path::new("/bin/cat"), &[path.to_str().unwrap()])) {
+        let out = cat.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+#[test]
+fn a_file_whose_owner_cannot_be_kept_or_with_hard_links_is_refused() {
+    let s = Sandbox::new();
+    s.install();
+    let path = copy_fixture(&s, "aws-update-kubeconfig-v1beta1.yaml");
+    let before = fs::read(&path).unwrap();
+    let link = s.root.path().join("other-name");
+    fs::hard_link(&path, &link).unwrap();
+    let err = one_line_error(&s.run(&["setup"]));
+    assert!(err.contains("hard links"), "{err}");
+    assert_eq!(fs::read(&path).unwrap(), before);
+    fs::remove_file(&link).unwrap();
+
+    // A user who may write a file of root's (mode 0666, in a directory of theirs) would
+    // make it theirs by replacing it: refused.
+    let dir = s.root.path().join("shared");
+    fs::create_dir(&dir).unwrap();
+    let theirs = dir.join("config");
+    fs::copy(&path, &theirs).unwrap();
+    fs::set_permissions(&theirs, fs::Permissions::from_mode(0o666)).unwrap();
+    std::os::unix::fs::chown(&dir, Some(65534), Some(65534)).unwrap();
+    fs::set_permissions(s.root.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let Some(mut cmd) = as_nobody(&s.command(&["setup", "--kubeconfig", theirs.to_str().unwrap()])) else {
+        return;
+    };
+    let err = one_line_error(&cmd.output().unwrap());
+    assert!(err.contains("cannot give it to uid 0"), "{err}");
+    assert_eq!(fs::read(&theirs).unwrap(), before);
+    assert_eq!(fs::metadata(&theirs).unwrap().uid(), 0);
+}
+
+#[test]
+fn unsetup_takes_off_kubecredcaches_own_options_and_leaves_what_it_cannot_read() {
+    let s = Sandbox::new();
+    let path = s.home.join(".kube/config");
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(
+        &path,
+        "apiVersion: v1\nkind: Config\nusers:\n\
+         - name: generic\n  user:\n    exec: {command: kubecredcache, args: [--generic, --key-env, VAULT_ADDR, --key-env=VAULT_TOKEN, --, vault-login, --role, dev]}\n\
+         - name: forced\n  user:\n    exec: {command: /usr/local/bin/kubecredcache, args: [--force-refresh, --, aws, eks, get-token, --cluster-name, c]}\n\
+         - name: dashed\n  user:\n    exec: {command: kubecredcache, args: [--, aws, eks, get-token, --cluster-name, c]}\n\
+         - name: odd\n  user:\n    exec: {command: kubecredcache, args: [status]}\n",
+    )
+    .unwrap();
+    let out = ok(&s.run(&["unsetup"]));
+    assert!(
+        out.contains(
+            "unwrapped  generic (kubecredcache's options dropped: --generic --key-env VAULT_ADDR --key-env=VAULT_TOKEN)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("unwrapped  forced (kubecredcache's options dropped: --force-refresh)"),
+        "{out}"
+    );
+    assert!(out.contains("unwrapped  dashed\n"), "{out}");
+    assert!(
+        out.contains("left alone odd: runs kubecredcache with arguments unsetup cannot take apart"),
+        "{out}"
+    );
+    let generic = exec_of(&path, "generic");
+    assert_eq!(generic["command"], "vault-login");
+    assert_eq!(
+        generic["args"],
+        serde_norway::from_str::<Value>("[--role, dev]").unwrap()
+    );
+    for user in ["forced", "dashed"] {
+        assert_eq!(exec_of(&path, user)["command"], "aws", "{user}");
+        assert_eq!(exec_of(&path, user)["args"][0], "eks", "{user}");
+    }
+    assert_eq!(exec_of(&path, "odd")["command"], "kubecredcache");
+}
+
+#[test]
+fn a_relative_command_is_made_absolute_and_kubectl_still_runs_it() {
+    let Some(kubectl) = host_tool("kubectl") else { return };
+    let s = Sandbox::new();
+    s.install();
+    let server = ApiServer::start(s.root.path(), |t| t.starts_with("fake-token-"));
+    // kubectl runs `tools/aws-iam-authenticator` from the kubeconfig's directory.
+    let dir = s.root.path().join("project");
+    let path = dir.join("kubeconfig");
+    fs::create_dir_all(dir.join("tools")).unwrap();
+    fs::rename(
+        s.bin.join("aws-iam-authenticator"),
+        dir.join("tools/aws-iam-authenticator"),
+    )
+    .unwrap();
+    kubeconfig_for(&server, &path, "tools/aws-iam-authenticator", &["token", "-i", "c1"]);
+    let elsewhere = s.root.path().join("elsewhere");
+    fs::create_dir(&elsewhere).unwrap();
+    assert!(
+        kubectl_get(&s, &kubectl, &path, &elsewhere).status.success(),
+        "bare, it runs"
+    );
+
+    let out = ok(&s.run(&["setup", "--kubeconfig", path.to_str().unwrap()]));
+    let absolute = dir.join("tools/aws-iam-authenticator");
+    assert!(
+        out.contains(&format!(
+            "command tools/aws-iam-authenticator -> {}",
+            absolute.display()
+        )),
+        "{out}"
+    );
+    assert_eq!(exec_of(&path, "test")["args"][0], absolute.to_str().unwrap());
+    let run = kubectl_get(&s, &kubectl, &path, &elsewhere);
+    assert!(
+        run.status.success(),
+        "wrapped, it runs: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(kubectl_get(&s, &kubectl, &path, &elsewhere).status.success());
+    assert_eq!(s.calls(), 2, "the bare run, then one fetch for two wrapped runs");
+}
