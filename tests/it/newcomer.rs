@@ -86,7 +86,7 @@ fn a_newcomers_path_from_install_to_unsetup() {
     let cargo_bin = s.home.join(".cargo/bin");
     fs::create_dir_all(&cargo_bin).unwrap();
     let installed = cargo_bin.join("kubecredcache");
-    fs::copy(env!("CARGO_BIN_EXE_kubecredcache"), &installed).unwrap();
+    fs::copy(crate::common::bin(), &installed).unwrap();
     let host_path = std::env::var("PATH").unwrap_or_default();
     s.set(
         "PATH",

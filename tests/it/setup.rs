@@ -45,7 +45,7 @@ fn one_line_error(out: &Output) -> String {
 }
 
 fn this_binary() -> PathBuf {
-    fs::canonicalize(env!("CARGO_BIN_EXE_kubecredcache")).unwrap()
+    fs::canonicalize(crate::common::bin()).unwrap()
 }
 
 /// A kubeconfig with one context for `server`, whose user runs `command args` (a fake
@@ -118,7 +118,7 @@ fn a_kubecredcache_on_path_that_is_another_file_or_in_a_relative_directory_is_no
     fs::remove_file(s.bin.join("kubecredcache")).unwrap();
     let here = s.root.path().join("download");
     fs::create_dir_all(&here).unwrap();
-    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_kubecredcache"), here.join("kubecredcache")).unwrap();
+    std::os::unix::fs::symlink(crate::common::bin(), here.join("kubecredcache")).unwrap();
     s.set("PATH", &format!(".:{}:/usr/bin:/bin", s.bin.display()));
     let mut cmd = s.command(&["setup"]);
     cmd.current_dir(&here);

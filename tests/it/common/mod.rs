@@ -100,7 +100,7 @@ impl Sandbox {
     /// installed one would be; returns its path there.
     pub fn install(&self) -> PathBuf {
         let on_path = self.bin.join("kubecredcache");
-        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_kubecredcache"), &on_path).unwrap();
+        std::os::unix::fs::symlink(bin(), &on_path).unwrap();
         on_path
     }
 
