@@ -82,7 +82,7 @@ pub fn run(program: &OsStr, args: &[OsString], options: Options) -> io::Result<F
         stdout: child.stdout.take().expect("stdout is piped"),
         stderr: child.stderr.take(),
     };
-    let read = pipes.read(&child, deadline)?;
+    let read = pipes.read(&mut child, deadline)?;
     // Ended by a forwarded signal: end the same way, without waiting for a process the
     // command may have left holding its stdout.
     end_like_a_forwarded_signal();
@@ -122,7 +122,7 @@ impl Pipes {
     /// Reads the command's output to its end, in this thread (a reader thread would cost
     /// every cache hit the dynamic loading of the thread functions). Stops early when a
     /// forwarded signal arrives, or, past `deadline`, after killing the command's group.
-    fn read(mut self, child: &Child, deadline: Option<Instant>) -> io::Result<Captured> {
+    fn read(mut self, child: &mut Child, deadline: Option<Instant>) -> io::Result<Captured> {
         let mut out = Captured {
             stdout: Vec::new(),
             stderr: Vec::new(),
@@ -162,14 +162,42 @@ impl Pipes {
                 }
             }
         }
-        // stdout is done; what is left of stderr comes now (the command has exited or
-        // is about to).
-        if let Some(mut stderr) = self.stderr.filter(|_| stderr_open) {
-            while let Ok(n) = stderr.read(&mut chunk) {
-                if n == 0 {
+        // stdout is done. What is left of stderr is read while the command runs and for
+        // a moment after it ends, no longer: a process it left behind may hold stderr
+        // for hours, and kubectl, which hands the plugin its own stderr, never waits for
+        // that.
+        if let Some(stderr) = self.stderr.as_mut().filter(|_| stderr_open) {
+            let mut ended_at = None;
+            loop {
+                if RECEIVED.load(Ordering::SeqCst) != 0 {
                     break;
                 }
-                keep_end(&mut out.stderr, &chunk[..n]);
+                let now = Instant::now();
+                if deadline.is_some_and(|d| now >= d) {
+                    kill_group(child);
+                    out.timed_out = true;
+                    break;
+                }
+                if ended_at.is_none() && child.try_wait()?.is_some() {
+                    ended_at = Some(now);
+                }
+                let grace_left = match ended_at {
+                    Some(t) => match STDERR_AFTER_END.checked_sub(now - t) {
+                        Some(left) if !left.is_zero() => left,
+                        _ => break,
+                    },
+                    None => POLL_EVERY,
+                };
+                let wait = deadline.map_or(grace_left, |d| (d - now).min(grace_left));
+                if !poll(stderr.as_raw_fd(), None, wait).0 {
+                    continue;
+                }
+                match stderr.read(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(n) => keep_end(&mut out.stderr, &chunk[..n]),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(_) => break,
+                }
             }
         }
         Ok(out)
@@ -205,6 +233,10 @@ fn poll(stdout: RawFd, stderr: Option<RawFd>, wait: Duration) -> (bool, bool) {
 
 /// How often a blocked read looks again at signals and its deadline.
 const POLL_EVERY: Duration = Duration::from_millis(200);
+
+/// How long stderr is still read once the command has ended: what it wrote before it
+/// ended is in the pipe already, so this only needs to cover reading it.
+const STDERR_AFTER_END: Duration = Duration::from_millis(50);
 
 /// Waits for the command's end until `deadline`; past it, kills its group. The second
 /// value says the deadline passed.

@@ -681,3 +681,28 @@ fn a_symlinked_cache_directory_of_another_user_is_not_followed() {
         "nothing written where it pointed"
     );
 }
+
+// Review 2.
+#[test]
+fn a_process_the_authenticator_leaves_holding_stderr_does_not_hold_up_the_run() {
+    let s = Sandbox::new();
+    let pid_file = s.root.path().join("leftover");
+    // A helper daemon started by the plugin (a credential agent, an SSO browser
+    // helper) keeps the plugin's stderr; kubectl, running the plugin bare, does not
+    // wait for it.
+    common::write_script(
+        &s.bin.join("agent-login"),
+        &format!(
+            "#!/bin/sh\nsleep 600 </dev/null >/dev/null &\necho $! > {}\nexec aws \"$@\"\n",
+            pid_file.display()
+        ),
+    );
+    let args = ["--generic", "--", "agent-login", "eks", "get-token"];
+    // stderr captured (not a terminal), so kubecredcache reads the plugin's stderr.
+    let out = output_within(s.command(&args), BOUND);
+    let leftover: i32 = fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
+    // SAFETY: plain kill(2) of the sleep the script started.
+    unsafe { libc::kill(leftover, libc::SIGKILL) };
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    token(std::str::from_utf8(&out.stdout).unwrap());
+}
