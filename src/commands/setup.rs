@@ -150,8 +150,8 @@ fn plan(path: &Path, only: &[String], direction: Direction, wrapper: &Wrapper) -
         Some(match restore {
             Some((backup, bytes)) => (bytes, Some(backup)),
             None => (
-                serde_norway::to_string(&doc)
-                    .map_err(|e| format!("cannot write YAML ({e})"))?
+                kubeconfig::to_yaml(&doc)
+                    .map_err(|e| format!("cannot write it back: it holds {e}"))?
                     .into_bytes(),
                 None,
             ),

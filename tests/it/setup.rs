@@ -373,3 +373,37 @@ fn a_relative_command_is_made_absolute_and_kubectl_still_runs_it() {
     assert!(kubectl_get(&s, &kubectl, &path, &elsewhere).status.success());
     assert_eq!(s.calls(), 2, "the bare run, then one fetch for two wrapped runs");
 }
+
+#[test]
+fn strings_yaml_1_1_reads_as_booleans_or_numbers_stay_strings_for_kubectl() {
+    let Some(kubectl) = host_tool("kubectl") else { return };
+    let s = Sandbox::new();
+    let server = ApiServer::start(s.root.path(), |t| t.starts_with("fake-token-"));
+    let path = s.home.join(".kube/config");
+    kubeconfig_for(
+        &server,
+        &path,
+        "aws",
+        &["eks", "get-token", "--cluster-name", "on", "--role-arn", "1_000"],
+    );
+    let text = fs::read_to_string(&path).unwrap().replace(
+        "      interactiveMode: Never\n",
+        "      interactiveMode: Never\n      env: [{name: FAKE_MARKER, value: 'off'}, {name: OTHER, value: \"yes\"}]\n",
+    );
+    fs::write(&path, text).unwrap();
+    assert!(
+        kubectl_get(&s, &kubectl, &path, s.root.path()).status.success(),
+        "kubectl reads the original"
+    );
+
+    ok(&s.run(&["setup"]));
+    let exec = exec_of(&path, "test");
+    assert_eq!(exec["env"][0]["value"], "off");
+    let run = kubectl_get(&s, &kubectl, &path, s.root.path());
+    assert!(
+        run.status.success(),
+        "kubectl cannot read what setup wrote: {}\n{}",
+        String::from_utf8_lossy(&run.stderr),
+        fs::read_to_string(&path).unwrap()
+    );
+}
