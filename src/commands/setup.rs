@@ -257,10 +257,8 @@ fn print_summary(out: &mut Out, path: &Path, outcomes: &[UserOutcome]) {
                         kubeconfig::V1BETA1
                     ));
                 }
-                if let Some((relative, absolute)) = made_absolute {
-                    notes.push_str(&format!(
-                        ", command {relative} -> {absolute} (kubectl ran it from the kubeconfig's directory; kubecredcache needs the full path)"
-                    ));
+                if let Some(kubeconfig::MadeAbsolute { from, to, because }) = made_absolute {
+                    notes.push_str(&format!(", command {from} -> {to} ({because})"));
                 }
                 writeln!(out, "  wrapped    {user} ({provider}){notes}");
             }

@@ -52,7 +52,7 @@ fn executable(path: &Path) -> Result<(), Missing> {
 }
 
 /// Whether a command names a path rather than a name to look up on `PATH`.
-fn has_separator(command: &str) -> bool {
+pub(super) fn has_separator(command: &str) -> bool {
     command.contains('/') || (cfg!(windows) && command.contains('\\'))
 }
 

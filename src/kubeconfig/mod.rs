@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 pub use exec_env::ExecEnv;
 pub use exec_path::{Missing, kubecredcache_finds, kubectl_finds, resolve_relative_command};
 pub use merged::{Exec, Merged, load};
-pub use rewrite::{Direction, Outcome, UserOutcome, Wrapper, rewrite, same_for_kubectl};
+pub use rewrite::{Direction, MadeAbsolute, Outcome, UserOutcome, Wrapper, rewrite, same_for_kubectl};
 pub use yaml_out::to_yaml;
 
 pub const V1ALPHA1: &str = "client.authentication.k8s.io/v1alpha1";

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde_norway::{Mapping, Value};
 
-use super::{V1ALPHA1, V1BETA1, WRAPPER, resolve_relative_command};
+use super::exec_path::has_separator;
+use super::{V1ALPHA1, V1BETA1, WRAPPER, kubectl_finds, resolve_relative_command};
 use crate::cli::{self, Invocation};
 use crate::provider;
 
@@ -46,9 +47,9 @@ pub enum Outcome {
     Wrapped {
         provider: &'static str,
         upgraded_from_v1alpha1: bool,
-        /// A relative command (kubectl's: relative to the kubeconfig's directory) made
-        /// absolute, since kubecredcache would resolve it from the working directory.
-        made_absolute: Option<(String, String)>,
+        /// The command, written as the path kubectl ran, where kubecredcache would have
+        /// found another file by its name.
+        made_absolute: Option<MadeAbsolute>,
     },
     Unwrapped {
         /// kubecredcache's own options that were dropped (`--force-refresh`, `--generic`...).
@@ -70,6 +71,14 @@ impl Outcome {
     pub fn changed(&self) -> bool {
         matches!(self, Outcome::Wrapped { .. } | Outcome::Unwrapped { .. })
     }
+}
+
+/// A command `setup` wrote as the path kubectl runs, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MadeAbsolute {
+    pub from: String,
+    pub to: String,
+    pub because: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,9 +140,9 @@ pub fn same_for_kubectl(a: &Value, b: &Value, kubeconfig: &Path) -> bool {
             for user in users {
                 if let Some(Value::Mapping(exec)) = user.get_mut("user").and_then(|u| u.get_mut("exec"))
                     && let Some(command) = exec.get("command").and_then(Value::as_str)
-                    && let Some(absolute) = resolve_relative_command(command, kubeconfig)
+                    && let Some(absolute) = path_kubectl_runs(exec, command, kubeconfig)
                 {
-                    exec.insert("command".into(), absolute.to_string_lossy().into_owned().into());
+                    exec.insert("command".into(), absolute.to.into());
                 }
             }
         }
@@ -167,6 +176,48 @@ fn set_args(exec: &mut Mapping, args: Vec<String>) {
     }
 }
 
+/// The path kubectl runs for `command`, when kubecredcache, given the command to run,
+/// could find another file by that name:
+/// - `bin/aws`: kubectl runs it from the kubeconfig's directory, kubecredcache would
+///   from kubectl's working directory;
+/// - `aws` in an entry whose `env:` sets `PATH`: kubectl looks it up on its own `PATH`
+///   (the one `setup` runs with), kubecredcache would on the entry's.
+fn path_kubectl_runs(exec: &Mapping, command: &str, kubeconfig: &Path) -> Option<MadeAbsolute> {
+    let (to, because) = if let Some(absolute) = resolve_relative_command(command, kubeconfig) {
+        (
+            absolute,
+            "kubectl ran it from the kubeconfig's directory; kubecredcache needs the full path",
+        )
+    } else if !has_separator(command) && env_sets_path(exec) {
+        let found = kubectl_finds(command, kubeconfig, std::env::var_os("PATH").as_deref()).ok()?;
+        (
+            found,
+            "found on kubectl's PATH; the entry's env sets another PATH for the command it runs",
+        )
+    } else {
+        return None;
+    };
+    Some(MadeAbsolute {
+        from: command.to_string(),
+        to: to.to_string_lossy().into_owned(),
+        because,
+    })
+}
+
+/// Whether the entry's `env:` list sets `PATH`.
+fn env_sets_path(exec: &Mapping) -> bool {
+    let Some(Value::Sequence(env)) = exec.get("env") else {
+        return false;
+    };
+    env.iter().filter_map(|e| e.get("name")?.as_str()).any(|name| {
+        if cfg!(windows) {
+            name.eq_ignore_ascii_case("PATH")
+        } else {
+            name == "PATH"
+        }
+    })
+}
+
 fn wrap(exec: &mut Mapping, wrapper: &Wrapper, kubeconfig: &Path) -> Outcome {
     let Some((command, args)) = command_and_args(exec) else {
         return Outcome::UnknownCommand("(no command)".into());
@@ -177,15 +228,8 @@ fn wrap(exec: &mut Mapping, wrapper: &Wrapper, kubeconfig: &Path) -> Outcome {
     let Some(provider) = provider::recognise(OsStr::new(&command), &args).map(|found| found.provider.name()) else {
         return Outcome::UnknownCommand(command);
     };
-    // kubectl runs `bin/aws` from the kubeconfig's directory; kubecredcache would run
-    // it from kubectl's working directory: give it the path kubectl would have used.
-    let (wrapped, made_absolute) = match resolve_relative_command(&command, kubeconfig) {
-        Some(absolute) => {
-            let absolute = absolute.to_string_lossy().into_owned();
-            (absolute.clone(), Some((command, absolute)))
-        }
-        None => (command, None),
-    };
+    let made_absolute = path_kubectl_runs(exec, &command, kubeconfig);
+    let wrapped = made_absolute.as_ref().map_or(command, |m| m.to.clone());
     exec.insert("command".into(), wrapper.command.clone().into());
     set_args(exec, std::iter::once(wrapped).chain(args).collect());
     // Current kubectl rejects v1alpha1; v1beta1 has the same fields for these plugins.
@@ -313,7 +357,11 @@ mod tests {
             Outcome::Wrapped {
                 provider: "aws-eks",
                 upgraded_from_v1alpha1: false,
-                made_absolute: Some(("bin/aws".into(), "/home/me/.kube/bin/aws".into()))
+                made_absolute: Some(MadeAbsolute {
+                    from: "bin/aws".into(),
+                    to: "/home/me/.kube/bin/aws".into(),
+                    because: "kubectl ran it from the kubeconfig's directory; kubecredcache needs the full path",
+                })
             }
         );
         assert_eq!(d["users"][0]["user"]["exec"]["args"][0], "/home/me/.kube/bin/aws");

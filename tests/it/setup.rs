@@ -407,3 +407,49 @@ fn strings_yaml_1_1_reads_as_booleans_or_numbers_stay_strings_for_kubectl() {
         fs::read_to_string(&path).unwrap()
     );
 }
+
+#[test]
+fn a_command_named_in_an_entry_that_sets_path_is_the_one_kubectl_ran() {
+    let Some(kubectl) = host_tool("kubectl") else { return };
+    let s = Sandbox::new();
+    let server = ApiServer::start(s.root.path(), |t| t.starts_with("fake-token-"));
+    // The entry's PATH is for what the plugin runs; kubectl itself finds `aws` on its
+    // own PATH (the sandbox's fake). Another `aws` on the entry's PATH answers wrongly.
+    let other = s.root.path().join("other-bin");
+    fs::create_dir_all(&other).unwrap();
+    crate::common::write_script(
+        &other.join("aws"),
+        "#!/bin/sh\necho '{\"kind\":\"ExecCredential\",\"apiVersion\":\"client.authentication.k8s.io/v1beta1\",\"status\":{\"token\":\"wrong-identity\"}}'\n",
+    );
+    let path = s.home.join(".kube/config");
+    kubeconfig_for(&server, &path, "aws", &["eks", "get-token", "--cluster-name", "c1"]);
+    let text = fs::read_to_string(&path).unwrap().replace(
+        "      interactiveMode: Never\n",
+        &format!(
+            "      interactiveMode: Never\n      env: [{{name: PATH, value: '{}:/usr/bin:/bin'}}]\n",
+            other.display()
+        ),
+    );
+    fs::write(&path, text).unwrap();
+    assert!(
+        kubectl_get(&s, &kubectl, &path, s.root.path()).status.success(),
+        "bare, kubectl runs the sandbox's aws"
+    );
+
+    let out = ok(&s.run(&["setup"]));
+    let fake = s.bin.join("aws");
+    assert!(out.contains(&format!("command aws -> {}", fake.display())), "{out}");
+    assert_eq!(exec_of(&path, "test")["args"][0], fake.to_str().unwrap());
+    let run = kubectl_get(&s, &kubectl, &path, s.root.path());
+    assert!(
+        run.status.success(),
+        "kubectl: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+
+    // unsetup gives back the file as it was: to kubectl, `aws` and its full path are
+    // the same command here.
+    let original = fs::read_to_string(path.with_file_name("config.kubecredcache.bak")).unwrap();
+    ok(&s.run(&["unsetup"]));
+    assert_eq!(fs::read_to_string(&path).unwrap(), original);
+}
