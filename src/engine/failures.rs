@@ -2,8 +2,8 @@
 //! beside the cache (`cache/failures.rs`): the processes that waited for it replay it
 //! instead of each running the command again, and for `KUBECREDCACHE_FAILURE_COOLDOWN`
 //! after it, non-interactive runs of the same identity replay it too. A person at a
-//! terminal (kubectl says `interactive`) is never held back: they may want to try again
-//! at once. A change to the provider's credential sources (the user ran `aws sso login`)
+//! terminal (kubectl says `interactive`) is never held back, by either: they may want to
+//! try again at once, and can answer a prompt the run that failed could not. A change to the provider's credential sources (the user ran `aws sso login`)
 //! and a forced refresh end the cooldown.
 
 use std::io::Write;
@@ -51,8 +51,10 @@ impl Request<'_> {
 
     /// After waiting for another process's fetch of the same key: if that fetch failed,
     /// replay its failure instead of running the command again. `None`: go on and fetch.
+    /// A person at a terminal runs it: the fetch that failed may have been a background
+    /// refresh, which could not ask for the MFA code or sign-in the person can give.
     pub(super) fn replay_shared_failure(&self, cache: &CacheDir, accept: Accept, since: DateTime<Utc>) -> Option<i32> {
-        if accept != Accept::AnyFresh {
+        if accept != Accept::AnyFresh || self.exec_info.spec.interactive {
             return None;
         }
         let failure = cache.failure(&self.key.short_hash())?;

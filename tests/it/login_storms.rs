@@ -218,3 +218,23 @@ fn a_run_that_stops_waiting_serves_what_was_stored_meanwhile() {
     assert_eq!(s.calls(), 1, "and did not run the authenticator");
     drop(held);
 }
+
+#[test]
+fn a_person_at_a_terminal_waiting_behind_a_failing_run_runs_the_command_itself() {
+    let mut s = Sandbox::new();
+    // The run that fails could not prompt (a background refresh, a script); the person
+    // behind it can.
+    s.set("FAKE_SLEEP", "2").set("FAKE_MODE", "fail");
+    let leader = spawn(&s, AWS);
+    wait_for("the failing run to start the authenticator", || s.calls() == 1);
+    let mut person = s.command(AWS);
+    person.env("FAKE_MODE", "ok").env("FAKE_SLEEP", "").env(
+        "KUBERNETES_EXEC_INFO",
+        r#"{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{"interactive":true}}"#,
+    );
+    let out = person.output().unwrap();
+    assert_eq!(leader.wait_with_output().unwrap().status.code(), Some(3));
+    assert!(out.status.success(), "{}", stderr(&out));
+    token(std::str::from_utf8(&out.stdout).unwrap());
+    assert_eq!(s.calls(), 2);
+}
