@@ -25,9 +25,12 @@ static INPUTS: Inputs = Inputs {
         Flag::switch("oidc-use-access-token", &["--oidc-use-access-token"]),
         Flag::value("oidc-redirect-url", &["--oidc-redirect-url"]),
         Flag::value("oidc-pkce-method", &["--oidc-pkce-method"]),
-        // pflag maps and arrays: every value counts (an extra `login_hint=` may be another user).
-        Flag::value("oidc-auth-request-extra-params", &["--oidc-auth-request-extra-params"]).repeatable(),
-        Flag::value("oidc-request-header", &["--oidc-request-header"]).repeatable(),
+        // pflag maps and arrays: every value counts (an extra `login_hint=` may be another
+        // user). Secret: a header may be `Authorization=Bearer ...`, a parameter a key.
+        Flag::value("oidc-auth-request-extra-params", &["--oidc-auth-request-extra-params"])
+            .repeatable()
+            .secret(),
+        Flag::value("oidc-request-header", &["--oidc-request-header"]).repeatable().secret(),
         Flag::switch("force-refresh", &["--force-refresh"]),
         Flag::value("token-cache-dir", &["--token-cache-dir"]),
         Flag::value("token-cache-storage", &["--token-cache-storage"]),
@@ -213,9 +216,13 @@ mod tests {
 
     #[test]
     fn secrets_are_keyed_by_digest_only() {
-        let a = id(&format!("{ISSUER} --oidc-client-secret s3cret --password hunter2"));
+        let a = id(&format!(
+            "{ISSUER} --oidc-client-secret s3cret --password hunter2 --oidc-request-header Authorization=Bearer.gw-key --oidc-auth-request-extra-params api_key=k3y"
+        ));
         let text = format!("{a:?}");
-        assert!(!text.contains("s3cret") && !text.contains("hunter2"), "{text}");
+        for secret in ["s3cret", "hunter2", "gw-key", "k3y"] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
         assert_ne!(
             a,
             id(&format!("{ISSUER} --oidc-client-secret other --password hunter2"))

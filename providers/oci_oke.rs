@@ -55,7 +55,8 @@ static INPUTS: Inputs = Inputs {
             .unset_when(&[""]),
         Flag::switch("realm-specific-endpoint", &["--realm-specific-endpoint"]),
         Flag::switch("enable-dual-stack", &["--enable-dual-stack"]),
-        Flag::value("proxy", &["--proxy"]),
+        // `http://user:password@host:port`.
+        Flag::value("proxy", &["--proxy"]).secret(),
         Flag::value("query", &["--query"]),
         Flag::switch("raw-output", &["--raw-output"]),
         Flag::value("from-json", &["--from-json"]),
@@ -398,6 +399,13 @@ mod tests {
                 ("oci", &["session", "authenticate"]),
             ],
         );
+    }
+
+    #[test]
+    fn a_proxy_with_its_password_is_keyed_by_digest_only() {
+        let with = id(&token_command("--proxy http://me:pr0xy-pass@proxy:3128"), &[]);
+        assert!(!format!("{with:?}").contains("pr0xy-pass"), "{with:?}");
+        assert_ne!(with, id(&token_command("--proxy http://me:other@proxy:3128"), &[]));
     }
 
     #[test]
