@@ -2,7 +2,8 @@
 //! and what the command wrote on stderr (bounded). Processes that waited for that fetch,
 //! and runs during the cooldown after it, replay it instead of running the command
 //! again (engine/fetch.rs decides when). It holds no token: a failed command printed
-//! none.
+//! none on stdout, and what looks like a secret on its stderr (`aws --debug` prints the
+//! session token it signs with) is replaced with `[redacted]` before it is kept.
 
 use std::fs;
 
@@ -35,10 +36,40 @@ impl Failure {
         Failure {
             failed_at: Utc::now(),
             exit_code,
-            stderr: String::from_utf8_lossy(kept).into_owned(),
+            stderr: redact_secrets(&String::from_utf8_lossy(kept)),
             sources_changed,
         }
     }
+}
+
+/// The shortest run of token characters that may be a secret.
+const SECRET_MIN_LEN: usize = 20;
+
+/// `text` with every run of token characters (base64, base64url, JWT, hex, `~`, `%`)
+/// that is long and mixes upper case, lower case and digits, as keys, session tokens
+/// and JWTs do, replaced with `[redacted]`. Words, paths, hex digests and access key ids
+/// (no lower case) stay readable.
+fn redact_secrets(text: &str) -> String {
+    let is_token_char = |c: char| c.is_ascii_alphanumeric() || "+/=_-.~%".contains(c);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(is_token_char) {
+        out.push_str(&rest[..start]);
+        rest = &rest[start..];
+        let end = rest.find(|c: char| !is_token_char(c)).unwrap_or(rest.len());
+        let run = &rest[..end];
+        let mixed = run.chars().any(|c| c.is_ascii_uppercase())
+            && run.chars().any(|c| c.is_ascii_lowercase())
+            && run.chars().any(|c| c.is_ascii_digit());
+        out.push_str(if run.len() >= SECRET_MIN_LEN && mixed {
+            "[redacted]"
+        } else {
+            run
+        });
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 impl CacheDir {
@@ -89,5 +120,33 @@ mod tests {
         let failure = Failure::new(1, &long, None);
         assert_eq!(failure.stderr.len(), MAX_STDERR_BYTES);
         assert!(failure.stderr.ends_with("the reason"));
+    }
+
+    #[test]
+    fn what_looks_like_a_secret_is_not_kept() {
+        let stderr = "2026-11-29 10:00:01,123 - MainThread - botocore.endpoint - DEBUG - Sending http request: <AWSPreparedRequest headers={'X-Amz-Security-Token': b'IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQDx7', 'Authorization': b'AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261129/us-east-1/sts/aws4_request'}>\n\
+            secret_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n\
+            Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dBjftJeZ4CVPmB92K27uhbUJU1p1r\n\
+            Error when retrieving token from sso: Token has expired and refresh failed\n\
+            for access key AKIAIOSFODNN7EXAMPLE\n\
+            see /home/me/.aws/sso/cache/3f2a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a.json\n";
+        let kept = Failure::new(255, stderr.as_bytes(), None).stderr;
+        for secret in [
+            "IQoJb3JpZ2luX2VjEJr",
+            "wJalrXUtnFEMI",
+            "bPxRfiCYEXAMPLEKEY",
+            "eyJhbGciOiJSUzI1NiJ9",
+            "dBjftJeZ4CVPmB92K27uhbUJU1p1r",
+        ] {
+            assert!(!kept.contains(secret), "{secret} kept: {kept}");
+        }
+        for readable in [
+            "Error when retrieving token from sso: Token has expired and refresh failed",
+            "/home/me/.aws/sso/cache/3f2a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a.json",
+            "botocore.endpoint - DEBUG",
+            "for access key AKIAIOSFODNN7EXAMPLE",
+        ] {
+            assert!(kept.contains(readable), "{readable} lost: {kept}");
+        }
     }
 }

@@ -706,3 +706,32 @@ fn a_process_the_authenticator_leaves_holding_stderr_does_not_hold_up_the_run() 
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     token(std::str::from_utf8(&out.stdout).unwrap());
 }
+
+#[test]
+fn a_secret_the_failing_plugin_printed_is_not_kept_in_the_failure_record() {
+    let s = Sandbox::new();
+    let secret = "IQoJb3JpZ2luX2VjEJrWzXample0Session9Token";
+    common::write_script(
+        &s.bin.join("debug-login"),
+        &format!(
+            "#!/bin/sh\necho \"DEBUG header X-Amz-Security-Token: {secret}\" >&2\necho 'the session has expired' >&2\nexit 255\n"
+        ),
+    );
+    let args = ["--generic", "--", "debug-login"];
+    let first = s.run(&args);
+    assert_eq!(first.status.code(), Some(255));
+    assert!(
+        String::from_utf8_lossy(&first.stderr).contains(secret),
+        "passed on live, as bare"
+    );
+    for entry in fs::read_dir(&s.cache).unwrap().flatten() {
+        let text = fs::read_to_string(entry.path()).unwrap_or_default();
+        assert!(!text.contains(secret), "in {:?}: {text}", entry.file_name());
+    }
+    // The replay during the cooldown still says why.
+    let replay = String::from_utf8_lossy(&s.run(&args).stderr).into_owned();
+    assert!(
+        replay.contains("the session has expired") && !replay.contains(secret),
+        "{replay}"
+    );
+}
