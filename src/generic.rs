@@ -45,8 +45,8 @@ impl Provider for Generic {
         let file_name = std::path::Path::new(&self.program)
             .file_name()
             .map(|n| n.to_string_lossy().into_owned());
-        let mut id =
-            Identity::new(format!("generic-{}", file_name.unwrap_or_default())).with("program", Some(&self.program));
+        let mut id = Identity::new(format!("generic-{}", file_name.unwrap_or_default()))
+            .with(crate::engine::PROGRAM_PART, Some(&self.program));
         // With `provideClusterInfo`, kubectl tells the plugin which cluster it is for:
         // two clusters that share one exec user may get two tokens.
         let cluster_info = env.var("KUBERNETES_EXEC_INFO").and_then(|info| {

@@ -79,11 +79,32 @@ pub fn run_with(
     }
 }
 
+/// The identity part that holds the program as given: a path always, a bare name for
+/// `--generic` (where the name is all we know).
+pub const PROGRAM_PART: &str = "program";
+
 /// The identity a provider reads from `args` and `env`, and the cache key a run with
 /// them uses; an error (why) when it cannot be keyed safely and runs uncached. `doctor`
 /// asks the same with the environment a kubeconfig gives the command.
-pub fn cache_key(provider: &dyn Provider, args: &ParsedArgs, env: &dyn Env) -> Result<(Identity, CacheKey), String> {
-    let identity = provider.identity(args, env)?;
+pub fn cache_key(
+    provider: &dyn Provider,
+    program: &OsStr,
+    args: &ParsedArgs,
+    env: &dyn Env,
+) -> Result<(Identity, CacheKey), String> {
+    let mut identity = provider.identity(args, env)?;
+    // Two programs named by path (`/opt/prod/aws` and `/opt/dev/aws`, wrapper scripts
+    // that sign in differently) are two identities. A bare name stays out: the key must
+    // not change with PATH from one shell to the next.
+    let bytes = program.as_encoded_bytes();
+    if (bytes.contains(&b'/') || (cfg!(windows) && bytes.contains(&b'\\')))
+        && !identity.parts.iter().any(|(name, _)| *name == PROGRAM_PART)
+    {
+        let path = program
+            .to_str()
+            .map_or_else(|| crate::provider::secret_digest(bytes), String::from);
+        identity.parts.push((PROGRAM_PART, path));
+    }
     let key = CacheKey::new(provider.name(), &identity);
     Ok((identity, key))
 }
@@ -124,7 +145,7 @@ impl<'a> Request<'a> {
             log::debug!("cache disabled by {}", settings::DISABLE);
             return None;
         }
-        let (identity, key) = cache_key(provider, args, &ProcessEnv)
+        let (identity, key) = cache_key(provider, program, args, &ProcessEnv)
             .inspect_err(|why| log::debug!("{}: {why}; running it uncached", provider.name()))
             .ok()?;
         let path = settings::cache_dir_path()

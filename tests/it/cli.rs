@@ -89,17 +89,22 @@ fn usage_errors_exit_2_with_one_line() {
 }
 
 #[test]
-fn double_dash_and_a_path_to_the_program_reach_the_same_cache() {
+fn double_dash_reaches_the_same_cache_and_a_path_to_the_program_its_own() {
     let s = Sandbox::new();
     let t = token(&s.ok(AWS));
     let mut with_dash = vec!["--"];
     with_dash.extend_from_slice(AWS);
     assert_eq!(token(&s.ok(&with_dash)), t);
+    assert_eq!(s.calls(), 1);
+    // A program named by its path is keyed by that path (another path may be another
+    // wrapper script, another identity); the bare name is not, so PATH is not read.
     let full_path = s.bin.join("aws");
     let mut by_path = vec![full_path.to_str().unwrap()];
     by_path.extend_from_slice(&AWS[1..]);
-    assert_eq!(token(&s.ok(&by_path)), t);
-    assert_eq!(s.calls(), 1);
+    let by_path_token = token(&s.ok(&by_path));
+    assert_ne!(by_path_token, t);
+    assert_eq!(token(&s.ok(&by_path)), by_path_token);
+    assert_eq!(s.calls(), 2);
 }
 
 /// The README's table of environment variables, as (name, default, meaning) with the

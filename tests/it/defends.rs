@@ -735,3 +735,34 @@ fn a_secret_the_failing_plugin_printed_is_not_kept_in_the_failure_record() {
         "{replay}"
     );
 }
+
+#[test]
+fn two_programs_of_one_name_at_different_paths_are_two_identities() {
+    let s = Sandbox::new();
+    // Wrapper scripts that sign in differently: each is another identity, though the
+    // arguments are the same.
+    for env in ["prod", "dev"] {
+        let dir = s.root.path().join(env);
+        fs::create_dir_all(&dir).unwrap();
+        common::write_script(
+            &dir.join("aws"),
+            &format!(
+                "#!/bin/sh\nAWS_PROFILE={env} exec {} \"$@\"\n",
+                s.bin.join("aws").display()
+            ),
+        );
+    }
+    let run = |env: &str| {
+        let program = s.root.path().join(env).join("aws");
+        let mut args = vec![program.to_str().unwrap().to_string()];
+        args.extend(AWS[1..].iter().map(|a| a.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        token(&s.ok(&args))
+    };
+    let prod = run("prod");
+    let dev = run("dev");
+    assert_ne!(prod, dev, "dev was served prod's token");
+    assert_eq!(s.calls(), 2);
+    assert_eq!(run("prod"), prod, "and each is cached");
+    assert_eq!(s.calls(), 2);
+}

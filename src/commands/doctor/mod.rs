@@ -279,7 +279,7 @@ fn examine_exec(report: &mut Report, user: &str, file: &Path, exec: &kubeconfig:
             settings::DISABLE
         ));
     }
-    let (identity, key) = match engine::cache_key(provider, &parsed, &env) {
+    let (identity, key) = match engine::cache_key(provider, OsStr::new(&program), &parsed, &env) {
         Ok(keyed) => keyed,
         Err(why) => {
             report.problems.push(format!("kubecredcache runs it uncached: {why}"));
