@@ -172,7 +172,7 @@ fn plan(path: &Path, only: &[String], direction: Direction, wrapper: &Wrapper) -
 fn restorable(path: &Path, unwrapped: &Value) -> Option<(PathBuf, Vec<u8>)> {
     let real = fs::canonicalize(path).ok()?;
     replace::backups(&real).into_iter().rev().find_map(|backup| {
-        let bytes = replace::read_backup(&backup)?;
+        let bytes = replace::read_backup(&real, &backup)?;
         let doc: Value = serde_norway::from_slice(&bytes).ok()?;
         kubeconfig::same_for_kubectl(&doc, unwrapped, path).then_some((backup, bytes))
     })

@@ -77,13 +77,25 @@ pub fn backups(real: &Path) -> Vec<PathBuf> {
     numbered.into_iter().map(|(_, path)| path).collect()
 }
 
-/// The contents of a backup: a regular file of a kubeconfig's size, opened without
-/// following a symlink or waiting on a FIFO put in its place.
-pub fn read_backup(path: &Path) -> Option<Vec<u8>> {
+/// The contents of a backup of `real` that may be trusted: a regular file of a
+/// kubeconfig's size, opened without following a symlink or waiting on a FIFO put in
+/// its place, owned by the kubeconfig's owner and writable by nobody who cannot write
+/// the kubeconfig. In a directory others may write to, another user's file named like
+/// a backup is not one.
+pub fn read_backup(real: &Path, path: &Path) -> Option<Vec<u8>> {
     use std::io::Read;
     let file = platform::open_read(path).ok()?;
     let meta = file.metadata().ok()?;
     if !meta.is_file() || meta.len() > MAX_BACKUP_BYTES {
+        return None;
+    }
+    // No one may have written it who could not have written the kubeconfig itself.
+    if let (Some(((uid, gid), mode)), Some(((owner, group), kubeconfig_mode))) = (
+        platform::owner_and_mode(&meta),
+        fs::metadata(real).ok().as_ref().and_then(platform::owner_and_mode),
+    ) && (uid != owner || mode & 0o022 & !kubeconfig_mode != 0 || (mode & 0o020 != 0 && gid != group))
+    {
+        log::debug!("{} is not the kubeconfig owner's alone: not a backup", path.display());
         return None;
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
@@ -96,7 +108,10 @@ pub fn read_backup(path: &Path) -> Option<Vec<u8>> {
 /// whether it is new.
 pub fn keep(target: &Target, bytes: &[u8]) -> Result<(PathBuf, bool), String> {
     let existing = backups(&target.real);
-    if let Some(same) = existing.iter().find(|b| read_backup(b).as_deref() == Some(bytes)) {
+    if let Some(same) = existing
+        .iter()
+        .find(|b| read_backup(&target.real, b).as_deref() == Some(bytes))
+    {
         return Ok((same.clone(), false));
     }
     let base = format!("{}{BACKUP}", target.real.display());
@@ -144,12 +159,38 @@ mod tests {
         fs::write(&secret, "not a backup").unwrap();
         let link = tmp.path().join("config.kubecredcache.bak");
         std::os::unix::fs::symlink(&secret, &link).unwrap();
-        assert_eq!(read_backup(&link), None);
+        assert_eq!(read_backup(&secret, &link), None);
         let fifo = tmp.path().join("config.kubecredcache.bak.1");
         let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
         // SAFETY: mkfifo with a valid NUL-terminated path.
         assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
-        assert_eq!(read_backup(&fifo), None, "not waited for");
+        assert_eq!(read_backup(&secret, &fifo), None, "not waited for");
+    }
+
+    #[test]
+    fn a_backup_others_could_write_or_another_user_owns_is_not_one() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("config");
+        fs::write(&path, "mine").unwrap();
+        let backup = tmp.path().join("config.kubecredcache.bak");
+        fs::write(&backup, "planted").unwrap();
+        fs::set_permissions(&backup, fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(read_backup(&path, &backup).as_deref(), Some(&b"planted"[..]));
+        fs::set_permissions(&backup, fs::Permissions::from_mode(0o666)).unwrap();
+        assert_eq!(read_backup(&path, &backup), None, "writable by others");
+        // A kubeconfig its group may write (umask 002) has backups its group may write.
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o664)).unwrap();
+        fs::set_permissions(&backup, fs::Permissions::from_mode(0o664)).unwrap();
+        assert!(read_backup(&path, &backup).is_some());
+        fs::set_permissions(&backup, fs::Permissions::from_mode(0o600)).unwrap();
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } == 0 {
+            std::os::unix::fs::chown(&backup, Some(65534), None).unwrap();
+            assert_eq!(read_backup(&path, &backup), None, "another user's");
+            let t = target(&path).unwrap();
+            let (kept, new) = keep(&t, b"planted").unwrap();
+            assert!(new && kept != backup, "theirs does not count as our backup");
+        }
     }
 
     #[test]
