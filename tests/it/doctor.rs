@@ -2,7 +2,7 @@
 //! identity read from the exec entry's environment, the entry, the failure, the cache
 //! directory; and that it never runs the authenticator nor writes anything.
 
-use crate::common::{AWS, Sandbox};
+use crate::common::{AWS, Sandbox, token};
 use serde_json::Value;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -557,4 +557,23 @@ fn the_readme_shows_what_doctor_prints() {
             expected.join("\n")
         );
     }
+}
+
+#[test]
+fn a_credential_source_removed_since_the_fetch_makes_the_entry_stale_as_the_run_sees_it() {
+    let s = Sandbox::new();
+    s.install();
+    kubeconfig(&s, "kubecredcache", &wrapped_aws(), &[]);
+    fs::create_dir_all(s.home.join(".aws")).unwrap();
+    fs::write(s.home.join(".aws/credentials"), "[default]\n").unwrap();
+    token(&s.ok(AWS));
+    assert_eq!(doctor_json(&s, &[]).1["entry"]["state"], "fresh");
+    // A logout that deletes what the token came from.
+    fs::remove_file(s.home.join(".aws/credentials")).unwrap();
+    let (_, json) = doctor_json(&s, &[]);
+    assert_eq!(json["entry"]["state"], "stale", "{json}");
+    assert_eq!(json["entry"]["served_for_seconds"], 0);
+    // The run agrees: it fetches again.
+    token(&s.ok(AWS));
+    assert_eq!(s.calls(), 2);
 }

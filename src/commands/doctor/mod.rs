@@ -309,24 +309,18 @@ fn examine_exec(report: &mut Report, user: &str, file: &Path, exec: &kubeconfig:
             }
         })
         .collect();
-    let latest_change = sources::latest_change(
+    let sources_now = sources::state(
         &report
             .credential_sources
             .iter()
             .map(|s| s.path.clone())
             .collect::<Vec<_>>(),
     );
-    examine_cache(report, &env, &key, latest_change, now);
+    examine_cache(report, &env, &key, sources_now, now);
 }
 
 /// The cache directory, the entry for `key`, and its last failure.
-fn examine_cache(
-    report: &mut Report,
-    env: &ExecEnv,
-    key: &CacheKey,
-    latest_change: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-) {
+fn examine_cache(report: &mut Report, env: &ExecEnv, key: &CacheKey, sources_now: sources::State, now: DateTime<Utc>) {
     let path = match settings::cache_dir_path_in(env) {
         Ok(path) => path,
         Err(why) => {
@@ -360,7 +354,7 @@ fn examine_cache(
     let hash = key.short_hash();
     report.entry = entry
         .as_ref()
-        .map(|e| entry_report(&cache, &hash, e, env, latest_change, now));
+        .map(|e| entry_report(&cache, &hash, e, env, sources_now, now));
     let served_now = report
         .entry
         .as_ref()
@@ -368,7 +362,7 @@ fn examine_cache(
     let Some(failure) = cache.failure(&hash) else { return };
     let age = (now - failure.failed_at).num_seconds();
     let cooldown = settings::failure_cooldown_in(env).as_secs() as i64;
-    let sources_changed_since = latest_change > failure.sources_changed;
+    let sources_changed_since = sources_now.latest > failure.sources_changed;
     let cooldown_left = (age >= 0 && age < cooldown && !sources_changed_since).then_some(cooldown - age);
     let message = failure
         .stderr
@@ -401,13 +395,14 @@ fn entry_report(
     hash: &str,
     entry: &CacheEntry,
     env: &ExecEnv,
-    latest_change: Option<DateTime<Utc>>,
+    sources_now: sources::State,
     now: DateTime<Utc>,
 ) -> EntryReport {
     let margin = settings::expiry_margin_in(env);
     let ahead = settings::refresh_ahead_in(env);
     let fresh = entry.is_fresh(now, margin);
-    let stale = latest_change > entry.sources_changed;
+    // As the hit decides: a change since, or a source gone since (a logout).
+    let stale = sources_now.changed_since(entry.sources_changed, entry.sources_present);
     let state = match (fresh, stale) {
         (false, _) => "expired",
         (true, true) => "stale",
