@@ -9,9 +9,11 @@
 //! safe choice too; a static musl binary skips the dynamic loader's work instead.
 //!
 //! What `no_main` gives up: the stack-overflow message, which a short-lived plugin does
-//! not need, and SIGPIPE being ignored, which we do ourselves: a warning written to a
-//! stderr whose reader is gone must not kill the run (std gives the commands we run the
-//! default back). stdout is flushed explicitly, as the runtime no longer does.
+//! not need, and two things we do ourselves: SIGPIPE being ignored (a warning written to
+//! a stderr whose reader is gone must not kill the run; std gives the commands we run
+//! the default back), and closed standard descriptors reopened on `/dev/null` (else the
+//! first file we open, a lock file, would become our stderr and the plugin's). stdout
+//! is flushed explicitly, as the runtime no longer does.
 #![cfg_attr(all(target_os = "linux", target_env = "gnu"), no_main)]
 
 use std::io::Write;
@@ -21,9 +23,34 @@ use std::io::Write;
 pub extern "C" fn main(_argc: std::ffi::c_int, _argv: *const *const std::ffi::c_char) -> std::ffi::c_int {
     // SAFETY: setting a signal's disposition before anything else runs.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+    open_closed_standard_fds();
     let code = kubecredcache::cli::main();
     let _ = std::io::stdout().flush();
     code
+}
+
+/// What std's runtime does at start-up: stdin, stdout or stderr closed by whoever
+/// started us is opened on `/dev/null`, so that no file we open takes its number. One
+/// `poll` when all three are open.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn open_closed_standard_fds() {
+    let mut fds = [0, 1, 2].map(|fd| libc::pollfd {
+        fd,
+        events: 0,
+        revents: 0,
+    });
+    // SAFETY: poll on three valid pollfds that live across the call; no wait.
+    if unsafe { libc::poll(fds.as_mut_ptr(), 3, 0) } < 0 {
+        return;
+    }
+    for _closed in fds.iter().filter(|p| p.revents & libc::POLLNVAL != 0) {
+        // SAFETY: open(2) with a NUL-terminated path; it takes the lowest free number,
+        // the closed one, the lower ones being open already. No /dev/null (a bare
+        // chroot): go on as we would have, where std's runtime would abort.
+        if unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) } < 0 {
+            return;
+        }
+    }
 }
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]

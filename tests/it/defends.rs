@@ -766,3 +766,36 @@ fn two_programs_of_one_name_at_different_paths_are_two_identities() {
     assert_eq!(run("prod"), prod, "and each is cached");
     assert_eq!(s.calls(), 2);
 }
+
+#[test]
+fn a_closed_stderr_does_not_make_a_cache_file_the_plugins_stderr() {
+    use std::os::unix::process::CommandExt;
+    let mut s = Sandbox::new();
+    s.set("FAKE_MODE", "fail");
+    for closed in [libc::STDERR_FILENO, libc::STDIN_FILENO] {
+        let mut cmd = s.command(AWS);
+        cmd.stdout(Stdio::null());
+        // SAFETY: close(2) between fork and exec, of a descriptor the child has.
+        unsafe {
+            cmd.pre_exec(move || {
+                libc::close(closed);
+                Ok(())
+            })
+        };
+        let status = cmd.status().unwrap();
+        assert_eq!(status.code(), Some(3));
+        // The failure record keeps the message by design; nothing else may hold it.
+        for entry in fs::read_dir(&s.cache).into_iter().flatten().flatten() {
+            if entry.file_name().to_string_lossy().starts_with("failure-") {
+                continue;
+            }
+            let text = fs::read(entry.path()).unwrap_or_default();
+            assert!(
+                !String::from_utf8_lossy(&text).contains("fake: the SSO session"),
+                "the plugin's stderr went into {:?}",
+                entry.file_name()
+            );
+        }
+        s.set("KUBECREDCACHE_FAILURE_COOLDOWN", "0");
+    }
+}
