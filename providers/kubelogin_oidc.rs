@@ -30,7 +30,9 @@ static INPUTS: Inputs = Inputs {
         Flag::value("oidc-auth-request-extra-params", &["--oidc-auth-request-extra-params"])
             .repeatable()
             .secret(),
-        Flag::value("oidc-request-header", &["--oidc-request-header"]).repeatable().secret(),
+        Flag::value("oidc-request-header", &["--oidc-request-header"])
+            .repeatable()
+            .secret(),
         Flag::switch("force-refresh", &["--force-refresh"]),
         Flag::value("token-cache-dir", &["--token-cache-dir"]),
         Flag::value("token-cache-storage", &["--token-cache-storage"]),
