@@ -140,7 +140,12 @@ fn plan(path: &Path, only: &[String], direction: Direction, wrapper: &Wrapper) -
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("cannot read it ({e})")),
     };
-    let mut doc: Value = serde_norway::from_str(&text).map_err(|e| format!("not YAML ({e})"))?;
+    let (mut doc, unsure) = kubeconfig::parse(&text)?;
+    if let Some(first) = unsure.first() {
+        return Err(format!(
+            "{first} reads as a boolean or a number to kubectl's YAML and as a string to ours, and which one it is depends on quoting we cannot see; quote it ('...') or write it as kubectl means it, then run this again"
+        ));
+    }
     let outcomes = kubeconfig::rewrite(&mut doc, direction, only, wrapper, path)?;
     let new = if outcomes.iter().any(|o| o.outcome.changed()) {
         let restore = match direction {
@@ -173,7 +178,7 @@ fn restorable(path: &Path, unwrapped: &Value) -> Option<(PathBuf, Vec<u8>)> {
     let real = fs::canonicalize(path).ok()?;
     replace::backups(&real).into_iter().rev().find_map(|backup| {
         let bytes = replace::read_backup(&real, &backup)?;
-        let doc: Value = serde_norway::from_slice(&bytes).ok()?;
+        let (doc, _) = kubeconfig::parse(std::str::from_utf8(&bytes).ok()?).ok()?;
         kubeconfig::same_for_kubectl(&doc, unwrapped, path).then_some((backup, bytes))
     })
 }

@@ -92,7 +92,7 @@ pub fn load(files: &Files) -> Result<Merged, String> {
             }
             Err(e) => return Err(format!("cannot read {} ({e})", path.display())),
         };
-        let doc: Value = serde_norway::from_str(&text).map_err(|e| format!("{} is not YAML ({e})", path.display()))?;
+        let (doc, _) = super::parse(&text).map_err(|e| format!("{} is {e}", path.display()))?;
         merged.add(path, &doc)?;
         merged.files.push(path.clone());
     }

@@ -453,3 +453,69 @@ fn a_command_named_in_an_entry_that_sets_path_is_the_one_kubectl_ran() {
     ok(&s.run(&["unsetup"]));
     assert_eq!(fs::read_to_string(&path).unwrap(), original);
 }
+
+#[test]
+fn yaml_1_1_booleans_and_merge_keys_mean_to_kubectl_after_setup_what_they_meant_before() {
+    let Some(kubectl) = host_tool("kubectl") else { return };
+    let s = Sandbox::new();
+    let server = ApiServer::start(s.root.path(), |t| t.starts_with("fake-token-"));
+    let path = s.home.join(".kube/config");
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    // Written by hand, as kubectl reads it: `yes`/`on` are booleans, `<<` merges.
+    fs::write(
+        &path,
+        format!(
+            "apiVersion: v1\nkind: Config\npreferences: {{colors: off}}\nclusters:\n- name: test\n  cluster:\n    server: {}\n    certificate-authority: {}\n    disable-compression: yes\n\
+             users:\n- name: base\n  user:\n    exec: &aws\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: aws\n      args: [eks, get-token, --cluster-name, c1]\n      provideClusterInfo: on\n      interactiveMode: Never\n\
+             - name: test\n  user:\n    exec:\n      <<: *aws\n      env: [{{name: FAKE_MARKER, value: 'no'}}]\n\
+             contexts:\n- name: test\n  context: {{cluster: test, user: test}}\ncurrent-context: test\n",
+            server.url(),
+            server.ca_file.display(),
+        ),
+    )
+    .unwrap();
+    let view = |s: &Sandbox| {
+        let mut cmd = s.command_for(&kubectl, &["config", "view", "--raw", "-o", "json"]);
+        cmd.env("KUBECONFIG", &path);
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let before = view(&s);
+    assert_eq!(before["clusters"][0]["cluster"]["disable-compression"], true);
+    assert!(kubectl_get(&s, &kubectl, &path, s.root.path()).status.success());
+    let bare = s.calls();
+
+    ok(&s.run(&["setup"]));
+    let after = view(&s);
+    assert_eq!(after["clusters"], before["clusters"]);
+    assert_eq!(after["preferences"], before["preferences"]);
+    let exec = &after["users"][1]["user"]["exec"];
+    assert_eq!(exec["provideClusterInfo"], true);
+    assert_eq!(exec["args"][0], "aws", "the merged-in command, wrapped: {exec}");
+    assert_eq!(exec["env"][0]["value"], "no");
+    let run = kubectl_get(&s, &kubectl, &path, s.root.path());
+    assert!(
+        run.status.success(),
+        "kubectl: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(s.calls(), bare + 1);
+    assert!(kubectl_get(&s, &kubectl, &path, s.root.path()).status.success());
+    assert_eq!(s.calls(), bare + 1, "served from the cache");
+}
+
+#[test]
+fn a_value_only_its_quoting_could_explain_is_refused_and_nothing_is_written() {
+    let s = Sandbox::new();
+    let path = copy_fixture(&s, "aws-update-kubeconfig-v1beta1.yaml");
+    let text = fs::read_to_string(&path).unwrap().replacen(
+        "clusters:\n",
+        "extensions:\n- name: team\n  extension: {managed: yes}\nclusters:\n",
+        1,
+    );
+    fs::write(&path, &text).unwrap();
+    let err = one_line_error(&s.run(&["setup"]));
+    assert!(err.contains("'yes'") && err.contains("quote it"), "{err}");
+    assert_eq!(fs::read_to_string(&path).unwrap(), text);
+}
