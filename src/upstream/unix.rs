@@ -162,44 +162,56 @@ impl Pipes {
                 }
             }
         }
-        // stdout is done. What is left of stderr is read while the command runs and for
-        // a moment after it ends, no longer: a process it left behind may hold stderr
-        // for hours, and kubectl, which hands the plugin its own stderr, never waits for
-        // that.
-        if let Some(stderr) = self.stderr.as_mut().filter(|_| stderr_open) {
-            let mut ended_at = None;
-            loop {
-                if RECEIVED.load(Ordering::SeqCst) != 0 {
-                    break;
+        // stdout is done. What is left of stderr is read while the command runs, and
+        // after it ends until the pipe has been quiet a moment; then, if a process it
+        // left behind still holds the pipe, a relay takes it over (see `hand_over`):
+        // kubectl, which hands the plugin its own stderr, never waits for that process,
+        // and that process must not lose its stderr either.
+        let Some(mut stderr) = self.stderr.take().filter(|_| stderr_open) else {
+            return Ok(out);
+        };
+        // (when the command ended, when the pipe last gave something)
+        let mut ended: Option<(Instant, Instant)> = None;
+        loop {
+            if RECEIVED.load(Ordering::SeqCst) != 0 {
+                return Ok(out);
+            }
+            let now = Instant::now();
+            if deadline.is_some_and(|d| now >= d) {
+                kill_group(child);
+                out.timed_out = true;
+                return Ok(out);
+            }
+            if ended.is_none() && child.try_wait()?.is_some() {
+                CHILD.store(0, Ordering::SeqCst);
+                ended = Some((now, now));
+            }
+            let wait = match ended {
+                // A process that writes on and on gets the relay after a second.
+                Some((at, _)) if now - at >= STDERR_DRAIN_AT_MOST => break,
+                Some((_, last)) => match STDERR_QUIET.checked_sub(now - last) {
+                    Some(left) if !left.is_zero() => left,
+                    _ => break,
+                },
+                None => POLL_EVERY,
+            };
+            let wait = deadline.map_or(wait, |d| (d - now).min(wait));
+            if !poll(stderr.as_raw_fd(), None, wait).0 {
+                continue;
+            }
+            match stderr.read(&mut chunk) {
+                Ok(0) => return Ok(out),
+                Ok(n) => {
+                    keep_end(&mut out.stderr, &chunk[..n]);
+                    if let Some((_, last)) = ended.as_mut() {
+                        *last = Instant::now();
+                    }
                 }
-                let now = Instant::now();
-                if deadline.is_some_and(|d| now >= d) {
-                    kill_group(child);
-                    out.timed_out = true;
-                    break;
-                }
-                if ended_at.is_none() && child.try_wait()?.is_some() {
-                    ended_at = Some(now);
-                }
-                let grace_left = match ended_at {
-                    Some(t) => match STDERR_AFTER_END.checked_sub(now - t) {
-                        Some(left) if !left.is_zero() => left,
-                        _ => break,
-                    },
-                    None => POLL_EVERY,
-                };
-                let wait = deadline.map_or(grace_left, |d| (d - now).min(grace_left));
-                if !poll(stderr.as_raw_fd(), None, wait).0 {
-                    continue;
-                }
-                match stderr.read(&mut chunk) {
-                    Ok(0) => break,
-                    Ok(n) => keep_end(&mut out.stderr, &chunk[..n]),
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(_) => break,
-                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return Ok(out),
             }
         }
+        hand_over(stderr);
         Ok(out)
     }
 }
@@ -234,9 +246,31 @@ fn poll(stdout: RawFd, stderr: Option<RawFd>, wait: Duration) -> (bool, bool) {
 /// How often a blocked read looks again at signals and its deadline.
 const POLL_EVERY: Duration = Duration::from_millis(200);
 
-/// How long stderr is still read once the command has ended: what it wrote before it
-/// ended is in the pipe already, so this only needs to cover reading it.
-const STDERR_AFTER_END: Duration = Duration::from_millis(50);
+/// Once the command has ended, its stderr is read until the pipe has been this quiet:
+/// what it wrote before it ended is in the pipe already.
+const STDERR_QUIET: Duration = Duration::from_millis(50);
+const STDERR_DRAIN_AT_MOST: Duration = Duration::from_secs(1);
+
+/// Hands the rest of the command's stderr, held by a process the command left behind,
+/// to a `cat` that copies it to our stderr until that process closes it, as it would
+/// have written to kubectl's stderr without us (closing our end instead would kill it
+/// with SIGPIPE at its next write). Only that rare case pays for the process; if `cat`
+/// cannot be started, the pipe is closed.
+#[allow(clippy::zombie_processes)] // it outlives us on purpose; init reaps it
+fn hand_over(stderr: ChildStderr) {
+    use std::os::fd::AsFd;
+    let Ok(ours) = io::stderr().as_fd().try_clone_to_owned() else {
+        return;
+    };
+    let relay = Command::new("cat")
+        .stdin(Stdio::from(stderr))
+        .stdout(Stdio::from(ours))
+        .stderr(Stdio::null())
+        .spawn();
+    if let Err(e) = relay {
+        log::debug!("cannot start cat to pass on the stderr of what the command left running: {e}");
+    }
+}
 
 /// Waits for the command's end until `deadline`; past it, kills its group. The second
 /// value says the deadline passed.
