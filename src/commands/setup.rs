@@ -281,6 +281,12 @@ fn print_summary(out: &mut Out, path: &Path, outcomes: &[UserOutcome]) {
             }
             Outcome::AlreadyWrapped => writeln!(out, "  left alone {user}: already runs kubecredcache"),
             Outcome::NotWrapped => writeln!(out, "  left alone {user}: does not run kubecredcache"),
+            Outcome::PathUnknown(command) => {
+                writeln!(
+                    out,
+                    "  left alone {user}: its env sets PATH, and '{command}' is not on this PATH, so which file kubectl runs is unknown here; run setup where kubectl finds it, or write its full path in the entry"
+                )
+            }
             Outcome::UnknownCommand(command) => {
                 writeln!(
                     out,

@@ -61,6 +61,9 @@ pub enum Outcome {
     NotWrapped,
     /// `setup` found a command no provider caches.
     UnknownCommand(String),
+    /// `setup` found a command named without a path in an entry whose `env:` sets
+    /// `PATH`, and the command is not on the `PATH` setup runs with.
+    PathUnknown(String),
     /// `unsetup` found kubecredcache called with arguments it cannot unwrap: why.
     NotUnderstood(String),
     /// A user named with `--user` that has no exec entry (a token, a certificate).
@@ -229,6 +232,11 @@ fn wrap(exec: &mut Mapping, wrapper: &Wrapper, kubeconfig: &Path) -> Outcome {
         return Outcome::UnknownCommand(command);
     };
     let made_absolute = path_kubectl_runs(exec, &command, kubeconfig);
+    if made_absolute.is_none() && !has_separator(&command) && env_sets_path(exec) {
+        // kubectl's PATH is not this one (sudo, cron, another shell): which file kubectl
+        // runs is unknown here, and wrapped, kubecredcache would look on the entry's PATH.
+        return Outcome::PathUnknown(command);
+    }
     let wrapped = made_absolute.as_ref().map_or(command, |m| m.to.clone());
     exec.insert("command".into(), wrapper.command.clone().into());
     set_args(exec, std::iter::once(wrapped).chain(args).collect());

@@ -577,3 +577,36 @@ fn a_credential_source_removed_since_the_fetch_makes_the_entry_stale_as_the_run_
     token(&s.ok(AWS));
     assert_eq!(s.calls(), 2);
 }
+
+#[test]
+fn a_wrapped_bare_name_that_the_entrys_path_finds_elsewhere_is_a_problem() {
+    let s = Sandbox::new();
+    s.install();
+    let other = s.root.path().join("other-bin");
+    fs::create_dir_all(&other).unwrap();
+    crate::common::write_script(&other.join("aws"), "#!/bin/sh\nexit 1\n");
+    let entry_path = format!("{}:/usr/bin:/bin", other.display());
+    // As an older setup wrapped it: the bare name, under an env that sets PATH.
+    kubeconfig(&s, "kubecredcache", &wrapped_aws(), &[("PATH", &entry_path)]);
+    let (code, json) = doctor_json(&s, &[]);
+    assert_eq!(code, 1, "{json}");
+    let problems = json["problems"].to_string();
+    assert!(
+        problems.contains("kubecredcache runs aws from the PATH the entry's env sets")
+            && problems.contains(other.join("aws").to_str().unwrap())
+            && problems.contains(s.bin.join("aws").to_str().unwrap()),
+        "{problems}"
+    );
+    // Written with the full path kubectl runs, it is fine.
+    let mut full = wrapped_aws();
+    let fake = s.bin.join("aws");
+    full[0] = fake.to_str().unwrap();
+    kubeconfig(&s, "kubecredcache", &full, &[("PATH", &entry_path)]);
+    let (_, json) = doctor_json(&s, &[]);
+    assert!(
+        !json["problems"]
+            .to_string()
+            .contains("from the PATH the entry's env sets"),
+        "{json}"
+    );
+}

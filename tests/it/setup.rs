@@ -436,6 +436,20 @@ fn a_command_named_in_an_entry_that_sets_path_is_the_one_kubectl_ran() {
         "bare, kubectl runs the sandbox's aws"
     );
 
+    // Run where `aws` is not on PATH (sudo's secure_path, cron): which file kubectl runs
+    // is unknown, so the entry is left alone rather than wrapped to run the other one.
+    let text = fs::read_to_string(&path).unwrap();
+    let empty = s.root.path().join("empty");
+    fs::create_dir_all(&empty).unwrap();
+    let mut elsewhere = s.command(&["setup"]);
+    elsewhere.env("PATH", &empty);
+    let out = ok(&elsewhere.output().unwrap());
+    assert!(
+        out.contains("left alone test: its env sets PATH, and 'aws' is not on this PATH"),
+        "{out}"
+    );
+    assert_eq!(fs::read_to_string(&path).unwrap(), text, "nothing written");
+
     let out = ok(&s.run(&["setup"]));
     let fake = s.bin.join("aws");
     assert!(out.contains(&format!("command aws -> {}", fake.display())), "{out}");

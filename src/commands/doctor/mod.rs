@@ -238,6 +238,24 @@ fn examine_exec(report: &mut Report, user: &str, file: &Path, exec: &kubeconfig:
                 .problems
                 .push(format!("kubecredcache will not find {program} ({missing})")),
         }
+        // A bare name in an entry whose env sets PATH: unwrapped, kubectl found it on its
+        // own PATH; wrapped, kubecredcache looks on the entry's (setup now writes the
+        // full path, an older one did not).
+        let sets_path = exec.env.iter().any(|(name, _)| name == "PATH");
+        if sets_path
+            && !program.contains(['/', '\\'])
+            && let (Some(ours), Ok(kubectls)) = (
+                found.program_path.as_ref(),
+                kubeconfig::kubectl_finds(&program, file, path_var.as_deref()),
+            )
+            && std::fs::canonicalize(ours).ok() != std::fs::canonicalize(&kubectls).ok()
+        {
+            report.problems.push(format!(
+                "kubecredcache runs {program} from the PATH the entry's env sets, {}, where kubectl, unwrapped, runs {}: another program, maybe another identity; write the full path of the one you mean in the entry (`kubecredcache unsetup --user {user}` then `setup --user {user}` writes kubectl's)",
+                ours.display(),
+                kubectls.display()
+            ));
+        }
         if program.contains('/') && !Path::new(&program).is_absolute() {
             report.problems.push(format!(
                 "kubecredcache runs {program} from kubectl's working directory, wherever kubectl runs; write its full path (setup does)"
