@@ -94,16 +94,20 @@ pub fn cache_key(
 ) -> Result<(Identity, CacheKey), String> {
     let mut identity = provider.identity(args, env)?;
     // Two programs named by path (`/opt/prod/aws` and `/opt/dev/aws`, wrapper scripts
-    // that sign in differently) are two identities. A bare name stays out: the key must
-    // not change with PATH from one shell to the next.
+    // that sign in differently) are two identities, and `bin/aws` is another program in
+    // each working directory: a path is keyed absolute. A bare name stays out (but for
+    // `--generic`, which keys it as given): the key must not change with PATH.
     let bytes = program.as_encoded_bytes();
-    if (bytes.contains(&b'/') || (cfg!(windows) && bytes.contains(&b'\\')))
-        && !identity.parts.iter().any(|(name, _)| *name == PROGRAM_PART)
-    {
-        let path = program
-            .to_str()
-            .map_or_else(|| crate::provider::secret_digest(bytes), String::from);
-        identity.parts.push((PROGRAM_PART, path));
+    if bytes.contains(&b'/') || (cfg!(windows) && bytes.contains(&b'\\')) {
+        let absolute = std::path::absolute(program).unwrap_or_else(|_| program.into());
+        let path = absolute.to_str().map_or_else(
+            || crate::provider::secret_digest(absolute.as_os_str().as_encoded_bytes()),
+            String::from,
+        );
+        match identity.parts.iter_mut().find(|(name, _)| *name == PROGRAM_PART) {
+            Some((_, given)) => *given = path,
+            None => identity.parts.push((PROGRAM_PART, path)),
+        }
     }
     let key = CacheKey::new(provider.name(), &identity);
     Ok((identity, key))

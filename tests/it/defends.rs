@@ -826,3 +826,38 @@ fn a_closed_stderr_does_not_make_a_cache_file_the_plugins_stderr() {
         s.set("KUBECREDCACHE_FAILURE_COOLDOWN", "0");
     }
 }
+
+#[test]
+fn a_relative_program_path_is_another_program_in_each_working_directory() {
+    let s = Sandbox::new();
+    for env in ["prod", "dev"] {
+        let dir = s.root.path().join(env).join("bin");
+        fs::create_dir_all(&dir).unwrap();
+        common::write_script(
+            &dir.join("aws"),
+            &format!(
+                "#!/bin/sh\nAWS_PROFILE={env} exec {} \"$@\"\n",
+                s.bin.join("aws").display()
+            ),
+        );
+        common::write_script(
+            &dir.join("vault-login"),
+            &format!("#!/bin/sh\nexec {} \"$@\"\n", s.bin.join("aws").display()),
+        );
+    }
+    for args in [
+        vec!["bin/aws", "eks", "get-token", "--cluster-name", "c1"],
+        vec!["--generic", "--", "bin/vault-login", "eks", "get-token"],
+    ] {
+        let run = |env: &str| {
+            let mut cmd = s.command(&args);
+            cmd.current_dir(s.root.path().join(env));
+            let out = cmd.output().unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            token(std::str::from_utf8(&out.stdout).unwrap())
+        };
+        let before = s.calls();
+        assert_ne!(run("prod"), run("dev"), "{args:?}: dev was served prod's token");
+        assert_eq!(s.calls(), before + 2);
+    }
+}
