@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::names;
+use super::redact::redact_secrets;
 use super::{CacheDir, atomic, trust};
 
 /// The most of a failed command's stderr that is kept: its end, where the reason is.
@@ -40,36 +41,6 @@ impl Failure {
             sources_changed,
         }
     }
-}
-
-/// The shortest run of token characters that may be a secret.
-const SECRET_MIN_LEN: usize = 20;
-
-/// `text` with every run of token characters (base64, base64url, JWT, hex, `~`, `%`)
-/// that is long and mixes upper case, lower case and digits, as keys, session tokens
-/// and JWTs do, replaced with `[redacted]`. Words, paths, hex digests and access key ids
-/// (no lower case) stay readable.
-fn redact_secrets(text: &str) -> String {
-    let is_token_char = |c: char| c.is_ascii_alphanumeric() || "+/=_-.~%".contains(c);
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find(is_token_char) {
-        out.push_str(&rest[..start]);
-        rest = &rest[start..];
-        let end = rest.find(|c: char| !is_token_char(c)).unwrap_or(rest.len());
-        let run = &rest[..end];
-        let mixed = run.chars().any(|c| c.is_ascii_uppercase())
-            && run.chars().any(|c| c.is_ascii_lowercase())
-            && run.chars().any(|c| c.is_ascii_digit());
-        out.push_str(if run.len() >= SECRET_MIN_LEN && mixed {
-            "[redacted]"
-        } else {
-            run
-        });
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    out
 }
 
 impl CacheDir {

@@ -6,7 +6,7 @@
 //! - `dir.rs`: [`CacheDir`], the one owner of the cache directory: names (`names.rs`),
 //!   reads, stores, locks (`lock.rs`), atomic writes (`atomic.rs`), garbage collection
 //!   (`gc.rs`), the refresh-ahead markers (`marks.rs`), the failures of fetches
-//!   (`failures.rs`), its health for `doctor` (`health.rs`), what may be trusted there
+//!   (`failures.rs`, with what looks like a secret taken out by `redact.rs`), its health for `doctor` (`health.rs`), what may be trusted there
 //!   (`trust.rs`), and how its files are created and opened on each platform
 //!   (`platform.rs`).
 
@@ -21,6 +21,7 @@ mod lock;
 mod marks;
 mod names;
 pub(crate) mod platform;
+mod redact;
 mod trust;
 
 pub use dir::CacheDir;
