@@ -119,7 +119,9 @@ pub fn keep(target: &Target, bytes: &[u8]) -> Result<(PathBuf, bool), String> {
         .map(|n| PathBuf::from(if n == 0 { base.clone() } else { format!("{base}.{n}") }))
         .find(|p| fs::symlink_metadata(p).is_err())
         .ok_or_else(|| format!("no free backup name beside {}", target.real.display()))?;
-    atomic::write_owned(&free, bytes, target.mode, target.owner)
+    // Nobody else may write a backup, even of a file its group may write: a later
+    // `chmod 600` of the kubeconfig must not make its own backup untrusted.
+    atomic::write_owned(&free, bytes, target.mode & !0o022, target.owner)
         .map_err(|e| format!("cannot write the backup {} ({e})", free.display()))?;
     Ok((free, true))
 }
@@ -178,10 +180,18 @@ mod tests {
         assert_eq!(read_backup(&path, &backup).as_deref(), Some(&b"planted"[..]));
         fs::set_permissions(&backup, fs::Permissions::from_mode(0o666)).unwrap();
         assert_eq!(read_backup(&path, &backup), None, "writable by others");
-        // A kubeconfig its group may write (umask 002) has backups its group may write.
+        // A kubeconfig its group may write (umask 002) could have had such backups.
         fs::set_permissions(&path, fs::Permissions::from_mode(0o664)).unwrap();
         fs::set_permissions(&backup, fs::Permissions::from_mode(0o664)).unwrap();
         assert!(read_backup(&path, &backup).is_some());
+        // The backups kept now are writable by the owner alone, so they stay trusted
+        // after a `chmod 600` of the kubeconfig.
+        fs::remove_file(&backup).unwrap();
+        let (kept, _) = keep(&target(&path).unwrap(), b"mine").unwrap();
+        assert_eq!(fs::metadata(&kept).unwrap().mode() & 0o777, 0o644);
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(read_backup(&path, &kept).as_deref(), Some(&b"mine"[..]));
+        fs::write(&backup, "planted").unwrap();
         fs::set_permissions(&backup, fs::Permissions::from_mode(0o600)).unwrap();
         // SAFETY: geteuid has no preconditions.
         if unsafe { libc::geteuid() } == 0 {
