@@ -12,12 +12,12 @@
 //!   more that mixes upper case, lower case and digits, where `/` does not cut it into
 //!   short pieces as in a path or an ARN (`assumed-role/AdminRole2/me`).
 
-/// A word that names a secret; the value after `:` or `=` is one.
-const SECRET_WORDS: &[&str] = &[
-    "token", "secret", "password", "passwd", "pwd", "apikey", "api_key", "api-key", "session",
-];
-/// A word after which, past spaces, comes a secret (an HTTP authorization scheme).
-const SCHEMES: &[&str] = &["bearer", "basic"];
+/// Words that name a secret; the value after `:` or `=` is one. (Word lists here are
+/// one string each, not `&[&str]`: every `&str` in a static table costs every run of
+/// the binary, hits included, a load-time relocation.)
+const SECRET_WORDS: &str = "token secret password passwd pwd apikey api_key api-key session";
+/// Words after which, past spaces, comes a secret (HTTP authorization schemes).
+const SCHEMES: &str = "bearer basic";
 
 /// The shortest value after a secret's name that is taken for a secret (not `expired`).
 const NAMED_MIN_LEN: usize = 8;
@@ -51,7 +51,7 @@ fn named_values(text: &str) -> String {
         let named = starts_word
             .then(|| {
                 let rest = &lower[i..];
-                if let Some(word) = SECRET_WORDS.iter().find(|w| rest.starts_with(**w)) {
+                if let Some(word) = SECRET_WORDS.split(' ').find(|w| rest.starts_with(w)) {
                     // The rest of the name (`secret_access_key`), then `:` or `=`.
                     let after = &rest[word.len()..];
                     let name_end = word.len() + after.find(|c: char| !is_word_char(c)).unwrap_or(after.len());
@@ -64,7 +64,7 @@ fn named_values(text: &str) -> String {
                         i + name_end + sep_len + 1 + value_at
                     })
                 } else {
-                    SCHEMES.iter().find(|w| rest.starts_with(**w)).and_then(|w| {
+                    SCHEMES.split(' ').find(|w| rest.starts_with(w)).and_then(|w| {
                         let after = &rest[w.len()..];
                         let value_at = after.len() - after.trim_start_matches(' ').len();
                         (value_at > 0).then_some(i + w.len() + value_at)

@@ -18,33 +18,25 @@ use serde_norway::{Mapping, Value};
 use std::fmt::Write;
 
 /// kubectl's boolean fields, by key: `clusters[].cluster`'s two, `users[].user.exec`'s
-/// `provideClusterInfo`, and `preferences.colors`.
-const BOOLEAN_FIELDS: &[&str] = &[
-    "insecure-skip-tls-verify",
-    "disable-compression",
-    "provideClusterInfo",
-    "colors",
-];
+/// `provideClusterInfo`, and `preferences.colors`. (Word lists here are one string
+/// each: every `&str` in a static table costs every run, hits included, a load-time
+/// relocation.)
+const BOOLEAN_FIELDS: &str = "insecure-skip-tls-verify disable-compression provideClusterInfo colors";
 
 /// The plain words YAML 1.1 reads as booleans and YAML 1.2 as strings.
-const YAML11_ONLY_BOOLEANS: &[(&str, bool)] = &[
-    ("y", true),
-    ("Y", true),
-    ("yes", true),
-    ("Yes", true),
-    ("YES", true),
-    ("on", true),
-    ("On", true),
-    ("ON", true),
-    ("n", false),
-    ("N", false),
-    ("no", false),
-    ("No", false),
-    ("NO", false),
-    ("off", false),
-    ("Off", false),
-    ("OFF", false),
-];
+const YAML11_TRUE: &str = "y Y yes Yes YES on On ON";
+const YAML11_FALSE: &str = "n N no No NO off Off OFF";
+
+/// What YAML 1.1 reads the plain word `s` as, if it is one of its own booleans.
+fn yaml11_boolean(s: &str) -> Option<bool> {
+    if YAML11_TRUE.split(' ').any(|w| w == s) {
+        Some(true)
+    } else if YAML11_FALSE.split(' ').any(|w| w == s) {
+        Some(false)
+    } else {
+        None
+    }
+}
 
 /// A document as kubectl reads it, and the places whose reading depends on quoting
 /// serde_norway does not report (empty for every kubeconfig kubectl itself writes).
@@ -59,7 +51,7 @@ pub fn parse(text: &str) -> Result<(Value, Vec<String>), String> {
 
 /// Whether kubectl, reading `s` as a plain scalar, gets something else than the string.
 fn yaml11_reads_otherwise(s: &str) -> bool {
-    if YAML11_ONLY_BOOLEANS.iter().any(|(word, _)| *word == s) {
+    if yaml11_boolean(s).is_some() {
         return true;
     }
     // go-yaml v2 drops `_` from numbers: `1_000` is 1000.
@@ -76,8 +68,8 @@ fn as_kubectl_reads(value: &mut Value, at: &str, opaque: bool, unsure: &mut Vec<
                     unsure.push(format!("the key '{name}' at {}", place(at)));
                 }
                 let here = format!("{at}.{name}");
-                if BOOLEAN_FIELDS.contains(&name)
-                    && let Some(&(_, b)) = YAML11_ONLY_BOOLEANS.iter().find(|(w, _)| Some(*w) == value.as_str())
+                if BOOLEAN_FIELDS.split(' ').any(|field| field == name)
+                    && let Some(b) = value.as_str().and_then(yaml11_boolean)
                 {
                     *value = Value::Bool(b);
                     continue;
@@ -194,9 +186,7 @@ fn scalar(out: &mut String, value: &Value) -> Result<(), String> {
 }
 
 /// The words both YAML versions read as booleans or null.
-const YAML_WORDS: &[&str] = &[
-    "true", "True", "TRUE", "false", "False", "FALSE", "null", "Null", "NULL",
-];
+const YAML_WORDS: &str = "true True TRUE false False FALSE null Null NULL";
 
 /// Whether `s` may be written plain: a letter, `_` or `/` first, after a flag's dashes
 /// (no number, sign, `.inf` or timestamp starts so), then only characters that are
@@ -217,7 +207,7 @@ fn plain_in_both_versions(s: &str) -> bool {
     (first.is_ascii_alphabetic() || first == '_' || first == '/')
         && chars.all(|c| c.is_ascii_alphanumeric() || "_./+=@-".contains(c) || c == ':')
         && !s.ends_with(':')
-        && !YAML_WORDS.contains(&s)
+        && !YAML_WORDS.split(' ').any(|w| w == s)
         && !yaml11_reads_otherwise(s)
 }
 
