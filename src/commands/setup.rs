@@ -143,7 +143,7 @@ fn plan(path: &Path, only: &[String], direction: Direction, wrapper: &Wrapper) -
     let (mut doc, unsure) = kubeconfig::parse(&text)?;
     if let Some(first) = unsure.first() {
         return Err(format!(
-            "{first} reads as a boolean or a number to kubectl's YAML and as a string to ours, and which one it is depends on quoting we cannot see; quote it ('...') or write it as kubectl means it, then run this again"
+            "{first}; write it one way throughout (quoted where it is text; true, false or a number where kubectl reads one), then run this again"
         ));
     }
     let outcomes = kubeconfig::rewrite(&mut doc, direction, only, wrapper, path)?;

@@ -6,8 +6,8 @@
 //!   kubecredcache finds the command it wraps;
 //! - `rewrite.rs`: wrapping and unwrapping exec users, for `setup` and `unsetup`;
 //! - `replace.rs`: replacing a file without losing it, its owner or its mode (backups);
-//! - `yaml.rs`: reading a document as kubectl's YAML 1.1 reads it, and writing one it
-//!   reads as we meant it;
+//! - `yaml_read.rs`: reading a document as kubectl's YAML 1.1 reads it, and
+//!   `yaml_write.rs`: writing one it reads as we meant it;
 //! - `exec_env.rs`: the environment kubectl gives an exec plugin;
 //! - `merged.rs`: the contexts, users and clusters of all the files merged by kubectl's
 //!   rules, for `doctor`.
@@ -17,7 +17,8 @@ mod exec_path;
 mod merged;
 pub mod replace;
 mod rewrite;
-mod yaml;
+mod yaml_read;
+mod yaml_write;
 
 use std::path::{Path, PathBuf};
 
@@ -25,7 +26,8 @@ pub use exec_env::ExecEnv;
 pub use exec_path::{Missing, kubecredcache_finds, kubectl_finds, resolve_relative_command};
 pub use merged::{Exec, Merged, load};
 pub use rewrite::{Direction, MadeAbsolute, Outcome, UserOutcome, Wrapper, rewrite, same_for_kubectl};
-pub use yaml::{parse, to_yaml};
+pub use yaml_read::parse;
+pub use yaml_write::to_yaml;
 
 pub const V1ALPHA1: &str = "client.authentication.k8s.io/v1alpha1";
 pub const V1BETA1: &str = "client.authentication.k8s.io/v1beta1";

@@ -525,11 +525,71 @@ fn a_value_only_its_quoting_could_explain_is_refused_and_nothing_is_written() {
     let path = copy_fixture(&s, "aws-update-kubeconfig-v1beta1.yaml");
     let text = fs::read_to_string(&path).unwrap().replacen(
         "clusters:\n",
-        "extensions:\n- name: team\n  extension: {managed: yes}\nclusters:\n",
+        "extensions:\n- name: team\n  extension: {managed: yes, label: 'yes'}\nclusters:\n",
         1,
     );
     fs::write(&path, &text).unwrap();
     let err = one_line_error(&s.run(&["setup"]));
-    assert!(err.contains("'yes'") && err.contains("quote it"), "{err}");
+    assert!(
+        err.contains("'yes'") && err.contains("both quoted and unquoted"),
+        "{err}"
+    );
     assert_eq!(fs::read_to_string(&path).unwrap(), text);
+}
+
+/// `kubectl config view --raw -o json` of `path`, with every exec entry that runs
+/// kubecredcache given back its own command and arguments: what kubectl makes of the
+/// file, but for the wrapping.
+fn kubectls_reading(s: &Sandbox, kubectl: &Path, path: &Path) -> serde_json::Value {
+    let mut cmd = s.command_for(kubectl, &["config", "view", "--raw", "-o", "json"]);
+    cmd.env("KUBECONFIG", path);
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut view: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for user in view["users"].as_array_mut().into_iter().flatten() {
+        let exec = &mut user["user"]["exec"];
+        if exec["command"].as_str().is_some_and(|c| c.ends_with("kubecredcache")) {
+            let mut args = exec["args"].as_array().unwrap().clone();
+            exec["command"] = args.remove(0);
+            exec["args"] = if args.is_empty() {
+                serde_json::Value::Null
+            } else {
+                args.into()
+            };
+        }
+    }
+    view
+}
+
+#[test]
+fn kubectl_reads_every_field_after_setup_as_before_merges_and_yaml_1_1_words_included() {
+    let Some(kubectl) = host_tool("kubectl") else { return };
+    let s = Sandbox::new();
+    let path = s.home.join(".kube/config");
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    // Merges within merges, a merge after explicit keys (it overwrites them) and before
+    // them, a list of merges, YAML 1.1 booleans unquoted in boolean fields and quoted in
+    // string fields and extensions, JSON-style quoting.
+    let text = "apiVersion: v1\nkind: Config\n\
+        x-defaults:\n  base: &base {apiVersion: client.authentication.k8s.io/v1beta1, command: aws, args: [eks, get-token, --cluster-name, base]}\n  \
+        mid: &mid {<<: *base, args: [eks, get-token, --cluster-name, mid]}\n  dev: &dev {args: [eks, get-token, --cluster-name, dev], env: [{name: AWS_PROFILE, value: dev}]}\n  \
+        tls: &tls {server: 'https://base.example.com', insecure-skip-tls-verify: yes}\n\
+        preferences: {colors: off}\n\
+        clusters:\n- name: c1\n  cluster: {server: 'https://prod.example.com', <<: *tls}\n- name: c2\n  cluster:\n    <<: [*tls, {server: 'https://second.example.com', disable-compression: on}]\n    \
+        extensions:\n    - name: team\n      extension: {\"audience\": \"ON\", \"count\": \"1_000\"}\n\
+        users:\n- name: nested\n  user: {exec: {<<: *mid, env: [{name: AWS_PROFILE, value: p}]}}\n\
+        - name: before\n  user: {exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: aws, args: [eks, get-token, --cluster-name, prod], env: [{name: AWS_PROFILE, value: prod}], <<: *dev}}\n\
+        - name: after\n  user: {exec: {<<: *base, env: [{name: FLAG, value: 'no'}]}}\n\
+        contexts:\n- name: c\n  context: {cluster: c1, user: nested}\ncurrent-context: c\n";
+    fs::write(&path, text).unwrap();
+    let before = kubectls_reading(&s, &kubectl, &path);
+    assert_eq!(
+        before["users"][1]["user"]["exec"]["args"][3], "dev",
+        "kubectl's own reading of the merge"
+    );
+
+    let out = ok(&s.run(&["setup"]));
+    assert_eq!(out.matches("wrapped    ").count(), 3, "{out}");
+    let after = kubectls_reading(&s, &kubectl, &path);
+    assert_eq!(after, before, "{}", fs::read_to_string(&path).unwrap());
 }

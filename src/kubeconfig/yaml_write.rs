@@ -1,102 +1,15 @@
-//! Kubeconfig YAML as kubectl reads it.
-//!
-//! kubectl reads YAML 1.1 (go-yaml v2, through sigs.k8s.io/yaml), where the plain
-//! scalars `off`, `yes`, `y`, `n`, `on` are booleans, `1_000` is a number and `<<` merges
-//! a mapping in. serde_norway reads YAML 1.2, where all of those are strings, and it
-//! does not say whether a scalar was quoted. So:
-//!
-//! - [`parse`] reads a document and then makes it what kubectl read: merge keys applied,
-//!   and those words in kubectl's boolean fields (`insecure-skip-tls-verify: yes`) made
-//!   booleans. What cannot be known without the quoting (such a word as a mapping key,
-//!   or inside an opaque `extensions` value) is returned as a list of places, and
-//!   `setup` refuses to rewrite such a file rather than guess;
-//! - [`to_yaml`] writes a document in block style as kubectl writes it, every string
-//!   that is not plainly a string in both YAML versions in double quotes: a kubeconfig
-//!   whose `env` value was `"off"` once came back as `off`, and kubectl refused it.
+//! Writing a kubeconfig that kubectl reads as we meant it: block style as kubectl
+//! writes it, and every string that is not plainly a string in both YAML versions in
+//! double quotes. serde_norway writes YAML 1.2, which leaves `off`, `yes` or `1_000`
+//! plain because they are strings there; kubectl reads YAML 1.1, where they are not
+//! (a kubeconfig whose `env` value was `"off"` came back as `off`, and kubectl refused
+//! it). Characters outside YAML's printable set are escaped, and a key go-yaml could
+//! not read back is refused.
 
 use serde_norway::{Mapping, Value};
 use std::fmt::Write;
 
-/// kubectl's boolean fields, by key: `clusters[].cluster`'s two, `users[].user.exec`'s
-/// `provideClusterInfo`, and `preferences.colors`. (Word lists here are one string
-/// each: every `&str` in a static table costs every run, hits included, a load-time
-/// relocation.)
-const BOOLEAN_FIELDS: &str = "insecure-skip-tls-verify disable-compression provideClusterInfo colors";
-
-/// The plain words YAML 1.1 reads as booleans and YAML 1.2 as strings.
-const YAML11_TRUE: &str = "y Y yes Yes YES on On ON";
-const YAML11_FALSE: &str = "n N no No NO off Off OFF";
-
-/// What YAML 1.1 reads the plain word `s` as, if it is one of its own booleans.
-fn yaml11_boolean(s: &str) -> Option<bool> {
-    if YAML11_TRUE.split(' ').any(|w| w == s) {
-        Some(true)
-    } else if YAML11_FALSE.split(' ').any(|w| w == s) {
-        Some(false)
-    } else {
-        None
-    }
-}
-
-/// A document as kubectl reads it, and the places whose reading depends on quoting
-/// serde_norway does not report (empty for every kubeconfig kubectl itself writes).
-pub fn parse(text: &str) -> Result<(Value, Vec<String>), String> {
-    let mut doc: Value = serde_norway::from_str(text).map_err(|e| format!("not YAML ({e})"))?;
-    doc.apply_merge()
-        .map_err(|e| format!("not a document kubectl reads (a merge key: {e})"))?;
-    let mut unsure = Vec::new();
-    as_kubectl_reads(&mut doc, "", false, &mut unsure);
-    Ok((doc, unsure))
-}
-
-/// Whether kubectl, reading `s` as a plain scalar, gets something else than the string.
-fn yaml11_reads_otherwise(s: &str) -> bool {
-    if yaml11_boolean(s).is_some() {
-        return true;
-    }
-    // go-yaml v2 drops `_` from numbers: `1_000` is 1000.
-    let digits = s.strip_prefix(['-', '+']).unwrap_or(s).replace('_', "");
-    s.contains('_') && !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
-}
-
-fn as_kubectl_reads(value: &mut Value, at: &str, opaque: bool, unsure: &mut Vec<String>) {
-    match value {
-        Value::Mapping(map) => {
-            for (key, value) in map.iter_mut() {
-                let name = key.as_str().unwrap_or_default();
-                if yaml11_reads_otherwise(name) {
-                    unsure.push(format!("the key '{name}' at {}", place(at)));
-                }
-                let here = format!("{at}.{name}");
-                if BOOLEAN_FIELDS.split(' ').any(|field| field == name)
-                    && let Some(b) = value.as_str().and_then(yaml11_boolean)
-                {
-                    *value = Value::Bool(b);
-                    continue;
-                }
-                as_kubectl_reads(value, &here, opaque || name.starts_with("extension"), unsure);
-            }
-        }
-        Value::Sequence(items) => {
-            for (i, item) in items.iter_mut().enumerate() {
-                as_kubectl_reads(item, &format!("{at}[{i}]"), opaque, unsure);
-            }
-        }
-        Value::String(s) if opaque && yaml11_reads_otherwise(s) => {
-            unsure.push(format!("the value '{s}' at {}", place(at)));
-        }
-        Value::Tagged(tagged) => as_kubectl_reads(&mut tagged.value, at, opaque, unsure),
-        _ => {}
-    }
-}
-
-fn place(at: &str) -> &str {
-    if at.is_empty() {
-        "the top"
-    } else {
-        at.trim_start_matches('.')
-    }
-}
+use super::yaml_read::yaml11_reading;
 
 /// The document as YAML text both YAML 1.1 and 1.2 read back to the same value.
 pub fn to_yaml(doc: &Value) -> Result<String, String> {
@@ -144,9 +57,15 @@ fn mapping(out: &mut String, map: &Mapping, indent: usize, inline: bool) -> Resu
             Value::Mapping(_) | Value::Sequence(_) => {
                 return Err("a mapping key that is not a scalar".into());
             }
-            // go-yaml reads an implicit key of at most 1024 characters.
-            Value::String(s) if s.len() > 1000 => return Err("a mapping key longer than 1,000 characters".into()),
-            _ => scalar(out, key)?,
+            _ => {
+                let mut written = String::new();
+                scalar(&mut written, key)?;
+                // go-yaml reads an implicit key of at most 1024 characters, as written.
+                if written.chars().count() > 1000 {
+                    return Err("a mapping key longer than 1,000 characters once written".into());
+                }
+                out.push_str(&written);
+            }
         }
         out.push(':');
         match value {
@@ -208,7 +127,7 @@ fn plain_in_both_versions(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || "_./+=@-".contains(c) || c == ':')
         && !s.ends_with(':')
         && !YAML_WORDS.split(' ').any(|w| w == s)
-        && !yaml11_reads_otherwise(s)
+        && yaml11_reading(s).is_none()
 }
 
 fn double_quoted(out: &mut String, s: &str) {
@@ -364,45 +283,6 @@ mod tests {
     }
 
     #[test]
-    fn it_reads_as_kubectl_reads_booleans_and_merge_keys() {
-        let text = "clusters:\n- name: c\n  cluster: &c {server: 'https://k', insecure-skip-tls-verify: yes, disable-compression: Off}\n- name: d\n  cluster:\n    <<: *c\n    server: 'https://d'\npreferences: {colors: on}\nusers:\n- name: u\n  user:\n    exec: {command: aws, provideClusterInfo: y, env: [{name: A, value: 'yes'}]}\n";
-        let (doc, unsure) = parse(text).unwrap();
-        assert!(unsure.is_empty(), "{unsure:?}");
-        assert_eq!(doc["clusters"][0]["cluster"]["insecure-skip-tls-verify"], true);
-        assert_eq!(doc["clusters"][0]["cluster"]["disable-compression"], false);
-        assert_eq!(
-            doc["clusters"][1]["cluster"]["server"], "https://d",
-            "the explicit key wins"
-        );
-        assert_eq!(
-            doc["clusters"][1]["cluster"]["insecure-skip-tls-verify"], true,
-            "merged in"
-        );
-        assert!(doc["clusters"][1]["cluster"].get("<<").is_none());
-        assert_eq!(doc["preferences"]["colors"], true);
-        assert_eq!(doc["users"][0]["user"]["exec"]["provideClusterInfo"], true);
-        assert_eq!(
-            doc["users"][0]["user"]["exec"]["env"][0]["value"], "yes",
-            "a string field stays a string"
-        );
-    }
-
-    #[test]
-    fn what_only_quoting_could_tell_is_reported() {
-        let text = "clusters:\n- name: c\n  cluster:\n    server: 'https://k'\n    extensions:\n    - name: x\n      extension: {enabled: on, count: 1_000, name: plain}\nusers:\n- name: u\n  user:\n    auth-provider: {name: p, config: {no: x}}\n";
-        let (_, unsure) = parse(text).unwrap();
-        assert_eq!(unsure.len(), 3, "{unsure:?}");
-        assert!(
-            unsure
-                .iter()
-                .any(|u| u.contains("'on'") && u.contains("extension.enabled")),
-            "{unsure:?}"
-        );
-        assert!(unsure.iter().any(|u| u.contains("'1_000'")), "{unsure:?}");
-        assert!(unsure.iter().any(|u| u.contains("the key 'no'")), "{unsure:?}");
-    }
-
-    #[test]
     fn what_go_yaml_cannot_read_back_is_escaped_or_refused() {
         let doc: Value = serde_norway::from_str("a: x\n").unwrap();
         let mut doc = doc;
@@ -411,6 +291,9 @@ mod tests {
         assert_eq!(text, "a: \"x\\ufffey\\u0085z\"\n");
         doc["a"] = Value::Null;
         doc[&*"k".repeat(1001)] = Value::from(1);
+        assert!(to_yaml(&doc).unwrap_err().contains("longer than"));
+        doc = serde_norway::from_str("a: x\n").unwrap();
+        doc[&*"\"".repeat(600)] = Value::from(1);
         assert!(to_yaml(&doc).unwrap_err().contains("longer than"));
     }
 
