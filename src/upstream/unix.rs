@@ -163,15 +163,17 @@ impl Pipes {
             }
         }
         // stdout is done. What is left of stderr is read while the command runs, and
-        // after it ends until the pipe has been quiet a moment; then, if a process it
-        // left behind still holds the pipe, a relay takes it over (see `hand_over`):
-        // kubectl, which hands the plugin its own stderr, never waits for that process,
-        // and that process must not lose its stderr either.
+        // once it has ended, what it wrote is in the pipe already: that is read without
+        // waiting. If a process it left behind still holds the pipe then, a relay takes
+        // the pipe over (see `hand_over`): kubectl, which hands the plugin its own
+        // stderr, never waits for that process, and that process must not lose its
+        // stderr either.
         let Some(mut stderr) = self.stderr.take().filter(|_| stderr_open) else {
             return Ok(out);
         };
-        // (when the command ended, when the pipe last gave something)
-        let mut ended: Option<(Instant, Instant)> = None;
+        // Bytes read since the command ended: a process that writes on and on is
+        // handed to the relay rather than read here forever.
+        let mut after_end: Option<usize> = None;
         loop {
             if RECEIVED.load(Ordering::SeqCst) != 0 {
                 return Ok(out);
@@ -182,29 +184,27 @@ impl Pipes {
                 out.timed_out = true;
                 return Ok(out);
             }
-            if ended.is_none() && child.try_wait()?.is_some() {
+            if after_end.is_none() && child.try_wait()?.is_some() {
                 CHILD.store(0, Ordering::SeqCst);
-                ended = Some((now, now));
+                after_end = Some(0);
             }
-            let wait = match ended {
-                // A process that writes on and on gets the relay after a second.
-                Some((at, _)) if now - at >= STDERR_DRAIN_AT_MOST => break,
-                Some((_, last)) => match STDERR_QUIET.checked_sub(now - last) {
-                    Some(left) if !left.is_zero() => left,
-                    _ => break,
-                },
-                None => POLL_EVERY,
+            let wait = match after_end {
+                Some(read) if read >= STDERR_AFTER_END_AT_MOST => break,
+                Some(_) => Duration::ZERO,
+                None => deadline.map_or(POLL_EVERY, |d| (d - now).min(POLL_EVERY)),
             };
-            let wait = deadline.map_or(wait, |d| (d - now).min(wait));
             if !poll(stderr.as_raw_fd(), None, wait).0 {
+                if after_end.is_some() {
+                    break;
+                }
                 continue;
             }
             match stderr.read(&mut chunk) {
                 Ok(0) => return Ok(out),
                 Ok(n) => {
                     keep_end(&mut out.stderr, &chunk[..n]);
-                    if let Some((_, last)) = ended.as_mut() {
-                        *last = Instant::now();
+                    if let Some(read) = after_end.as_mut() {
+                        *read += n;
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -246,13 +246,12 @@ fn poll(stdout: RawFd, stderr: Option<RawFd>, wait: Duration) -> (bool, bool) {
 /// How often a blocked read looks again at signals and its deadline.
 const POLL_EVERY: Duration = Duration::from_millis(200);
 
-/// Once the command has ended, its stderr is read until the pipe has been this quiet:
-/// what it wrote before it ended is in the pipe already.
-const STDERR_QUIET: Duration = Duration::from_millis(50);
-const STDERR_DRAIN_AT_MOST: Duration = Duration::from_secs(1);
+/// Read of the command's stderr after it ended, at most, before the relay takes over:
+/// more than a pipe holds, so only a process that goes on writing reaches it.
+const STDERR_AFTER_END_AT_MOST: usize = 1 << 20;
 
 /// Hands the rest of the command's stderr, held by a process the command left behind,
-/// to a `cat` that copies it to our stderr until that process closes it, as it would
+/// to a `cat` (`/bin/cat`, else `/usr/bin/cat`) that copies it to our stderr until that process closes it, as it would
 /// have written to kubectl's stderr without us (closing our end instead would kill it
 /// with SIGPIPE at its next write). Only that rare case pays for the process; if `cat`
 /// cannot be started, the pipe is closed.
@@ -262,13 +261,22 @@ fn hand_over(stderr: ChildStderr) {
     let Ok(ours) = io::stderr().as_fd().try_clone_to_owned() else {
         return;
     };
-    let relay = Command::new("cat")
+    // By its full path: the plugin's PATH may have no `cat`, or a `.` where another
+    // could wait.
+    let Some(cat) = ["/bin/cat", "/usr/bin/cat"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).is_file())
+    else {
+        log::debug!("no cat to pass on the stderr of what the command left running");
+        return;
+    };
+    let relay = Command::new(cat)
         .stdin(Stdio::from(stderr))
         .stdout(Stdio::from(ours))
         .stderr(Stdio::null())
         .spawn();
     if let Err(e) = relay {
-        log::debug!("cannot start cat to pass on the stderr of what the command left running: {e}");
+        log::debug!("cannot start {cat} to pass on the stderr of what the command left running: {e}");
     }
 }
 

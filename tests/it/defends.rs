@@ -685,53 +685,61 @@ fn a_symlinked_cache_directory_of_another_user_is_not_followed() {
 // Review 2.
 #[test]
 fn a_process_the_authenticator_leaves_holding_stderr_neither_holds_up_the_run_nor_loses_its_stderr() {
-    let s = Sandbox::new();
-    let pid_file = s.root.path().join("leftover");
-    let marker = s.root.path().join("helper-went-on");
-    // A helper the plugin starts (a credential agent, an SSO browser helper) keeps the
-    // plugin's stderr and writes to it later. Bare, kubectl does not wait for it, and
-    // its writes reach kubectl's stderr.
-    common::write_script(
-        &s.bin.join("agent-login"),
-        &format!(
-            "#!/bin/sh\n( sleep 1; echo 'helper: still here' >&2; touch {marker}; exec sleep 600 ) </dev/null >/dev/null &\necho $! > {pids}\nexec aws \"$@\"\n",
-            pids = pid_file.display(),
-            marker = marker.display()
-        ),
-    );
-    let args = ["--generic", "--", "agent-login", "eks", "get-token"];
-    // stderr not a terminal, so kubecredcache reads the plugin's stderr through a pipe.
-    let stderr_file = s.root.path().join("stderr");
-    let mut child = s
-        .command(&args)
-        .stdout(Stdio::piped())
-        .stderr(fs::File::create(&stderr_file).unwrap())
-        .spawn()
-        .unwrap();
-    let mut stdout = String::new();
-    std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut stdout).unwrap();
-    let status = {
-        let deadline = std::time::Instant::now() + BOUND;
-        loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break status;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "kubecredcache waits for the helper"
-            );
-            std::thread::sleep(Duration::from_millis(20));
+    // The second round runs with a PATH that has no `cat` (the plugin sets its own):
+    // the relay must not depend on the plugin's PATH.
+    for path_has_cat in [true, false] {
+        let mut s = Sandbox::new();
+        if !path_has_cat {
+            let bin = s.bin.to_str().unwrap().to_string();
+            s.set("PATH", &bin);
         }
-    };
-    assert!(status.success());
-    token(&stdout);
-    wait_for("the helper's later write", || marker.exists());
-    wait_for("its line to reach our stderr", || {
-        fs::read_to_string(&stderr_file).is_ok_and(|t| t.contains("helper: still here"))
-    });
-    let leftover: i32 = fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
-    // SAFETY: plain kill(2) of the helper the script started.
-    unsafe { libc::kill(leftover, libc::SIGKILL) };
+        let pid_file = s.root.path().join("leftover");
+        let marker = s.root.path().join("helper-went-on");
+        // A helper the plugin starts (a credential agent, an SSO browser helper) keeps
+        // the plugin's stderr and writes to it later. Bare, kubectl does not wait for
+        // it, and its writes reach kubectl's stderr.
+        common::write_script(
+            &s.bin.join("agent-login"),
+            &format!(
+                "#!/bin/sh\nPATH=\"$PATH:/usr/bin:/bin\"\n( sleep 1; echo 'helper: still here' >&2; touch {marker}; exec sleep 600 ) </dev/null >/dev/null &\necho $! > {pids}\nexec aws \"$@\"\n",
+                pids = pid_file.display(),
+                marker = marker.display()
+            ),
+        );
+        let args = ["--generic", "--", "agent-login", "eks", "get-token"];
+        // stderr not a terminal, so kubecredcache reads the plugin's stderr through a pipe.
+        let stderr_file = s.root.path().join("stderr");
+        let mut child = s
+            .command(&args)
+            .stdout(Stdio::piped())
+            .stderr(fs::File::create(&stderr_file).unwrap())
+            .spawn()
+            .unwrap();
+        let mut stdout = String::new();
+        std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut stdout).unwrap();
+        let status = {
+            let deadline = std::time::Instant::now() + BOUND;
+            loop {
+                if let Some(status) = child.try_wait().unwrap() {
+                    break status;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "kubecredcache waits for the helper"
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        };
+        assert!(status.success(), "{}", fs::read_to_string(&stderr_file).unwrap());
+        token(&stdout);
+        wait_for("the helper's later write", || marker.exists());
+        wait_for("its line to reach our stderr", || {
+            fs::read_to_string(&stderr_file).is_ok_and(|t| t.contains("helper: still here"))
+        });
+        let leftover: i32 = fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
+        // SAFETY: plain kill(2) of the helper the script started.
+        unsafe { libc::kill(leftover, libc::SIGKILL) };
+    }
 }
 
 #[test]
