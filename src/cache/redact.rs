@@ -5,26 +5,28 @@
 //! what a person needs to act on the error (roles, ARNs, cluster names, paths) readable.
 //!
 //! Three rules, each replacing the secret with `[redacted]`:
-//! - a value after a word that names a secret: `token=`, `password: `, `SecretAccessKey=`,
-//!   `X-Amz-Security-Token: `, `Authorization: Bearer `;
+//! - a value after a word that names a secret, then `:` or `=` (JSON's `"name": "value"`
+//!   too): after `password`, any value; after `token`, `secret`, `session` or an API
+//!   key's name, and after `Bearer` or `Basic`, a value that looks like a token, not a
+//!   word (`could not get a token: authentication error` stays) nor a path
+//!   (`--token-cache-dir=/home/me/...` stays);
 //! - the password in a URL (`https://user:password@host`);
-//! - by shape: a run of token characters (base64, base64url, JWT, `~`, `%`) of 20 or
-//!   more that mixes upper case, lower case and digits, where `/` does not cut it into
-//!   short pieces as in a path or an ARN (`assumed-role/AdminRole2/me`).
+//! - by shape: a run of token characters (base64, base64url, JWT) with a piece, between
+//!   `/`, `_`, `-` or `.`, of 12 or more that mixes upper and lower case as randomly as
+//!   a key does (the character class changes at 2 in 5 places or more):
+//!   `AWSReservedSSO_AdministratorAccess_0a1b2c3d` and `ProdCluster2023` are words.
 
-/// Words that name a secret; the value after `:` or `=` is one. (Word lists here are
+/// Words that name a secret whose value is one whatever it looks like. (Word lists are
 /// one string each, not `&[&str]`: every `&str` in a static table costs every run of
 /// the binary, hits included, a load-time relocation.)
-const SECRET_WORDS: &str = "token secret password passwd pwd apikey api_key api-key session";
-/// Words after which, past spaces, comes a secret (HTTP authorization schemes).
+const PASSWORD_WORDS: &str = "password passwd";
+/// Words that name a secret whose value is one when it looks like a token.
+const TOKEN_WORDS: &str = "token secret session apikey api_key api-key";
+/// Words after which, past spaces, comes a token (HTTP authorization schemes).
 const SCHEMES: &str = "bearer basic";
 
-/// The shortest value after a secret's name that is taken for a secret (not `expired`).
-const NAMED_MIN_LEN: usize = 8;
-/// The shortest run that may be a secret by its shape alone, and its shortest piece
-/// between two `/`.
-const SHAPE_MIN_LEN: usize = 20;
-const SHAPE_MIN_PIECE: usize = 16;
+/// The shortest piece of a run that may be a secret by its shape alone.
+const SHAPE_MIN_PIECE: usize = 12;
 
 const REDACTED: &str = "[redacted]";
 
@@ -32,14 +34,48 @@ pub fn redact_secrets(text: &str) -> String {
     by_shape(&url_passwords(&named_values(text)))
 }
 
-fn is_word_char(c: char) -> bool {
+fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_' || c == '-'
 }
 
-/// Where a value that ends at the first space, quote or separator ends.
-fn value_end(s: &str) -> usize {
-    s.find(|c: char| c.is_whitespace() || "\"'`,;&)]}>".contains(c))
-        .unwrap_or(s.len())
+/// A value that is a token rather than a word or a path: 8 characters or more, not
+/// letters alone (but for a mix of cases inside), not starting like a path.
+fn looks_like_a_token(value: &str) -> bool {
+    let word = value.chars().all(|c| c.is_ascii_alphabetic()) && !value.chars().skip(1).any(|c| c.is_ascii_uppercase());
+    value.len() >= 8 && !word && !value.starts_with(['/', '~', '.', '$', '%']) && !value.contains("://")
+}
+
+/// Where the value that starts `rest` ends: at its closing quote when `quote` opened
+/// it, else at the first space, quote or separator.
+fn value_end(rest: &str, quote: Option<char>) -> usize {
+    match quote {
+        Some(q) => rest.find(q).unwrap_or(rest.len()),
+        None => rest
+            .find(|c: char| c.is_whitespace() || "\"'`,;&)]}>".contains(c))
+            .unwrap_or(rest.len()),
+    }
+}
+
+/// If a secret's name starts at `i` (of `lower`, the text in lower case): where its
+/// value starts, the quote that opened it, and whether any value counts.
+fn named_at(lower: &str, i: usize) -> Option<(usize, Option<char>, bool)> {
+    let rest = &lower[i..];
+    let words = |list: &'static str| list.split(' ').find(|w| rest.starts_with(w));
+    if let Some(word) = words(PASSWORD_WORDS).or_else(|| words(TOKEN_WORDS)) {
+        let any_value = PASSWORD_WORDS.split(' ').any(|w| w == word);
+        // The rest of the name (`secret_access_key`), a closing quote, then `:` or `=`.
+        let after = &rest[word.len()..];
+        let name_len = word.len() + after.find(|c: char| !is_name_char(c)).unwrap_or(after.len());
+        let after = rest[name_len..].trim_start_matches(['"', '\'']).trim_start();
+        let after = after.strip_prefix([':', '='])?.trim_start();
+        let quote = after.chars().next().filter(|c| matches!(c, '"' | '\'' | '`'));
+        let value_at = lower.len() - after.len() + quote.map_or(0, char::len_utf8);
+        return Some((value_at, quote, any_value));
+    }
+    let scheme = SCHEMES.split(' ').find(|w| rest.starts_with(w))?;
+    let after = &rest[scheme.len()..];
+    let value = after.trim_start_matches(' ');
+    (value.len() < after.len()).then_some((lower.len() - value.len(), None, false))
 }
 
 fn named_values(text: &str) -> String {
@@ -48,36 +84,17 @@ fn named_values(text: &str) -> String {
     let mut i = 0;
     while i < text.len() {
         let starts_word = text[..i].chars().next_back().is_none_or(|c| !c.is_ascii_alphanumeric());
-        let named = starts_word
-            .then(|| {
-                let rest = &lower[i..];
-                if let Some(word) = SECRET_WORDS.split(' ').find(|w| rest.starts_with(w)) {
-                    // The rest of the name (`secret_access_key`), then `:` or `=`.
-                    let after = &rest[word.len()..];
-                    let name_end = word.len() + after.find(|c: char| !is_word_char(c)).unwrap_or(after.len());
-                    let sep = &lower[i + name_end..];
-                    let trimmed = sep.trim_start();
-                    let sep_len = sep.len() - trimmed.len();
-                    trimmed.starts_with([':', '=']).then(|| {
-                        let after_sep = &trimmed[1..];
-                        let value_at = after_sep.len() - after_sep.trim_start_matches([' ', '"', '\'', '`']).len();
-                        i + name_end + sep_len + 1 + value_at
-                    })
-                } else {
-                    SCHEMES.split(' ').find(|w| rest.starts_with(w)).and_then(|w| {
-                        let after = &rest[w.len()..];
-                        let value_at = after.len() - after.trim_start_matches(' ').len();
-                        (value_at > 0).then_some(i + w.len() + value_at)
-                    })
-                }
-            })
-            .flatten();
-        if let Some(value_at) = named {
-            let end = value_at + value_end(&text[value_at..]);
-            out.push_str(&text[i..value_at]);
+        if starts_word && let Some((value_at, quote, any_value)) = named_at(&lower, i) {
+            let end = value_at + value_end(&text[value_at..], quote);
             let value = &text[value_at..end];
-            out.push_str(if value.len() >= NAMED_MIN_LEN { REDACTED } else { value });
-            i = end.max(i + 1);
+            out.push_str(&text[i..value_at]);
+            let secret = if any_value {
+                !value.is_empty()
+            } else {
+                looks_like_a_token(value)
+            };
+            out.push_str(if secret { REDACTED } else { value });
+            i = end;
             continue;
         }
         let c = text[i..].chars().next().expect("i is a char boundary");
@@ -107,13 +124,25 @@ fn url_passwords(text: &str) -> String {
     out
 }
 
+/// Whether `piece` looks like a piece of a key: long, both cases, and the class of
+/// character (upper, lower, digit, other) changing as often as at random.
+fn random_looking(piece: &str) -> bool {
+    let class = |c: char| match c {
+        'A'..='Z' => 0u8,
+        'a'..='z' => 1,
+        '0'..='9' => 2,
+        _ => 3,
+    };
+    let classes: Vec<u8> = piece.chars().map(class).collect();
+    let changes = classes.windows(2).filter(|w| w[0] != w[1]).count();
+    classes.len() >= SHAPE_MIN_PIECE
+        && classes.contains(&0)
+        && classes.contains(&1)
+        && changes * 5 >= (classes.len() - 1) * 2
+}
+
 fn by_shape(text: &str) -> String {
     let is_token_char = |c: char| c.is_ascii_alphanumeric() || "+/=_-.~%".contains(c);
-    let mixed = |s: &str| {
-        s.chars().any(|c| c.is_ascii_uppercase())
-            && s.chars().any(|c| c.is_ascii_lowercase())
-            && s.chars().any(|c| c.is_ascii_digit())
-    };
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find(is_token_char) {
@@ -121,12 +150,7 @@ fn by_shape(text: &str) -> String {
         rest = &rest[start..];
         let end = rest.find(|c: char| !is_token_char(c)).unwrap_or(rest.len());
         let run = &rest[..end];
-        let secret = run.len() >= SHAPE_MIN_LEN
-            && mixed(run)
-            && (!run.contains('/')
-                || run
-                    .split('/')
-                    .any(|piece| piece.len() >= SHAPE_MIN_PIECE && mixed(piece)));
+        let secret = run.split(['/', '_', '-', '.']).any(random_looking);
         out.push_str(if secret { REDACTED } else { run });
         rest = &rest[end..];
     }
@@ -166,6 +190,14 @@ mod tests {
                 "\"SessionToken\": \"FwoGZXIvYXdzEBYaDH7example2Long/Token+Value==\"",
                 "FwoGZXIvYXdzEBYaDH7",
             ),
+            (
+                "{\"SecretAccessKey\": \"wJalrXUtnFEMIab/K7MDENGcd12/bPxRfiCYxA1\"}",
+                "K7MDENGcd12",
+            ),
+            ("\"password\": \"correcthorse\"", "correcthorse"),
+            ("password: hunter2", "hunter2"),
+            ("password=\"p@ss word\" rejected", "ss wo"),
+            ("split wJalrXUtnFEMIab/K7MDENGcd12/bPxRfiCYxA1 key", "wJalrXUtnFEMIab"),
         ] {
             let kept = redact_secrets(text);
             assert!(!kept.contains(secret), "{secret} kept: {kept}");
@@ -184,6 +216,13 @@ mod tests {
             "for access key AKIAIOSFODNN7EXAMPLE in profile Prod2023Admin",
             "https://oidc.example.com/.well-known/openid-configuration returned 404",
             "Session has expired; run az login",
+            "User: arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_AdministratorAccess_0a1b2c3d4e5f6a7b/jane@corp.com is not authorized",
+            "on resource arn:aws:iam::123456789012:role/EKS-Admin-Role-2023-ProdCluster and cluster/ProdCluster2023EastPrimary",
+            "error: could not get a token: authentication error",
+            "AWS_WEB_IDENTITY_TOKEN_FILE=/var/run/secrets/eks.amazonaws.com/serviceaccount/token",
+            "--token-cache-dir=/home/me/.kube/cache/oidc-login PWD=/home/me/src/Project2023Main",
+            "basic auth is not supported",
+            "the operation AssumeRoleWithWebIdentity failed: getCallerIdentity",
         ] {
             assert_eq!(redact_secrets(text), text);
         }
