@@ -6,8 +6,9 @@
 //!   kubecredcache finds the command it wraps;
 //! - `rewrite.rs`: wrapping and unwrapping exec users, for `setup` and `unsetup`;
 //! - `replace.rs`: replacing a file without losing it, its owner or its mode (backups);
-//! - `yaml_read.rs`: reading a document as kubectl's YAML 1.1 reads it, and
-//!   `yaml_write.rs`: writing one it reads as we meant it;
+//! - `yaml_read.rs`: reading a document as kubectl's YAML 1.1 reads it, from
+//!   `yaml_events.rs`, libyaml's events; `yaml_write.rs`: writing one it reads as we
+//!   meant it;
 //! - `exec_env.rs`: the environment kubectl gives an exec plugin;
 //! - `merged.rs`: the contexts, users and clusters of all the files merged by kubectl's
 //!   rules, for `doctor`.
@@ -17,6 +18,7 @@ mod exec_path;
 mod merged;
 pub mod replace;
 mod rewrite;
+mod yaml_events;
 mod yaml_read;
 mod yaml_write;
 

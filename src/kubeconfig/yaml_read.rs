@@ -1,192 +1,392 @@
 //! Reading a kubeconfig as kubectl reads it.
 //!
 //! kubectl reads YAML 1.1 (go-yaml v2, through sigs.k8s.io/yaml), where the plain
-//! scalars `off`, `yes`, `y`, `n`, `on` are booleans, `1_000` is a number and `<<`
-//! merges mappings in; serde_norway reads YAML 1.2, where all of those are strings, and
-//! it neither applies merges as go-yaml does nor says whether a scalar was quoted. So
-//! [`parse`] makes the document what kubectl read:
+//! scalars `off`, `yes`, `y`, `n`, `on` are booleans, `1_000`, `017` and `0b101` are
+//! numbers and `<<` merges mappings in; serde_norway reads YAML 1.2, where all of those
+//! are strings, and it neither applies merges as go-yaml does nor says how a scalar was
+//! written. So [`parse`] builds the document from libyaml's events
+//! (`yaml_events.rs`), which say each scalar's style and tag, with go-yaml v2's rules:
 //!
-//! - merge keys resolved by go-yaml v2's rules: in order, a merge overwriting the keys
-//!   before it and the keys after it overwriting the merge, merges within merged
-//!   mappings resolved too, and of a list of mappings the first winning;
-//! - a string that YAML 1.1 reads otherwise, written without quotes in the file, made
-//!   what kubectl made of it (`insecure-skip-tls-verify: yes` is `true`; a key `on:` is
-//!   `"true"`, as sigs.k8s.io/yaml turns it into JSON). serde_norway does not report
-//!   quoting, so the file's text is looked at: a word that appears only quoted is a
-//!   string, one that appears only unquoted is what YAML 1.1 makes of it. One that
-//!   appears both ways is a string in kubectl's string fields (unquoted, kubectl would
-//!   have refused the file), but in a boolean field, a key or an opaque `extensions`
-//!   value it is a place [`parse`] cannot be sure of; `setup` refuses such a file
-//!   rather than guess. A `"<<"` key (a merge key only unquoted) is one too.
+//! - a scalar written plain and untagged is resolved as go-yaml v2's `resolve` does
+//!   (booleans, null, integers in any base with `_` dropped, floats); a quoted, block
+//!   (`|`, `>`) or `!!str` scalar is a string;
+//! - a key is made a string as sigs.k8s.io/yaml makes it for JSON (`on:` is `"true"`);
+//! - merge keys (`<<` plain, or tagged `!!merge`) resolved in order, a merge overwriting
+//!   the keys before it and the keys after it overwriting the merge, merges within
+//!   merged mappings resolved too, and of a list of mappings the first winning; a quoted
+//!   or `!!str` `<<` is an ordinary key, as to go-yaml.
+//!
+//! What it cannot say for sure kubectl reads the same (another tag, a float or null
+//! key, a float that is not finite) is listed as unsure: `setup` refuses such a file
+//! rather than guess. A document it will not read at all (two documents, a key twice,
+//! an alias to nothing, nesting past [`MAX_DEPTH`]) is an error.
+
+use std::collections::{HashMap, HashSet};
 
 use serde_norway::{Mapping, Number, Value};
 
-/// kubectl's boolean fields, by key: `clusters[].cluster`'s two, `users[].user.exec`'s
-/// `provideClusterInfo`, and `preferences.colors`.
-const BOOLEAN_FIELDS: &str = "insecure-skip-tls-verify disable-compression provideClusterInfo colors";
+use super::yaml_events::{Event, Style, events};
 
-/// The plain words YAML 1.1 reads as booleans and YAML 1.2 as strings. (Word lists are
-/// one string each: every `&str` in a static table costs every run, hits included, a
-/// load-time relocation.)
-const YAML11_TRUE: &str = "y Y yes Yes YES on On ON";
-const YAML11_FALSE: &str = "n N no No NO off Off OFF";
+const STR_TAG: &str = "tag:yaml.org,2002:str";
+const MERGE_TAG: &str = "tag:yaml.org,2002:merge";
+const SEQ_TAG: &str = "tag:yaml.org,2002:seq";
+const MAP_TAG: &str = "tag:yaml.org,2002:map";
 
-/// What kubectl's YAML 1.1 makes of `s` written plain, where YAML 1.2 reads a string.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Yaml11 {
+/// Deeper than any kubeconfig nests; the builder recurses once per level.
+const MAX_DEPTH: usize = 128;
+/// Nodes a document may hold once aliases are expanded ("billion laughs").
+const MAX_NODES: usize = 1_000_000;
+
+/// go-yaml v2's resolution table, as one string per reading. (Word lists are one string
+/// each: every `&str` in a static table costs every run, hits included, a load-time
+/// relocation.)
+const YAML11_TRUE: &str = "y Y yes Yes YES true True TRUE on On ON";
+const YAML11_FALSE: &str = "n N no No NO false False FALSE off Off OFF";
+const YAML11_NULL: &str = "~ null Null NULL";
+const YAML11_SPECIAL_FLOATS: &str = ".nan .NaN .NAN .inf .Inf .INF +.inf +.Inf +.INF -.inf -.Inf -.INF";
+
+/// What go-yaml v2 makes of a scalar written plain and untagged.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Plain {
+    Str,
+    Null,
     Bool(bool),
-    /// `1_000`: go-yaml v2 drops the underscores.
     Int(i64),
+    Uint(u64),
+    /// A float; `.nan` and `.inf` too (kubectl cannot turn those into JSON).
+    Float(f64),
 }
 
-pub fn yaml11_reading(s: &str) -> Option<Yaml11> {
-    if YAML11_TRUE.split(' ').any(|w| w == s) {
-        return Some(Yaml11::Bool(true));
+/// go-yaml v2's `resolve` for an untagged plain scalar.
+pub fn plain_reading(s: &str) -> Plain {
+    let in_list = |list: &str| list.split(' ').any(|w| w == s);
+    if s.is_empty() || in_list(YAML11_NULL) {
+        return Plain::Null;
     }
-    if YAML11_FALSE.split(' ').any(|w| w == s) {
-        return Some(Yaml11::Bool(false));
+    if in_list(YAML11_TRUE) {
+        return Plain::Bool(true);
     }
-    let unsigned = s.strip_prefix(['-', '+']).unwrap_or(s);
-    if s.contains('_') && unsigned.starts_with(|c: char| c.is_ascii_digit()) {
-        let digits: String = s.chars().filter(|c| *c != '_').collect();
-        if let Ok(n) = digits.parse::<i64>() {
-            return Some(Yaml11::Int(n));
+    if in_list(YAML11_FALSE) {
+        return Plain::Bool(false);
+    }
+    if in_list(YAML11_SPECIAL_FLOATS) {
+        return Plain::Float(if s.contains(['n', 'N']) && s.contains(['a', 'A']) {
+            f64::NAN
+        } else if s.starts_with('-') {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        });
+    }
+    match s.as_bytes()[0] {
+        b'.' if go_float(s) => return s.parse().map_or(Plain::Str, Plain::Float),
+        b'0'..=b'9' | b'+' | b'-' => {
+            let plain: String = s.chars().filter(|c| *c != '_').collect();
+            if let Some(n) = go_parse_int(&plain) {
+                return n;
+            }
+            if go_float(&plain) {
+                return plain.parse().map_or(Plain::Str, Plain::Float);
+            }
         }
+        _ => {}
     }
-    None
+    Plain::Str
 }
 
-/// A document as kubectl reads it, and the places whose reading depends on quoting the
-/// text does not settle.
+/// Go's `strconv.ParseInt(s, 0, 64)`, then `ParseUint`: a sign, then `0x`, `0o`, `0b`
+/// (either case) or a leading `0` for octal.
+fn go_parse_int(s: &str) -> Option<Plain> {
+    let (negative, unsigned) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let lower = unsigned.get(..2).map(str::to_ascii_lowercase);
+    let (radix, digits) = match lower.as_deref() {
+        Some("0x") => (16, &unsigned[2..]),
+        Some("0o") => (8, &unsigned[2..]),
+        Some("0b") => (2, &unsigned[2..]),
+        _ if unsigned.len() > 1 && unsigned.starts_with('0') => (8, &unsigned[1..]),
+        _ => (10, unsigned),
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let magnitude = u64::from_str_radix(digits, radix).ok()?;
+    if negative {
+        return (magnitude <= i64::MIN.unsigned_abs()).then(|| Plain::Int((magnitude as i64).wrapping_neg()));
+    }
+    if s.starts_with('+') && magnitude > i64::MAX as u64 {
+        // ParseUint takes no sign.
+        return None;
+    }
+    Some(i64::try_from(magnitude).map_or(Plain::Uint(magnitude), Plain::Int))
+}
+
+/// go-yaml v2's float pattern `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`.
+fn go_float(s: &str) -> bool {
+    let s = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let (mantissa, exponent) = match s.find(['e', 'E']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some(("", frac)) => digits(frac),
+        Some((int, frac)) => digits(int) && (frac.is_empty() || digits(frac)),
+        None => digits(mantissa),
+    };
+    mantissa_ok && exponent.is_none_or(|e| digits(e.strip_prefix(['-', '+']).unwrap_or(e)))
+}
+
+/// A document as kubectl reads it, and the places [`parse`] cannot be sure of.
 pub fn parse(text: &str) -> Result<(Value, Vec<String>), String> {
     // A byte-order mark (Notepad's UTF-8) is no content, to kubectl either.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let raw: Value = serde_norway::from_str(text).map_err(|e| format!("not YAML ({e})"))?;
-    let mut unsure = Vec::new();
-    let written = Written::new(text);
-    if written.has("<<").1 {
-        unsure.push("a quoted '<<' key, which is a merge key to kubectl only unquoted".to_string());
-    }
-    let mut doc = resolve_merges(raw)?;
-    as_kubectl_reads(&mut doc, "", false, &written, &mut unsure);
-    Ok((doc, unsure))
+    let Ok(all) = events(text) else {
+        // serde_norway parses with the same libyaml, and says where and why.
+        return Err(match serde_norway::from_str::<Value>(text) {
+            Err(e) => format!("not YAML ({e})"),
+            Ok(_) => "not YAML".to_string(),
+        });
+    };
+    let mut builder = Builder {
+        events: all.into_iter(),
+        anchors: HashMap::new(),
+        nodes: 0,
+        unsure: Vec::new(),
+    };
+    let doc = builder.document()?;
+    Ok((doc, builder.unsure))
 }
 
-/// Merge keys resolved as go-yaml v2 resolves them (see the file's comment).
-fn resolve_merges(value: Value) -> Result<Value, String> {
-    let merged_in = |out: &mut Mapping, merged: Value| match merged {
-        Value::Mapping(map) => {
-            for (k, v) in map {
-                out.insert(k, v);
+struct Builder {
+    events: std::vec::IntoIter<Event>,
+    anchors: HashMap<String, Value>,
+    nodes: usize,
+    unsure: Vec<String>,
+}
+
+fn unreadable(what: &str) -> String {
+    format!("not a kubeconfig kubecredcache reads ({what})")
+}
+
+impl Builder {
+    fn document(&mut self) -> Result<Value, String> {
+        let doc = match self.events.next() {
+            Some(Event::DocumentStart) => {
+                let doc = self.node("", 0)?;
+                match self.events.next() {
+                    Some(Event::DocumentEnd) => doc,
+                    _ => return Err(unreadable("a document that does not end")),
+                }
             }
-            Ok(())
+            // An empty file: an empty configuration.
+            Some(Event::StreamEnd) => return Ok(Value::Null),
+            _ => return Err(unreadable("no document")),
+        };
+        match self.events.next() {
+            Some(Event::StreamEnd) => Ok(doc),
+            _ => Err(unreadable("more than one document")),
         }
-        _ => Err("not a document kubectl reads (a merge key whose value is not a mapping)".to_string()),
-    };
-    match value {
-        Value::Mapping(map) => {
-            let mut out = Mapping::new();
-            for (key, value) in map {
-                if key.as_str() != Some("<<") {
-                    out.insert(key, resolve_merges(value)?);
+    }
+
+    fn node(&mut self, at: &str, depth: usize) -> Result<Value, String> {
+        if depth > MAX_DEPTH {
+            return Err(unreadable(&format!("nested more than {MAX_DEPTH} deep")));
+        }
+        self.count(1)?;
+        let (anchor, value) = match self.events.next() {
+            Some(Event::Scalar {
+                anchor,
+                tag,
+                value,
+                style,
+            }) => (anchor, self.scalar(tag, value, style, at)),
+            Some(Event::Alias(name)) => {
+                let value = self
+                    .anchors
+                    .get(&name)
+                    .cloned()
+                    .ok_or_else(|| unreadable(&format!("the alias *{name} at {}, before its anchor", place(at))))?;
+                self.count(size(&value))?;
+                return Ok(value);
+            }
+            Some(Event::SequenceStart { anchor, tag }) => {
+                self.collection_tag(tag, SEQ_TAG, at);
+                let mut items = Vec::new();
+                loop {
+                    if self.events.as_slice().first() == Some(&Event::SequenceEnd) {
+                        self.events.next();
+                        break;
+                    }
+                    let here = format!("{at}[{}]", items.len());
+                    items.push(self.node(&here, depth + 1)?);
+                }
+                (anchor, Value::Sequence(items))
+            }
+            Some(Event::MappingStart { anchor, tag }) => {
+                self.collection_tag(tag, MAP_TAG, at);
+                (anchor, Value::Mapping(self.mapping(at, depth)?))
+            }
+            _ => return Err(unreadable(&format!("an unexpected event at {}", place(at)))),
+        };
+        if let Some(name) = anchor {
+            self.anchors.insert(name, value.clone());
+        }
+        Ok(value)
+    }
+
+    fn mapping(&mut self, at: &str, depth: usize) -> Result<Mapping, String> {
+        let mut out = Mapping::new();
+        let mut written = HashSet::new();
+        loop {
+            let key = match self.events.next() {
+                Some(Event::MappingEnd) => return Ok(out),
+                Some(Event::Scalar { value, tag, style, .. })
+                    if value == "<<" && is_merge_tag(tag.as_deref(), style) =>
+                {
+                    let merged = self.node(&format!("{at}.<<"), depth + 1)?;
+                    merge(&mut out, merged, at)?;
                     continue;
                 }
-                match resolve_merges(value)? {
-                    // Applied last to first: the first of the list wins.
-                    Value::Sequence(list) => {
-                        for item in list.into_iter().rev() {
-                            merged_in(&mut out, item)?;
-                        }
+                Some(Event::Scalar {
+                    anchor,
+                    tag,
+                    value,
+                    style,
+                }) => {
+                    let key = self.scalar(tag, value, style, at);
+                    if let Some(name) = anchor {
+                        self.anchors.insert(name, key.clone());
                     }
-                    other => merged_in(&mut out, other)?,
+                    key
                 }
+                Some(Event::Alias(name)) => self
+                    .anchors
+                    .get(&name)
+                    .cloned()
+                    .ok_or_else(|| unreadable(&format!("the alias *{name} at {}, before its anchor", place(at))))?,
+                _ => return Err(unreadable(&format!("a key that is not a scalar at {}", place(at)))),
+            };
+            let name = self.key_text(key, at);
+            if !written.insert(name.clone()) {
+                return Err(unreadable(&format!("the key '{name}' twice at {}", place(at))));
             }
-            Ok(Value::Mapping(out))
+            let value = self.node(&format!("{at}.{name}"), depth + 1)?;
+            out.insert(Value::String(name), value);
         }
-        Value::Sequence(items) => items
-            .into_iter()
-            .map(resolve_merges)
-            .collect::<Result<Vec<_>, _>>()
-            .map(Value::Sequence),
-        Value::Tagged(mut tagged) => {
-            tagged.value = resolve_merges(tagged.value)?;
-            Ok(Value::Tagged(tagged))
-        }
-        scalar => Ok(scalar),
     }
-}
 
-/// Where a string stands, for a word written both quoted and unquoted.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Field {
-    /// A kubectl string field, or one it ignores: a string.
-    Text,
-    /// A key, a boolean field, an `extensions` value: only the quoting could tell.
-    Either,
-}
-
-fn as_kubectl_reads(value: &mut Value, at: &str, opaque: bool, written: &Written, unsure: &mut Vec<String>) {
-    match value {
-        Value::Mapping(map) => {
-            let old = std::mem::take(map);
-            for (mut key, mut value) in old {
-                let name = key.as_str().unwrap_or_default().to_string();
-                let here = format!("{at}.{name}");
-                let what = format!("the key '{name}' at {}", place(at));
-                if let Some(read) = kubectls(&name, Field::Either, written, &what, unsure) {
-                    // sigs.k8s.io/yaml makes a non-string key its text in JSON.
-                    key = Value::String(match read {
-                        Yaml11::Bool(b) => b.to_string(),
-                        Yaml11::Int(n) => n.to_string(),
-                    });
+    /// What kubectl reads a scalar as: resolved by go-yaml v2 when plain and untagged.
+    fn scalar(&mut self, tag: Option<String>, value: String, style: Style, at: &str) -> Value {
+        match (tag.as_deref(), style) {
+            (None, Style::Plain) => match plain_reading(&value) {
+                Plain::Str => Value::String(value),
+                Plain::Null => Value::Null,
+                Plain::Bool(b) => Value::Bool(b),
+                Plain::Int(n) => Value::Number(Number::from(n)),
+                Plain::Uint(n) => Value::Number(Number::from(n)),
+                Plain::Float(f) if f.is_finite() => Value::Number(Number::from(f)),
+                Plain::Float(_) => {
+                    self.unsure.push(format!(
+                        "the value '{value}' at {}: a float JSON cannot hold",
+                        place(at)
+                    ));
+                    Value::String(value)
                 }
-                let opaque = opaque || name.starts_with("extension");
-                if let Value::String(s) = &value
-                    && !opaque
-                    && BOOLEAN_FIELDS.split(' ').any(|field| field == name)
-                {
-                    let what = format!("the value '{s}' at {}", place(&here));
-                    if let Some(Yaml11::Bool(b)) = kubectls(s, Field::Either, written, &what, unsure) {
-                        value = Value::Bool(b);
-                    }
-                } else {
-                    as_kubectl_reads(&mut value, &here, opaque, written, unsure);
-                }
-                map.insert(key, value);
+            },
+            (None, Style::Written) => Value::String(value),
+            (Some(STR_TAG), _) => Value::String(value),
+            (Some(tag), _) => {
+                self.unsure.push(format!(
+                    "the value '{value}' at {}: the tag {tag}, which kubecredcache does not read as kubectl might",
+                    place(at)
+                ));
+                Value::String(value)
             }
         }
-        Value::Sequence(items) => {
-            for (i, item) in items.iter_mut().enumerate() {
-                as_kubectl_reads(item, &format!("{at}[{i}]"), opaque, written, unsure);
-            }
-        }
-        Value::String(s) => {
-            let what = format!("the value '{s}' at {}", place(at));
-            let field = if opaque { Field::Either } else { Field::Text };
-            match kubectls(s, field, written, &what, unsure) {
-                Some(Yaml11::Bool(b)) => *value = Value::Bool(b),
-                Some(Yaml11::Int(n)) => *value = Value::Number(Number::from(n)),
-                None => {}
-            }
-        }
-        Value::Tagged(tagged) => as_kubectl_reads(&mut tagged.value, at, opaque, written, unsure),
-        _ => {}
     }
-}
 
-/// What kubectl read where serde_norway read the string `s`: `None` when a string too.
-fn kubectls(s: &str, field: Field, written: &Written, what: &str, unsure: &mut Vec<String>) -> Option<Yaml11> {
-    let read = yaml11_reading(s)?;
-    match written.has(s) {
-        (true, false) => Some(read),
-        (true, true) if field == Field::Either => {
-            unsure.push(format!(
-                "{what}: the file writes '{s}' both quoted and unquoted, and only the quoting says whether kubectl reads a string"
+    /// A key as sigs.k8s.io/yaml makes it for JSON.
+    fn key_text(&mut self, key: Value, at: &str) -> String {
+        match key {
+            Value::String(s) => s,
+            Value::Bool(b) => b.to_string(),
+            Value::Number(n) if n.is_i64() => n.to_string(),
+            other => {
+                let text = serde_norway::to_string(&other)
+                    .unwrap_or_default()
+                    .trim_end()
+                    .to_string();
+                self.unsure.push(format!(
+                    "the key '{text}' at {}: kubectl makes no string of it as kubecredcache would",
+                    place(at)
+                ));
+                text
+            }
+        }
+    }
+
+    fn collection_tag(&mut self, tag: Option<String>, own: &str, at: &str) {
+        if let Some(tag) = tag.filter(|t| t != own) {
+            self.unsure.push(format!(
+                "the tag {tag} at {}, which kubecredcache does not read as kubectl might",
+                place(at)
             ));
-            None
         }
-        // Only quoted (or escaped), or both ways in a string field: a string.
-        _ => None,
+    }
+
+    fn count(&mut self, nodes: usize) -> Result<(), String> {
+        self.nodes += nodes;
+        if self.nodes > MAX_NODES {
+            return Err(unreadable(&format!(
+                "more than {MAX_NODES} nodes once its aliases are expanded"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// go-yaml v2's `isMerge`: `<<` plain and untagged, or tagged `!!merge`.
+fn is_merge_tag(tag: Option<&str>, style: Style) -> bool {
+    match tag {
+        None => style == Style::Plain,
+        Some(tag) => tag == MERGE_TAG,
+    }
+}
+
+/// A merge applied as go-yaml v2 applies it (see the file's comment).
+fn merge(out: &mut Mapping, merged: Value, at: &str) -> Result<(), String> {
+    let not_a_mapping = || unreadable(&format!("a merge key at {} whose value is not a mapping", place(at)));
+    let mappings = match merged {
+        Value::Mapping(map) => vec![map],
+        // Applied last to first: the first of the list wins.
+        Value::Sequence(list) => list
+            .into_iter()
+            .rev()
+            .map(|item| match item {
+                Value::Mapping(map) => Ok(map),
+                _ => Err(not_a_mapping()),
+            })
+            .collect::<Result<_, _>>()?,
+        _ => return Err(not_a_mapping()),
+    };
+    for map in mappings {
+        for (k, v) in map {
+            out.insert(k, v);
+        }
+    }
+    Ok(())
+}
+
+fn size(value: &Value) -> usize {
+    1 + match value {
+        Value::Sequence(items) => items.iter().map(size).sum(),
+        Value::Mapping(map) => map.iter().map(|(k, v)| size(k) + size(v)).sum(),
+        Value::Tagged(tagged) => size(&tagged.value),
+        _ => 0,
     }
 }
 
@@ -198,72 +398,28 @@ fn place(at: &str) -> &str {
     }
 }
 
-/// The file's text, comments taken out, to see how a word is written in it.
-struct Written {
-    text: String,
-}
-
-impl Written {
-    fn new(text: &str) -> Written {
-        Written {
-            text: text.lines().map(without_comment).collect::<Vec<_>>().join("\n"),
-        }
-    }
-
-    /// Whether `word` appears unquoted, and whether quoted, as a whole token.
-    fn has(&self, word: &str) -> (bool, bool) {
-        let is_word_char = |c: char| c.is_alphanumeric() || "_-.+<".contains(c);
-        let (mut plain, mut quoted) = (false, false);
-        for (at, _) in self.text.match_indices(word) {
-            let before = self.text[..at].chars().next_back();
-            let after = self.text[at + word.len()..].chars().next();
-            if before.is_some_and(is_word_char) || after.is_some_and(is_word_char) {
-                continue;
-            }
-            match (before, after) {
-                (Some(b @ ('"' | '\'')), Some(a)) if a == b => quoted = true,
-                _ => plain = true,
-            }
-        }
-        (plain, quoted)
-    }
-}
-
-/// A line without its comment: from a `#` at the start or after a space, outside
-/// quotes on that line.
-fn without_comment(line: &str) -> &str {
-    let mut quote = None;
-    let mut previous = ' ';
-    for (i, c) in line.char_indices() {
-        match (quote, c) {
-            (None, '"' | '\'') => quote = Some(c),
-            (Some(q), c) if c == q => quote = None,
-            (None, '#') if previous == ' ' || previous == '\t' => return &line[..i],
-            _ => {}
-        }
-        previous = c;
-    }
-    line
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn unquoted_yaml_1_1_words_are_what_kubectl_reads_and_quoted_ones_strings() {
-        let text = "clusters:\n- name: c\n  cluster: {server: 'https://k', insecure-skip-tls-verify: yes, disable-compression: Off}  # on\npreferences: {colors: on}\nusers:\n- name: u\n  user:\n    exec: {command: aws, provideClusterInfo: y, env: [{name: A, value: 'no'}, {name: B, value: \"1_000\"}]}\n    auth-provider: {name: p, config: {n: x}}\n";
+    fn plain_yaml_1_1_words_are_what_kubectl_reads_and_written_ones_strings() {
+        let text = "clusters:\n- name: c\n  cluster: {server: 'https://k', insecure-skip-tls-verify: yes, disable-compression: Off}  # on\npreferences: {colors: on}\nusers:\n- name: u\n  user:\n    exec:\n      command: aws\n      provideClusterInfo: y\n      env:\n      - {name: A, value: 'no'}\n      - {name: B, value: \"1_000\"}\n      - {name: C, value: !!str on}\n      - name: D\n        value: >-\n          on\n      - {name: E, value: on}\n    auth-provider: {name: p, config: {n: x}}\n";
         let (doc, unsure) = parse(text).unwrap();
         assert!(unsure.is_empty(), "{unsure:?}");
         assert_eq!(doc["clusters"][0]["cluster"]["insecure-skip-tls-verify"], true);
         assert_eq!(doc["clusters"][0]["cluster"]["disable-compression"], false);
         assert_eq!(doc["preferences"]["colors"], true);
-        assert_eq!(doc["users"][0]["user"]["exec"]["provideClusterInfo"], true);
+        let exec = &doc["users"][0]["user"]["exec"];
+        assert_eq!(exec["provideClusterInfo"], true);
+        assert_eq!(exec["env"][0]["value"], "no", "quoted: a string");
+        assert_eq!(exec["env"][1]["value"], "1_000");
+        assert_eq!(exec["env"][2]["value"], "on", "tagged !!str: a string");
+        assert_eq!(exec["env"][3]["value"], "on", "a block scalar: a string");
         assert_eq!(
-            doc["users"][0]["user"]["exec"]["env"][0]["value"], "no",
-            "quoted: a string"
+            exec["env"][4]["value"], true,
+            "plain in a string field: what kubectl refuses"
         );
-        assert_eq!(doc["users"][0]["user"]["exec"]["env"][1]["value"], "1_000");
         assert_eq!(
             doc["users"][0]["user"]["auth-provider"]["config"]["false"], "x",
             "a key as JSON has it"
@@ -271,24 +427,66 @@ mod tests {
     }
 
     #[test]
-    fn a_quoted_boolean_word_in_a_boolean_field_stays_a_string() {
-        // kubectl refuses this file; setup must not make it turn TLS verification off.
-        let (doc, _) = parse("clusters:\n- cluster: {insecure-skip-tls-verify: \"yes\"}\n").unwrap();
-        assert_eq!(doc["clusters"][0]["cluster"]["insecure-skip-tls-verify"], "yes");
+    fn a_written_boolean_word_in_a_boolean_field_stays_a_string() {
+        // kubectl refuses these files; setup must not make them turn TLS verification off.
+        for value in ["\"yes\"", "'yes'", "!!str yes", "\"y\\x65s\"", "|-\n      yes"] {
+            let text =
+                format!("preferences: {{colors: yes}}\nclusters:\n- cluster:\n    insecure-skip-tls-verify: {value}\n");
+            let (doc, unsure) = parse(&text).unwrap();
+            assert!(unsure.is_empty(), "{value}: {unsure:?}");
+            assert_eq!(
+                doc["clusters"][0]["cluster"]["insecure-skip-tls-verify"], "yes",
+                "{value}"
+            );
+        }
     }
 
     #[test]
-    fn a_word_written_both_ways_or_a_quoted_merge_key_is_unsure() {
-        let text = "clusters:\n- cluster: {insecure-skip-tls-verify: yes, extensions: [{extension: {a: 'yes'}}]}\nusers:\n- user: {exec: {env: [{name: A, value: 'yes'}]}}\n";
-        let (doc, unsure) = parse(text).unwrap();
-        assert_eq!(unsure.len(), 2, "the boolean field and the extension: {unsure:?}");
-        assert!(unsure[0].contains("both quoted and unquoted"), "{unsure:?}");
-        assert_eq!(
-            doc["users"][0]["user"]["exec"]["env"][0]["value"], "yes",
-            "a string field: a string"
-        );
-        let (_, unsure) = parse("a: &a {x: 1}\nb: {'<<': *a}\n").unwrap();
-        assert!(unsure[0].contains("'<<'"), "{unsure:?}");
+    fn numbers_are_go_yaml_v2_s() {
+        let cases: &[(&str, Plain)] = &[
+            ("1_000", Plain::Int(1000)),
+            ("017", Plain::Int(15)),
+            ("0o17", Plain::Int(15)),
+            ("0O17", Plain::Int(15)),
+            ("0x_1F", Plain::Int(31)),
+            ("-0b101", Plain::Int(-5)),
+            ("0B101", Plain::Int(5)),
+            ("+7", Plain::Int(7)),
+            ("08", Plain::Float(8.0)),
+            ("1_0.5", Plain::Float(10.5)),
+            ("1.", Plain::Float(1.0)),
+            ("-.5e3", Plain::Float(-500.0)),
+            (".5", Plain::Float(0.5)),
+            ("18446744073709551615", Plain::Uint(u64::MAX)),
+            ("-9223372036854775808", Plain::Int(i64::MIN)),
+            ("+18446744073709551615", Plain::Float(18446744073709551615.0)),
+            ("2024-05-01", Plain::Str),
+            ("1.2.3", Plain::Str),
+            ("0x", Plain::Str),
+            ("-", Plain::Str),
+            ("+inf", Plain::Str),
+            ("e5", Plain::Str),
+            ("", Plain::Null),
+            ("~", Plain::Null),
+            ("True", Plain::Bool(true)),
+            ("nO", Plain::Str),
+        ];
+        for (text, want) in cases {
+            assert_eq!(plain_reading(text), *want, "{text}");
+        }
+        assert!(matches!(plain_reading(".NaN"), Plain::Float(f) if f.is_nan()));
+        assert_eq!(plain_reading("-.inf"), Plain::Float(f64::NEG_INFINITY));
+        let (doc, _) = parse("extensions: [{extension: {a: 017, b: 1_000.5, c: '017'}}]\n").unwrap();
+        assert_eq!(doc["extensions"][0]["extension"]["a"], 15);
+        assert_eq!(doc["extensions"][0]["extension"]["b"], 1000.5);
+        assert_eq!(doc["extensions"][0]["extension"]["c"], "017");
+    }
+
+    #[test]
+    fn what_cannot_be_read_for_sure_is_unsure() {
+        let (_, unsure) = parse("a: !custom x\nb: .inf\nc: {1.5: x}\n").unwrap();
+        assert_eq!(unsure.len(), 3, "{unsure:?}");
+        assert!(unsure[0].contains("!custom"), "{unsure:?}");
         // A JSON kubeconfig quotes everything: nothing to be unsure of.
         let (doc, unsure) =
             parse("{\"extensions\": [{\"name\": \"x\", \"extension\": {\"audience\": \"on\"}}]}").unwrap();
@@ -302,7 +500,8 @@ mod tests {
             nested: {<<: *mid, env: [e]}\n\
             before: {command: prod, <<: *base}\n\
             after: {<<: *base, command: dev}\n\
-            list: {<<: [{a: first}, {a: second, b: second}]}\n";
+            list: {<<: [{a: first}, {a: second, b: second}]}\n\
+            tagged: {!!merge '<<': *base}\n";
         let (doc, unsure) = parse(text).unwrap();
         assert!(unsure.is_empty(), "{unsure:?}");
         assert_eq!(doc["nested"]["command"], "aws", "a merge within a merge");
@@ -315,20 +514,59 @@ mod tests {
         );
         assert_eq!(doc["list"]["a"], "first", "of a list, the first wins");
         assert_eq!(doc["list"]["b"], "second");
+        assert_eq!(doc["tagged"]["command"], "aws", "!!merge merges whatever the quoting");
         assert!(!serde_norway::to_string(&doc).unwrap().contains("<<"));
         assert!(parse("a: {<<: 1}\n").unwrap_err().contains("merge key"));
+    }
+
+    #[test]
+    fn a_quoted_or_str_tagged_merge_key_is_an_ordinary_key() {
+        for key in ["'<<'", "\"<<\"", "!!str <<"] {
+            let text = format!("a: &a {{env: [x]}}\nb: {{{key}: *a, command: aws}}\n");
+            let (doc, _) = parse(&text).unwrap();
+            assert_eq!(doc["b"]["<<"]["env"][0], "x", "{key}");
+            assert!(doc["b"].get("env").is_none(), "{key}: merged");
+        }
+    }
+
+    #[test]
+    fn documents_kubecredcache_will_not_read() {
+        assert!(
+            parse("a: 1\n---\nb: 2\n")
+                .unwrap_err()
+                .contains("more than one document")
+        );
+        assert!(parse("a: 1\na: 2\n").unwrap_err().contains("'a' twice"));
+        assert!(parse("on: 1\ntrue: 2\n").unwrap_err().contains("'true' twice"));
+        assert!(parse("a: *nothing\n").unwrap_err().contains("before its anchor"));
+        assert!(parse("a: [1\n").unwrap_err().starts_with("not YAML ("));
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        assert!(parse(&deep).unwrap_err().contains("deep"));
+        let mut laughs = "a: &a [x, x, x, x, x, x, x, x, x, x]\n".to_string();
+        for i in 0..7 {
+            laughs += &format!(
+                "{}: &{} [*{}, *{}, *{}, *{}, *{}, *{}, *{}, *{}, *{}, *{}]\n",
+                (b'b' + i) as char,
+                (b'b' + i) as char,
+                (b'a' + i) as char,
+                (b'a' + i) as char,
+                (b'a' + i) as char,
+                (b'a' + i) as char,
+                (b'a' + i) as char,
+                (b'a' + i) as char,
+                (b'a' + i) as char,
+                (b'a' + i) as char,
+                (b'a' + i) as char,
+                (b'a' + i) as char
+            );
+        }
+        assert!(parse(&laughs).unwrap_err().contains("aliases are expanded"));
+        assert_eq!(parse("").unwrap().0, Value::Null);
     }
 
     #[test]
     fn a_byte_order_mark_is_no_content() {
         let (doc, _) = parse("\u{feff}apiVersion: v1\n").unwrap();
         assert_eq!(doc["apiVersion"], "v1");
-    }
-
-    #[test]
-    fn comments_do_not_count_as_writing() {
-        assert_eq!(without_comment("a: 'x # y' # on"), "a: 'x # y' ");
-        assert_eq!(without_comment("# on"), "");
-        assert_eq!(without_comment("url: http://h/#frag"), "url: http://h/#frag");
     }
 }

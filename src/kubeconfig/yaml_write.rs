@@ -9,7 +9,7 @@
 use serde_norway::{Mapping, Value};
 use std::fmt::Write;
 
-use super::yaml_read::yaml11_reading;
+use super::yaml_read::{Plain, plain_reading};
 
 /// The document as YAML text both YAML 1.1 and 1.2 read back to the same value.
 pub fn to_yaml(doc: &Value) -> Result<String, String> {
@@ -127,7 +127,7 @@ fn plain_in_both_versions(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || "_./+=@-".contains(c) || c == ':')
         && !s.ends_with(':')
         && !YAML_WORDS.split(' ').any(|w| w == s)
-        && yaml11_reading(s).is_none()
+        && plain_reading(s) == Plain::Str
 }
 
 fn double_quoted(out: &mut String, s: &str) {

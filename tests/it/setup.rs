@@ -520,20 +520,17 @@ fn yaml_1_1_booleans_and_merge_keys_mean_to_kubectl_after_setup_what_they_meant_
 }
 
 #[test]
-fn a_value_only_its_quoting_could_explain_is_refused_and_nothing_is_written() {
+fn a_value_whose_reading_kubecredcache_cannot_be_sure_of_is_refused_and_nothing_is_written() {
     let s = Sandbox::new();
     let path = copy_fixture(&s, "aws-update-kubeconfig-v1beta1.yaml");
     let text = fs::read_to_string(&path).unwrap().replacen(
         "clusters:\n",
-        "extensions:\n- name: team\n  extension: {managed: yes, label: 'yes'}\nclusters:\n",
+        "extensions:\n- name: team\n  extension: {managed: !team yes, label: 'yes'}\nclusters:\n",
         1,
     );
     fs::write(&path, &text).unwrap();
     let err = one_line_error(&s.run(&["setup"]));
-    assert!(
-        err.contains("'yes'") && err.contains("both quoted and unquoted"),
-        "{err}"
-    );
+    assert!(err.contains("'yes'") && err.contains("!team"), "{err}");
     assert_eq!(fs::read_to_string(&path).unwrap(), text);
 }
 
@@ -592,4 +589,77 @@ fn kubectl_reads_every_field_after_setup_as_before_merges_and_yaml_1_1_words_inc
     assert_eq!(out.matches("wrapped    ").count(), 3, "{out}");
     let after = kubectls_reading(&s, &kubectl, &path);
     assert_eq!(after, before, "{}", fs::read_to_string(&path).unwrap());
+}
+
+#[test]
+fn kubectl_reads_tagged_block_and_escaped_scalars_and_a_str_merge_key_after_setup_as_before() {
+    let Some(kubectl) = host_tool("kubectl") else { return };
+    let s = Sandbox::new();
+    let path = s.home.join(".kube/config");
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    // What the text alone cannot tell: `!!str on` and a block `on` are strings, plain `on`
+    // elsewhere is a boolean; a `!!str <<` key merges nothing (kubectl sees no env);
+    // `017` and `1_000.5` in an extension are go-yaml v2's numbers.
+    let text = "apiVersion: v1\nkind: Config\npreferences: {colors: on}\n\
+        x: {profile: &profile {env: [{name: AWS_PROFILE, value: prod}]}}\n\
+        clusters:\n- name: c1\n  cluster:\n    server: https://prod.example.com\n    extensions:\n    - name: team\n      extension: {a: 017, b: 1_000.5, c: \"y\\x65s\", d: '017'}\n\
+        users:\n- name: tagged\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: aws\n      args: [eks, get-token, --cluster-name, prod]\n      env:\n      - {name: A, value: !!str on}\n      - name: B\n        value: >-\n          on\n      - name: C\n        value: |-\n          yes\n\
+        - name: strmerge\n  user:\n    exec: {!!str <<: *profile, apiVersion: client.authentication.k8s.io/v1beta1, command: aws, args: [eks, get-token, --cluster-name, c]}\n\
+        contexts:\n- name: c\n  context: {cluster: c1, user: tagged}\ncurrent-context: c\n";
+    fs::write(&path, text).unwrap();
+    let before = kubectls_reading(&s, &kubectl, &path);
+    // kubectl lists users by name: strmerge, then tagged.
+    assert_eq!(
+        before["users"][1]["user"]["exec"]["env"][0]["value"], "on",
+        "kubectl's own reading"
+    );
+    assert!(
+        before["users"][0]["user"]["exec"]["env"].is_null(),
+        "kubectl merges nothing: {before}"
+    );
+
+    let out = ok(&s.run(&["setup"]));
+    assert_eq!(out.matches("wrapped    ").count(), 2, "{out}");
+    let after = kubectls_reading(&s, &kubectl, &path);
+    assert_eq!(after, before, "{}", fs::read_to_string(&path).unwrap());
+}
+
+#[test]
+fn a_file_kubectl_refuses_for_a_written_boolean_word_is_not_made_to_skip_tls_verification() {
+    let Some(kubectl) = host_tool("kubectl") else { return };
+    let s = Sandbox::new();
+    let path = copy_fixture(&s, "aws-update-kubeconfig-v1beta1.yaml");
+    for value in ["!!str yes", "\"y\\x65s\"", "|-\n      yes"] {
+        let text = fs::read_to_string(Path::new(FIXTURES).join("aws-update-kubeconfig-v1beta1.yaml"))
+            .unwrap()
+            .replacen(
+                "    server:",
+                &format!("    insecure-skip-tls-verify: {value}\n    server:"),
+                1,
+            );
+        // A plain `yes` elsewhere, so the text has the word written both ways.
+        let text = text.replacen("preferences: {}", "preferences: {colors: yes}", 1);
+        fs::write(&path, &text).unwrap();
+        let view = |s: &Sandbox| {
+            let mut cmd = s.command_for(&kubectl, &["config", "view", "--raw", "-o", "json"]);
+            cmd.env("KUBECONFIG", &path);
+            cmd.output().unwrap()
+        };
+        assert!(
+            !view(&s).status.success(),
+            "{value}: kubectl refuses the file before setup"
+        );
+        let _ = s.run(&["setup"]);
+        let after = view(&s);
+        let read: serde_json::Value = serde_json::from_slice(&after.stdout).unwrap_or_default();
+        assert!(
+            !after.status.success() && read.is_null(),
+            "{value}: setup made kubectl read {read}\n{}",
+            fs::read_to_string(&path).unwrap()
+        );
+        let _ = fs::remove_file(&path);
+        for backup in fs::read_dir(path.parent().unwrap()).unwrap().flatten() {
+            let _ = fs::remove_file(backup.path());
+        }
+    }
 }

@@ -1,0 +1,171 @@
+//! A kubeconfig's YAML as libyaml's events: each scalar with its style (plain, quoted,
+//! block) and tag, which serde_norway resolves away before anyone can ask. How kubectl
+//! reads a scalar depends on both (`on` plain is `true` to YAML 1.1, `!!str on` and
+//! `'on'` are strings), so [`super::yaml_read`] builds the document from these.
+//!
+//! The one `unsafe` wrapper over unsafe-libyaml-norway, the libyaml port serde_norway
+//! itself parses with: same code, no new crate.
+
+use std::mem::MaybeUninit;
+use std::ptr::addr_of_mut;
+
+use unsafe_libyaml_norway as unsafe_sys;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// Written without quotes: YAML 1.1 decides what it is.
+    Plain,
+    /// Quoted, literal (`|`) or folded (`>`): a string.
+    Written,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Event {
+    DocumentStart,
+    DocumentEnd,
+    StreamEnd,
+    Alias(String),
+    Scalar {
+        anchor: Option<String>,
+        tag: Option<String>,
+        value: String,
+        style: Style,
+    },
+    SequenceStart {
+        anchor: Option<String>,
+        tag: Option<String>,
+    },
+    SequenceEnd,
+    MappingStart {
+        anchor: Option<String>,
+        tag: Option<String>,
+    },
+    MappingEnd,
+}
+
+/// Every event of `text` after the stream's start, or `Err` when libyaml cannot parse it
+/// (the caller asks serde_norway for the words to say why).
+pub fn events(text: &str) -> Result<Vec<Event>, ()> {
+    let mut parser = Box::new(MaybeUninit::<unsafe_sys::yaml_parser_t>::uninit());
+    let parser = parser.as_mut_ptr();
+    // SAFETY: `parser` is initialised before use and deleted once, below; the input
+    // outlives every call that reads it; each event is converted before it is deleted.
+    unsafe {
+        if !unsafe_sys::yaml_parser_initialize(parser).ok {
+            return Err(());
+        }
+        unsafe_sys::yaml_parser_set_encoding(parser, unsafe_sys::YAML_UTF8_ENCODING);
+        unsafe_sys::yaml_parser_set_input_string(parser, text.as_ptr(), text.len() as u64);
+        let mut out = Vec::new();
+        let result = loop {
+            let mut event = MaybeUninit::<unsafe_sys::yaml_event_t>::uninit();
+            let event = event.as_mut_ptr();
+            if !unsafe_sys::yaml_parser_parse(parser, event).ok {
+                break Err(());
+            }
+            let converted = convert(&*event);
+            unsafe_sys::yaml_event_delete(addr_of_mut!(*event));
+            match converted {
+                Some(Event::StreamEnd) => {
+                    out.push(Event::StreamEnd);
+                    break Ok(out);
+                }
+                Some(e) => out.push(e),
+                None => {}
+            }
+        };
+        unsafe_sys::yaml_parser_delete(parser);
+        result
+    }
+}
+
+/// # Safety
+/// `event` must be an event libyaml produced and has not deleted yet.
+unsafe fn convert(event: &unsafe_sys::yaml_event_t) -> Option<Event> {
+    // SAFETY: the union field read is the one `type_` says is there.
+    unsafe {
+        Some(match event.type_ {
+            unsafe_sys::YAML_DOCUMENT_START_EVENT => Event::DocumentStart,
+            unsafe_sys::YAML_DOCUMENT_END_EVENT => Event::DocumentEnd,
+            unsafe_sys::YAML_STREAM_END_EVENT => Event::StreamEnd,
+            unsafe_sys::YAML_ALIAS_EVENT => Event::Alias(c_string(event.data.alias.anchor).unwrap_or_default()),
+            unsafe_sys::YAML_SCALAR_EVENT => {
+                let s = event.data.scalar;
+                let bytes = std::slice::from_raw_parts(s.value, s.length as usize);
+                Event::Scalar {
+                    anchor: c_string(s.anchor),
+                    tag: c_string(s.tag),
+                    value: String::from_utf8_lossy(bytes).into_owned(),
+                    style: if s.style == unsafe_sys::YAML_PLAIN_SCALAR_STYLE {
+                        Style::Plain
+                    } else {
+                        Style::Written
+                    },
+                }
+            }
+            unsafe_sys::YAML_SEQUENCE_START_EVENT => Event::SequenceStart {
+                anchor: c_string(event.data.sequence_start.anchor),
+                tag: c_string(event.data.sequence_start.tag),
+            },
+            unsafe_sys::YAML_SEQUENCE_END_EVENT => Event::SequenceEnd,
+            unsafe_sys::YAML_MAPPING_START_EVENT => Event::MappingStart {
+                anchor: c_string(event.data.mapping_start.anchor),
+                tag: c_string(event.data.mapping_start.tag),
+            },
+            unsafe_sys::YAML_MAPPING_END_EVENT => Event::MappingEnd,
+            _ => return None,
+        })
+    }
+}
+
+/// # Safety
+/// `p` is null or a NUL-terminated string libyaml owns.
+unsafe fn c_string(p: *const u8) -> Option<String> {
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: as the caller promises.
+    let c = unsafe { std::ffi::CStr::from_ptr(p.cast()) };
+    Some(c.to_string_lossy().into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scalars(text: &str) -> Vec<(Option<String>, String, Style)> {
+        events(text)
+            .unwrap()
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::Scalar { tag, value, style, .. } => Some((tag, value, style)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_scalar_says_how_it_was_written() {
+        let got = scalars("a: on\nb: 'on'\nc: !!str on\nd: >-\n  on\ne: |\n  on\n");
+        assert_eq!(got[1], (None, "on".into(), Style::Plain));
+        assert_eq!(got[3], (None, "on".into(), Style::Written));
+        assert_eq!(
+            got[5],
+            (Some("tag:yaml.org,2002:str".into()), "on".into(), Style::Plain)
+        );
+        assert_eq!(got[7], (None, "on".into(), Style::Written));
+        assert_eq!(got[9], (None, "on\n".into(), Style::Written));
+    }
+
+    #[test]
+    fn anchors_aliases_and_errors() {
+        let all = events("a: &x [1]\nb: *x\n").unwrap();
+        assert!(all.contains(&Event::SequenceStart {
+            anchor: Some("x".into()),
+            tag: None
+        }));
+        assert!(all.contains(&Event::Alias("x".into())));
+        assert!(events("a: [1\n").is_err());
+        assert!(events("a: 'x\n").is_err());
+    }
+}
