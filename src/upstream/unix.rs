@@ -122,6 +122,12 @@ impl Pipes {
     /// Reads the command's output to its end, in this thread (a reader thread would cost
     /// every cache hit the dynamic loading of the thread functions). Stops early when a
     /// forwarded signal arrives, or, past `deadline`, after killing the command's group.
+    ///
+    /// The command's stderr is read only when our own stderr can take what is read
+    /// without blocking, as much as one write takes whole (`PIPE_BUF`): a caller that
+    /// reads our stdout to its end before it reads our stderr must get our stdout as it
+    /// would get the plugin's, with whatever is not read yet waiting in the plugin's
+    /// pipe instead of blocking us.
     fn read(mut self, child: &mut Child, deadline: Option<Instant>) -> io::Result<Captured> {
         let mut out = Captured {
             stdout: Vec::new(),
@@ -144,16 +150,18 @@ impl Pipes {
             // wait below is seen within this.
             let wait = deadline.map_or(POLL_EVERY, |d| (d - now).min(POLL_EVERY));
             let stderr_fd = self.stderr.as_ref().filter(|_| stderr_open).map(|e| e.as_raw_fd());
-            let (stdout_ready, stderr_ready) = poll(self.stdout.as_raw_fd(), stderr_fd, wait);
-            if stderr_ready && let Some(stderr) = self.stderr.as_mut() {
-                match stderr.read(&mut chunk) {
+            let ready = poll(Some(self.stdout.as_raw_fd()), stderr_fd, wait);
+            if ready.stderr
+                && let Some(stderr) = self.stderr.as_mut()
+            {
+                match stderr.read(&mut chunk[..libc::PIPE_BUF]) {
                     Ok(0) => stderr_open = false,
                     Ok(n) => keep_end(&mut out.stderr, &chunk[..n]),
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(_) => stderr_open = false,
                 }
             }
-            if stdout_ready {
+            if ready.stdout {
                 match self.stdout.read(&mut chunk) {
                     Ok(0) => break,
                     Ok(n) => out.stdout.extend_from_slice(&chunk[..n]),
@@ -171,9 +179,10 @@ impl Pipes {
         let Some(mut stderr) = self.stderr.take().filter(|_| stderr_open) else {
             return Ok(out);
         };
-        // Bytes read since the command ended: a process that writes on and on is
-        // handed to the relay rather than read here forever.
-        let mut after_end: Option<usize> = None;
+        // Once the command has ended: how much was read since, and when it ended. A
+        // process that writes on and on is handed to the relay after either bound
+        // rather than read here for as long as it writes.
+        let mut after_end: Option<(usize, Instant)> = None;
         loop {
             if RECEIVED.load(Ordering::SeqCst) != 0 {
                 return Ok(out);
@@ -186,24 +195,27 @@ impl Pipes {
             }
             if after_end.is_none() && child.try_wait()?.is_some() {
                 CHILD.store(0, Ordering::SeqCst);
-                after_end = Some(0);
+                after_end = Some((0, now));
             }
             let wait = match after_end {
-                Some(read) if read >= STDERR_AFTER_END_AT_MOST => break,
+                Some((read, ended)) if read >= STDERR_AFTER_END_AT_MOST || now - ended >= STDERR_AFTER_END_FOR => break,
                 Some(_) => Duration::ZERO,
                 None => deadline.map_or(POLL_EVERY, |d| (d - now).min(POLL_EVERY)),
             };
-            if !poll(stderr.as_raw_fd(), None, wait).0 {
+            let ready = poll(None, Some(stderr.as_raw_fd()), wait);
+            if !ready.stderr {
+                // Quiet, or our stderr full once the command has ended: the rest is the
+                // relay's to pass on.
                 if after_end.is_some() {
                     break;
                 }
                 continue;
             }
-            match stderr.read(&mut chunk) {
+            match stderr.read(&mut chunk[..libc::PIPE_BUF]) {
                 Ok(0) => return Ok(out),
                 Ok(n) => {
                     keep_end(&mut out.stderr, &chunk[..n]);
-                    if let Some(read) = after_end.as_mut() {
+                    if let Some((read, _)) = after_end.as_mut() {
                         *read += n;
                     }
                 }
@@ -225,22 +237,35 @@ fn keep_end(kept: &mut Vec<u8>, chunk: &[u8]) {
     }
 }
 
-/// Waits at most `wait` for input on `stdout` or `stderr`; which are ready (readable or
-/// closed). Interrupted by a signal: neither.
-fn poll(stdout: RawFd, stderr: Option<RawFd>, wait: Duration) -> (bool, bool) {
-    let ready = |fd| libc::pollfd {
-        fd,
-        events: libc::POLLIN,
+/// What [`poll`] found ready.
+struct Ready {
+    stdout: bool,
+    stderr: bool,
+}
+
+/// Waits at most `wait` for input on `stdout` or `stderr` (readable or closed); which
+/// are ready. `stderr` counts as ready only while our own stderr takes `PIPE_BUF`
+/// bytes without blocking, and while it does not, the wait ends when it does.
+/// Interrupted by a signal: neither.
+fn poll(stdout: Option<RawFd>, stderr: Option<RawFd>, wait: Duration) -> Ready {
+    let ours_full = stderr.is_some() && !writable(libc::STDERR_FILENO);
+    let entry = |fd: Option<RawFd>, events| libc::pollfd {
+        fd: fd.unwrap_or(-1),
+        events,
         revents: 0,
     };
-    let mut fds = [ready(stdout), ready(stderr.unwrap_or(-1))];
-    let count = if stderr.is_some() { 2 } else { 1 };
-    // SAFETY: poll on `count` valid pollfds that live across the call.
-    let n = unsafe { libc::poll(fds.as_mut_ptr(), count, wait.as_millis().max(1) as libc::c_int) };
-    if n <= 0 {
-        return (false, false);
+    // A negative fd is skipped by poll(2).
+    let mut fds = [
+        entry(stdout, libc::POLLIN),
+        entry(stderr.filter(|_| !ours_full), libc::POLLIN),
+        entry(Some(libc::STDERR_FILENO).filter(|_| ours_full), libc::POLLOUT),
+    ];
+    // SAFETY: poll on three pollfds that live across the call.
+    let n = unsafe { libc::poll(fds.as_mut_ptr(), 3, wait.as_millis().max(1) as libc::c_int) };
+    Ready {
+        stdout: n > 0 && fds[0].revents != 0,
+        stderr: n > 0 && fds[1].revents != 0,
     }
-    (fds[0].revents != 0, count == 2 && fds[1].revents != 0)
 }
 
 /// How often a blocked read looks again at signals and its deadline.
@@ -249,6 +274,23 @@ const POLL_EVERY: Duration = Duration::from_millis(200);
 /// Read of the command's stderr after it ended, at most, before the relay takes over:
 /// more than a pipe holds, so only a process that goes on writing reaches it.
 const STDERR_AFTER_END_AT_MOST: usize = 1 << 20;
+/// Time spent reading the command's stderr after it ended, at most, before the relay
+/// takes over: what the command itself wrote is in the pipe already and is read at
+/// once; only a process it left writing on uses this up.
+const STDERR_AFTER_END_FOR: Duration = Duration::from_millis(50);
+
+/// Whether a write of up to `PIPE_BUF` bytes to `fd` would not block now (one that
+/// fails at once, to a closed or broken descriptor, does not block either).
+fn writable(fd: RawFd) -> bool {
+    let mut fds = [libc::pollfd {
+        fd,
+        events: libc::POLLOUT,
+        revents: 0,
+    }];
+    // SAFETY: poll on one valid pollfd that lives across the call, without waiting.
+    let n = unsafe { libc::poll(fds.as_mut_ptr(), 1, 0) };
+    n == 1 && fds[0].revents & (libc::POLLOUT | libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0
+}
 
 /// Hands the rest of the command's stderr, held by a process the command left behind,
 /// to a `cat` (`/bin/cat`, else `/usr/bin/cat`) that copies it to our stderr until that process closes it, as it would

@@ -742,6 +742,59 @@ fn a_process_the_authenticator_leaves_holding_stderr_neither_holds_up_the_run_no
     }
 }
 
+// Review 5.
+#[test]
+fn a_process_the_authenticator_leaves_writing_holds_up_neither_the_run_nor_a_caller_that_reads_stderr_last() {
+    // Bare, the plugin's end is the end of the run, whoever reads its stderr and
+    // whenever. Two rounds:
+    // - helpers left behind write a little and often, never quiet for a millisecond,
+    //   forever, and our stderr is a file: reading them must end soon after the plugin;
+    // - a helper writes more than a pipe holds from the start, and the caller reads our
+    //   stdout to its end before it reads our stderr (which nobody reads meanwhile):
+    //   copying to that full pipe must not block the token's way out.
+    let steady = "for i in 1 2 3 4; do\n  perl -e '$|=1; while (1) { print STDERR \"..\"; select(undef, undef, undef, 0.0002) }' </dev/null >/dev/null &\n  echo $! >> PIDS\ndone\n";
+    let burst =
+        "( head -c 400000 /dev/zero | tr '\\0' x >&2; exec sleep 600 ) </dev/null >/dev/null &\necho $! >> PIDS\n";
+    for (writers, stderr_read_last) in [(steady, false), (burst, true)] {
+        let s = Sandbox::new();
+        let pid_file = s.root.path().join("writers");
+        common::write_script(
+            &s.bin.join("chatty-login"),
+            &format!(
+                "#!/bin/sh\n{}sleep 0.2\nexec aws \"$@\"\n",
+                writers.replace("PIDS", pid_file.to_str().unwrap())
+            ),
+        );
+        let args = ["--generic", "--", "chatty-login", "eks", "get-token"];
+        let mut cmd = s.command(&args);
+        cmd.stdout(Stdio::piped());
+        if stderr_read_last {
+            cmd.stderr(Stdio::piped());
+        } else {
+            cmd.stderr(fs::File::create(s.root.path().join("stderr")).unwrap());
+        }
+        let mut child = cmd.spawn().unwrap();
+        let mut stdout_pipe = child.stdout.take().unwrap();
+        let (sent, got) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut stdout = String::new();
+            let _ = std::io::Read::read_to_string(&mut stdout_pipe, &mut stdout);
+            let _ = sent.send(stdout);
+        });
+        let stdout = got.recv_timeout(BOUND);
+        for writer in fs::read_to_string(&pid_file).unwrap().lines() {
+            // SAFETY: plain kill(2) of a writer the script started.
+            unsafe { libc::kill(writer.trim().parse().unwrap(), libc::SIGKILL) };
+        }
+        let stdout = stdout.unwrap_or_else(|_| {
+            let _ = child.kill();
+            panic!("stderr read last: {stderr_read_last}: the token waits for what the helper writes")
+        });
+        assert!(child.wait().unwrap().success());
+        token(&stdout);
+    }
+}
+
 #[test]
 fn a_secret_the_failing_plugin_printed_is_not_kept_in_the_failure_record() {
     let s = Sandbox::new();
