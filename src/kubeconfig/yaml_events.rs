@@ -21,7 +21,8 @@ pub enum Style {
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Event {
-    DocumentStart,
+    /// With its `%YAML` directive's version, if any.
+    DocumentStart(Option<(i32, i32)>),
     DocumentEnd,
     StreamEnd,
     Alias(String),
@@ -30,6 +31,9 @@ pub enum Event {
         tag: Option<String>,
         value: String,
         style: Style,
+        /// Double-quoted with the escape `\/`, which YAML 1.2 added: go-yaml v2 (and so
+        /// kubectl) refuses it where libyaml reads a `/`.
+        slash_escape: bool,
     },
     SequenceStart {
         anchor: Option<String>,
@@ -63,7 +67,7 @@ pub fn events(text: &str) -> Result<Vec<Event>, ()> {
             if !unsafe_sys::yaml_parser_parse(parser, event).ok {
                 break Err(());
             }
-            let converted = convert(&*event);
+            let converted = convert(&*event, text);
             unsafe_sys::yaml_event_delete(addr_of_mut!(*event));
             match converted {
                 Some(Event::StreamEnd) => {
@@ -80,12 +84,15 @@ pub fn events(text: &str) -> Result<Vec<Event>, ()> {
 }
 
 /// # Safety
-/// `event` must be an event libyaml produced and has not deleted yet.
-unsafe fn convert(event: &unsafe_sys::yaml_event_t) -> Option<Event> {
+/// `event` must be an event libyaml produced from `text` and has not deleted yet.
+unsafe fn convert(event: &unsafe_sys::yaml_event_t, text: &str) -> Option<Event> {
     // SAFETY: the union field read is the one `type_` says is there.
     unsafe {
         Some(match event.type_ {
-            unsafe_sys::YAML_DOCUMENT_START_EVENT => Event::DocumentStart,
+            unsafe_sys::YAML_DOCUMENT_START_EVENT => {
+                let version = event.data.document_start.version_directive;
+                Event::DocumentStart((!version.is_null()).then(|| ((*version).major, (*version).minor)))
+            }
             unsafe_sys::YAML_DOCUMENT_END_EVENT => Event::DocumentEnd,
             unsafe_sys::YAML_STREAM_END_EVENT => Event::StreamEnd,
             unsafe_sys::YAML_ALIAS_EVENT => Event::Alias(c_string(event.data.alias.anchor).unwrap_or_default()),
@@ -101,6 +108,12 @@ unsafe fn convert(event: &unsafe_sys::yaml_event_t) -> Option<Event> {
                     } else {
                         Style::Written
                     },
+                    slash_escape: s.style == unsafe_sys::YAML_DOUBLE_QUOTED_SCALAR_STYLE
+                        && escapes_a_slash(
+                            text.as_bytes()
+                                .get(event.start_mark.index as usize..event.end_mark.index as usize)
+                                .unwrap_or_default(),
+                        ),
                 }
             }
             unsafe_sys::YAML_SEQUENCE_START_EVENT => Event::SequenceStart {
@@ -116,6 +129,18 @@ unsafe fn convert(event: &unsafe_sys::yaml_event_t) -> Option<Event> {
             _ => return None,
         })
     }
+}
+
+/// Whether `source` has `\/`: a `/` after an odd run of backslashes.
+fn escapes_a_slash(source: &[u8]) -> bool {
+    let mut backslashes = 0;
+    for &b in source {
+        if b == b'/' && backslashes % 2 == 1 {
+            return true;
+        }
+        backslashes = if b == b'\\' { backslashes + 1 } else { 0 };
+    }
+    false
 }
 
 /// # Safety
@@ -166,6 +191,22 @@ mod tests {
         }));
         assert!(all.contains(&Event::Alias("x".into())));
         assert!(events("a: [1\n").is_err());
+        let slash = |text| {
+            events(text)
+                .unwrap()
+                .into_iter()
+                .any(|e| matches!(e, Event::Scalar { slash_escape: true, .. }))
+        };
+        assert!(slash("a: \"x\\/y\"\n"));
+        assert!(
+            !slash("a: \"x\\\\/y\"\nb: 'x\\/y'\nc: x\\/y\n"),
+            "an escaped backslash, or not double-quoted"
+        );
+        assert!(
+            events("%YAML 1.2\n---\na: 1\n")
+                .unwrap()
+                .contains(&Event::DocumentStart(Some((1, 2))))
+        );
         assert!(events("a: 'x\n").is_err());
     }
 }

@@ -34,7 +34,8 @@ const MAP_TAG: &str = "tag:yaml.org,2002:map";
 
 /// Deeper than any kubeconfig nests; the builder recurses once per level.
 const MAX_DEPTH: usize = 128;
-/// Nodes a document may hold once aliases are expanded ("billion laughs").
+/// Nodes a document may hold once aliases are expanded ("billion laughs"); below that,
+/// go-yaml v2's own limit on the share of nodes that come from aliases applies too.
 const MAX_NODES: usize = 1_000_000;
 
 /// go-yaml v2's resolution table, as one string per reading. (Word lists are one string
@@ -79,7 +80,13 @@ pub fn plain_reading(s: &str) -> Plain {
         });
     }
     match s.as_bytes()[0] {
-        b'.' if go_float(s) => return s.parse().map_or(Plain::Str, Plain::Float),
+        // Go's ParseFloat, which takes `_` between digits.
+        b'.' if underscores_between_digits(s) => {
+            let plain: String = s.chars().filter(|c| *c != '_').collect();
+            if go_float(&plain) {
+                return plain.parse().map_or(Plain::Str, Plain::Float);
+            }
+        }
         b'0'..=b'9' | b'+' | b'-' => {
             let plain: String = s.chars().filter(|c| *c != '_').collect();
             if let Some(n) = go_parse_int(&plain) {
@@ -124,6 +131,13 @@ fn go_parse_int(s: &str) -> Option<Plain> {
     Some(i64::try_from(magnitude).map_or(Plain::Uint(magnitude), Plain::Int))
 }
 
+/// Go's `underscoreOK` for a number without a base prefix: each `_` between digits.
+fn underscores_between_digits(s: &str) -> bool {
+    let b = s.as_bytes();
+    (0..b.len())
+        .all(|i| b[i] != b'_' || (i > 0 && i + 1 < b.len() && b[i - 1].is_ascii_digit() && b[i + 1].is_ascii_digit()))
+}
+
 /// go-yaml v2's float pattern `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`.
 fn go_float(s: &str) -> bool {
     let s = s.strip_prefix(['-', '+']).unwrap_or(s);
@@ -151,10 +165,19 @@ pub fn parse(text: &str) -> Result<(Value, Vec<String>), String> {
             Ok(_) => "not YAML".to_string(),
         });
     };
+    if all
+        .iter()
+        .any(|e| matches!(e, Event::Scalar { slash_escape: true, .. }))
+    {
+        return Err(unreadable(
+            "the escape \\/ in a double-quoted string, which kubectl's YAML 1.1 refuses",
+        ));
+    }
     let mut builder = Builder {
         events: all.into_iter(),
         anchors: HashMap::new(),
         nodes: 0,
+        aliased: 0,
         unsure: Vec::new(),
     };
     let doc = builder.document()?;
@@ -165,6 +188,8 @@ struct Builder {
     events: std::vec::IntoIter<Event>,
     anchors: HashMap<String, Value>,
     nodes: usize,
+    /// Of `nodes`, those an alias repeated.
+    aliased: usize,
     unsure: Vec<String>,
 }
 
@@ -175,7 +200,11 @@ fn unreadable(what: &str) -> String {
 impl Builder {
     fn document(&mut self) -> Result<Value, String> {
         let doc = match self.events.next() {
-            Some(Event::DocumentStart) => {
+            Some(Event::DocumentStart(version)) => {
+                if version.is_some_and(|v| v != (1, 1)) {
+                    // go-yaml v2: "found incompatible YAML document".
+                    return Err(unreadable("a %YAML directive other than 1.1, which kubectl refuses"));
+                }
                 let doc = self.node("", 0)?;
                 match self.events.next() {
                     Some(Event::DocumentEnd) => doc,
@@ -203,6 +232,7 @@ impl Builder {
                 tag,
                 value,
                 style,
+                ..
             }) => (anchor, self.scalar(tag, value, style, at)),
             Some(Event::Alias(name)) => {
                 let value = self
@@ -210,7 +240,7 @@ impl Builder {
                     .get(&name)
                     .cloned()
                     .ok_or_else(|| unreadable(&format!("the alias *{name} at {}, before its anchor", place(at))))?;
-                self.count(size(&value))?;
+                self.count_aliased(size(&value))?;
                 return Ok(value);
             }
             Some(Event::SequenceStart { anchor, tag }) => {
@@ -247,7 +277,12 @@ impl Builder {
                 Some(Event::Scalar { value, tag, style, .. })
                     if value == "<<" && is_merge_tag(tag.as_deref(), style) =>
                 {
+                    // go-yaml merges an alias only to a mapping, never to a list of them.
+                    let alias = matches!(self.events.as_slice().first(), Some(Event::Alias(_)));
                     let merged = self.node(&format!("{at}.<<"), depth + 1)?;
+                    if alias && !merged.is_mapping() {
+                        return Err(not_a_mapping(at));
+                    }
                     merge(&mut out, merged, at)?;
                     continue;
                 }
@@ -256,6 +291,7 @@ impl Builder {
                     tag,
                     value,
                     style,
+                    ..
                 }) => {
                     let key = self.scalar(tag, value, style, at);
                     if let Some(name) = anchor {
@@ -263,11 +299,20 @@ impl Builder {
                     }
                     key
                 }
-                Some(Event::Alias(name)) => self
-                    .anchors
-                    .get(&name)
-                    .cloned()
-                    .ok_or_else(|| unreadable(&format!("the alias *{name} at {}, before its anchor", place(at))))?,
+                Some(Event::Alias(name)) => match self.anchors.get(&name) {
+                    Some(key @ (Value::String(_) | Value::Bool(_) | Value::Number(_) | Value::Null)) => {
+                        let key = key.clone();
+                        self.count_aliased(1)?;
+                        key
+                    }
+                    Some(_) => return Err(unreadable(&format!("a key that is not a scalar at {}", place(at)))),
+                    None => {
+                        return Err(unreadable(&format!(
+                            "the alias *{name} at {}, before its anchor",
+                            place(at)
+                        )));
+                    }
+                },
                 _ => return Err(unreadable(&format!("a key that is not a scalar at {}", place(at)))),
             };
             let name = self.key_text(key, at);
@@ -338,8 +383,20 @@ impl Builder {
         }
     }
 
+    fn count_aliased(&mut self, nodes: usize) -> Result<(), String> {
+        self.aliased += nodes;
+        self.count(nodes)
+    }
+
     fn count(&mut self, nodes: usize) -> Result<(), String> {
         self.nodes += nodes;
+        if self.aliased > 100
+            && self.nodes > 1000
+            && self.aliased as f64 / self.nodes as f64 > allowed_alias_ratio(self.nodes)
+        {
+            // As go-yaml v2 refuses it: kubectl does not read this document.
+            return Err(unreadable("more of it repeated by aliases than go-yaml v2 allows"));
+        }
         if self.nodes > MAX_NODES {
             return Err(unreadable(&format!(
                 "more than {MAX_NODES} nodes once its aliases are expanded"
@@ -357,9 +414,25 @@ fn is_merge_tag(tag: Option<&str>, style: Style) -> bool {
     }
 }
 
+/// go-yaml v2's `allowedAliasRatio`: the share of a document's nodes that may come from
+/// aliases, 99% up to 400,000 nodes, falling to 10% at 4,000,000.
+fn allowed_alias_ratio(nodes: usize) -> f64 {
+    const LOW: usize = 400_000;
+    const HIGH: usize = 4_000_000;
+    match nodes {
+        ..=LOW => 0.99,
+        HIGH.. => 0.10,
+        n => 0.99 - 0.89 * ((n - LOW) as f64 / (HIGH - LOW) as f64),
+    }
+}
+
+fn not_a_mapping(at: &str) -> String {
+    unreadable(&format!("a merge key at {} whose value is not a mapping", place(at)))
+}
+
 /// A merge applied as go-yaml v2 applies it (see the file's comment).
 fn merge(out: &mut Mapping, merged: Value, at: &str) -> Result<(), String> {
-    let not_a_mapping = || unreadable(&format!("a merge key at {} whose value is not a mapping", place(at)));
+    let not_a_mapping = || not_a_mapping(at);
     let mappings = match merged {
         Value::Mapping(map) => vec![map],
         // Applied last to first: the first of the list wins.
@@ -560,8 +633,43 @@ mod tests {
                 (b'a' + i) as char
             );
         }
-        assert!(parse(&laughs).unwrap_err().contains("aliases are expanded"));
+        assert!(parse(&laughs).unwrap_err().contains("aliases"));
         assert_eq!(parse("").unwrap().0, Value::Null);
+    }
+
+    #[test]
+    fn documents_kubectl_refuses_are_not_read_either() {
+        // Each of these, kubectl 1.32 refuses ("map merge requires map or sequence of
+        // maps", "found incompatible YAML document", "found unknown escape character",
+        // "excessive aliasing"); read, setup would write a file kubectl reads otherwise.
+        let refused = [
+            "x: &x [{env: [1]}]\nu: {<<: *x, command: aws}\n",
+            "%YAML 1.2\n---\na: 1\n",
+            "a: \"x\\/y\"\n",
+            &format!("a: &a [{}]\nb: [{}]\n", ["x"; 1000].join(", "), ["*a"; 200].join(", ")),
+        ];
+        for text in refused {
+            assert!(parse(text).is_err(), "{}", &text[..text.len().min(60)]);
+        }
+        assert!(parse("%YAML 1.1\n---\na: 1\n").is_ok());
+        assert!(
+            parse("x: {<<: [{a: 1}], b: 2}\n").is_ok(),
+            "a list written in place merges"
+        );
+        // A key that is an alias to a large list: refused, not copied into a message.
+        let mut bomb =
+            "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc:\n".to_string();
+        for _ in 0..2000 {
+            bomb += "- {*b: 1}\n";
+        }
+        assert!(parse(&bomb).unwrap_err().contains("not a scalar"));
+        assert_eq!(
+            plain_reading(".5_0"),
+            Plain::Float(0.5),
+            "Go's ParseFloat takes _ between digits"
+        );
+        assert_eq!(plain_reading(".5__0"), Plain::Str);
+        assert_eq!(plain_reading("._5"), Plain::Str);
     }
 
     #[test]

@@ -625,6 +625,36 @@ fn kubectl_reads_tagged_block_and_escaped_scalars_and_a_str_merge_key_after_setu
 }
 
 #[test]
+fn a_file_kubectl_refuses_is_refused_by_setup_and_left_as_it_is() {
+    let Some(kubectl) = host_tool("kubectl") else { return };
+    let s = Sandbox::new();
+    let path = s.home.join(".kube/config");
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let user = "users:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: aws\n      args: [eks, get-token, --cluster-name, c]\n";
+    // Each is a file libyaml reads and go-yaml v2 does not; the first, read, would have
+    // given the entry an AWS_PROFILE.
+    let cases = [
+        format!("x-envs: &envs [{{env: [{{name: AWS_PROFILE, value: prod}}]}}]\n{user}      <<: *envs\n"),
+        format!("%YAML 1.2\n---\n{user}"),
+        format!("preferences: {{extensions: [{{name: a, extension: {{b: \"x\\/y\"}}}}]}}\n{user}"),
+        format!(
+            "x: &a [{}]\ny: [{}]\n{user}",
+            ["x"; 1000].join(", "),
+            ["*a"; 200].join(", ")
+        ),
+    ];
+    for text in cases {
+        fs::write(&path, &text).unwrap();
+        let mut view = s.command_for(&kubectl, &["config", "view", "--raw", "-o", "json"]);
+        view.env("KUBECONFIG", &path);
+        assert!(!view.output().unwrap().status.success(), "kubectl refuses:\n{text}");
+        let err = one_line_error(&s.run(&["setup"]));
+        assert!(err.contains("not a kubeconfig kubecredcache reads"), "{err}");
+        assert_eq!(fs::read_to_string(&path).unwrap(), text);
+    }
+}
+
+#[test]
 fn a_file_kubectl_refuses_for_a_written_boolean_word_is_not_made_to_skip_tls_verification() {
     let Some(kubectl) = host_tool("kubectl") else { return };
     let s = Sandbox::new();
