@@ -179,10 +179,7 @@ impl Pipes {
         let Some(mut stderr) = self.stderr.take().filter(|_| stderr_open) else {
             return Ok(out);
         };
-        // Once the command has ended: how much was read since, and when it ended. A
-        // process that writes on and on is handed to the relay after either bound
-        // rather than read here for as long as it writes.
-        let mut after_end: Option<(usize, Instant)> = None;
+        // While the command runs, its stderr is copied as our stderr takes it.
         loop {
             if RECEIVED.load(Ordering::SeqCst) != 0 {
                 return Ok(out);
@@ -193,44 +190,97 @@ impl Pipes {
                 out.timed_out = true;
                 return Ok(out);
             }
-            if after_end.is_none() && child.try_wait()?.is_some() {
+            if child.try_wait()?.is_some() {
                 CHILD.store(0, Ordering::SeqCst);
-                after_end = Some((0, now));
+                break;
             }
-            let wait = match after_end {
-                Some((read, ended)) if read >= STDERR_AFTER_END_AT_MOST || now - ended >= STDERR_AFTER_END_FOR => break,
-                Some(_) => Duration::ZERO,
-                None => deadline.map_or(POLL_EVERY, |d| (d - now).min(POLL_EVERY)),
-            };
-            let ready = poll(None, Some(stderr.as_raw_fd()), wait);
-            if !ready.stderr {
-                // Quiet, or our stderr full once the command has ended: the rest is the
-                // relay's to pass on.
-                if after_end.is_some() {
-                    break;
-                }
+            let wait = deadline.map_or(POLL_EVERY, |d| (d - now).min(POLL_EVERY));
+            if !poll(None, Some(stderr.as_raw_fd()), wait).stderr {
                 continue;
             }
             match stderr.read(&mut chunk[..libc::PIPE_BUF]) {
                 Ok(0) => return Ok(out),
-                Ok(n) => {
-                    keep_end(&mut out.stderr, &chunk[..n]);
-                    if let Some((read, _)) = after_end.as_mut() {
-                        *read += n;
-                    }
-                }
+                Ok(n) => keep_end(&mut out.stderr, &chunk[..n]),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(_) => return Ok(out),
             }
         }
-        hand_over(stderr);
+        let rest = after_the_end(&mut stderr, &mut out.stderr);
+        if !rest.ended || !rest.pending.is_empty() {
+            hand_over((!rest.ended).then_some(stderr), rest.pending);
+        }
         Ok(out)
+    }
+}
+
+/// What is left of the command's stderr once [`after_the_end`] has done.
+struct Rest {
+    /// Read, kept, and not passed on: our stderr took nothing for [`STDERR_STALLED`].
+    pending: Vec<u8>,
+    /// The pipe is closed: nothing holds it any more.
+    ended: bool,
+}
+
+/// The command has ended: what it wrote is in the pipe. That is read at once, all of it
+/// kept for a failure record, and passed on as our stderr takes it, as kubectl's
+/// stderr would have taken it from the plugin (which waits for a slow reader): so it
+/// comes out whole and before anything kubectl writes next. A process the command left
+/// holding the pipe is read for [`STDERR_AFTER_END_FOR`] and
+/// [`STDERR_AFTER_END_AT_MOST`] at most, and a reader that takes nothing for
+/// [`STDERR_STALLED`] (one that reads our stdout to its end first) is not waited for:
+/// what is left goes to the relay.
+fn after_the_end(stderr: &mut ChildStderr, kept: &mut Vec<u8>) -> Rest {
+    let ended_at = Instant::now();
+    let mut chunk = [0u8; 8192];
+    let mut rest = Rest {
+        pending: Vec::new(),
+        ended: false,
+    };
+    let mut read = 0;
+    loop {
+        let mut took = false;
+        while rest.pending.len() < PENDING_AT_MOST
+            && read < STDERR_AFTER_END_AT_MOST
+            && ended_at.elapsed() < STDERR_AFTER_END_FOR
+            && RECEIVED.load(Ordering::SeqCst) == 0
+            && ready(stderr.as_raw_fd(), libc::POLLIN, Duration::ZERO)
+        {
+            let most = (PENDING_AT_MOST - rest.pending.len()).min(chunk.len());
+            match stderr.read(&mut chunk[..most]) {
+                Ok(0) | Err(_) => {
+                    rest.ended = true;
+                    break;
+                }
+                Ok(n) => {
+                    keep(kept, &chunk[..n]);
+                    rest.pending.extend_from_slice(&chunk[..n]);
+                    read += n;
+                    took = true;
+                }
+            }
+        }
+        while !rest.pending.is_empty() {
+            if RECEIVED.load(Ordering::SeqCst) != 0 || !ready(libc::STDERR_FILENO, libc::POLLOUT, STDERR_STALLED) {
+                return rest;
+            }
+            let n = rest.pending.len().min(libc::PIPE_BUF);
+            let _ = io::stderr().lock().write_all(&rest.pending[..n]);
+            rest.pending.drain(..n);
+        }
+        if rest.ended || !took {
+            return rest;
+        }
     }
 }
 
 /// Passes `chunk` of the command's stderr on to ours at once, and keeps the end of it.
 fn keep_end(kept: &mut Vec<u8>, chunk: &[u8]) {
     let _ = io::stderr().lock().write_all(chunk);
+    keep(kept, chunk);
+}
+
+/// Keeps the end of the command's stderr, for a failure record.
+fn keep(kept: &mut Vec<u8>, chunk: &[u8]) {
     kept.extend_from_slice(chunk);
     if kept.len() > MAX_STDERR_BYTES {
         kept.drain(..kept.len() - MAX_STDERR_BYTES);
@@ -279,26 +329,41 @@ const STDERR_AFTER_END_AT_MOST: usize = 1 << 20;
 /// once; only a process it left writing on uses this up.
 const STDERR_AFTER_END_FOR: Duration = Duration::from_millis(50);
 
+/// Read of the command's stderr and not yet passed on, at most: what a pipe holds.
+const PENDING_AT_MOST: usize = 64 * 1024;
+
+/// How long our stderr may take nothing before what is left goes to the relay: a slow
+/// reader takes something well within it, one that reads our stdout first nothing.
+const STDERR_STALLED: Duration = Duration::from_millis(100);
+
 /// Whether a write of up to `PIPE_BUF` bytes to `fd` would not block now (one that
 /// fails at once, to a closed or broken descriptor, does not block either).
 fn writable(fd: RawFd) -> bool {
-    let mut fds = [libc::pollfd {
-        fd,
-        events: libc::POLLOUT,
-        revents: 0,
-    }];
-    // SAFETY: poll on one valid pollfd that lives across the call, without waiting.
-    let n = unsafe { libc::poll(fds.as_mut_ptr(), 1, 0) };
-    n == 1 && fds[0].revents & (libc::POLLOUT | libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0
+    ready(fd, libc::POLLOUT, Duration::ZERO)
 }
 
-/// Hands the rest of the command's stderr, held by a process the command left behind,
-/// to a `cat` (`/bin/cat`, else `/usr/bin/cat`) that copies it to our stderr until that process closes it, as it would
-/// have written to kubectl's stderr without us (closing our end instead would kill it
-/// with SIGPIPE at its next write). Only that rare case pays for the process; if `cat`
-/// cannot be started, the pipe is closed.
+/// Whether `fd` is ready for `events` within `wait` (or will fail at once: closed,
+/// broken, not open).
+fn ready(fd: RawFd, events: libc::c_short, wait: Duration) -> bool {
+    let mut fds = [libc::pollfd { fd, events, revents: 0 }];
+    let ms = if wait.is_zero() {
+        0
+    } else {
+        wait.as_millis().max(1) as libc::c_int
+    };
+    // SAFETY: poll on one pollfd that lives across the call.
+    let n = unsafe { libc::poll(fds.as_mut_ptr(), 1, ms) };
+    n == 1 && fds[0].revents & (events | libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0
+}
+
+/// Hands the rest of the command's stderr to a `cat` (`/bin/cat`, else `/usr/bin/cat`)
+/// that copies it to our stderr: `pending`, what was read and our stderr did not take
+/// yet, then what a process the command left behind still writes to the pipe, until it
+/// closes it, as it would have written to kubectl's stderr without us (closing our end
+/// instead would kill it with SIGPIPE at its next write). Only these rare cases pay for
+/// the process; if `cat` cannot be started, the rest is dropped and the pipe closed.
 #[allow(clippy::zombie_processes)] // it outlives us on purpose; init reaps it
-fn hand_over(stderr: ChildStderr) {
+fn hand_over(stderr: Option<ChildStderr>, pending: Vec<u8>) {
     use std::os::fd::AsFd;
     let Ok(ours) = io::stderr().as_fd().try_clone_to_owned() else {
         return;
@@ -309,16 +374,59 @@ fn hand_over(stderr: ChildStderr) {
         .into_iter()
         .find(|p| std::path::Path::new(p).is_file())
     else {
-        log::debug!("no cat to pass on the stderr of what the command left running");
+        log::debug!("no cat to pass on the rest of the command's stderr");
         return;
     };
-    let relay = Command::new(cat)
-        .stdin(Stdio::from(stderr))
-        .stdout(Stdio::from(ours))
-        .stderr(Stdio::null())
-        .spawn();
-    if let Err(e) = relay {
-        log::debug!("cannot start {cat} to pass on the stderr of what the command left running: {e}");
+    let mut relay = match (&stderr, pending.is_empty()) {
+        (Some(_), true) => Command::new(cat),
+        (None, false) => Command::new(cat),
+        // `pending` first, then the pipe (as descriptor 3).
+        (Some(_), false) => {
+            let mut sh = Command::new("/bin/sh");
+            sh.args(["-c", "\"$0\" && exec \"$0\" <&3", cat]);
+            sh
+        }
+        (None, true) => return,
+    };
+    let mut feed = None;
+    if pending.is_empty() {
+        relay.stdin(stderr.map_or(Stdio::null(), Stdio::from));
+    } else {
+        let Ok((reader, writer)) = io::pipe() else { return };
+        relay.stdin(Stdio::from(reader));
+        if let Some(stderr) = stderr {
+            let fd = stderr.as_raw_fd();
+            // SAFETY: only dup2/fcntl, async-signal-safe, between fork and exec; `stderr`
+            // lives in the closure, so the descriptor stays open until then.
+            unsafe {
+                relay.pre_exec(move || {
+                    let _ = &stderr;
+                    let done = if fd == 3 {
+                        libc::fcntl(3, libc::F_SETFD, 0)
+                    } else {
+                        libc::dup2(fd, 3)
+                    };
+                    if done < 0 {
+                        Err(io::Error::last_os_error())
+                    } else {
+                        Ok(())
+                    }
+                });
+            }
+        }
+        feed = Some(writer);
+    }
+    relay.stdout(Stdio::from(ours)).stderr(Stdio::null());
+    if let Err(e) = relay.spawn() {
+        log::debug!("cannot start {cat} to pass on the rest of the command's stderr: {e}");
+        return;
+    }
+    if let Some(mut writer) = feed {
+        // Never blocking: as much of `pending` as the new pipe holds (all of it, where a
+        // pipe holds 64 KiB); then the end closes and the relay goes on to the pipe.
+        // SAFETY: fcntl on our own pipe's write end.
+        unsafe { libc::fcntl(writer.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK) };
+        let _ = writer.write_all(&pending);
     }
 }
 

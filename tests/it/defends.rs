@@ -795,6 +795,60 @@ fn a_process_the_authenticator_leaves_writing_holds_up_neither_the_run_nor_a_cal
     }
 }
 
+// Review 6.
+#[test]
+fn a_slow_reader_of_stderr_gets_the_plugins_stderr_whole_and_in_order_and_the_failure_record_its_end() {
+    let s = Sandbox::new();
+    // More stderr than a pipe holds, then the line that says why, then a failure.
+    common::write_script(
+        &s.bin.join("verbose-login"),
+        "#!/bin/sh\nhead -c 200000 /dev/zero | tr '\\0' e >&2\necho >&2\necho 'FATAL: the SSO session has expired' >&2\nexit 3\n",
+    );
+    // What kubectl writes once the plugin has ended comes after all the plugin wrote, as
+    // bare: the plugin cannot end before its stderr is taken.
+    let script = format!(
+        "{} --generic -- verbose-login; echo KUBECTL-SAYS >&2",
+        common::bin().display()
+    );
+    let mut child = s
+        .command_for(Path::new("/bin/sh"), &["-c", &script])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let mut got = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        // A reader that takes 4 KiB at a time, with pauses.
+        let n = std::io::Read::read(&mut stderr, &mut chunk).unwrap();
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&chunk[..n]);
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.wait().unwrap();
+    let got = String::from_utf8_lossy(&got);
+    assert_eq!(
+        got.matches('e').count(),
+        200_000 + "the SSO session has expired".matches('e').count(),
+        "whole"
+    );
+    assert!(
+        got.ends_with("\nFATAL: the SSO session has expired\nKUBECTL-SAYS\n"),
+        "in order: ...{}",
+        &got[got.len().saturating_sub(80)..]
+    );
+    // The next run, in the cooldown, replays the end: the line that says why.
+    let replay = String::from_utf8_lossy(&s.run(&["--generic", "--", "verbose-login"]).stderr).into_owned();
+    assert!(
+        replay.contains("FATAL: the SSO session has expired\n"),
+        "{}",
+        &replay[replay.len().saturating_sub(300)..]
+    );
+}
+
 #[test]
 fn a_secret_the_failing_plugin_printed_is_not_kept_in_the_failure_record() {
     let s = Sandbox::new();
