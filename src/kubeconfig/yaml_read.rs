@@ -186,7 +186,10 @@ pub fn parse(text: &str) -> Result<(Value, Vec<String>), String> {
 
 struct Builder {
     events: std::vec::IntoIter<Event>,
-    anchors: HashMap<String, Value>,
+    /// Each anchor's node, and what decoding it costs go-yaml v2: its nodes, an alias
+    /// within it counted as the alias and the node it repeats, as go-yaml decodes them.
+    anchors: HashMap<String, (Value, usize)>,
+    /// Nodes decoded, as go-yaml v2 counts them for its aliasing limit.
     nodes: usize,
     /// Of `nodes`, those an alias repeated.
     aliased: usize,
@@ -225,6 +228,7 @@ impl Builder {
         if depth > MAX_DEPTH {
             return Err(unreadable(&format!("nested more than {MAX_DEPTH} deep")));
         }
+        let start = self.nodes;
         self.count(1)?;
         let (anchor, value) = match self.events.next() {
             Some(Event::Scalar {
@@ -235,12 +239,12 @@ impl Builder {
                 ..
             }) => (anchor, self.scalar(tag, value, style, at)),
             Some(Event::Alias(name)) => {
-                let value = self
+                let (value, cost) = self
                     .anchors
                     .get(&name)
                     .cloned()
                     .ok_or_else(|| unreadable(&format!("the alias *{name} at {}, before its anchor", place(at))))?;
-                self.count_aliased(size(&value))?;
+                self.count_aliased(cost)?;
                 return Ok(value);
             }
             Some(Event::SequenceStart { anchor, tag }) => {
@@ -263,7 +267,7 @@ impl Builder {
             _ => return Err(unreadable(&format!("an unexpected event at {}", place(at)))),
         };
         if let Some(name) = anchor {
-            self.anchors.insert(name, value.clone());
+            self.anchors.insert(name, (value.clone(), self.nodes - start));
         }
         Ok(value)
     }
@@ -293,15 +297,17 @@ impl Builder {
                     style,
                     ..
                 }) => {
+                    self.count(1)?;
                     let key = self.scalar(tag, value, style, at);
                     if let Some(name) = anchor {
-                        self.anchors.insert(name, key.clone());
+                        self.anchors.insert(name, (key.clone(), 1));
                     }
                     key
                 }
                 Some(Event::Alias(name)) => match self.anchors.get(&name) {
-                    Some(key @ (Value::String(_) | Value::Bool(_) | Value::Number(_) | Value::Null)) => {
+                    Some((key @ (Value::String(_) | Value::Bool(_) | Value::Number(_) | Value::Null), _)) => {
                         let key = key.clone();
+                        self.count(1)?;
                         self.count_aliased(1)?;
                         key
                     }
@@ -452,15 +458,6 @@ fn merge(out: &mut Mapping, merged: Value, at: &str) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-fn size(value: &Value) -> usize {
-    1 + match value {
-        Value::Sequence(items) => items.iter().map(size).sum(),
-        Value::Mapping(map) => map.iter().map(|(k, v)| size(k) + size(v)).sum(),
-        Value::Tagged(tagged) => size(&tagged.value),
-        _ => 0,
-    }
 }
 
 fn place(at: &str) -> &str {
@@ -652,6 +649,22 @@ mod tests {
             assert!(parse(text).is_err(), "{}", &text[..text.len().min(60)]);
         }
         assert!(parse("%YAML 1.1\n---\na: 1\n").is_ok());
+        // go-yaml counts an alias within an anchor each time the anchor is repeated:
+        // kubectl refuses the first, and reads the second (its keys count too).
+        let nested = format!(
+            "a: &a [x]\nb: &b [{}]\nc: [{}]\n",
+            ["*a"; 40].join(", "),
+            ["*b"; 500].join(", ")
+        );
+        assert!(parse(&nested).unwrap_err().contains("aliases"));
+        let keys = |prefix: &str, n: usize| (0..n).map(|i| format!("{prefix}{i}: v")).collect::<Vec<_>>().join(", ");
+        let near = format!(
+            "a: &a {{{}}}\np: {{{}}}\nc: [{}]\n",
+            keys("k", 99),
+            keys("p", 1500),
+            ["*a"; 1900].join(", ")
+        );
+        assert!(parse(&near).is_ok());
         assert!(
             parse("x: {<<: [{a: 1}], b: 2}\n").is_ok(),
             "a list written in place merges"
