@@ -137,6 +137,8 @@ fn double_quoted(out: &mut String, s: &str) {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
+            // A line break too, folded to a space if written as it is.
+            '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
             // Anything outside YAML's printable set, and what YAML 1.1 takes for line
             // breaks or a byte-order mark.
@@ -289,6 +291,13 @@ mod tests {
         doc["a"] = Value::from("x\u{fffe}y\u{85}z");
         let text = to_yaml(&doc).unwrap();
         assert_eq!(text, "a: \"x\\ufffey\\u0085z\"\n");
+        // Every character read back as it was: line breaks and controls too.
+        let all: String = (0..=0x3000u32).filter_map(char::from_u32).collect();
+        doc["a"] = Value::from(all.as_str());
+        let (back, _) = super::super::yaml_read::parse(&to_yaml(&doc).unwrap()).unwrap();
+        let back = back["a"].as_str().unwrap_or_default();
+        let first = all.chars().zip(back.chars()).find(|(a, b)| a != b);
+        assert!(back == all, "first difference (written, read back): {first:?}");
         doc["a"] = Value::Null;
         doc[&*"k".repeat(1001)] = Value::from(1);
         assert!(to_yaml(&doc).unwrap_err().contains("longer than"));
