@@ -141,11 +141,23 @@ pub fn same_for_kubectl(a: &Value, b: &Value, kubeconfig: &Path) -> bool {
         let mut doc = doc.clone();
         if let Some(users) = doc.get_mut("users").and_then(Value::as_sequence_mut) {
             for user in users {
-                if let Some(Value::Mapping(exec)) = user.get_mut("user").and_then(|u| u.get_mut("exec"))
-                    && let Some(command) = exec.get("command").and_then(Value::as_str)
+                let Some(Value::Mapping(exec)) = user.get_mut("user").and_then(|u| u.get_mut("exec")) else {
+                    continue;
+                };
+                if let Some(command) = exec.get("command").and_then(Value::as_str)
                     && let Some(absolute) = path_kubectl_runs(exec, command, kubeconfig)
                 {
                     exec.insert("command".into(), absolute.to.into());
+                }
+                // `args: []`, `args: null` and no `args` are one thing to kubectl (so
+                // is `env`), and unwrapping writes none.
+                for list in ["args", "env"] {
+                    if exec
+                        .get(list)
+                        .is_some_and(|v| v.is_null() || v.as_sequence().is_some_and(Vec::is_empty))
+                    {
+                        exec.remove(list);
+                    }
                 }
             }
         }

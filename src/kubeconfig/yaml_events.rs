@@ -31,9 +31,10 @@ pub enum Event {
         tag: Option<String>,
         value: String,
         style: Style,
-        /// Double-quoted with the escape `\/`, which YAML 1.2 added: go-yaml v2 (and so
-        /// kubectl) refuses it where libyaml reads a `/`.
-        slash_escape: bool,
+        /// Why go-yaml v2 (and so kubectl) cannot read this scalar where libyaml 0.2.5
+        /// can: the escape `\/` (YAML 1.2 added it), or a `?` in a plain scalar in a
+        /// flow collection (older libyaml, which go-yaml ports, ends the scalar there).
+        go_yaml_refuses: Option<&'static str>,
     },
     SequenceStart {
         anchor: Option<String>,
@@ -61,14 +62,42 @@ pub fn events(text: &str) -> Result<Vec<Event>, ()> {
         unsafe_sys::yaml_parser_set_encoding(parser, unsafe_sys::YAML_UTF8_ENCODING);
         unsafe_sys::yaml_parser_set_input_string(parser, text.as_ptr(), text.len() as u64);
         let mut out = Vec::new();
+        // For each open collection, whether it is written in flow style (`[...]`, `{...}`).
+        let mut flow: Vec<bool> = Vec::new();
         let result = loop {
             let mut event = MaybeUninit::<unsafe_sys::yaml_event_t>::uninit();
             let event = event.as_mut_ptr();
             if !unsafe_sys::yaml_parser_parse(parser, event).ok {
                 break Err(());
             }
-            let converted = convert(&*event, text);
+            let e = &*event;
+            match e.type_ {
+                unsafe_sys::YAML_SEQUENCE_START_EVENT => {
+                    flow.push(e.data.sequence_start.style == unsafe_sys::YAML_FLOW_SEQUENCE_STYLE)
+                }
+                unsafe_sys::YAML_MAPPING_START_EVENT => {
+                    flow.push(e.data.mapping_start.style == unsafe_sys::YAML_FLOW_MAPPING_STYLE)
+                }
+                unsafe_sys::YAML_SEQUENCE_END_EVENT | unsafe_sys::YAML_MAPPING_END_EVENT => {
+                    flow.pop();
+                }
+                _ => {}
+            }
+            let mut converted = convert(e, text);
             unsafe_sys::yaml_event_delete(addr_of_mut!(*event));
+            if let Some(Event::Scalar {
+                value,
+                style: Style::Plain,
+                go_yaml_refuses,
+                ..
+            }) = converted.as_mut()
+                && flow.last() == Some(&true)
+                && value.contains('?')
+            {
+                *go_yaml_refuses = Some(
+                    "a '?' inside a plain value in a [...] or {...} list, which ends the value for kubectl's YAML: quote it",
+                );
+            }
             match converted {
                 Some(Event::StreamEnd) => {
                     out.push(Event::StreamEnd);
@@ -108,12 +137,13 @@ unsafe fn convert(event: &unsafe_sys::yaml_event_t, text: &str) -> Option<Event>
                     } else {
                         Style::Written
                     },
-                    slash_escape: s.style == unsafe_sys::YAML_DOUBLE_QUOTED_SCALAR_STYLE
+                    go_yaml_refuses: (s.style == unsafe_sys::YAML_DOUBLE_QUOTED_SCALAR_STYLE
                         && escapes_a_slash(
                             text.as_bytes()
                                 .get(event.start_mark.index as usize..event.end_mark.index as usize)
                                 .unwrap_or_default(),
-                        ),
+                        ))
+                    .then_some("the escape \\/ in a double-quoted string, which kubectl's YAML 1.1 refuses"),
                 }
             }
             unsafe_sys::YAML_SEQUENCE_START_EVENT => Event::SequenceStart {
@@ -192,12 +222,22 @@ mod tests {
         assert!(all.contains(&Event::Alias("x".into())));
         assert!(events("a: [1\n").is_err());
         let slash = |text| {
-            events(text)
-                .unwrap()
-                .into_iter()
-                .any(|e| matches!(e, Event::Scalar { slash_escape: true, .. }))
+            events(text).unwrap().into_iter().any(|e| {
+                matches!(
+                    e,
+                    Event::Scalar {
+                        go_yaml_refuses: Some(_),
+                        ..
+                    }
+                )
+            })
         };
         assert!(slash("a: \"x\\/y\"\n"));
+        assert!(
+            slash("a: [c?d]\n") && slash("a: {b: c?d}\n"),
+            "a ? in a flow plain scalar"
+        );
+        assert!(!slash("a: c?d\nb: ['c?d']\n"), "in block style, or quoted");
         assert!(
             !slash("a: \"x\\\\/y\"\nb: 'x\\/y'\nc: x\\/y\n"),
             "an escaped backslash, or not double-quoted"

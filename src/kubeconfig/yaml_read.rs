@@ -165,13 +165,11 @@ pub fn parse(text: &str) -> Result<(Value, Vec<String>), String> {
             Ok(_) => "not YAML".to_string(),
         });
     };
-    if all
-        .iter()
-        .any(|e| matches!(e, Event::Scalar { slash_escape: true, .. }))
-    {
-        return Err(unreadable(
-            "the escape \\/ in a double-quoted string, which kubectl's YAML 1.1 refuses",
-        ));
+    if let Some(why) = all.iter().find_map(|e| match e {
+        Event::Scalar { go_yaml_refuses, .. } => *go_yaml_refuses,
+        _ => None,
+    }) {
+        return Err(unreadable(why));
     }
     let mut builder = Builder {
         events: all.into_iter(),

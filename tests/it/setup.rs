@@ -147,6 +147,22 @@ fn installed_on_path_it_is_written_by_name() {
 }
 
 #[test]
+fn unsetup_gives_back_an_entry_with_empty_args_or_env_byte_for_byte() {
+    let s = Sandbox::new();
+    s.install();
+    crate::common::write_script(&s.bin.join("gke-gcloud-auth-plugin"), "#!/bin/sh\nexit 1\n");
+    let path = s.home.join(".kube/config");
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    // `args: []` is no arguments to kubectl, as no `args` is; unwrapping writes none.
+    let text = "apiVersion: v1\nkind: Config\nusers:\n- name: gke\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: gke-gcloud-auth-plugin\n      args: []  # none\n      env: []\n";
+    fs::write(&path, text).unwrap();
+    assert!(ok(&s.run(&["setup"])).contains("wrapped"));
+    let out = ok(&s.run(&["unsetup"]));
+    assert!(out.contains("restored"), "{out}");
+    assert_eq!(fs::read_to_string(&path).unwrap(), text);
+}
+
+#[test]
 fn unsetup_gives_back_the_original_byte_for_byte_and_never_overwrites_a_backup() {
     let s = Sandbox::new();
     s.install();
@@ -636,6 +652,7 @@ fn a_file_kubectl_refuses_is_refused_by_setup_and_left_as_it_is() {
     let cases = [
         format!("x-envs: &envs [{{env: [{{name: AWS_PROFILE, value: prod}}]}}]\n{user}      <<: *envs\n"),
         format!("%YAML 1.2\n---\n{user}"),
+        user.replace("cluster-name, c]", "cluster-name, c?d]"),
         format!("preferences: {{extensions: [{{name: a, extension: {{b: \"x\\/y\"}}}}]}}\n{user}"),
         format!(
             "x: &a [{}]\ny: [{}]\n{user}",
