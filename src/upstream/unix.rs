@@ -137,29 +137,15 @@ impl Pipes {
         let mut chunk = [0u8; 8192];
         let mut stderr_open = self.stderr.is_some();
         loop {
-            if RECEIVED.load(Ordering::SeqCst) != 0 {
+            let Some(wait) = next_wait(child, deadline, &mut out) else {
                 return Ok(out);
-            }
-            let now = Instant::now();
-            if deadline.is_some_and(|d| now >= d) {
-                kill_group(child);
-                out.timed_out = true;
-                return Ok(out);
-            }
-            // Never block long: a signal that lands between the check above and the
-            // wait below is seen within this.
-            let wait = deadline.map_or(POLL_EVERY, |d| (d - now).min(POLL_EVERY));
+            };
             let stderr_fd = self.stderr.as_ref().filter(|_| stderr_open).map(|e| e.as_raw_fd());
             let ready = poll(Some(self.stdout.as_raw_fd()), stderr_fd, wait);
             if ready.stderr
                 && let Some(stderr) = self.stderr.as_mut()
             {
-                match stderr.read(&mut chunk[..libc::PIPE_BUF]) {
-                    Ok(0) => stderr_open = false,
-                    Ok(n) => keep_end(&mut out.stderr, &chunk[..n]),
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(_) => stderr_open = false,
-                }
+                stderr_open = copy_stderr(stderr, &mut chunk, &mut out.stderr);
             }
             if ready.stdout {
                 match self.stdout.read(&mut chunk) {
@@ -181,28 +167,18 @@ impl Pipes {
         };
         // While the command runs, its stderr is copied as our stderr takes it.
         loop {
-            if RECEIVED.load(Ordering::SeqCst) != 0 {
+            let Some(wait) = next_wait(child, deadline, &mut out) else {
                 return Ok(out);
-            }
-            let now = Instant::now();
-            if deadline.is_some_and(|d| now >= d) {
-                kill_group(child);
-                out.timed_out = true;
-                return Ok(out);
-            }
+            };
             if child.try_wait()?.is_some() {
                 CHILD.store(0, Ordering::SeqCst);
                 break;
             }
-            let wait = deadline.map_or(POLL_EVERY, |d| (d - now).min(POLL_EVERY));
             if !poll(None, Some(stderr.as_raw_fd()), wait).stderr {
                 continue;
             }
-            match stderr.read(&mut chunk[..libc::PIPE_BUF]) {
-                Ok(0) => return Ok(out),
-                Ok(n) => keep_end(&mut out.stderr, &chunk[..n]),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => return Ok(out),
+            if !copy_stderr(&mut stderr, &mut chunk, &mut out.stderr) {
+                return Ok(out);
             }
         }
         let rest = after_the_end(&mut stderr, &mut out.stderr);
@@ -211,6 +187,23 @@ impl Pipes {
         }
         Ok(out)
     }
+}
+
+/// Before each wait for the command's output: `None` when a forwarded signal has
+/// arrived, or when `deadline` has passed (then the command's group is killed and the
+/// run marked timed out); else how long to wait at most. Never long: a signal that
+/// lands between this check and the wait is seen within [`POLL_EVERY`].
+fn next_wait(child: &Child, deadline: Option<Instant>, out: &mut Captured) -> Option<Duration> {
+    if RECEIVED.load(Ordering::SeqCst) != 0 {
+        return None;
+    }
+    let now = Instant::now();
+    if deadline.is_some_and(|d| now >= d) {
+        kill_group(child);
+        out.timed_out = true;
+        return None;
+    }
+    Some(deadline.map_or(POLL_EVERY, |d| (d - now).min(POLL_EVERY)))
 }
 
 /// What is left of the command's stderr once [`after_the_end`] has done.
@@ -270,6 +263,19 @@ fn after_the_end(stderr: &mut ChildStderr, kept: &mut Vec<u8>) -> Rest {
         if rest.ended || !took {
             return rest;
         }
+    }
+}
+
+/// Reads what the command's stderr holds, as much as one write to ours takes whole,
+/// passes it on and keeps its end; false once the pipe is closed or broken.
+fn copy_stderr(stderr: &mut ChildStderr, chunk: &mut [u8], kept: &mut Vec<u8>) -> bool {
+    match stderr.read(&mut chunk[..libc::PIPE_BUF]) {
+        Ok(0) => false,
+        Ok(n) => {
+            keep_end(kept, &chunk[..n]);
+            true
+        }
+        Err(e) => e.kind() == io::ErrorKind::Interrupted,
     }
 }
 
