@@ -12,9 +12,15 @@ use std::process::Output;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 
-fn copy_fixture(s: &Sandbox, fixture: &str) -> PathBuf {
+/// `~/.kube/config` in the sandbox, its directory made.
+fn kube_config(s: &Sandbox) -> PathBuf {
     let path = s.home.join(".kube/config");
     fs::create_dir_all(path.parent().unwrap()).unwrap();
+    path
+}
+
+fn copy_fixture(s: &Sandbox, fixture: &str) -> PathBuf {
+    let path = kube_config(s);
     fs::copy(Path::new(FIXTURES).join(fixture), &path).unwrap();
     fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
     path
@@ -151,8 +157,7 @@ fn unsetup_gives_back_an_entry_with_empty_args_or_env_byte_for_byte() {
     let s = Sandbox::new();
     s.install();
     crate::common::write_script(&s.bin.join("gke-gcloud-auth-plugin"), "#!/bin/sh\nexit 1\n");
-    let path = s.home.join(".kube/config");
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let path = kube_config(&s);
     // `args: []` is no arguments to kubectl, as no `args` is; unwrapping writes none.
     let text = "apiVersion: v1\nkind: Config\nusers:\n- name: gke\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: gke-gcloud-auth-plugin\n      args: []  # none\n      env: []\n";
     fs::write(&path, text).unwrap();
@@ -307,8 +312,7 @@ fn a_file_whose_owner_cannot_be_kept_or_with_hard_links_is_refused() {
 #[test]
 fn unsetup_takes_off_kubecredcaches_own_options_and_leaves_what_it_cannot_read() {
     let s = Sandbox::new();
-    let path = s.home.join(".kube/config");
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let path = kube_config(&s);
     fs::write(
         &path,
         "apiVersion: v1\nkind: Config\nusers:\n\
@@ -489,8 +493,7 @@ fn yaml_1_1_booleans_and_merge_keys_mean_to_kubectl_after_setup_what_they_meant_
     let Some(kubectl) = host_tool("kubectl") else { return };
     let s = Sandbox::new();
     let server = ApiServer::start(s.root.path(), |t| t.starts_with("fake-token-"));
-    let path = s.home.join(".kube/config");
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let path = kube_config(&s);
     // Written by hand, as kubectl reads it: `yes`/`on` are booleans, `<<` merges.
     fs::write(
         &path,
@@ -505,9 +508,7 @@ fn yaml_1_1_booleans_and_merge_keys_mean_to_kubectl_after_setup_what_they_meant_
     )
     .unwrap();
     let view = |s: &Sandbox| {
-        let mut cmd = s.command_for(&kubectl, &["config", "view", "--raw", "-o", "json"]);
-        cmd.env("KUBECONFIG", &path);
-        let out = cmd.output().unwrap();
+        let out = kubectl_view(s, &kubectl, &path);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
     };
@@ -550,13 +551,18 @@ fn a_value_whose_reading_kubecredcache_cannot_be_sure_of_is_refused_and_nothing_
     assert_eq!(fs::read_to_string(&path).unwrap(), text);
 }
 
+/// `kubectl config view --raw -o json` of `path`, as it ran.
+fn kubectl_view(s: &Sandbox, kubectl: &Path, path: &Path) -> std::process::Output {
+    let mut cmd = s.command_for(kubectl, &["config", "view", "--raw", "-o", "json"]);
+    cmd.env("KUBECONFIG", path);
+    cmd.output().unwrap()
+}
+
 /// `kubectl config view --raw -o json` of `path`, with every exec entry that runs
 /// kubecredcache given back its own command and arguments: what kubectl makes of the
 /// file, but for the wrapping.
 fn kubectls_reading(s: &Sandbox, kubectl: &Path, path: &Path) -> serde_json::Value {
-    let mut cmd = s.command_for(kubectl, &["config", "view", "--raw", "-o", "json"]);
-    cmd.env("KUBECONFIG", path);
-    let out = cmd.output().unwrap();
+    let out = kubectl_view(s, kubectl, path);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let mut view: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     for user in view["users"].as_array_mut().into_iter().flatten() {
@@ -578,8 +584,7 @@ fn kubectls_reading(s: &Sandbox, kubectl: &Path, path: &Path) -> serde_json::Val
 fn kubectl_reads_every_field_after_setup_as_before_merges_and_yaml_1_1_words_included() {
     let Some(kubectl) = host_tool("kubectl") else { return };
     let s = Sandbox::new();
-    let path = s.home.join(".kube/config");
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let path = kube_config(&s);
     // Merges within merges, a merge after explicit keys (it overwrites them) and before
     // them, a list of merges, YAML 1.1 booleans unquoted in boolean fields and quoted in
     // string fields and extensions, JSON-style quoting.
@@ -611,8 +616,7 @@ fn kubectl_reads_every_field_after_setup_as_before_merges_and_yaml_1_1_words_inc
 fn kubectl_reads_tagged_block_and_escaped_scalars_and_a_str_merge_key_after_setup_as_before() {
     let Some(kubectl) = host_tool("kubectl") else { return };
     let s = Sandbox::new();
-    let path = s.home.join(".kube/config");
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let path = kube_config(&s);
     // What the text alone cannot tell: `!!str on` and a block `on` are strings, plain `on`
     // elsewhere is a boolean; a `!!str <<` key merges nothing (kubectl sees no env);
     // `017` and `1_000.5` in an extension are go-yaml v2's numbers.
@@ -644,8 +648,7 @@ fn kubectl_reads_tagged_block_and_escaped_scalars_and_a_str_merge_key_after_setu
 fn a_file_kubectl_refuses_is_refused_by_setup_and_left_as_it_is() {
     let Some(kubectl) = host_tool("kubectl") else { return };
     let s = Sandbox::new();
-    let path = s.home.join(".kube/config");
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let path = kube_config(&s);
     let user = "users:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: aws\n      args: [eks, get-token, --cluster-name, c]\n";
     // Each is a file libyaml reads and go-yaml v2 does not; the first, read, would have
     // given the entry an AWS_PROFILE.
@@ -662,9 +665,10 @@ fn a_file_kubectl_refuses_is_refused_by_setup_and_left_as_it_is() {
     ];
     for text in cases {
         fs::write(&path, &text).unwrap();
-        let mut view = s.command_for(&kubectl, &["config", "view", "--raw", "-o", "json"]);
-        view.env("KUBECONFIG", &path);
-        assert!(!view.output().unwrap().status.success(), "kubectl refuses:\n{text}");
+        assert!(
+            !kubectl_view(&s, &kubectl, &path).status.success(),
+            "kubectl refuses:\n{text}"
+        );
         let err = one_line_error(&s.run(&["setup"]));
         assert!(err.contains("not a kubeconfig kubecredcache reads"), "{err}");
         assert_eq!(fs::read_to_string(&path).unwrap(), text);
@@ -687,17 +691,12 @@ fn a_file_kubectl_refuses_for_a_written_boolean_word_is_not_made_to_skip_tls_ver
         // A plain `yes` elsewhere, so the text has the word written both ways.
         let text = text.replacen("preferences: {}", "preferences: {colors: yes}", 1);
         fs::write(&path, &text).unwrap();
-        let view = |s: &Sandbox| {
-            let mut cmd = s.command_for(&kubectl, &["config", "view", "--raw", "-o", "json"]);
-            cmd.env("KUBECONFIG", &path);
-            cmd.output().unwrap()
-        };
         assert!(
-            !view(&s).status.success(),
+            !kubectl_view(&s, &kubectl, &path).status.success(),
             "{value}: kubectl refuses the file before setup"
         );
         let _ = s.run(&["setup"]);
-        let after = view(&s);
+        let after = kubectl_view(&s, &kubectl, &path);
         let read: serde_json::Value = serde_json::from_slice(&after.stdout).unwrap_or_default();
         assert!(
             !after.status.success() && read.is_null(),
