@@ -12,8 +12,7 @@ use std::process::Output;
 /// A kubeconfig at `~/.kube/config` with one context `ctx` for the user `u`, whose exec
 /// entry runs `command args` with `env` (name, value) entries.
 fn kubeconfig(s: &Sandbox, command: &str, args: &[&str], env: &[(&str, &str)]) -> PathBuf {
-    let path = s.home.join(".kube/config");
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let path = s.kube_config();
     let args: Vec<String> = args.iter().map(|a| format!("{a:?}")).collect();
     let env: Vec<String> = env
         .iter()
@@ -448,8 +447,7 @@ fn the_readme_shows_what_doctor_prints() {
          expires=$(date -u -d \"@$(( $(date +%s) + 900 ))\" +%Y-%m-%dT%H:%M:%SZ)\n\
          printf '{\"kind\":\"ExecCredential\",\"apiVersion\":\"client.authentication.k8s.io/v1beta1\",\"spec\":{},\"status\":{\"expirationTimestamp\":\"%s\",\"token\":\"k8s-aws-v1.x\"}}\\n' \"$expires\"\n",
     );
-    let path = s.home.join(".kube/config");
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let path = s.kube_config();
     let user = |name: &str, command: &str, args: &str, profile: &str| {
         format!(
             "- name: {name}\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: {command}\n      args: [{args}]\n      env: [{{name: AWS_PROFILE, value: {profile}}}]\n"

@@ -152,8 +152,7 @@ fn generic_caching_is_opt_in_and_keyed_by_command_line_and_named_variables() {
 #[test]
 fn setup_wraps_the_new_providers_too() {
     let s = Sandbox::new();
-    let path = s.home.join(".kube/config");
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let path = s.kube_config();
     fs::write(
         &path,
         "apiVersion: v1\nkind: Config\nusers:\n\

@@ -77,8 +77,7 @@ fn a_newcomers_path_from_install_to_unsetup() {
     let kubeconfig_text = written
         .replace(original_server, &server.url())
         .replace(&original_ca, &ca_data);
-    let kubeconfig = s.home.join(".kube/config");
-    fs::create_dir_all(kubeconfig.parent().unwrap()).unwrap();
+    let kubeconfig = s.kube_config();
     fs::write(&kubeconfig, &kubeconfig_text).unwrap();
     fs::set_permissions(&kubeconfig, fs::Permissions::from_mode(0o600)).unwrap();
 

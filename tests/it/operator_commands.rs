@@ -298,8 +298,7 @@ fn a_read_only_kubeconfig_is_refused_with_one_line_and_left_as_it_was() {
 #[test]
 fn a_kubeconfig_that_is_not_yaml_is_refused_and_left_as_it_was() {
     let s = Sandbox::new();
-    let path = s.home.join(".kube/config");
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let path = s.kube_config();
     for text in ["{ this: is [ not yaml", "- a list\n- not a kubeconfig\n"] {
         fs::write(&path, text).unwrap();
         let out = s.run(&["setup"]);

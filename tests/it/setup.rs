@@ -12,15 +12,8 @@ use std::process::Output;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 
-/// `~/.kube/config` in the sandbox, its directory made.
-fn kube_config(s: &Sandbox) -> PathBuf {
-    let path = s.home.join(".kube/config");
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    path
-}
-
 fn copy_fixture(s: &Sandbox, fixture: &str) -> PathBuf {
-    let path = kube_config(s);
+    let path = s.kube_config();
     fs::copy(Path::new(FIXTURES).join(fixture), &path).unwrap();
     fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
     path
@@ -157,7 +150,7 @@ fn unsetup_gives_back_an_entry_with_empty_args_or_env_byte_for_byte() {
     let s = Sandbox::new();
     s.install();
     crate::common::write_script(&s.bin.join("gke-gcloud-auth-plugin"), "#!/bin/sh\nexit 1\n");
-    let path = kube_config(&s);
+    let path = s.kube_config();
     // `args: []` is no arguments to kubectl, as no `args` is; unwrapping writes none.
     let text = "apiVersion: v1\nkind: Config\nusers:\n- name: gke\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: gke-gcloud-auth-plugin\n      args: []  # none\n      env: []\n";
     fs::write(&path, text).unwrap();
@@ -312,7 +305,7 @@ fn a_file_whose_owner_cannot_be_kept_or_with_hard_links_is_refused() {
 #[test]
 fn unsetup_takes_off_kubecredcaches_own_options_and_leaves_what_it_cannot_read() {
     let s = Sandbox::new();
-    let path = kube_config(&s);
+    let path = s.kube_config();
     fs::write(
         &path,
         "apiVersion: v1\nkind: Config\nusers:\n\
@@ -493,7 +486,7 @@ fn yaml_1_1_booleans_and_merge_keys_mean_to_kubectl_after_setup_what_they_meant_
     let Some(kubectl) = host_tool("kubectl") else { return };
     let s = Sandbox::new();
     let server = ApiServer::start(s.root.path(), |t| t.starts_with("fake-token-"));
-    let path = kube_config(&s);
+    let path = s.kube_config();
     // Written by hand, as kubectl reads it: `yes`/`on` are booleans, `<<` merges.
     fs::write(
         &path,
@@ -584,7 +577,7 @@ fn kubectls_reading(s: &Sandbox, kubectl: &Path, path: &Path) -> serde_json::Val
 fn kubectl_reads_every_field_after_setup_as_before_merges_and_yaml_1_1_words_included() {
     let Some(kubectl) = host_tool("kubectl") else { return };
     let s = Sandbox::new();
-    let path = kube_config(&s);
+    let path = s.kube_config();
     // Merges within merges, a merge after explicit keys (it overwrites them) and before
     // them, a list of merges, YAML 1.1 booleans unquoted in boolean fields and quoted in
     // string fields and extensions, JSON-style quoting.
@@ -616,7 +609,7 @@ fn kubectl_reads_every_field_after_setup_as_before_merges_and_yaml_1_1_words_inc
 fn kubectl_reads_tagged_block_and_escaped_scalars_and_a_str_merge_key_after_setup_as_before() {
     let Some(kubectl) = host_tool("kubectl") else { return };
     let s = Sandbox::new();
-    let path = kube_config(&s);
+    let path = s.kube_config();
     // What the text alone cannot tell: `!!str on` and a block `on` are strings, plain `on`
     // elsewhere is a boolean; a `!!str <<` key merges nothing (kubectl sees no env);
     // `017` and `1_000.5` in an extension are go-yaml v2's numbers.
@@ -648,7 +641,7 @@ fn kubectl_reads_tagged_block_and_escaped_scalars_and_a_str_merge_key_after_setu
 fn a_file_kubectl_refuses_is_refused_by_setup_and_left_as_it_is() {
     let Some(kubectl) = host_tool("kubectl") else { return };
     let s = Sandbox::new();
-    let path = kube_config(&s);
+    let path = s.kube_config();
     let user = "users:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: aws\n      args: [eks, get-token, --cluster-name, c]\n";
     // Each is a file libyaml reads and go-yaml v2 does not; the first, read, would have
     // given the entry an AWS_PROFILE.

@@ -96,6 +96,13 @@ impl Sandbox {
         write_script(&self.bin.join(name), FAKE_AUTHENTICATOR);
     }
 
+    /// `~/.kube/config` in the sandbox, its directory made.
+    pub fn kube_config(&self) -> PathBuf {
+        let path = self.home.join(".kube/config");
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        path
+    }
+
     /// Puts the built kubecredcache on the sandbox's PATH (a symlink in `bin/`), as an
     /// installed one would be; returns its path there.
     pub fn install(&self) -> PathBuf {
