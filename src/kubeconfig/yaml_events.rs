@@ -83,21 +83,8 @@ pub fn events(text: &str) -> Result<Vec<Event>, ()> {
                 }
                 _ => {}
             }
-            let mut converted = convert(e, text);
+            let converted = convert(e, text, flow.last() == Some(&true));
             unsafe_sys::yaml_event_delete(addr_of_mut!(*event));
-            if let Some(Event::Scalar {
-                value,
-                style: Style::Plain,
-                go_yaml_refuses,
-                ..
-            }) = converted.as_mut()
-                && flow.last() == Some(&true)
-                && value.contains('?')
-            {
-                *go_yaml_refuses = Some(
-                    "a '?' inside a plain value in a [...] or {...} list, which ends the value for kubectl's YAML: quote it",
-                );
-            }
             match converted {
                 Some(Event::StreamEnd) => {
                     out.push(Event::StreamEnd);
@@ -113,8 +100,9 @@ pub fn events(text: &str) -> Result<Vec<Event>, ()> {
 }
 
 /// # Safety
-/// `event` must be an event libyaml produced from `text` and has not deleted yet.
-unsafe fn convert(event: &unsafe_sys::yaml_event_t, text: &str) -> Option<Event> {
+/// `event` must be an event libyaml produced from `text` and has not deleted yet;
+/// `in_flow` says whether it stands in a flow collection.
+unsafe fn convert(event: &unsafe_sys::yaml_event_t, text: &str, in_flow: bool) -> Option<Event> {
     // SAFETY: the union field read is the one `type_` says is there.
     unsafe {
         Some(match event.type_ {
@@ -128,22 +116,32 @@ unsafe fn convert(event: &unsafe_sys::yaml_event_t, text: &str) -> Option<Event>
             unsafe_sys::YAML_SCALAR_EVENT => {
                 let s = event.data.scalar;
                 let bytes = std::slice::from_raw_parts(s.value, s.length as usize);
+                let value = String::from_utf8_lossy(bytes).into_owned();
+                let source = text
+                    .as_bytes()
+                    .get(event.start_mark.index as usize..event.end_mark.index as usize)
+                    .unwrap_or_default();
+                let go_yaml_refuses = if s.style == unsafe_sys::YAML_DOUBLE_QUOTED_SCALAR_STYLE
+                    && escapes_a_slash(source)
+                {
+                    Some("the escape \\/ in a double-quoted string, which kubectl's YAML 1.1 refuses")
+                } else if s.style == unsafe_sys::YAML_PLAIN_SCALAR_STYLE && in_flow && value.contains('?') {
+                    Some(
+                        "a '?' inside a plain value in a [...] or {...} list, which ends the value for kubectl's YAML: quote it",
+                    )
+                } else {
+                    None
+                };
                 Event::Scalar {
                     anchor: c_string(s.anchor),
                     tag: c_string(s.tag),
-                    value: String::from_utf8_lossy(bytes).into_owned(),
+                    value,
                     style: if s.style == unsafe_sys::YAML_PLAIN_SCALAR_STYLE {
                         Style::Plain
                     } else {
                         Style::Written
                     },
-                    go_yaml_refuses: (s.style == unsafe_sys::YAML_DOUBLE_QUOTED_SCALAR_STYLE
-                        && escapes_a_slash(
-                            text.as_bytes()
-                                .get(event.start_mark.index as usize..event.end_mark.index as usize)
-                                .unwrap_or_default(),
-                        ))
-                    .then_some("the escape \\/ in a double-quoted string, which kubectl's YAML 1.1 refuses"),
+                    go_yaml_refuses,
                 }
             }
             unsafe_sys::YAML_SEQUENCE_START_EVENT => Event::SequenceStart {
