@@ -131,7 +131,7 @@ pub fn redact_secrets(text: &str) -> String {
 }
 
 fn is_name_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '_' || c == '-'
+    u8::try_from(c).is_ok_and(is_name_byte)
 }
 
 fn is_name_byte(c: u8) -> bool {
@@ -145,12 +145,18 @@ fn for_each_word<'a>(name: &'a str, mut f: impl FnMut(usize, &'a str)) {
     let b = name.as_bytes();
     let mut start = 0;
     for (at, &c) in b.iter().enumerate() {
-        if c == b'-' || c == b'_' || (c.is_ascii_uppercase() && at > 0 && b[at - 1].is_ascii_lowercase()) {
+        if word_breaks_at(b, at) {
             f(start, &name[start..at]);
             start = at + usize::from(!c.is_ascii_uppercase());
         }
     }
     f(start, &name[start..]);
+}
+
+/// Whether a word of a name ends before byte `at` of it: at `-`, `_`, or a capital
+/// after a small letter.
+fn word_breaks_at(b: &[u8], at: usize) -> bool {
+    matches!(b[at], b'-' | b'_') || (b[at].is_ascii_uppercase() && at > 0 && b[at - 1].is_ascii_lowercase())
 }
 
 fn in_list(list: &'static str, word: &str) -> bool {
@@ -327,7 +333,7 @@ impl Name {
     fn about_after(&self, text: &str, at: usize) -> bool {
         let b = text.as_bytes();
         let first_end = (at + 1..self.end.min(at + ABOUT_MAX_LEN + 2))
-            .find(|&j| matches!(b[j], b'-' | b'_') || (b[j].is_ascii_uppercase() && b[j - 1].is_ascii_lowercase()))
+            .find(|&j| word_breaks_at(b, j))
             .unwrap_or(self.end);
         steps(ABOUT_MAX_LEN);
         let first = at < self.end && !matches!(b[at], b'-' | b'_') && first_end - at <= ABOUT_MAX_LEN;
