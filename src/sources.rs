@@ -1,79 +1,212 @@
-//! What a provider's credential sources (files, and directories with the files in them)
-//! look like now: their latest change, and how many of them are there. A token fetched
-//! before a later change (a new sign-in, new keys), or before one of them went away (a
-//! logout that deletes a token cache), is not served.
-//! This runs on the cache-hit path: a few `stat` calls, and a directory listing only for
-//! directories that exist (the AWS SSO and CLI caches hold a handful of files).
+//! What a provider's credential sources (files, and directories with the entries directly
+//! in them) are now, as a [`Snapshot`] that is compared for equality. A token is served
+//! only while its sources are exactly as they were when the command that fetched it
+//! started: any difference (newer, older, replaced, appeared, gone) is a new sign-in, new
+//! keys, a re-pointed link or a logout, and the next run fetches afresh.
+//!
+//! Equality, not ordering: a switch to a file prepared earlier (`mv`, `cp -p`,
+//! `ln -sfn`) has an older mtime than the one it replaces, and `touch -d` can set any
+//! mtime; neither can keep the device, inode and change time. A false "changed" costs one
+//! fetch; a missed change would serve a token of the previous identity.
+//!
+//! This runs on the cache-hit path: a `stat` (and a `lstat`) per source, and a listing
+//! only of directories that exist (the AWS SSO and CLI caches hold a handful of files).
 
-use std::fs;
-use std::path::PathBuf;
-use std::time::SystemTime;
+use std::fs::{self, Metadata};
+use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Utc};
-
-/// Files listed per directory at most: a cache directory is small; a huge one is not
-/// walked on every kubectl run (its own mtime still counts).
+/// Entries recorded per directory at most: a cache directory is small; a huge one is not
+/// walked on every kubectl run (its own change time still counts for entries that come
+/// and go).
 const MAX_ENTRIES: usize = 256;
 
-/// The state of a set of credential sources.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct State {
-    /// The latest modification time among them (for a directory: itself and the files
-    /// directly in it, since rewriting a file in place does not change its directory's
-    /// mtime). `None` when none of them exists.
-    pub latest: Option<DateTime<Utc>>,
-    /// How many of them exist.
-    pub present: u32,
-}
+/// What identifies the content of a set of credential sources: for each, its own
+/// metadata (of the link itself, and of the file it points to), and for a directory the
+/// metadata of each entry directly in it. Kept in cache entries and failure records as
+/// text, and compared for equality only.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Snapshot(String);
 
-impl State {
-    /// Whether the sources changed since they were in `then`'s state (`then_present`:
-    /// `None` for entries written before the count was kept).
-    pub fn changed_since(&self, then: Option<DateTime<Utc>>, then_present: Option<u32>) -> bool {
-        self.latest > then || then_present.is_some_and(|p| self.present < p)
+impl Snapshot {
+    /// The snapshot of `sources` now. Empty when there are no sources.
+    pub fn of(sources: &[PathBuf]) -> Snapshot {
+        let mut text = String::new();
+        for source in sources {
+            if !text.is_empty() {
+                text.push(';');
+            }
+            record_source(&mut text, source);
+        }
+        Snapshot(text)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
     }
 }
 
-/// The state of `sources` now.
-pub fn state(sources: &[PathBuf]) -> State {
-    let mut latest: Option<SystemTime> = None;
-    let mut present = 0;
-    let mut note = |t: SystemTime| latest = Some(latest.map_or(t, |l| l.max(t)));
-    for source in sources {
-        let Ok(meta) = fs::metadata(source) else { continue };
-        present += 1;
-        if let Ok(t) = meta.modified() {
-            note(t);
+/// One source: the path itself (`lstat`); for a symlink, what it points to (`stat`),
+/// or `!` when that is missing; for a directory, its entries.
+fn record_source(text: &mut String, path: &Path) {
+    let own = match fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(e) => return record_error(text, &e),
+    };
+    record(text, &own);
+    let target = if own.file_type().is_symlink() {
+        text.push('>');
+        match fs::metadata(path) {
+            Ok(meta) => {
+                record(text, &meta);
+                meta
+            }
+            Err(e) => return record_error(text, &e),
         }
-        if meta.is_dir()
-            && let Ok(entries) = fs::read_dir(source)
-        {
-            for entry in entries.flatten().take(MAX_ENTRIES) {
-                if let Ok(t) = entry.metadata().and_then(|m| m.modified()) {
-                    note(t);
+    } else {
+        own
+    };
+    if target.is_dir() {
+        record_entries(text, path);
+    }
+}
+
+/// The entries directly in a directory, in an order that does not depend on how the
+/// file system lists them (their records, sorted), so an unchanged directory gives the
+/// same text.
+fn record_entries(text: &mut String, dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        text.push_str("[?]");
+        return;
+    };
+    let mut records = Vec::new();
+    let mut more = false;
+    for entry in entries {
+        if records.len() == MAX_ENTRIES {
+            more = true;
+            break;
+        }
+        let Ok(entry) = entry else { continue };
+        let mut one = String::new();
+        // The entry as it is (a link is not followed by `DirEntry::metadata`), and what a
+        // link among them points to: a session cache re-pointed is a new session.
+        match entry.metadata() {
+            Ok(meta) => {
+                record(&mut one, &meta);
+                if meta.file_type().is_symlink() {
+                    one.push('>');
+                    match fs::metadata(entry.path()) {
+                        Ok(meta) => record(&mut one, &meta),
+                        Err(e) => record_error(&mut one, &e),
+                    }
                 }
+            }
+            Err(e) => record_error(&mut one, &e),
+        }
+        records.push(one);
+    }
+    records.sort_unstable();
+    text.push('[');
+    text.push_str(&records.join(","));
+    if more {
+        text.push_str(",+");
+    }
+    text.push(']');
+}
+
+fn record_error(text: &mut String, error: &std::io::Error) {
+    text.push(if error.kind() == std::io::ErrorKind::NotFound {
+        '-'
+    } else {
+        '?'
+    });
+}
+
+/// What identifies a file's content without reading it: device, inode, type and mode,
+/// size, and modification and change times to the nanosecond (a change time cannot be
+/// set back, and a replaced file has another inode).
+#[cfg(unix)]
+fn record(text: &mut String, meta: &Metadata) {
+    use std::os::unix::fs::MetadataExt;
+    let fields = [
+        meta.dev(),
+        meta.ino(),
+        u64::from(meta.mode()),
+        meta.size(),
+        meta.mtime() as u64,
+        meta.mtime_nsec() as u64,
+        meta.ctime() as u64,
+        meta.ctime_nsec() as u64,
+    ];
+    push_fields(text, &fields);
+}
+
+/// Windows keeps no change time and no stable file id that the standard library exposes:
+/// attributes, size, creation and write times (a file moved into place keeps its write
+/// time but has its own creation time only when it was copied; see docs/platforms.md).
+#[cfg(windows)]
+fn record(text: &mut String, meta: &Metadata) {
+    use std::os::windows::fs::MetadataExt;
+    let fields = [
+        u64::from(meta.file_attributes()),
+        meta.file_size(),
+        meta.creation_time(),
+        meta.last_write_time(),
+    ];
+    push_fields(text, &fields);
+}
+
+#[cfg(not(any(unix, windows)))]
+fn record(text: &mut String, meta: &Metadata) {
+    let nanos = |t: std::io::Result<std::time::SystemTime>| {
+        t.ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos() as u64)
+    };
+    push_fields(text, &[meta.len(), nanos(meta.modified()), nanos(meta.created())]);
+}
+
+/// The fields in hex, separated by dots: no formatting machinery on the hit path.
+fn push_fields(text: &mut String, fields: &[u64]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for (i, field) in fields.iter().enumerate() {
+        if i > 0 {
+            text.push('.');
+        }
+        let digits = (64 - field.leading_zeros()).div_ceil(4).max(1);
+        for shift in (0..digits).rev() {
+            text.push(HEX[((field >> (shift * 4)) & 15) as usize] as char);
+        }
+    }
+}
+
+/// When `path` (a credential source) was last modified, for people (`doctor`); the
+/// latest of it and the entries directly in it, for a directory.
+pub fn last_modified(path: &Path) -> Option<chrono::DateTime<chrono::Utc>> {
+    let meta = fs::metadata(path).ok()?;
+    let mut latest = meta.modified().ok();
+    if meta.is_dir()
+        && let Ok(entries) = fs::read_dir(path)
+    {
+        for entry in entries.flatten().take(MAX_ENTRIES) {
+            if let Ok(t) = entry.metadata().and_then(|m| m.modified()) {
+                latest = latest.max(Some(t));
             }
         }
     }
-    State {
-        latest: latest.map(DateTime::<Utc>::from),
-        present,
-    }
+    latest.map(chrono::DateTime::<chrono::Utc>::from)
 }
 
-/// The latest modification time among `sources` (see [`State::latest`]).
-pub fn latest_change(sources: &[PathBuf]) -> Option<DateTime<Utc>> {
-    state(sources).latest
-}
-
-// Setting a directory's mtime needs a directory handle on Windows; the logic is the
-// same there.
+// The cases below use symlinks, hard links and `touch`-like mtimes as Unix has them.
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use std::time::{Duration, SystemTime};
 
-    fn set_mtime(path: &std::path::Path, ago: u64) {
+    fn set_mtime(path: &Path, ago: u64) {
         let t = SystemTime::now() - Duration::from_secs(ago);
         fs::File::options()
             .write(true)
@@ -84,48 +217,146 @@ mod tests {
             .unwrap();
     }
 
-    #[test]
-    fn the_latest_of_files_directories_and_their_files() {
+    struct Case {
+        _tmp: tempfile::TempDir,
+        root: PathBuf,
+        sources: Vec<PathBuf>,
+    }
+
+    /// A credentials file, a cache directory with a file in it, and a source not there.
+    fn case() -> Case {
         let tmp = tempfile::tempdir().unwrap();
-        let file = tmp.path().join("credentials");
-        let dir = tmp.path().join("cache");
+        let root = tmp.path().to_path_buf();
+        let file = root.join("credentials");
+        let dir = root.join("cache");
         fs::create_dir(&dir).unwrap();
-        fs::write(&file, "x").unwrap();
+        fs::write(&file, "key = admin\n").unwrap();
         fs::write(dir.join("a.json"), "{}").unwrap();
-        set_mtime(&file, 300);
-        set_mtime(&dir.join("a.json"), 200);
-        set_mtime(&dir, 100);
-        let sources = vec![file.clone(), dir.clone(), tmp.path().join("missing")];
-        let before = latest_change(&sources).unwrap();
-        // Rewriting a file in the directory in place moves the latest change on, though
-        // the directory's own mtime stays.
-        fs::write(dir.join("a.json"), "{\"new\":1}").unwrap();
-        set_mtime(&dir, 100);
-        assert!(latest_change(&sources).unwrap() > before);
-        assert_eq!(latest_change(&[tmp.path().join("missing")]), None);
+        let sources = vec![file, dir, root.join("missing")];
+        Case {
+            _tmp: tmp,
+            root,
+            sources,
+        }
+    }
+
+    impl Case {
+        fn now(&self) -> Snapshot {
+            Snapshot::of(&self.sources)
+        }
     }
 
     #[test]
-    fn removing_a_source_is_a_change_and_adding_an_unrelated_file_is_not() {
-        let tmp = tempfile::tempdir().unwrap();
-        let cache = tmp.path().join("cache");
-        let source = cache.join("oidc-login");
-        fs::create_dir_all(&source).unwrap();
-        fs::write(source.join("token"), "t").unwrap();
-        for path in [&source.join("token"), &source, &cache] {
-            set_mtime(path, 300);
-        }
-        let sources = vec![source.clone(), cache.join("never-there")];
-        let then = state(&sources);
-        assert_eq!(then.present, 1);
-        // Something else appears beside it: its directory changes, the sources do not.
-        fs::create_dir(cache.join("discovery")).unwrap();
-        assert!(!state(&sources).changed_since(then.latest, Some(then.present)));
-        // `kubelogin clean`: the whole directory goes.
-        fs::remove_dir_all(&source).unwrap();
-        let now = state(&sources);
-        assert_eq!(now.latest, None);
-        assert!(now.changed_since(then.latest, Some(then.present)));
-        assert!(!now.changed_since(then.latest, None), "an entry that kept no count");
+    fn nothing_changed_is_equal_and_no_sources_is_empty() {
+        let c = case();
+        assert_eq!(c.now(), c.now());
+        // Reading a file changes nothing that counts.
+        fs::read(&c.sources[0]).unwrap();
+        assert_eq!(c.now(), c.now());
+        assert_eq!(Snapshot::of(&[]).as_str(), "");
+        let stored = c.now().into_string();
+        assert_eq!(stored, c.now().as_str());
+    }
+
+    #[test]
+    fn a_rewrite_in_place_of_a_file_in_a_directory_is_a_change() {
+        let c = case();
+        let before = c.now();
+        let dir = &c.sources[1];
+        let dir_mtime = fs::metadata(dir).unwrap().modified().unwrap();
+        fs::write(dir.join("a.json"), "{\"new\":1}").unwrap();
+        fs::File::open(dir).unwrap().set_modified(dir_mtime).unwrap_or(());
+        assert_ne!(c.now(), before);
+    }
+
+    #[test]
+    fn a_swap_to_an_older_file_is_a_change() {
+        let c = case();
+        let readonly = c.root.join("credentials.readonly");
+        fs::write(&readonly, "key = ro!!\n").unwrap();
+        set_mtime(&readonly, 86400);
+        let before = c.now();
+        // `mv` of a file prepared earlier: older mtime, same size.
+        fs::rename(&readonly, &c.sources[0]).unwrap();
+        assert_ne!(c.now(), before);
+    }
+
+    #[test]
+    fn a_symlink_re_pointed_to_an_older_file_is_a_change() {
+        let c = case();
+        let (admin, readonly) = (c.root.join("admin"), c.root.join("readonly"));
+        fs::write(&admin, "a").unwrap();
+        fs::write(&readonly, "r").unwrap();
+        set_mtime(&readonly, 86400);
+        let link = c.root.join("link");
+        std::os::unix::fs::symlink(&admin, &link).unwrap();
+        let sources = [link.clone()];
+        let before = Snapshot::of(&sources);
+        // `ln -sfn readonly link`: a new link to an older file.
+        let tmp_link = c.root.join("link.new");
+        std::os::unix::fs::symlink(&readonly, &tmp_link).unwrap();
+        fs::rename(&tmp_link, &link).unwrap();
+        assert_ne!(Snapshot::of(&sources), before);
+    }
+
+    #[test]
+    fn touch_cannot_hide_a_change() {
+        let c = case();
+        let file = &c.sources[0];
+        let mtime = fs::metadata(file).unwrap().modified().unwrap();
+        let before = c.now();
+        fs::write(file, "key = other\n").unwrap();
+        // Same size, and the old mtime put back (`touch -d`): the change time moved.
+        fs::File::options()
+            .write(true)
+            .open(file)
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
+        assert_ne!(c.now(), before);
+    }
+
+    #[test]
+    fn appearing_and_going_are_changes_and_a_sibling_is_not() {
+        let c = case();
+        let before = c.now();
+        fs::write(c.root.join("unrelated"), "x").unwrap();
+        assert_eq!(c.now(), before, "a file beside the sources is none of them");
+        fs::write(&c.sources[2], "now here").unwrap();
+        let appeared = c.now();
+        assert_ne!(appeared, before);
+        fs::remove_file(&c.sources[2]).unwrap();
+        fs::remove_dir_all(&c.sources[1]).unwrap();
+        assert_ne!(c.now(), appeared, "a logout that deletes a cache");
+    }
+
+    #[test]
+    fn a_dangling_link_and_an_unreadable_source_are_recorded_not_skipped() {
+        let c = case();
+        let link = c.root.join("dangling");
+        std::os::unix::fs::symlink(c.root.join("nowhere"), &link).unwrap();
+        let sources = [link.clone()];
+        let dangling = Snapshot::of(&sources);
+        assert!(dangling.as_str().ends_with(">-"), "{dangling:?}");
+        fs::write(c.root.join("nowhere"), "x").unwrap();
+        assert_ne!(Snapshot::of(&sources), dangling);
+    }
+
+    #[test]
+    fn fields_are_written_in_hex() {
+        let mut text = String::new();
+        push_fields(&mut text, &[0, 1, 255, u64::MAX]);
+        assert_eq!(text, "0.1.ff.ffffffffffffffff");
+    }
+
+    #[test]
+    fn last_modified_takes_the_files_in_a_directory() {
+        let c = case();
+        let dir = &c.sources[1];
+        set_mtime(&dir.join("a.json"), 10);
+        set_mtime(dir, 100);
+        let t = last_modified(dir).unwrap();
+        assert!(t > chrono::Utc::now() - chrono::Duration::seconds(50), "{t}");
+        assert_eq!(last_modified(&c.sources[2]), None);
     }
 }

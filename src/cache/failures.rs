@@ -25,20 +25,20 @@ pub struct Failure {
     /// The end of what the command wrote on stderr (empty when it wrote to a terminal).
     #[serde(default)]
     pub stderr: String,
-    /// The latest change to the provider's credential sources when it failed: a later
-    /// change (a new sign-in) ends the cooldown.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sources_changed: Option<DateTime<Utc>>,
+    /// The snapshot of the provider's credential sources taken before the failed run
+    /// started (`sources.rs`): any difference since (a new sign-in) ends the cooldown.
+    #[serde(default)]
+    pub sources: String,
 }
 
 impl Failure {
-    pub fn new(exit_code: i32, stderr: &[u8], sources_changed: Option<DateTime<Utc>>) -> Failure {
+    pub fn new(exit_code: i32, stderr: &[u8], sources: String) -> Failure {
         let kept = &stderr[stderr.len().saturating_sub(MAX_STDERR_BYTES)..];
         Failure {
             failed_at: Utc::now(),
             exit_code,
             stderr: redact_secrets(&String::from_utf8_lossy(kept)),
-            sources_changed,
+            sources,
         }
     }
 }
@@ -77,7 +77,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let dir = CacheDir::new(tmp.path());
         assert_eq!(dir.failure(HASH), None);
-        let failure = Failure::new(255, b"run aws sso login\n", None);
+        let failure = Failure::new(255, b"run aws sso login\n", String::new());
         dir.record_failure(HASH, &failure);
         assert_eq!(dir.failure(HASH), Some(failure));
         dir.forget_failure(HASH);
@@ -88,7 +88,7 @@ mod tests {
     fn only_the_end_of_a_long_stderr_is_kept() {
         let mut long = vec![b'x'; 3 * MAX_STDERR_BYTES];
         long.extend_from_slice(b"the reason");
-        let failure = Failure::new(1, &long, None);
+        let failure = Failure::new(1, &long, String::new());
         assert_eq!(failure.stderr.len(), MAX_STDERR_BYTES);
         assert!(failure.stderr.ends_with("the reason"));
     }
@@ -101,7 +101,7 @@ mod tests {
             Error when retrieving token from sso: Token has expired and refresh failed\n\
             for access key AKIAIOSFODNN7EXAMPLE\n\
             see /home/me/.aws/sso/cache/3f2a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a.json\n";
-        let kept = Failure::new(255, stderr.as_bytes(), None).stderr;
+        let kept = Failure::new(255, stderr.as_bytes(), String::new()).stderr;
         for secret in [
             "IQoJb3JpZ2luX2VjEJr",
             "wJalrXUtnFEMI",

@@ -40,14 +40,11 @@ pub struct CacheEntry {
     /// How long the plugin took to print it, in seconds.
     #[serde(default)]
     pub fetch_seconds: f64,
-    /// The latest change to the provider's credential sources, taken after the plugin
-    /// ran; a later change means the token may no longer be backed by credentials.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sources_changed: Option<DateTime<Utc>>,
-    /// How many of the credential sources were there, taken with `sources_changed`;
-    /// fewer later means one went away (a logout).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sources_present: Option<u32>,
+    /// The snapshot of the provider's credential sources taken before the plugin ran
+    /// (`sources.rs`); the entry is served only while they are exactly so. Empty when the
+    /// provider has none.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub sources: String,
     /// When the token was issued, if the token says (an EKS token: its signing time).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issued: Option<DateTime<Utc>>,
@@ -75,8 +72,7 @@ impl CacheEntry {
             credential: credential.json.clone(),
             interactive: false,
             fetch_seconds: 0.0,
-            sources_changed: None,
-            sources_present: None,
+            sources: String::new(),
             issued: None,
         }
     }

@@ -28,8 +28,6 @@ struct Row {
     written: DateTime<Utc>,
     /// When the token was issued, if it says (an EKS token's signing time).
     issued: Option<DateTime<Utc>>,
-    /// The latest change to the credential sources when it was fetched, if it has any.
-    sources_changed: Option<DateTime<Utc>>,
     /// Refresh ahead: `due`, `running`, `backing off`, or `null`.
     refresh: Option<&'static str>,
     /// The cache file, in the cache directory.
@@ -71,7 +69,6 @@ fn rows(cache: &CacheDir, now: DateTime<Utc>) -> std::io::Result<Vec<Row>> {
                 expires_in_seconds: (e.expires - now).num_seconds(),
                 written: e.written,
                 issued: e.issued,
-                sources_changed: e.sources_changed,
                 refresh,
                 file: name.clone(),
             });
@@ -219,7 +216,6 @@ mod tests {
             expires_in_seconds: 0,
             written: Utc::now(),
             issued: None,
-            sources_changed: None,
             refresh: None,
             file: "cache-c1.yaml".into(),
         };

@@ -3,8 +3,8 @@
 //! instead of each running the command again, and for `KUBECREDCACHE_FAILURE_COOLDOWN`
 //! after it, non-interactive runs of the same identity replay it too. A person at a
 //! terminal (kubectl says `interactive`) is never held back, by either: they may want to
-//! try again at once, and can answer a prompt the run that failed could not. A change to the provider's credential sources (the user ran `aws sso login`)
-//! and a forced refresh end the cooldown.
+//! try again at once, and can answer a prompt the run that failed could not. Any change to the provider's credential sources since the failed run started
+//! (the user ran `aws sso login`) and a forced refresh end the cooldown.
 
 use std::io::Write;
 
@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Accept, Request};
 use crate::cache::{CacheDir, Failure};
+use crate::sources::Snapshot;
 use crate::{messages, settings};
 
 const RETRY: &str = "kubecredcache --force-refresh (or KUBECREDCACHE_FORCE_REFRESH=1) tries again now";
@@ -19,8 +20,8 @@ const RETRY: &str = "kubecredcache --force-refresh (or KUBECREDCACHE_FORCE_REFRE
 impl Request<'_> {
     /// Records the failure of a fetch we ran, for the processes waiting on us and for
     /// the cooldown.
-    pub(super) fn record_failure(&self, cache: &CacheDir, code: i32, stderr: &[u8]) {
-        let failure = Failure::new(code, stderr, self.sources_changed());
+    pub(super) fn record_failure(&self, cache: &CacheDir, code: i32, stderr: &[u8], sources: Snapshot) {
+        let failure = Failure::new(code, stderr, sources.into_string());
         cache.record_failure(&self.key.short_hash(), &failure);
     }
 
@@ -71,9 +72,10 @@ impl Request<'_> {
         ))
     }
 
-    /// Whether the user changed the credential sources after `failure` (a new sign-in).
+    /// Whether the credential sources are not as they were when the failed run started
+    /// (a new sign-in, even one that completed while that run was still going).
     fn sources_changed_since(&self, failure: &Failure) -> bool {
-        self.sources_changed() > failure.sources_changed
+        self.sources_now().as_str() != failure.sources
     }
 }
 

@@ -12,7 +12,8 @@ use super::{Accept, Request, output};
 use crate::cache::{CacheDir, CacheEntry, Lock};
 use crate::exec_credential::ExecCredential;
 use crate::provider::ProcessEnv;
-use crate::{messages, settings, sources, upstream};
+use crate::sources::Snapshot;
+use crate::{messages, settings, upstream};
 
 /// How long a foreground run waits for the single-flight lock when a background refresh
 /// holds it. A foreground run misses only once its token is inside the margin, long
@@ -85,18 +86,21 @@ impl Request<'_> {
     /// The fetch proper, with the single-flight lock (if any) taken. A background run
     /// has a time limit and records no failure for the foreground to replay.
     pub(super) fn fetch_holding(&self, cache: Option<&CacheDir>, flight: Option<Lock>, background: bool) -> i32 {
+        // Taken before the command starts: a sign-in, a new role or a re-pointed file while
+        // it runs makes the next run fetch again, never serve what the old one signed.
+        let sources = self.sources_now();
         let fetched = match self.run_command(background) {
             Ok(fetched) => fetched,
             Err(NotCached::Done(code)) => return code,
             Err(NotCached::Failed { code, stderr }) => {
                 if let Some(cache) = cache.filter(|_| !background) {
-                    self.record_failure(cache, code, &stderr);
+                    self.record_failure(cache, code, &stderr, sources);
                 }
                 return code;
             }
         };
         if let Some(cache) = cache {
-            self.store(cache, &fetched);
+            self.store(cache, &fetched, sources);
         }
         drop(flight);
         let code = output::credential(&fetched.credential, self.wanted_api_version());
@@ -218,7 +222,7 @@ impl Request<'_> {
     }
 
     /// Stores what was fetched, if the cache would ever serve it; a failure is a warning.
-    fn store(&self, cache: &CacheDir, fetched: &Fetched) {
+    fn store(&self, cache: &CacheDir, fetched: &Fetched, sources: Snapshot) {
         let now = Utc::now();
         let mut entry = CacheEntry::new(
             self.provider.name(),
@@ -233,11 +237,7 @@ impl Request<'_> {
         }
         entry.interactive = self.exec_info.spec.interactive;
         entry.fetch_seconds = fetched.seconds;
-        // Taken after the command ran: it may itself have written to its caches.
-        let sources = self.provider.credential_sources(self.args, &ProcessEnv);
-        let state = sources::state(&sources);
-        entry.sources_changed = state.latest;
-        entry.sources_present = (!sources.is_empty()).then_some(state.present);
+        entry.sources = sources.into_string();
         match cache.store(&self.key, entry, now, settings::lock_wait()) {
             // A fresh token ends a cooldown, and any back-off of a failed background refresh.
             Ok(()) => {
@@ -249,11 +249,6 @@ impl Request<'_> {
                 cache.cache_file_path(self.key.cluster()).display()
             )),
         }
-    }
-
-    /// The latest change to the provider's credential sources, now.
-    pub(super) fn sources_changed(&self) -> Option<DateTime<Utc>> {
-        sources::latest_change(&self.provider.credential_sources(self.args, &ProcessEnv))
     }
 }
 

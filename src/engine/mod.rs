@@ -24,7 +24,8 @@ use chrono::{DateTime, Utc};
 use crate::cache::{CacheDir, CacheEntry, CacheKey, Untrusted};
 use crate::exec_credential::ExecInfo;
 use crate::provider::{self, Env, Identity, ParsedArgs, ProcessEnv, Provider};
-use crate::{settings, sources, upstream};
+use crate::sources::Snapshot;
+use crate::{settings, upstream};
 
 pub use refresh::{CHILD_ENV, RefreshState, due_with, refresh_state, refresh_state_with};
 
@@ -174,9 +175,9 @@ impl<'a> Request<'a> {
         })
     }
 
-    /// The entry to serve at `now`: stored for this key, fresh, and fetched after the
-    /// latest change to the provider's credential sources. An error when the cache
-    /// directory may not be trusted.
+    /// The entry to serve at `now`: stored for this key, fresh, and fetched while the
+    /// provider's credential sources were exactly as they are now. An error when the
+    /// cache directory may not be trusted.
     fn lookup(&self, now: DateTime<Utc>) -> Result<Option<CacheEntry>, Untrusted> {
         let Some(entry) = self.cache.entry(&self.key)? else {
             return Ok(None);
@@ -184,9 +185,8 @@ impl<'a> Request<'a> {
         if !entry.is_fresh(now, self.margin) {
             return Ok(None);
         }
-        let sources = self.provider.credential_sources(self.args, &ProcessEnv);
-        if !sources.is_empty() && sources::state(&sources).changed_since(entry.sources_changed, entry.sources_present) {
-            log::debug!("the credential sources changed after this token was fetched; not serving it");
+        if self.sources_now().as_str() != entry.sources {
+            log::debug!("the credential sources are not as they were when this token was fetched; not serving it");
             return Ok(None);
         }
         Ok(Some(entry))
@@ -198,6 +198,11 @@ impl<'a> Request<'a> {
         let code = output::credential(&entry.exec_credential(), self.wanted_api_version());
         self.maybe_refresh_ahead(entry, now);
         code
+    }
+
+    /// The provider's credential sources as they are now.
+    fn sources_now(&self) -> Snapshot {
+        Snapshot::of(&self.provider.credential_sources(self.args, &ProcessEnv))
     }
 
     /// The apiVersion kubectl asked for in `KUBERNETES_EXEC_INFO`, if any.

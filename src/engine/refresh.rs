@@ -238,8 +238,7 @@ mod tests {
             credential: "{}".into(),
             interactive: false,
             fetch_seconds: 0.5,
-            sources_changed: None,
-            sources_present: None,
+            sources: String::new(),
             issued: None,
         }
     }

@@ -27,3 +27,4 @@ mod readme;
 mod refresh_ahead;
 mod setup;
 mod stale_credentials;
+mod switches;

@@ -319,7 +319,7 @@ fn examine_exec(report: &mut Report, user: &str, file: &Path, exec: &kubeconfig:
         .credential_sources(&parsed, &env)
         .into_iter()
         .map(|path| {
-            let changed = sources::latest_change(std::slice::from_ref(&path));
+            let changed = sources::last_modified(&path);
             SourceReport {
                 exists: path.exists(),
                 path,
@@ -327,7 +327,7 @@ fn examine_exec(report: &mut Report, user: &str, file: &Path, exec: &kubeconfig:
             }
         })
         .collect();
-    let sources_now = sources::state(
+    let sources_now = sources::Snapshot::of(
         &report
             .credential_sources
             .iter()
@@ -338,7 +338,13 @@ fn examine_exec(report: &mut Report, user: &str, file: &Path, exec: &kubeconfig:
 }
 
 /// The cache directory, the entry for `key`, and its last failure.
-fn examine_cache(report: &mut Report, env: &ExecEnv, key: &CacheKey, sources_now: sources::State, now: DateTime<Utc>) {
+fn examine_cache(
+    report: &mut Report,
+    env: &ExecEnv,
+    key: &CacheKey,
+    sources_now: sources::Snapshot,
+    now: DateTime<Utc>,
+) {
     let path = match settings::cache_dir_path_in(env) {
         Ok(path) => path,
         Err(why) => {
@@ -372,7 +378,7 @@ fn examine_cache(report: &mut Report, env: &ExecEnv, key: &CacheKey, sources_now
     let hash = key.short_hash();
     report.entry = entry
         .as_ref()
-        .map(|e| entry_report(&cache, &hash, e, env, sources_now, now));
+        .map(|e| entry_report(&cache, &hash, e, env, &sources_now, now));
     let served_now = report
         .entry
         .as_ref()
@@ -380,7 +386,7 @@ fn examine_cache(report: &mut Report, env: &ExecEnv, key: &CacheKey, sources_now
     let Some(failure) = cache.failure(&hash) else { return };
     let age = (now - failure.failed_at).num_seconds();
     let cooldown = settings::failure_cooldown_in(env).as_secs() as i64;
-    let sources_changed_since = sources_now.latest > failure.sources_changed;
+    let sources_changed_since = sources_now.as_str() != failure.sources;
     let cooldown_left = (age >= 0 && age < cooldown && !sources_changed_since).then_some(cooldown - age);
     let message = failure
         .stderr
@@ -413,14 +419,14 @@ fn entry_report(
     hash: &str,
     entry: &CacheEntry,
     env: &ExecEnv,
-    sources_now: sources::State,
+    sources_now: &sources::Snapshot,
     now: DateTime<Utc>,
 ) -> EntryReport {
     let margin = settings::expiry_margin_in(env);
     let ahead = settings::refresh_ahead_in(env);
     let fresh = entry.is_fresh(now, margin);
-    // As the hit decides: a change since, or a source gone since (a logout).
-    let stale = sources_now.changed_since(entry.sources_changed, entry.sources_present);
+    // As the hit decides: the sources are not as they were when it was fetched.
+    let stale = sources_now.as_str() != entry.sources;
     let state = match (fresh, stale) {
         (false, _) => "expired",
         (true, true) => "stale",
@@ -443,6 +449,5 @@ fn entry_report(
         served_for_seconds: if fresh && !stale { served_for } else { 0 },
         written: entry.written,
         refresh: refresh.filter(|_| fresh && !stale),
-        sources_changed: entry.sources_changed,
     }
 }

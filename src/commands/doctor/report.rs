@@ -95,7 +95,6 @@ pub struct EntryReport {
     pub written: DateTime<Utc>,
     /// Refresh ahead: `due`, `running`, `backing off`, or `null`.
     pub refresh: Option<&'static str>,
-    pub sources_changed: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -107,7 +106,8 @@ pub struct FailureReport {
     pub message: Option<String>,
     /// How much longer runs without a terminal replay it; `null` when the cooldown is over.
     pub cooldown_left_seconds: Option<i64>,
-    /// The credential sources changed after it (a new sign-in): the next run tries again.
+    /// The credential sources are not as they were when it started (a new sign-in): the
+    /// next run tries again.
     pub sources_changed_since: bool,
 }
 
