@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{Out, fail, open_cache};
-use crate::cache::{CacheDir, short_hash_of};
+use crate::cache::{CacheDir, digest_of};
 use crate::engine::{RefreshState, refresh_state};
 
 /// One entry, as `status --json` prints it.
@@ -59,7 +59,7 @@ fn rows(cache: &CacheDir, now: DateTime<Utc>) -> std::io::Result<Vec<Row>> {
     let mut rows = Vec::new();
     for (name, file) in cache.cache_files()? {
         for (key, e) in &file.entries {
-            let refresh = match refresh_state(cache, &short_hash_of(key), e, now) {
+            let refresh = match refresh_state(cache, &digest_of(key), e, now) {
                 RefreshState::Idle => None,
                 state => Some(state.as_str()),
             };

@@ -21,7 +21,7 @@ impl Request<'_> {
     /// the cooldown.
     pub(super) fn record_failure(&self, cache: &CacheDir, code: i32, stderr: &[u8]) {
         let failure = Failure::new(code, stderr, self.sources_changed());
-        cache.record_failure(&self.key.short_hash(), &failure);
+        cache.record_failure(&self.key.digest(), &failure);
     }
 
     /// During the cooldown after a failure, a normal, non-interactive miss replays it:
@@ -31,7 +31,7 @@ impl Request<'_> {
             return None;
         }
         let cooldown = chrono::Duration::from_std(settings::failure_cooldown()).ok()?;
-        let failure = cache.failure(&self.key.short_hash())?;
+        let failure = cache.failure(&self.key.digest())?;
         let age = Utc::now() - failure.failed_at;
         // A failure "in the future" is a clock stepped back: it holds nothing back.
         if age < chrono::Duration::zero() || age >= cooldown || self.sources_changed_since(&failure) {
@@ -57,7 +57,7 @@ impl Request<'_> {
         if accept != Accept::AnyFresh || self.exec_info.spec.interactive {
             return None;
         }
-        let failure = cache.failure(&self.key.short_hash())?;
+        let failure = cache.failure(&self.key.digest())?;
         if failure.failed_at < since || self.sources_changed_since(&failure) {
             return None;
         }
