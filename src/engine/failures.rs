@@ -61,6 +61,11 @@ impl Request<'_> {
         if failure.failed_at < since || self.sources_changed_since(&failure) {
             return None;
         }
+        // Not recorded while we waited but "in the future": a clock stepped back since
+        // an old failure, which would otherwise be replayed until real time caught up.
+        if failure.failed_at > Utc::now() {
+            return None;
+        }
         Some(replay(
             &failure,
             &format!(

@@ -89,6 +89,20 @@ fn the_cooldown_ends_by_itself() {
     assert!(!path.exists(), "a fetch that worked forgets the failure");
 }
 
+#[test]
+fn a_failure_recorded_in_the_future_holds_nothing_back() {
+    let s = after_a_failure();
+    // The clock was stepped back an hour since the failure (NTP, a VM resumed): its time
+    // lies an hour ahead. Replaying it until real time catches up would lock this
+    // identity out for that hour.
+    let path = failure_record(&s);
+    let mut record: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    record["failed_at"] = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339().into();
+    fs::write(&path, record.to_string()).unwrap();
+    token(&s.ok(AWS));
+    assert_eq!(s.calls(), 2, "the authenticator ran");
+}
+
 /// The region values of two AWS identities whose cache keys,
 /// `["aws-eks","c1",[["cluster-name","c1"],["region","…"]],[]]`, have the same 64-bit
 /// FNV-1a hash (814a9b8846101ef5), which named per-key files before: found by a
