@@ -335,6 +335,51 @@ fn garbage_collection_leaves_files_that_are_not_ours() {
     }
 }
 
+#[test]
+fn garbage_collection_takes_an_old_cache_file_this_version_cannot_read() {
+    let mut s = Sandbox::new();
+    s.set("KUBECREDCACHE_GC_AGE", "10m");
+    s.ok(AWS);
+    // Left by a later version (a downgrade since), holding a token this one cannot
+    // serve, and one whose entry a hand edit broke: neither would ever go.
+    let newer = "version: 2\ncluster: old\nentries:\n  k:\n    tokens: [k8s-aws-v1.secret]\n";
+    let edited = r#"{"version": 1, "cluster": "edited", "entries": {"k": {"provider": "aws-eks"}}}"#;
+    let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    for (name, body, old) in [
+        ("cache-old.yaml", newer, true),
+        ("cache-edited.yaml", edited, true),
+        ("cache-young.yaml", newer, false),
+        ("cache-notes.yaml", "- not a cache file\n", true),
+        // Per-key files as earlier versions named them, by a 16-digit hash of the key.
+        ("failure-0123456789abcdef.json", "{}", true),
+        ("refresh-0123456789abcdef.failed", "{}", true),
+    ] {
+        let path = s.cache.join(name);
+        fs::write(&path, body).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        if old {
+            fs::File::options()
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .set_modified(hour_ago)
+                .unwrap();
+        }
+    }
+    let out = s.ok(&["gc"]);
+    for gone in [
+        "cache-old.yaml",
+        "cache-edited.yaml",
+        "failure-0123456789abcdef.json",
+        "refresh-0123456789abcdef.failed",
+    ] {
+        assert!(!s.cache.join(gone).exists(), "{gone} was kept: {out}");
+    }
+    for kept in ["cache-young.yaml", "cache-notes.yaml", "cache-c1.yaml"] {
+        assert!(s.cache.join(kept).exists(), "{kept} was collected: {out}");
+    }
+}
+
 // 7. `~` in KUBECREDCACHE_DIR.
 #[test]
 fn a_tilde_in_kubecredcache_dir_means_home_and_a_relative_path_is_refused() {
