@@ -50,7 +50,7 @@ pub const ALL: &[Setting] = &[
     Setting {
         name: GC_AGE,
         default: "20m",
-        meaning: "cache files not written for this long (and whose tokens expired) are removed",
+        meaning: "cache files not written for this long (and whose tokens expired, or that this version cannot read) are removed",
     },
     Setting {
         name: GC_INTERVAL,

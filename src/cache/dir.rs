@@ -111,7 +111,7 @@ impl CacheDir {
     /// Takes the single-flight lock of `key`, waiting at most `wait`, and calling `slow`
     /// once if the wait lasts a second; `Ok(None)` when the wait ran out.
     pub fn lock_flight(&self, key: &CacheKey, wait: Duration, slow: &mut dyn FnMut()) -> io::Result<Option<Lock>> {
-        let held = lock::acquire_noting(&self.join(&names::flight_lock(&key.short_hash())), wait, slow)?;
+        let held = lock::acquire_noting(&self.join(&names::flight_lock(&key.digest())), wait, slow)?;
         if let Some(lock) = &held {
             lock.note_holder();
         }
@@ -120,7 +120,7 @@ impl CacheDir {
 
     /// The pid of the process holding (or that last held) the single-flight lock of `key`.
     pub fn flight_holder(&self, key: &CacheKey) -> Option<u32> {
-        let bytes = trust::read_file(&self.join(&names::flight_lock(&key.short_hash()))).ok()??;
+        let bytes = trust::read_file(&self.join(&names::flight_lock(&key.digest()))).ok()??;
         std::str::from_utf8(&bytes).ok()?.trim().parse().ok()
     }
 

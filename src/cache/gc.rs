@@ -10,10 +10,12 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde::de::IgnoredAny;
 
 use super::dir::open_private;
 use super::names::{self, Kind};
-use super::{CacheDir, CacheFile, lock, platform};
+use super::{CacheDir, CacheFile, lock, platform, trust};
 
 impl CacheDir {
     /// Collects if the last collection is older than `interval`; errors are only logged.
@@ -36,7 +38,8 @@ impl CacheDir {
 
     /// Removes what is garbage now and returns the paths removed:
     /// - cache files not written for `max_age` whose entries have all expired (a
-    ///   long-lived token keeps its file);
+    ///   long-lived token keeps its file), or that this version does not read (another
+    ///   version's, one edited by hand: `is_dead_cache_file`);
     /// - lock files not created for `max_age` that nobody holds;
     /// - refresh-ahead markers older than `max_age`;
     /// - temp files older than `max_age` whose cache file's lock nobody holds (a writer
@@ -101,15 +104,42 @@ fn remove_abandoned_temp(temp: &Path, target: &Path) -> bool {
     removed
 }
 
-/// Whether `path` is a cache file of ours whose every token has expired. A file that
-/// is named like one but does not read as one is not ours to remove (a directory given
-/// as `KUBECREDCACHE_DIR` may hold another program's `cache-index.yaml`); a corrupt
-/// cache file of ours is replaced by the next store for its cluster instead.
+/// Whether `path` is a cache file of ours that may go: one whose every token has
+/// expired, or one of ours this version does not read (another format version, an entry
+/// edited by hand), whose tokens nobody is served from here.
+///
+/// A file only named like ours is left alone, even in a directory that `trust.rs`
+/// accepts: that check says the directory is the user's and nobody else can write to
+/// it, not that everything in it is ours (a `KUBECREDCACHE_DIR` of `~/.cache` holds
+/// other programs' files, a `cache-index.yaml` among them). So a file is taken only if
+/// it is a regular file of the user's that we may read (`trust.rs`) and reads as a
+/// kubecredcache cache file of some version: a mapping with an integer `version`, a
+/// `cluster` and `entries`, which every version has (docs/cache-format.md). What is not
+/// even that (bytes that are no YAML) cannot be told from another program's file: the
+/// next store for its cluster replaces it.
 fn is_dead_cache_file(path: &Path, now: DateTime<Utc>) -> bool {
-    super::dir::read_cache_file(path)
-        .ok()
-        .flatten()
-        .is_some_and(|file: CacheFile| file.latest_expiry().is_none_or(|expires| expires <= now))
+    let Ok(Some(bytes)) = trust::read_file(path) else {
+        return false;
+    };
+    match CacheFile::parse(&bytes) {
+        Some(file) => file.latest_expiry().is_none_or(|expires| expires <= now),
+        None => is_cache_file_of_any_version(&bytes),
+    }
+}
+
+/// The shape every version of the cache file has (docs/cache-format.md).
+#[derive(Deserialize)]
+struct AnyVersion {
+    #[allow(dead_code)] // only its presence and type count
+    version: u64,
+    #[allow(dead_code)]
+    cluster: IgnoredAny,
+    #[allow(dead_code)]
+    entries: IgnoredAny,
+}
+
+fn is_cache_file_of_any_version(bytes: &[u8]) -> bool {
+    serde_json::from_slice::<AnyVersion>(bytes).is_ok() || serde_norway::from_slice::<AnyVersion>(bytes).is_ok()
 }
 
 fn remove_dead_cache_file(path: &Path, max_age: Duration, now: DateTime<Utc>) -> bool {
@@ -154,6 +184,33 @@ mod tests {
         )
     }
 
+    /// A key's digest, which names its own files.
+    const DIGEST: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    /// A cache file of a later format version, in YAML's block style.
+    const NEWER: &str = "version: 2\ncluster: c\nentries:\n  k:\n    tokens: [t]\n";
+    /// A cache file of this version whose entry lost a field to a hand edit.
+    const EDITED: &str = r#"{"version": 1, "cluster": "c", "entries": {"k": {"provider": "p"}}}"#;
+
+    #[test]
+    fn only_files_that_read_as_a_cache_file_of_some_version_are_ours() {
+        assert!(CacheFile::parse(NEWER.as_bytes()).is_none());
+        assert!(CacheFile::parse(EDITED.as_bytes()).is_none());
+        for ours in [NEWER, EDITED, &cache_yaml("2020-01-01T00:00:00Z")] {
+            assert!(is_cache_file_of_any_version(ours.as_bytes()), "{ours}");
+        }
+        for theirs in [
+            "{{{",
+            "",
+            "index: important\n",
+            "version: 2\nentries: {}\n",
+            "version: two\ncluster: c\nentries: {}\n",
+            "[1, 2]",
+            "\u{0}\u{1}binary",
+        ] {
+            assert!(!is_cache_file_of_any_version(theirs.as_bytes()), "{theirs}");
+        }
+    }
+
     #[test]
     fn removes_old_garbage_and_keeps_the_rest() {
         let tmp = tempfile::tempdir().unwrap();
@@ -163,13 +220,21 @@ mod tests {
         let past = (now - chrono::Duration::hours(1)).to_rfc3339();
         for (name, body, secs) in [
             ("cache-old.yaml", cache_yaml(&past), 3600),
+            (&format!("refresh-{DIGEST}.running"), String::new(), 10),
             ("cache-corrupt.yaml", "{{{".to_string(), 3600),
+            ("cache-index.yaml", "index: important\n".to_string(), 3600),
+            ("cache-newer.yaml", NEWER.to_string(), 3600),
+            ("cache-newer-young.yaml", NEWER.to_string(), 10),
+            ("cache-edited.yaml", EDITED.to_string(), 3600),
             ("cache-longlived.yaml", cache_yaml(&future), 3600),
             ("cache-new.yaml", cache_yaml(&past), 10),
             ("cache-old.yaml.lock", String::new(), 3600),
             ("flight-0123456789abcdef.lock", String::new(), 3600),
             ("someone-elses.lock", String::new(), 3600),
             ("refresh-0123456789abcdef.failed", String::new(), 3600),
+            (&format!("failure-{DIGEST}.json"), String::new(), 3600),
+            (&format!("failure-{DIGEST}.json.bak"), String::new(), 3600),
+            ("failure-0123456789abcdef.json", String::new(), 3600),
             (".cache-old.yaml.tmp-123-abc-0", String::new(), 3600),
             (".cache-new.yaml.tmp-456-abc-0", String::new(), 5),
             ("unrelated.txt", String::new(), 3600),
@@ -182,25 +247,38 @@ mod tests {
             .unwrap();
         for gone in [
             "cache-old.yaml",
+            "cache-newer.yaml",
+            "cache-edited.yaml",
             ".cache-old.yaml.tmp-123-abc-0",
             "refresh-0123456789abcdef.failed",
+            &format!("failure-{DIGEST}.json"),
+            // A per-key file under the short name that an earlier version gave it.
+            "failure-0123456789abcdef.json",
         ] {
             assert!(removed.contains(&d.join(gone)), "{gone} in {removed:?}");
         }
         let flight = d.join("flight-0123456789abcdef.lock");
         assert_eq!(removed.contains(&flight), platform::LOCK_FILES_ARE_COLLECTED);
+        let (bak, running) = (
+            format!("failure-{DIGEST}.json.bak"),
+            format!("refresh-{DIGEST}.running"),
+        );
         let mut kept = vec![
             ".cache-new.yaml.tmp-456-abc-0",
             "cache-corrupt.yaml",
+            "cache-index.yaml",
             "cache-longlived.yaml",
             "cache-new.yaml",
+            "cache-newer-young.yaml",
+            &bak,
+            &running,
             "someone-elses.lock",
             "unrelated.txt",
         ];
         if !platform::LOCK_FILES_ARE_COLLECTED {
             kept.push("flight-0123456789abcdef.lock");
-            kept.sort();
         }
+        kept.sort();
         assert_eq!(names(d), kept);
     }
 

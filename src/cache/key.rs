@@ -42,20 +42,34 @@ impl CacheKey {
         &self.cluster
     }
 
-    /// A short, stable name for per-key files (the single-flight lock). Collisions would
-    /// only make two keys wait for each other, never share a token.
-    pub fn short_hash(&self) -> String {
-        short_hash_of(&self.canonical)
+    /// What names this key's own files (its single-flight lock, refresh markers and
+    /// failure record): the SHA-256 of the canonical text, 64 hex digits. The whole
+    /// digest, because two keys sharing a name would share a failure record: one
+    /// identity's failure replayed to another, and its refresh markers holding the other
+    /// back. (A 64-bit FNV hash named them before; collisions for it can be computed.)
+    pub fn digest(&self) -> String {
+        digest_of(&self.canonical)
     }
 }
 
-/// [`CacheKey::short_hash`] of a key's canonical text, as stored in a cache file.
-pub fn short_hash_of(canonical: &str) -> String {
-    format!("{:016x}", fnv1a64(canonical.as_bytes()))
+/// [`CacheKey::digest`] of a key's canonical text, as stored in a cache file.
+pub fn digest_of(canonical: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(canonical.as_bytes());
+    let mut hex = String::with_capacity(2 * digest.len());
+    for byte in digest {
+        hex.push(char::from(HEX[usize::from(byte >> 4)]));
+        hex.push(char::from(HEX[usize::from(byte & 0xf)]));
+    }
+    hex
 }
 
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
 /// FNV-1a, 64 bit: stable across Rust versions and platforms (unlike `DefaultHasher`),
-/// which file names that outlive one build need. Not for secrets.
+/// which file names that outlive one build need. Not for secrets, nor where a collision
+/// matters: it tells apart cluster names that share a cache file (`names.rs`), whose
+/// entries are found by their full key.
 pub fn fnv1a64(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
@@ -128,9 +142,14 @@ mod tests {
     }
 
     #[test]
-    fn short_hash_is_sixteen_hex_digits() {
-        let h = CacheKey::new("x", &identity(&[])).short_hash();
-        assert_eq!(h.len(), 16);
-        assert!(h.chars().all(|c| c.is_ascii_hexdigit()));
+    fn the_digest_is_the_sha256_of_the_canonical_text() {
+        let key = CacheKey::new("x", &identity(&[]));
+        assert_eq!(key.as_str(), r#"["x","c",[],[]]"#);
+        // sha256sum of the text above.
+        assert_eq!(
+            key.digest(),
+            "09025be90d42731b7b9334e21a8f971aa1fa607a1a186a6e24198efc5c7732e5"
+        );
+        assert_eq!(digest_of(key.as_str()), key.digest());
     }
 }

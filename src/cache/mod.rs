@@ -28,7 +28,7 @@ pub use dir::CacheDir;
 pub use failures::{Failure, MAX_STDERR_BYTES};
 pub use file::{CacheEntry, CacheFile, FORMAT_VERSION};
 pub use health::Health;
-pub use key::{CacheKey, short_hash_of};
+pub use key::{CacheKey, digest_of};
 pub use lock::Lock;
 pub use names::{Kind as FileKind, classify as classify_file_name};
 pub use trust::{MAX_FILE_BYTES, Untrusted};

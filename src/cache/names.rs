@@ -18,6 +18,10 @@ const JSON_SUFFIX: &str = ".json";
 pub const GC_STAMP: &str = ".gc-stamp";
 
 const MAX_NAME_BYTES: usize = 100;
+/// The hex digits of a key's digest, which names the key's own files.
+const DIGEST_DIGITS: usize = 64;
+/// The hex digits of the short hash that named them before.
+const OLD_HASH_DIGITS: usize = 16;
 
 /// What a file in the cache directory is, by its name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,8 +88,11 @@ fn is_cache_file(name: &str) -> bool {
         .is_some_and(|stem| !stem.is_empty() && !stem.contains('/'))
 }
 
+/// A key's digest (`CacheKey::digest`, 64 hex digits), or the 16-digit FNV hash that
+/// named the same files before: files an earlier version left are still ours, for
+/// garbage collection to take. Nothing reads them any more.
 fn is_hash(text: &str) -> bool {
-    text.len() == 16 && text.bytes().all(|b| b.is_ascii_hexdigit())
+    matches!(text.len(), DIGEST_DIGITS | OLD_HASH_DIGITS) && text.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// `cache-<CLUSTER>.yaml`, or for a cluster name that is not a plain file name, a
@@ -123,7 +130,7 @@ pub fn file_lock(cache_file: &str) -> String {
     format!("{cache_file}{LOCK_SUFFIX}")
 }
 
-/// The single-flight lock of the key whose short hash is `hash`.
+/// The single-flight lock of the key whose digest is `hash`.
 pub fn flight_lock(hash: &str) -> String {
     format!("{FLIGHT_PREFIX}{hash}{LOCK_SUFFIX}")
 }
@@ -178,7 +185,8 @@ mod tests {
 
     #[test]
     fn every_name_we_build_is_recognised_and_nothing_else() {
-        let hash = "0123456789abcdef";
+        let hash = "0123456789abcdef".repeat(4);
+        let hash = hash.as_str();
         let cache = cache_file("c1");
         for (name, kind) in [
             (cache.clone(), Kind::CacheFile),
@@ -201,12 +209,41 @@ mod tests {
             "refresh-0123456789abcdef.log",
             "failure-0123456789abcdef.yaml",
             "failure-x.json",
+            &format!("failure-{hash}0.json"),
+            &format!("failure-{}.json", &hash[1..]),
+            &format!("flight-{}g.lock", &hash[1..]),
             ".bashrc.tmp-1-2-0",
             "notes.txt",
             ".gc-stamp2",
             "cache-x.yaml.bak",
         ] {
             assert_eq!(classify(foreign), None, "{foreign}");
+        }
+    }
+
+    #[test]
+    fn per_key_files_are_named_by_the_whole_digest_of_the_key() {
+        use crate::cache::CacheKey;
+        use crate::provider::Identity;
+        let key = CacheKey::new("p", &Identity::new("c1"));
+        let digest = key.digest();
+        assert_eq!(digest.len(), DIGEST_DIGITS);
+        assert_eq!(failure(&digest), format!("failure-{digest}.json"));
+        assert_eq!(flight_lock(&digest), format!("flight-{digest}.lock"));
+        let other = CacheKey::new("p", &Identity::new("c2")).digest();
+        assert_ne!(failure(&digest), failure(&other));
+    }
+
+    #[test]
+    fn the_short_hash_names_an_earlier_version_left_are_still_ours() {
+        let old = "b7a62040523ad962";
+        for (name, kind) in [
+            (format!("flight-{old}.lock"), Kind::FlightLock),
+            (format!("refresh-{old}.running"), Kind::RefreshRunning),
+            (format!("refresh-{old}.failed"), Kind::RefreshFailed),
+            (format!("failure-{old}.json"), Kind::Failure),
+        ] {
+            assert_eq!(classify(&name), Some(kind), "{name}");
         }
     }
 }

@@ -3,8 +3,9 @@
 //! (secrets there are digests already). Never prints a token.
 //!
 //! The table fits 80 columns: the identity (last in the row) and then the cluster give
-//! way, cut with `…`. The JSON has the whole of every value, and `null` where there is
-//! none (README.md documents its shape).
+//! way, their middles cut out and marked with `…` (names differ at their ends). The
+//! JSON has the whole of every value, and `null` where there is none (README.md
+//! documents its shape).
 
 use std::collections::BTreeMap;
 
@@ -12,7 +13,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{Out, fail, open_cache};
-use crate::cache::{CacheDir, short_hash_of};
+use crate::cache::{CacheDir, digest_of};
 use crate::engine::{RefreshState, refresh_state};
 
 /// One entry, as `status --json` prints it.
@@ -57,7 +58,7 @@ fn rows(cache: &CacheDir, now: DateTime<Utc>) -> std::io::Result<Vec<Row>> {
     let mut rows = Vec::new();
     for (name, file) in cache.cache_files()? {
         for (key, e) in &file.entries {
-            let refresh = match refresh_state(cache, &short_hash_of(key), e, now) {
+            let refresh = match refresh_state(cache, &digest_of(key), e, now) {
                 RefreshState::Idle => None,
                 state => Some(state.as_str()),
             };
@@ -159,12 +160,20 @@ fn print_table(out: &mut Out, rows: &[Row], width: Option<usize>) {
     }
 }
 
+/// `text` cut to `width` by taking out its middle, marked with `…`. Its end stays:
+/// names of one kind share long beginnings (`ocid1.cluster.oc1.iad.aaaaaaaa…`, an ARN's
+/// account and path) and differ at the end, so a cut end makes rows look alike.
 fn truncate(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= width {
         return text.to_string();
     }
-    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+    let kept = width.saturating_sub(1);
+    let tail = kept / 2;
+    let head = kept - tail;
+    let mut cut: String = chars[..head].iter().collect();
     cut.push('…');
+    cut.extend(&chars[chars.len() - tail..]);
     cut
 }
 
@@ -227,8 +236,23 @@ mod tests {
     }
 
     #[test]
-    fn truncation_marks_the_cut() {
-        assert_eq!(truncate("abcdef", 4), "abc…");
+    fn truncation_marks_the_cut_and_keeps_both_ends() {
+        assert_eq!(truncate("abcdef", 4), "ab…f");
+        assert_eq!(truncate("abcdefgh", 6), "abc…gh");
         assert_eq!(truncate("abc", 4), "abc");
+        assert_eq!(truncate("abcd", 4), "abcd");
+        assert_eq!(truncate("aé…ü", 3), "a…ü", "counted in characters");
+        assert_eq!(truncate("abc", 1), "…");
+        assert_eq!(truncate("abc", 0), "…");
+    }
+
+    #[test]
+    fn ocids_that_share_a_long_beginning_stay_apart() {
+        let a = "ocid1.cluster.oc1.iad.aaaaaaaaexampleclusteronex7q2f";
+        let b = "ocid1.cluster.oc1.iad.aaaaaaaaexampleclustertwok9m3d";
+        let (ta, tb) = (truncate(a, 30), truncate(b, 30));
+        assert_eq!(ta.chars().count(), 30);
+        assert!(ta.starts_with("ocid1.cluster.") && ta.ends_with("x7q2f"), "{ta}");
+        assert_ne!(ta, tb);
     }
 }

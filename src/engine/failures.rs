@@ -22,7 +22,7 @@ impl Request<'_> {
     /// the cooldown.
     pub(super) fn record_failure(&self, cache: &CacheDir, code: i32, stderr: &[u8], sources: Snapshot) {
         let failure = Failure::new(code, stderr, sources.into_string());
-        cache.record_failure(&self.key.short_hash(), &failure);
+        cache.record_failure(&self.key.digest(), &failure);
     }
 
     /// During the cooldown after a failure, a normal, non-interactive miss replays it:
@@ -32,7 +32,7 @@ impl Request<'_> {
             return None;
         }
         let cooldown = chrono::Duration::from_std(settings::failure_cooldown()).ok()?;
-        let failure = cache.failure(&self.key.short_hash())?;
+        let failure = cache.failure(&self.key.digest())?;
         let age = Utc::now() - failure.failed_at;
         // A failure "in the future" is a clock stepped back: it holds nothing back.
         if age < chrono::Duration::zero() || age >= cooldown || self.sources_changed_since(&failure) {
@@ -58,8 +58,13 @@ impl Request<'_> {
         if accept != Accept::AnyFresh || self.exec_info.spec.interactive {
             return None;
         }
-        let failure = cache.failure(&self.key.short_hash())?;
+        let failure = cache.failure(&self.key.digest())?;
         if failure.failed_at < since || self.sources_changed_since(&failure) {
+            return None;
+        }
+        // Not recorded while we waited but "in the future": a clock stepped back since
+        // an old failure, which would otherwise be replayed until real time caught up.
+        if failure.failed_at > Utc::now() {
             return None;
         }
         Some(replay(

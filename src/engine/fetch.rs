@@ -124,7 +124,7 @@ impl Request<'_> {
 
     fn wait_for_flight(&self, cache: &CacheDir) -> Wait {
         let mut wait = settings::lock_wait();
-        let behind_refresh = cache.refresh_running(&self.key.short_hash());
+        let behind_refresh = cache.refresh_running(&self.key.digest());
         if behind_refresh {
             log::debug!("a background refresh of this key is running; waiting at most {WAIT_BEHIND_REFRESH:?} for it");
             wait = wait.min(WAIT_BEHIND_REFRESH);
@@ -241,8 +241,8 @@ impl Request<'_> {
         match cache.store(&self.key, entry, now, settings::lock_wait()) {
             // A fresh token ends a cooldown, and any back-off of a failed background refresh.
             Ok(()) => {
-                cache.forget_failure(&self.key.short_hash());
-                cache.forget_refresh_failure(&self.key.short_hash());
+                cache.forget_failure(&self.key.digest());
+                cache.forget_refresh_failure(&self.key.digest());
             }
             Err(e) => output::warn_uncached(&format!(
                 "cannot write {} ({e})",

@@ -160,7 +160,7 @@ impl<'a> Request<'a> {
             "{}: cluster {:?}, key #{}",
             provider.name(),
             key.cluster(),
-            key.short_hash()
+            key.digest()
         );
         Some(Request {
             program,

@@ -131,7 +131,7 @@ impl Request<'_> {
             log::debug!("refresh ahead: this token was fetched with a person's help; not in the background");
             return;
         }
-        let hash = self.key.short_hash();
+        let hash = self.key.digest();
         if self.cache.refresh_failed_within(&hash, settings::refresh_backoff()) {
             log::debug!("refresh ahead: backing off after a failure");
             return;

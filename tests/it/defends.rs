@@ -335,6 +335,51 @@ fn garbage_collection_leaves_files_that_are_not_ours() {
     }
 }
 
+#[test]
+fn garbage_collection_takes_an_old_cache_file_this_version_cannot_read() {
+    let mut s = Sandbox::new();
+    s.set("KUBECREDCACHE_GC_AGE", "10m");
+    s.ok(AWS);
+    // Left by a later version (a downgrade since), holding a token this one cannot
+    // serve, and one whose entry a hand edit broke: neither would ever go.
+    let newer = "version: 2\ncluster: old\nentries:\n  k:\n    tokens: [k8s-aws-v1.secret]\n";
+    let edited = r#"{"version": 1, "cluster": "edited", "entries": {"k": {"provider": "aws-eks"}}}"#;
+    let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    for (name, body, old) in [
+        ("cache-old.yaml", newer, true),
+        ("cache-edited.yaml", edited, true),
+        ("cache-young.yaml", newer, false),
+        ("cache-notes.yaml", "- not a cache file\n", true),
+        // Per-key files as earlier versions named them, by a 16-digit hash of the key.
+        ("failure-0123456789abcdef.json", "{}", true),
+        ("refresh-0123456789abcdef.failed", "{}", true),
+    ] {
+        let path = s.cache.join(name);
+        fs::write(&path, body).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        if old {
+            fs::File::options()
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .set_modified(hour_ago)
+                .unwrap();
+        }
+    }
+    let out = s.ok(&["gc"]);
+    for gone in [
+        "cache-old.yaml",
+        "cache-edited.yaml",
+        "failure-0123456789abcdef.json",
+        "refresh-0123456789abcdef.failed",
+    ] {
+        assert!(!s.cache.join(gone).exists(), "{gone} was kept: {out}");
+    }
+    for kept in ["cache-young.yaml", "cache-notes.yaml", "cache-c1.yaml"] {
+        assert!(s.cache.join(kept).exists(), "{kept} was collected: {out}");
+    }
+}
+
 // 7. `~` in KUBECREDCACHE_DIR.
 #[test]
 fn a_tilde_in_kubecredcache_dir_means_home_and_a_relative_path_is_refused() {
@@ -680,6 +725,111 @@ fn a_symlinked_cache_directory_of_another_user_is_not_followed() {
         0,
         "nothing written where it pointed"
     );
+}
+
+/// The unprivileged user the next tests run as (`as_nobody`), and another one, whose
+/// directories and symlinks that user must not use. Both throw-away uids.
+const ME: u32 = 65534;
+const OTHER: u32 = 65533;
+
+/// Opens the sandbox to `ME` and runs `args` as `ME`, its calls counted in a file of its
+/// own; `None` (after a loud skip) where we cannot switch users.
+fn run_as_me(s: &Sandbox, args: &[&str]) -> Option<std::process::Output> {
+    fs::set_permissions(s.root.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let calls = s.root.path().join("calls-me");
+    if !calls.exists() {
+        fs::write(&calls, "").unwrap();
+        std::os::unix::fs::chown(&calls, Some(ME), Some(ME)).unwrap();
+    }
+    let mut cmd = as_nobody(&s.command(args))?;
+    cmd.env("FAKE_CALLS", &calls);
+    Some(output_within(cmd, BOUND))
+}
+
+/// A directory at `path` with `mode`, owned by `uid`.
+fn dir_of(path: &Path, uid: u32, mode: u32) {
+    fs::create_dir(path).unwrap();
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+    std::os::unix::fs::chown(path, Some(uid), Some(uid)).unwrap();
+}
+
+#[test]
+fn a_user_makes_a_cache_directory_in_a_directory_of_roots_but_never_in_another_users() {
+    let mut s = Sandbox::new();
+    if unsafe { libc::geteuid() } != 0 {
+        common::skip("needs root to play two other users");
+        return;
+    }
+    // Another user's directory that anyone may write to (a shared project directory),
+    // and one of root's that anyone may write to, as /tmp.
+    let theirs = s.root.path().join("theirs");
+    dir_of(&theirs, OTHER, 0o777);
+    let roots = s.root.path().join("roots");
+    dir_of(&roots, 0, 0o1777);
+
+    s.set("KUBECREDCACHE_DIR", theirs.join("cache").to_str().unwrap());
+    let Some(out) = run_as_me(&s, AWS) else { return };
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    token(std::str::from_utf8(&out.stdout).unwrap());
+    let warning = one_warning(&out.stderr);
+    assert!(warning.contains(&format!("uid {OTHER}")), "{warning}");
+    assert!(
+        !theirs.join("cache").exists(),
+        "a cache directory made in another user's directory"
+    );
+
+    let cache = roots.join("cache");
+    s.set("KUBECREDCACHE_DIR", cache.to_str().unwrap());
+    let out = run_as_me(&s, AWS).unwrap();
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let first = token(std::str::from_utf8(&out.stdout).unwrap());
+    let meta = fs::metadata(&cache).unwrap();
+    assert_eq!((meta.uid(), meta.mode() & 0o777), (ME, 0o700));
+    let out = run_as_me(&s, AWS).unwrap();
+    assert_eq!(
+        token(std::str::from_utf8(&out.stdout).unwrap()),
+        first,
+        "served from it"
+    );
+}
+
+#[test]
+fn a_user_follows_its_own_and_roots_symlink_to_its_cache_but_not_another_users() {
+    let mut s = Sandbox::new();
+    if unsafe { libc::geteuid() } != 0 {
+        common::skip("needs root to play two other users");
+        return;
+    }
+    for (owner, followed) in [(ME, true), (0, true), (OTHER, false)] {
+        // The user's own private directory, through a link someone made.
+        let target = s.root.path().join(format!("mine-{owner}"));
+        dir_of(&target, ME, 0o700);
+        let link = s.root.path().join(format!("link-{owner}"));
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let name = std::ffi::CString::new(link.to_str().unwrap()).unwrap();
+        // SAFETY: lchown of a path we just made.
+        assert_eq!(unsafe { libc::lchown(name.as_ptr(), owner, owner) }, 0);
+        s.set("KUBECREDCACHE_DIR", link.to_str().unwrap());
+        let Some(out) = run_as_me(&s, AWS) else { return };
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        token(std::str::from_utf8(&out.stdout).unwrap());
+        let used = target.join("cache-c1.yaml").exists();
+        if followed {
+            assert!(
+                used && out.stderr.is_empty(),
+                "a link of uid {owner}'s was not followed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        } else {
+            // Its owner could point it anywhere of theirs at any moment.
+            assert!(!used, "a link of uid {owner}'s was followed");
+            assert!(one_warning(&out.stderr).contains("symlink"));
+        }
+    }
 }
 
 // Review 2.

@@ -90,6 +90,63 @@ fn the_cooldown_ends_by_itself() {
 }
 
 #[test]
+fn a_failure_recorded_in_the_future_holds_nothing_back() {
+    let s = after_a_failure();
+    // The clock was stepped back an hour since the failure (NTP, a VM resumed): its time
+    // lies an hour ahead. Replaying it until real time catches up would lock this
+    // identity out for that hour.
+    let path = failure_record(&s);
+    let mut record: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    record["failed_at"] = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339().into();
+    fs::write(&path, record.to_string()).unwrap();
+    token(&s.ok(AWS));
+    assert_eq!(s.calls(), 2, "the authenticator ran");
+}
+
+/// The region values of two AWS identities whose cache keys,
+/// `["aws-eks","c1",[["cluster-name","c1"],["region","…"]],[]]`, have the same 64-bit
+/// FNV-1a hash (814a9b8846101ef5), which named per-key files before: found by a
+/// collision search of about 2^32 hashes, a few minutes of one core.
+const COLLIDING_REGIONS: [&str; 2] = ["Orr1c4wgaDO", "DciA37CqVzN"];
+
+fn fnv1a64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+#[test]
+fn one_identitys_failure_is_not_replayed_to_another_whose_key_hash_collides() {
+    let mut s = Sandbox::new();
+    // Long enough that the cooldown of the first identity is certain to hold below.
+    s.set("KUBECREDCACHE_FAILURE_COOLDOWN", "1h");
+    let run =
+        |s: &Sandbox, region: &str| s.run(&["aws", "--region", region, "eks", "get-token", "--cluster-name", "c1"]);
+    s.set("FAKE_MODE", "fail");
+    assert_eq!(run(&s, COLLIDING_REGIONS[0]).status.code(), Some(3));
+    s.set("FAKE_MODE", "ok");
+    let out = run(&s, COLLIDING_REGIONS[1]);
+    assert!(
+        out.status.success(),
+        "the other identity got the first one's failure: {}",
+        stderr(&out)
+    );
+    token(std::str::from_utf8(&out.stdout).unwrap());
+    assert_eq!(s.calls(), 2);
+    // The premise: the key the failing identity would have is stored now for the other
+    // one, and the two hash alike.
+    let file = kubecredcache::cache::CacheFile::parse(&fs::read(s.cache.join("cache-c1.yaml")).unwrap()).unwrap();
+    let stored: Vec<&String> = file.entries.keys().collect();
+    assert_eq!(stored.len(), 1);
+    assert!(stored[0].contains(COLLIDING_REGIONS[1]), "{stored:?}");
+    let failing = stored[0].replace(COLLIDING_REGIONS[1], COLLIDING_REGIONS[0]);
+    assert_eq!(fnv1a64(failing.as_bytes()), fnv1a64(stored[0].as_bytes()), "{failing}");
+    // And the failing identity still has its own failure to replay.
+    assert_eq!(run(&s, COLLIDING_REGIONS[0]).status.code(), Some(3));
+    assert_eq!(s.calls(), 2, "replayed, not run");
+}
+
+#[test]
 fn a_new_sign_in_ends_the_cooldown() {
     let s = after_a_failure();
     // `aws sso login` writes the SSO cache.

@@ -141,3 +141,36 @@ fn the_clis_interactive_mode_is_off_for_the_command_alone() {
     s.ok(&oke(&[]));
     assert_eq!(fs::read_to_string(&seen).unwrap(), "auto_prompt=2\n");
 }
+
+#[test]
+fn status_at_80_columns_tells_apart_clusters_whose_ocids_share_a_long_beginning() {
+    let mut s = sandbox(3600);
+    // Real OCIDs of one tenancy and region differ only in the last part of their
+    // unique id; an end cut off made every row the same `ocid1.cluster.oc1.iad.aaaa…`.
+    let shared = "ocid1.cluster.oc1.iad.aaaaaaaaae3tmnbvgq2dinrtgzsdqzjwmy4tgnzzgy3dmmzqgcrdgnru";
+    let clusters = [format!("{shared}x7q2f"), format!("{shared}k9m3d")];
+    for cluster in &clusters {
+        s.ok(&["oci", "ce", "cluster", "generate-token", "--cluster-id", cluster]);
+    }
+    s.set("COLUMNS", "80");
+    let out = s.run(&["status"]);
+    assert!(out.status.success());
+    let table = String::from_utf8(out.stdout).unwrap();
+    let rows: Vec<&str> = table.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{table}");
+    for row in &rows {
+        assert!(row.chars().count() <= 80, "{row}");
+        assert!(
+            row.starts_with("ocid1.cluster.") && row.contains('…'),
+            "cut, and still an OCID: {table}"
+        );
+    }
+    let shown: Vec<&str> = rows.iter().map(|r| r.split_whitespace().next().unwrap()).collect();
+    assert_ne!(shown[0], shown[1], "two clusters look alike: {table}");
+    for (cluster, end) in clusters.iter().zip(["x7q2f", "k9m3d"]) {
+        assert!(
+            shown.iter().any(|c| c.ends_with(end)),
+            "{cluster} not told apart: {table}"
+        );
+    }
+}

@@ -308,7 +308,7 @@ fn examine_exec(report: &mut Report, user: &str, file: &Path, exec: &kubeconfig:
         cluster: identity.cluster.clone(),
         parts: identity.parts.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
         unknown_arguments: identity.unknown_args.len(),
-        key_hash: key.short_hash(),
+        key_hash: key.digest(),
     });
     if generic.is_some() && exec.provide_cluster_info {
         report.notes.push(
@@ -375,7 +375,7 @@ fn examine_cache(
         return;
     }
     let entry = cache.entry(key).ok().flatten();
-    let hash = key.short_hash();
+    let hash = key.digest();
     report.entry = entry
         .as_ref()
         .map(|e| entry_report(&cache, &hash, e, env, &sources_now, now));

@@ -65,7 +65,7 @@ pub struct IdentityReport {
     pub parts: BTreeMap<String, String>,
     /// Arguments no declaration knows: keyed, as a digest.
     pub unknown_arguments: usize,
-    /// The key's short hash, which names its lock and failure files.
+    /// The key's digest, which names its lock, refresh markers and failure record.
     pub key_hash: String,
 }
 
