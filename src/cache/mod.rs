@@ -31,4 +31,5 @@ pub use health::Health;
 pub use key::{CacheKey, short_hash_of};
 pub use lock::Lock;
 pub use names::{Kind as FileKind, classify as classify_file_name};
+pub use redact::redact_secrets;
 pub use trust::{MAX_FILE_BYTES, Untrusted};

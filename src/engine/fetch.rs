@@ -188,6 +188,9 @@ impl Request<'_> {
             return Err(NotCached::Done(upstream::TIMED_OUT));
         }
         if !finished.status.success() {
+            if !background {
+                output::failed_command_stdout(&finished.stdout);
+            }
             let code = upstream::exit_code(finished.status);
             return Err(NotCached::Failed {
                 code,
@@ -196,7 +199,7 @@ impl Request<'_> {
         }
         let Some(credential) = ExecCredential::parse(&finished.stdout) else {
             log::warn!(
-                "{} printed something that is not an ExecCredential; passing it through uncached",
+                "{} printed something that is not an ExecCredential kubectl takes; passing it through uncached",
                 self.provider.name()
             );
             return Err(NotCached::Done(output::pass_through(&finished.stdout)));

@@ -1,0 +1,73 @@
+//! Never worse than bare: where the plugin alone would have worked (or said why it did
+//! not), a run through kubecredcache does too. Each test drives the built binary and
+//! failed before its fix.
+
+use crate::common::{AWS, Sandbox, token};
+
+/// The fake's arguments after `--generic`'s `--`.
+fn generic(options: &[&'static str]) -> Vec<&'static str> {
+    options.iter().chain(["--"].iter()).chain(AWS).copied().collect()
+}
+
+#[test]
+fn a_credential_kubectl_refuses_is_passed_through_as_printed_and_not_cached() {
+    for refused in ["emptytoken", "certonly"] {
+        let mut s = Sandbox::new();
+        s.set("FAKE_MODE", refused);
+        let out = s.run(AWS);
+        assert!(
+            out.status.success(),
+            "{refused}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            printed["kind"], "ExecCredential",
+            "{refused}: passed on as the plugin printed it"
+        );
+        assert!(s.cache_files().is_empty(), "{refused}: nothing stored");
+        // The glitch is over: the next run asks the plugin again, as bare.
+        s.set("FAKE_MODE", "ok");
+        assert!(token(&s.ok(AWS)).starts_with("fake-token-2-"), "{refused}");
+        assert_eq!(s.calls(), 2, "{refused}");
+    }
+}
+
+#[test]
+fn our_options_work_in_any_order_and_together() {
+    let s = Sandbox::new();
+    let first = token(&s.ok(&generic(&["--generic"])));
+    assert_eq!(token(&s.ok(&generic(&["--generic"]))), first, "cached");
+    let forced = token(&s.ok(&generic(&["--force-refresh", "--generic"])));
+    assert_ne!(forced, first, "--force-refresh before --generic fetches afresh");
+    let again = token(&s.ok(&generic(&["--generic", "--force-refresh"])));
+    assert_ne!(again, forced, "and after it");
+    assert_eq!(
+        token(&s.ok(&generic(&["--generic"]))),
+        again,
+        "what the forced run stored"
+    );
+    let keyed = generic(&["--key-env", "AWS_PROFILE", "--force-refresh", "--generic"]);
+    s.ok(&keyed);
+    assert_eq!(s.calls(), 4);
+}
+
+#[test]
+fn a_failing_plugins_reason_on_stdout_reaches_our_stderr_not_stdout_nor_the_record() {
+    let mut s = Sandbox::new();
+    s.set("FAKE_MODE", "failstdout");
+    let out = s.run(AWS);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty(), "kubectl reads stdout as the credential");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("Abort!"), "{stderr}");
+    assert!(stderr.contains("This CLI session has expired"), "{stderr}");
+    for name in std::fs::read_dir(&s.cache).unwrap().flatten() {
+        let content = std::fs::read(name.path()).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&content).contains("session has expired"),
+            "{:?} keeps the plugin's stdout",
+            name.file_name()
+        );
+    }
+}
