@@ -2,7 +2,9 @@
 //! not), a run through kubecredcache does too. Each test drives the built binary and
 //! failed before its fix.
 
-use crate::common::{AWS, Sandbox, token};
+use crate::common::{AWS, Sandbox, token, wait_for};
+use std::process::Stdio;
+use std::time::Duration;
 
 /// The fake's arguments after `--generic`'s `--`.
 fn generic(options: &[&'static str]) -> Vec<&'static str> {
@@ -69,5 +71,51 @@ fn a_failing_plugins_reason_on_stdout_reaches_our_stderr_not_stdout_nor_the_reco
             "{:?} keeps the plugin's stdout",
             name.file_name()
         );
+    }
+}
+
+#[test]
+fn a_stopped_lock_holder_holds_nobody_up() {
+    let mut s = Sandbox::new();
+    let pids = s.root.path().join("pids");
+    s.set("FAKE_SLEEP", "30").set("FAKE_PIDS", pids.to_str().unwrap());
+    let holder = Stopped(
+        s.command(AWS)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let pid = holder.0.id();
+    // Its plugin runs: it holds the single-flight lock, its pid noted in the lock file.
+    wait_for("the first run's plugin", || {
+        std::fs::read(&pids).is_ok_and(|p| !p.is_empty())
+    });
+    // Ctrl-Z on the kubectl that ran it (SIGSTOP: SIGTSTP would be the same here).
+    // SAFETY: plain kill(2) of the process we started.
+    unsafe { libc::kill(pid as i32, libc::SIGSTOP) };
+    s.set("FAKE_SLEEP", "0").set("KUBECREDCACHE_LOCK_WAIT", "10m");
+    let out = s.run_bounded(AWS, Duration::from_secs(60));
+    drop(holder);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(token(&String::from_utf8_lossy(&out.stdout)).starts_with("fake-token-2-"));
+    assert!(
+        stderr.contains(&format!("(pid {pid}) is stopped (Ctrl-Z?); running aws now")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("login"), "not taken for a login: {stderr}");
+}
+
+/// A process stopped by the test: continued and ended when dropped, even by a test
+/// that fails.
+struct Stopped(std::process::Child);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        // SAFETY: plain kill(2) of the process the test started.
+        unsafe { libc::kill(self.0.id() as i32, libc::SIGCONT) };
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
