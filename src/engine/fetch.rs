@@ -247,7 +247,7 @@ impl Request<'_> {
             env: self.provider.child_env(),
         };
         let finished = upstream::run(self.program, self.raw_args, options)
-            .map_err(|e| NotCached::Done(upstream::report_spawn_error(self.program, &e)))?;
+            .map_err(|e| NotCached::Done(self.run_bare_instead(&e, background)))?;
         if finished.timed_out {
             log::debug!("the command passed its time limit of {:?}; killed it", options.limit);
             return Err(NotCached::Done(upstream::TIMED_OUT));
@@ -283,6 +283,23 @@ impl Request<'_> {
             credential,
             seconds: started.elapsed().as_secs_f64(),
         })
+    }
+
+    /// The command could not be started our way. When our own machinery failed (a pipe
+    /// or a descriptor too many under `ulimit -n`, a fork refused for want of memory or
+    /// processes), bare it may well have run: the foreground run becomes the command
+    /// (exec, which needs none of that), as if we were not there, and reports what bare
+    /// would if that fails too. A failure bare would have (not found: 127, not runnable:
+    /// 126) is reported at once; a background refresh just reports.
+    fn run_bare_instead(&self, error: &std::io::Error, background: bool) -> i32 {
+        if background || fails_bare_too(error) {
+            return upstream::report_spawn_error(self.program, error);
+        }
+        log::debug!(
+            "cannot run {} with its output captured ({error}); running it as without kubecredcache",
+            self.program.to_string_lossy()
+        );
+        upstream::exec(self.program, self.raw_args, self.provider.child_env())
     }
 
     /// Stores what was fetched, if the cache would ever serve it; a failure is a warning.
@@ -325,6 +342,33 @@ impl Request<'_> {
     }
 }
 
+/// Whether starting the command failed for a reason of its own, which running it bare
+/// would meet too: not found, or not runnable (permission, format).
+fn fails_bare_too(error: &std::io::Error) -> bool {
+    use std::io::ErrorKind;
+    matches!(error.kind(), ErrorKind::NotFound | ErrorKind::PermissionDenied)
+        || error.raw_os_error().is_some_and(is_the_programs_fault)
+}
+
+/// OS errors of exec(2) that are the program's, not ours: a bad format, a directory, a
+/// path too long or looping, arguments too long.
+fn is_the_programs_fault(errno: i32) -> bool {
+    #[cfg(unix)]
+    let theirs = [
+        libc::ENOEXEC,
+        libc::EISDIR,
+        libc::ENOTDIR,
+        libc::ENAMETOOLONG,
+        libc::ELOOP,
+        libc::E2BIG,
+        libc::ETXTBSY,
+    ];
+    // ERROR_BAD_EXE_FORMAT, ERROR_DIRECTORY, ERROR_FILENAME_EXCED_RANGE.
+    #[cfg(windows)]
+    let theirs = [193, 267, 206];
+    theirs.contains(&errno)
+}
+
 /// When a token stops being served: its stated expiry, or what the provider says the
 /// token allows (an EKS token: 15 minutes after signing; the credentials that signed it:
 /// their expiry) when that comes first.
@@ -342,6 +386,29 @@ fn earlier_end(stated: DateTime<Utc>, bound: Option<DateTime<Utc>>) -> DateTime<
 mod tests {
     use super::*;
     use crate::exec_credential::parse_timestamp;
+
+    #[cfg(unix)]
+    #[test]
+    fn only_a_failure_bare_would_have_too_is_reported_and_ours_run_bare() {
+        use std::io::{Error, ErrorKind};
+        for theirs in [
+            Error::from(ErrorKind::NotFound),
+            Error::from(ErrorKind::PermissionDenied),
+            Error::from_raw_os_error(libc::ENOEXEC),
+            Error::from_raw_os_error(libc::E2BIG),
+        ] {
+            assert!(fails_bare_too(&theirs), "{theirs}");
+        }
+        for ours in [
+            Error::from_raw_os_error(libc::EMFILE),
+            Error::from_raw_os_error(libc::ENFILE),
+            Error::from_raw_os_error(libc::ENOMEM),
+            Error::from_raw_os_error(libc::EAGAIN),
+            Error::other("the pipe broke"),
+        ] {
+            assert!(!fails_bare_too(&ours), "{ours}");
+        }
+    }
 
     #[test]
     fn a_holder_counts_as_stopped_once_seen_stopped_twice_in_a_row() {

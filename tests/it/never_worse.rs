@@ -119,3 +119,30 @@ impl Drop for Stopped {
         let _ = self.0.wait();
     }
 }
+
+#[test]
+fn a_run_short_of_descriptors_gets_its_token_as_bare() {
+    let s = Sandbox::new();
+    let script = r#"ulimit -n "$0" && exec "$@""#;
+    let bin = crate::common::bin();
+    for n in [6, 7, 8, 9, 10, 11, 12, 16] {
+        let limit = n.to_string();
+        let mut args = vec!["-c", script, &limit, bin.to_str().unwrap()];
+        args.extend(AWS);
+        // A miss (the cache emptied), then a run with whatever the miss left, a hit when
+        // it could store its token.
+        let _ = std::fs::remove_dir_all(&s.cache);
+        for run in ["miss", "next run"] {
+            let out = s
+                .command_for(std::path::Path::new("/bin/bash"), &args)
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(out.status.success(), "ulimit -n {n}, {run}: {stderr}");
+            assert!(
+                token(&String::from_utf8_lossy(&out.stdout)).starts_with("fake-token-"),
+                "ulimit -n {n}, {run}"
+            );
+        }
+    }
+}
