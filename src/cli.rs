@@ -29,50 +29,88 @@ pub enum Invocation<'a, S> {
     Usage(String),
 }
 
-/// Reads kubecredcache's arguments: `[--] COMMAND ARGS...`, `--force-refresh [--]
-/// COMMAND ARGS...`, `--generic [--key-env NAME]... [--] COMMAND ARGS...`, or our own.
+/// Reads kubecredcache's arguments: our options (`--force-refresh`, `--generic`,
+/// `--key-env NAME` with `--generic`) in any order, then `[--] COMMAND ARGS...`; or a
+/// command straight away; or our own subcommands and options.
 pub fn read<S: AsRef<OsStr>>(args: &[S]) -> Invocation<'_, S> {
     let Some(first) = args.first() else {
         return Invocation::Ours;
     };
-    let rest = &args[1..];
     match first.as_ref().to_str() {
-        Some("--") => wrap(rest, false, "`--`"),
-        Some("--force-refresh") => {
-            let command = match rest.first() {
-                Some(dash) if dash.as_ref() == "--" => &rest[1..],
-                _ => rest,
-            };
-            wrap(command, true, "--force-refresh")
-        }
-        Some("--generic") => match generic::parse_options(rest) {
-            Ok((key_env, at)) => Invocation::Wrap {
-                command: &rest[at..],
+        Some(arg) if is_wrap_option(arg) => {}
+        Some(ours) if commands::is_ours(ours) => return Invocation::Ours,
+        _ => {
+            return Invocation::Wrap {
+                command: args,
                 force_refresh: false,
-                generic: Some(key_env),
-            },
-            Err(e) => Invocation::Usage(format!("{e} (see kubecredcache --help)")),
+                generic: None,
+            };
+        }
+    }
+    match wrap_options(args) {
+        Ok((options, at)) => Invocation::Wrap {
+            command: &args[at..],
+            force_refresh: options.force_refresh,
+            generic: options.generic,
         },
-        Some(ours) if commands::is_ours(ours) => Invocation::Ours,
-        _ => Invocation::Wrap {
-            command: args,
-            force_refresh: false,
-            generic: None,
-        },
+        Err(e) => Invocation::Usage(format!("{e} (see kubecredcache --help)")),
     }
 }
 
-/// `COMMAND ARGS...` after one of our options (`after`, for the error message).
-fn wrap<'a, S>(command: &'a [S], force_refresh: bool, after: &str) -> Invocation<'a, S> {
-    if command.is_empty() {
-        Invocation::Usage(format!("nothing to run after {after} (try kubecredcache --help)"))
-    } else {
-        Invocation::Wrap {
-            command,
-            force_refresh,
-            generic: None,
+/// Whether `arg` is one of the options that come before a command to wrap.
+fn is_wrap_option(arg: &str) -> bool {
+    matches!(arg, "--" | "--force-refresh" | "--generic" | "--key-env") || arg.starts_with("--key-env=")
+}
+
+/// The options before a command to wrap.
+#[derive(Debug, Default)]
+struct WrapOptions {
+    force_refresh: bool,
+    generic: Option<Vec<String>>,
+}
+
+/// Reads our options off the front of `args`, in any order, up to `--` or the first
+/// argument that is not one; returns them and where the command starts (never at the
+/// end: a usage error says what is missing).
+fn wrap_options<S: AsRef<OsStr>>(args: &[S]) -> Result<(WrapOptions, usize), String> {
+    let mut options = WrapOptions::default();
+    let mut generic = false;
+    let mut key_env = Vec::new();
+    let mut i = 0;
+    while let Some(arg) = args.get(i).and_then(|a| a.as_ref().to_str()) {
+        i += 1;
+        match arg {
+            "--" => break,
+            "--force-refresh" => options.force_refresh = true,
+            "--generic" => generic = true,
+            "--key-env" => {
+                let name = args.get(i).and_then(|a| a.as_ref().to_str());
+                key_env.push(name.ok_or("--key-env needs a variable name")?.to_string());
+                i += 1;
+            }
+            _ if arg.starts_with("--key-env=") => key_env.push(arg["--key-env=".len()..].to_string()),
+            _ if arg.starts_with('-') => {
+                return Err(format!(
+                    "unknown option '{arg}' before the command (kubecredcache takes --force-refresh, --generic, --key-env NAME, then -- COMMAND)"
+                ));
+            }
+            _ => {
+                i -= 1;
+                break;
+            }
         }
     }
+    if !key_env.is_empty() && !generic {
+        return Err("--key-env goes with --generic: kubecredcache --generic --key-env NAME -- COMMAND".into());
+    }
+    if i >= args.len() {
+        return Err(
+            "nothing to run: kubecredcache [--force-refresh] [--generic [--key-env NAME]...] -- COMMAND [ARGS...]"
+                .into(),
+        );
+    }
+    options.generic = generic.then_some(key_env);
+    Ok((options, i))
 }
 
 /// Runs kubecredcache with the process's arguments; returns the exit code.
@@ -92,14 +130,14 @@ pub fn main() -> i32 {
         } => engine::run(&command[0], &command[1..], force_refresh),
         Invocation::Wrap {
             command,
+            force_refresh,
             generic: Some(key_env),
-            ..
-        } => generic_run(key_env, command),
+        } => generic_run(key_env, command, force_refresh),
     }
 }
 
 /// `--generic`: caching a command no provider knows.
-fn generic_run(key_env: Vec<String>, command: &[OsString]) -> i32 {
+fn generic_run(key_env: Vec<String>, command: &[OsString], force_refresh: bool) -> i32 {
     let (program, args) = (&command[0], &command[1..]);
     let provider = generic::Generic {
         program: provider::os_to_string(program),
@@ -107,7 +145,7 @@ fn generic_run(key_env: Vec<String>, command: &[OsString]) -> i32 {
     };
     let converted: Vec<String> = args.iter().map(|a| provider::os_to_string(a)).collect();
     let parsed = provider::parse(&converted, provider.inputs());
-    engine::run_with(&provider, &parsed, program, args, false)
+    engine::run_with(&provider, &parsed, program, args, force_refresh)
 }
 
 #[cfg(test)]
@@ -139,11 +177,46 @@ mod tests {
             wrapped(&["--generic", "--key-env", "A", "--key-env=B", "--", "aws", "eks"]),
             (aws.clone(), false, Some(vec!["A".into(), "B".into()]))
         );
-        assert_eq!(wrapped(&["--generic", "aws", "eks"]), (aws, false, Some(vec![])));
+        assert_eq!(
+            wrapped(&["--generic", "aws", "eks"]),
+            (aws.clone(), false, Some(vec![]))
+        );
         assert_eq!(
             wrapped(&["--", "status"]).0,
             ["status"],
             "`--` reaches a command named like ours"
+        );
+    }
+
+    #[test]
+    fn our_options_work_in_any_order_and_together() {
+        let aws = ["aws".to_string(), "eks".into()].to_vec();
+        let both = (aws.clone(), true, Some(vec!["A".to_string()]));
+        for args in [
+            &["--force-refresh", "--generic", "--key-env", "A", "--", "aws", "eks"][..],
+            &["--generic", "--force-refresh", "--key-env=A", "aws", "eks"],
+            &["--generic", "--key-env", "A", "--force-refresh", "--", "aws", "eks"],
+            &["--key-env", "A", "--generic", "--force-refresh", "aws", "eks"],
+        ] {
+            assert_eq!(wrapped(args), both, "{args:?}");
+        }
+        assert_eq!(
+            wrapped(&["--force-refresh", "--generic", "aws", "eks"]),
+            (aws.clone(), true, Some(vec![]))
+        );
+        assert_eq!(
+            wrapped(&["--generic", "--", "--force-refresh", "x"]).0,
+            ["--force-refresh", "x"],
+            "after `--`, all is the command"
+        );
+        assert_eq!(
+            wrapped(&["--generic", "aws", "--key-env", "A"]),
+            (
+                ["aws", "--key-env", "A"].map(String::from).to_vec(),
+                false,
+                Some(vec![])
+            ),
+            "the command's own arguments are its own"
         );
     }
 
@@ -158,6 +231,11 @@ mod tests {
             &["--force-refresh", "--"],
             &["--generic"],
             &["--generic", "--key-env"],
+            &["--generic", "--key-env", "A", "--"],
+            &["--key-env", "A", "--", "aws"],
+            &["--force-refresh", "--bogus", "aws"],
+            &["--generic", "--bogus", "aws"],
+            &["--force-refresh", "--generic"],
         ] {
             assert!(matches!(read(bad), Invocation::Usage(_)), "{bad:?}");
         }

@@ -31,17 +31,36 @@ struct Status {
     token: Option<String>,
     #[serde(rename = "clientCertificateData")]
     client_certificate_data: Option<String>,
+    #[serde(rename = "clientKeyData")]
+    client_key_data: Option<String>,
+}
+
+impl Status {
+    /// Whether kubectl takes this status (client-go's exec authenticator,
+    /// `refreshCredsLocked`): a token, or a client certificate and its key, or both; a
+    /// certificate without its key (or a key without its certificate) is refused even
+    /// beside a token. An empty string is no value, as in Go. A credential kubectl
+    /// refuses must never be cached: every run would fail until it expired, where the
+    /// plugin alone would have been asked again.
+    fn kubectl_accepts(&self) -> bool {
+        let given = |field: &Option<String>| field.as_deref().is_some_and(|v| !v.is_empty());
+        let (token, cert, key) = (
+            given(&self.token),
+            given(&self.client_certificate_data),
+            given(&self.client_key_data),
+        );
+        (token || cert) && cert == key
+    }
 }
 
 impl ExecCredential {
-    /// Reads a plugin's stdout. `None` when it is not an ExecCredential with a token or a
-    /// client certificate. A timestamp that does not parse counts as no expiry.
+    /// Reads a plugin's stdout. `None` when it is not an ExecCredential kubectl would take
+    /// (see [`Status::kubectl_accepts`]). A timestamp that does not parse counts as no
+    /// expiry.
     pub fn parse(stdout: &[u8]) -> Option<ExecCredential> {
         let text = std::str::from_utf8(stdout).ok()?;
         let shape: Shape = serde_json::from_str(text).ok()?;
-        if shape.kind != "ExecCredential"
-            || (shape.status.token.is_none() && shape.status.client_certificate_data.is_none())
-        {
+        if shape.kind != "ExecCredential" || !shape.status.kubectl_accepts() {
             return None;
         }
         let expires = shape.status.expiration_timestamp.as_deref().and_then(parse_timestamp);
@@ -141,6 +160,40 @@ mod tests {
             assert_eq!(ExecCredential::parse(text.as_bytes()), None, "{text}");
         }
         assert_eq!(ExecCredential::parse(b"\xff\xfe"), None);
+    }
+
+    /// What client-go's exec authenticator refuses ("didn't return a status field",
+    /// "didn't return a token or cert/key pair", "returned only certificate or key, not
+    /// both") is no credential to us either, and what it takes is one.
+    #[test]
+    fn what_kubectl_refuses_is_not_a_credential_and_what_it_takes_is() {
+        let with = |status: &str| {
+            format!(r#"{{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","status":{status}}}"#)
+        };
+        for refused in [
+            r#"{"token":""}"#,
+            r#"{"token":"","expirationTimestamp":"2026-11-28T10:15:00Z"}"#,
+            r#"{"token":null}"#,
+            r#"{"clientCertificateData":"CERT"}"#,
+            r#"{"clientKeyData":"KEY"}"#,
+            r#"{"clientCertificateData":"CERT","clientKeyData":""}"#,
+            r#"{"token":"t","clientCertificateData":"CERT"}"#,
+            r#"{"token":"t","clientKeyData":"KEY"}"#,
+            r#"{"token":"","clientCertificateData":"","clientKeyData":""}"#,
+            "null",
+        ] {
+            assert_eq!(ExecCredential::parse(with(refused).as_bytes()), None, "{refused}");
+        }
+        let no_status = r#"{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1"}"#;
+        assert_eq!(ExecCredential::parse(no_status.as_bytes()), None);
+        for taken in [
+            r#"{"token":"t"}"#,
+            r#"{"clientCertificateData":"CERT","clientKeyData":"KEY"}"#,
+            r#"{"token":"t","clientCertificateData":"CERT","clientKeyData":"KEY"}"#,
+            r#"{"token":"t","clientCertificateData":"","clientKeyData":""}"#,
+        ] {
+            assert!(ExecCredential::parse(with(taken).as_bytes()).is_some(), "{taken}");
+        }
     }
 
     #[test]

@@ -70,61 +70,11 @@ impl Provider for Generic {
     }
 }
 
-/// Parses what follows `--generic`: `[--key-env NAME | --key-env=NAME]... [--] COMMAND ARGS...`.
-/// Returns the variables, the command and its arguments, or a one-line usage error.
-pub fn parse_options<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Result<(Vec<String>, usize), String> {
-    let mut key_env = Vec::new();
-    let mut i = 0;
-    while let Some(arg) = args.get(i).and_then(|a| a.as_ref().to_str()) {
-        if arg == "--" {
-            i += 1;
-            break;
-        } else if arg == "--key-env" {
-            let name = args
-                .get(i + 1)
-                .and_then(|a| a.as_ref().to_str())
-                .ok_or("--key-env needs a variable name")?;
-            key_env.push(name.to_string());
-            i += 2;
-        } else if let Some(name) = arg.strip_prefix("--key-env=") {
-            key_env.push(name.to_string());
-            i += 1;
-        } else if arg.starts_with('-') {
-            return Err(format!(
-                "unknown option '{arg}' for --generic (it takes --key-env NAME, then -- COMMAND)"
-            ));
-        } else {
-            break;
-        }
-    }
-    if i >= args.len() {
-        return Err("--generic needs a command to run: kubecredcache --generic -- COMMAND [ARGS...]".into());
-    }
-    Ok((key_env, i))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::provider::parse;
     use std::collections::HashMap;
-    use std::ffi::OsString;
-
-    fn os(v: &[&str]) -> Vec<OsString> {
-        v.iter().map(OsString::from).collect()
-    }
-
-    #[test]
-    fn options_then_command() {
-        assert_eq!(
-            parse_options(&os(&["--key-env", "A", "--key-env=B", "--", "cmd", "x"])),
-            Ok((vec!["A".into(), "B".into()], 4))
-        );
-        assert_eq!(parse_options(&os(&["cmd", "--key-env", "A"])), Ok((vec![], 0)));
-        assert!(parse_options(&os(&["--key-env"])).is_err());
-        assert!(parse_options(&os(&["--key-env", "A", "--"])).is_err());
-        assert!(parse_options(&os(&["--bogus", "cmd"])).is_err());
-    }
 
     #[test]
     fn the_key_is_the_whole_command_line_and_the_named_variables() {

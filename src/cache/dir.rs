@@ -108,14 +108,28 @@ impl CacheDir {
         Ok(())
     }
 
-    /// Takes the single-flight lock of `key`, waiting at most `wait`, and calling `slow`
-    /// once if the wait lasts a second; `Ok(None)` when the wait ran out.
-    pub fn lock_flight(&self, key: &CacheKey, wait: Duration, slow: &mut dyn FnMut()) -> io::Result<Option<Lock>> {
-        let held = lock::acquire_noting(&self.join(&names::flight_lock(&key.digest())), wait, slow)?;
+    /// Takes the single-flight lock of `key`, waiting at most `wait`; `watch` is called
+    /// with how long we have waited after each try that found it held, and ends the
+    /// wait by returning false. `Ok(None)` when the wait ended without the lock.
+    pub fn lock_flight(
+        &self,
+        key: &CacheKey,
+        wait: Duration,
+        watch: &mut dyn FnMut(Duration) -> bool,
+    ) -> io::Result<Option<Lock>> {
+        let held = lock::acquire_watching(&self.join(&names::flight_lock(&key.digest())), wait, watch)?;
         if let Some(lock) = &held {
             lock.note_holder();
         }
         Ok(held)
+    }
+
+    /// The pid in the single-flight lock of `key` when that process is stopped (Ctrl-Z):
+    /// call it only while the lock is held, as the pid may be a past holder's (and
+    /// that pid another process's now). Never our own.
+    pub fn flight_holder_stopped(&self, key: &CacheKey) -> Option<u32> {
+        self.flight_holder(key)
+            .filter(|&pid| pid != std::process::id() && lock::process_is_stopped(pid))
     }
 
     /// The pid of the process holding (or that last held) the single-flight lock of `key`.

@@ -29,6 +29,7 @@ pub use failures::{Failure, MAX_STDERR_BYTES};
 pub use file::{CacheEntry, CacheFile, FORMAT_VERSION};
 pub use health::Health;
 pub use key::{CacheKey, digest_of};
-pub use lock::Lock;
+pub use lock::{Lock, SLOW as SLOW_WAIT};
 pub use names::{Kind as FileKind, classify as classify_file_name};
+pub use redact::redact_secrets;
 pub use trust::{MAX_FILE_BYTES, Untrusted};

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 
 use super::{Accept, Request, output};
-use crate::cache::{CacheDir, CacheEntry, Lock};
+use crate::cache::{CacheDir, CacheEntry, Lock, SLOW_WAIT};
 use crate::exec_credential::ExecCredential;
 use crate::provider::ProcessEnv;
 use crate::sources::Snapshot;
@@ -20,6 +20,45 @@ use crate::{messages, settings, upstream};
 /// after the refresh began: by then that refresh is stuck, and nobody can answer a
 /// prompt in a detached process, so waiting for it helps no one.
 pub const WAIT_BEHIND_REFRESH: Duration = Duration::from_secs(2);
+
+/// Watches, while we wait for the single-flight lock, whether its holder is stopped.
+#[derive(Default)]
+struct StoppedHolder {
+    /// When we last looked (as time waited).
+    looked_at: Option<Duration>,
+    /// The holder seen stopped at the last look, once it was seen so twice.
+    pid: Option<u32>,
+    /// The holder seen stopped at the last look.
+    last: Option<u32>,
+}
+
+/// How often a waiter looks whether the lock's holder is stopped.
+const LOOK_FOR_A_STOPPED_HOLDER_EVERY: Duration = Duration::from_millis(100);
+
+impl StoppedHolder {
+    /// Called while the lock is held, `waited` into the wait: looks, at most every
+    /// [`LOOK_FOR_A_STOPPED_HOLDER_EVERY`], with `stopped_holder`; true once the same pid
+    /// was seen stopped at two looks in a row. Twice: the pid in the lock file is
+    /// written just after the lock is taken, so for an instant it is the last holder's,
+    /// and that pid may have gone to another process (stopped, as it happens); a second
+    /// look a tenth of a second later sees the real holder's.
+    fn seen(&mut self, waited: Duration, stopped_holder: impl FnOnce() -> Option<u32>) -> bool {
+        if self
+            .looked_at
+            .is_some_and(|at| waited < at + LOOK_FOR_A_STOPPED_HOLDER_EVERY)
+        {
+            return false;
+        }
+        self.looked_at = Some(waited);
+        let now = stopped_holder();
+        if now.is_some() && now == self.last {
+            self.pid = now;
+            return true;
+        }
+        self.last = now;
+        false
+    }
+}
 
 /// A credential the command printed that is worth caching.
 struct Fetched {
@@ -122,6 +161,10 @@ impl Request<'_> {
         }
     }
 
+    /// Waits for the single-flight lock, saying why after a second. A holder that is
+    /// stopped (a kubectl suspended with Ctrl-Z mid-fetch) would hold everyone for the
+    /// whole wait, where bare runs would not wait at all: then we say so and fetch
+    /// without the lock (`NoLock`).
     fn wait_for_flight(&self, cache: &CacheDir) -> Wait {
         let mut wait = settings::lock_wait();
         let behind_refresh = cache.refresh_running(&self.key.digest());
@@ -129,15 +172,37 @@ impl Request<'_> {
             log::debug!("a background refresh of this key is running; waiting at most {WAIT_BEHIND_REFRESH:?} for it");
             wait = wait.min(WAIT_BEHIND_REFRESH);
         }
-        let mut say_why = || self.say_why_we_wait(cache, behind_refresh, wait);
-        match cache.lock_flight(&self.key, wait, &mut say_why) {
+        let mut noted = false;
+        let mut stopped = StoppedHolder::default();
+        let mut watch = |waited: Duration| {
+            if !noted && waited >= SLOW_WAIT {
+                noted = true;
+                self.say_why_we_wait(cache, behind_refresh, wait);
+            }
+            !stopped.seen(waited, || cache.flight_holder_stopped(&self.key))
+        };
+        match cache.lock_flight(&self.key, wait, &mut watch) {
             Ok(Some(held)) => Wait::Held(held),
-            Ok(None) => Wait::GaveUp,
+            Ok(None) => match stopped.pid {
+                Some(pid) => {
+                    self.say_the_holder_is_stopped(pid);
+                    Wait::NoLock
+                }
+                None => Wait::GaveUp,
+            },
             Err(e) => {
                 log::warn!("cannot take the single-flight lock: {e}; fetching without it");
                 Wait::NoLock
             }
         }
+    }
+
+    fn say_the_holder_is_stopped(&self, pid: u32) {
+        messages::error(&format!(
+            "the kubecredcache process fetching the token for cluster {} (pid {pid}) is stopped (Ctrl-Z?); running {} now",
+            self.key.cluster(),
+            self.program.to_string_lossy()
+        ));
     }
 
     /// One line, after a second of waiting: a user staring at a silent kubectl learns
@@ -186,12 +251,15 @@ impl Request<'_> {
             env: self.provider.child_env(),
         };
         let finished = upstream::run(self.program, self.raw_args, options)
-            .map_err(|e| NotCached::Done(upstream::report_spawn_error(self.program, &e)))?;
+            .map_err(|e| NotCached::Done(self.run_bare_instead(&e, background)))?;
         if finished.timed_out {
             log::debug!("the command passed its time limit of {:?}; killed it", options.limit);
             return Err(NotCached::Done(upstream::TIMED_OUT));
         }
         if !finished.status.success() {
+            if !background {
+                output::failed_command_stdout(&finished.stdout);
+            }
             let code = upstream::exit_code(finished.status);
             return Err(NotCached::Failed {
                 code,
@@ -200,7 +268,7 @@ impl Request<'_> {
         }
         let Some(credential) = ExecCredential::parse(&finished.stdout) else {
             log::warn!(
-                "{} printed something that is not an ExecCredential; passing it through uncached",
+                "{} printed something that is not an ExecCredential kubectl takes; passing it through uncached",
                 self.provider.name()
             );
             return Err(NotCached::Done(output::pass_through(&finished.stdout)));
@@ -219,6 +287,23 @@ impl Request<'_> {
             credential,
             seconds: started.elapsed().as_secs_f64(),
         })
+    }
+
+    /// The command could not be started our way. When our own machinery failed (a pipe
+    /// or a descriptor too many under `ulimit -n`, a fork refused for want of memory or
+    /// processes), bare it may well have run: the foreground run becomes the command
+    /// (exec, which needs none of that), as if we were not there, and reports what bare
+    /// would if that fails too. A failure bare would have (not found: 127, not runnable:
+    /// 126) is reported at once; a background refresh just reports.
+    fn run_bare_instead(&self, error: &std::io::Error, background: bool) -> i32 {
+        if background || fails_bare_too(error) {
+            return upstream::report_spawn_error(self.program, error);
+        }
+        log::debug!(
+            "cannot run {} with its output captured ({error}); running it as without kubecredcache",
+            self.program.to_string_lossy()
+        );
+        upstream::exec(self.program, self.raw_args, self.provider.child_env())
     }
 
     /// Stores what was fetched, if the cache would ever serve it; a failure is a warning.
@@ -252,6 +337,33 @@ impl Request<'_> {
     }
 }
 
+/// Whether starting the command failed for a reason of its own, which running it bare
+/// would meet too: not found, or not runnable (permission, format).
+fn fails_bare_too(error: &std::io::Error) -> bool {
+    use std::io::ErrorKind;
+    matches!(error.kind(), ErrorKind::NotFound | ErrorKind::PermissionDenied)
+        || error.raw_os_error().is_some_and(is_the_programs_fault)
+}
+
+/// OS errors of exec(2) that are the program's, not ours: a bad format, a directory, a
+/// path too long or looping, arguments too long.
+fn is_the_programs_fault(errno: i32) -> bool {
+    #[cfg(unix)]
+    let theirs = [
+        libc::ENOEXEC,
+        libc::EISDIR,
+        libc::ENOTDIR,
+        libc::ENAMETOOLONG,
+        libc::ELOOP,
+        libc::E2BIG,
+        libc::ETXTBSY,
+    ];
+    // ERROR_BAD_EXE_FORMAT, ERROR_DIRECTORY, ERROR_FILENAME_EXCED_RANGE.
+    #[cfg(windows)]
+    let theirs = [193, 267, 206];
+    theirs.contains(&errno)
+}
+
 /// When a token stops being served: its stated expiry, or what the provider says the
 /// token allows (an EKS token: 15 minutes after signing; the credentials that signed it:
 /// their expiry) when that comes first.
@@ -269,6 +381,49 @@ fn earlier_end(stated: DateTime<Utc>, bound: Option<DateTime<Utc>>) -> DateTime<
 mod tests {
     use super::*;
     use crate::exec_credential::parse_timestamp;
+
+    #[cfg(unix)]
+    #[test]
+    fn only_a_failure_bare_would_have_too_is_reported_and_ours_run_bare() {
+        use std::io::{Error, ErrorKind};
+        for theirs in [
+            Error::from(ErrorKind::NotFound),
+            Error::from(ErrorKind::PermissionDenied),
+            Error::from_raw_os_error(libc::ENOEXEC),
+            Error::from_raw_os_error(libc::E2BIG),
+        ] {
+            assert!(fails_bare_too(&theirs), "{theirs}");
+        }
+        for ours in [
+            Error::from_raw_os_error(libc::EMFILE),
+            Error::from_raw_os_error(libc::ENFILE),
+            Error::from_raw_os_error(libc::ENOMEM),
+            Error::from_raw_os_error(libc::EAGAIN),
+            Error::other("the pipe broke"),
+        ] {
+            assert!(!fails_bare_too(&ours), "{ours}");
+        }
+    }
+
+    #[test]
+    fn a_holder_counts_as_stopped_once_seen_stopped_twice_in_a_row() {
+        let ms = Duration::from_millis;
+        let mut watch = StoppedHolder::default();
+        assert!(!watch.seen(ms(0), || Some(7)), "once is not enough");
+        assert!(!watch.seen(ms(50), || panic!("looked again too soon")));
+        assert!(watch.seen(ms(100), || Some(7)));
+        assert_eq!(watch.pid, Some(7));
+
+        let mut watch = StoppedHolder::default();
+        let looks = [Some(7), None, Some(8), Some(7), None, Some(9)];
+        for (i, look) in looks.into_iter().enumerate() {
+            assert!(
+                !watch.seen(ms(100 * i as u64), || look),
+                "look {i}: never the same twice"
+            );
+        }
+        assert_eq!(watch.pid, None);
+    }
 
     #[test]
     fn the_earlier_of_the_stated_expiry_and_the_tokens_own_bound_stands() {

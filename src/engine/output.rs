@@ -29,6 +29,39 @@ fn write_stdout(bytes: &[u8]) -> i32 {
     }
 }
 
+/// How much of a failed command's stdout [`failed_command_stdout`] passes on, at most.
+pub const FAILED_STDOUT_AT_MOST: usize = 4 << 10;
+
+/// What a command that failed printed on stdout, passed on to our stderr. kubectl
+/// throws a failing plugin's stdout away, yet some plugins explain themselves there (the
+/// OCI CLI prints "This CLI session has expired" on stdout and only `Abort!` on
+/// stderr): this way the user learns why. Not on stdout, which kubectl reads as the
+/// credential; the start of it only, and what looks like a secret taken out, as a
+/// half-printed credential could hold one.
+pub fn failed_command_stdout(stdout: &[u8]) {
+    if let Some(text) = failed_stdout_text(stdout) {
+        let _ = io::stderr().lock().write_all(text.as_bytes());
+    }
+}
+
+/// The text [`failed_command_stdout`] writes; `None` for nothing worth a line.
+fn failed_stdout_text(stdout: &[u8]) -> Option<String> {
+    let shown = &stdout[..stdout.len().min(FAILED_STDOUT_AT_MOST)];
+    let text = String::from_utf8_lossy(shown);
+    if text.trim().is_empty() {
+        return None;
+    }
+    let mut text = crate::cache::redact_secrets(text.trim_end());
+    if stdout.len() > shown.len() {
+        text.push_str(&format!(
+            "\n[{} more bytes on its stdout not shown]",
+            stdout.len() - shown.len()
+        ));
+    }
+    text.push('\n');
+    Some(text)
+}
+
 /// One warning line on stderr.
 pub fn warn(what: &str) {
     messages::warn(what);
@@ -37,4 +70,27 @@ pub fn warn(what: &str) {
 /// One warning line: the run goes on without the cache.
 pub fn warn_uncached(what: &str) {
     warn(&format!("{what}; serving without cache"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_commands_stdout_is_shown_bounded_and_without_secrets() {
+        assert_eq!(failed_stdout_text(b""), None);
+        assert_eq!(failed_stdout_text(b" \n\n"), None);
+        assert_eq!(
+            failed_stdout_text(b"This CLI session has expired.\n").as_deref(),
+            Some("This CLI session has expired.\n")
+        );
+        let long = vec![b'x'; FAILED_STDOUT_AT_MOST + 10];
+        let text = failed_stdout_text(&long).unwrap();
+        assert!(text.starts_with(&"x".repeat(FAILED_STDOUT_AT_MOST)));
+        assert!(text.ends_with("\n[10 more bytes on its stdout not shown]\n"), "{text}");
+        let secret = "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5bC7d";
+        let half = format!(r#"{{"kind":"ExecCredential","status":{{"token":"{secret}"}}"#);
+        let text = failed_stdout_text(half.as_bytes()).unwrap();
+        assert!(!text.contains(secret), "{text}");
+    }
 }

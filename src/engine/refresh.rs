@@ -157,7 +157,7 @@ impl Request<'_> {
         let Some(cache) = self.writable_cache() else {
             return 0;
         };
-        let Ok(Some(flight)) = cache.lock_flight(&self.key, Duration::ZERO, &mut || {}) else {
+        let Ok(Some(flight)) = cache.lock_flight(&self.key, Duration::ZERO, &mut |_| true) else {
             log::debug!("refresh ahead: another process is fetching; nothing to do");
             cache.release_refresh(hash);
             return 0;

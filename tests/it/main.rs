@@ -20,6 +20,7 @@ mod hostile;
 mod key_properties;
 mod login_storms;
 mod more_providers;
+mod never_worse;
 mod newcomer;
 mod oke;
 mod operator_commands;

@@ -103,6 +103,18 @@ fn a_failed_refresh_backs_off_and_the_old_token_is_served_until_the_margin() {
 }
 
 #[test]
+fn a_refresh_that_gets_a_credential_kubectl_refuses_stores_nothing_and_backs_off() {
+    let (mut s, first) = near_the_end();
+    s.set("FAKE_MODE", "emptytoken");
+    assert_eq!(token(&s.ok(AWS)), first);
+    wait_for("the refresh to count as failed", || {
+        refresh_files(&s.cache, ".failed") == 1 && refresh_files(&s.cache, ".running") == 0
+    });
+    assert_eq!(token(&s.ok(AWS)), first, "the good token is still served");
+    assert_eq!(s.calls(), 2, "backing off");
+}
+
+#[test]
 fn a_hit_outside_the_window_starts_nothing() {
     let mut s = Sandbox::new();
     s.set("KUBECREDCACHE_REFRESH_AHEAD", "100s");

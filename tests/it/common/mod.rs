@@ -11,9 +11,11 @@ use std::process::{Command, Output, Stdio};
 /// A fake `aws` / `aws-iam-authenticator`. Each run appends its name and arguments to
 /// `$FAKE_CALLS`, then per `$FAKE_MODE` prints an ExecCredential with a token unique to
 /// the call that expires in `$FAKE_LIFETIME` seconds (`ok`), one without an expiry
-/// (`noexpiry`), text that is no credential (`garbage`), or fails with exit code 3
-/// (`fail`). `$FAKE_SLEEP` delays it; `$FAKE_PIDS` receives its pid first;
-/// `$FAKE_SEEN` receives what it inherited;
+/// (`noexpiry`), one kubectl refuses (`emptytoken`: `"token": ""`; `certonly`: a
+/// client certificate without its key), text that is no credential (`garbage`), or
+/// fails with exit code 3 (`fail`) or with exit code 1 and its reason on stdout
+/// (`failstdout`, as the OCI CLI does). `$FAKE_SLEEP` delays it; `$FAKE_PIDS` receives
+/// its pid first; `$FAKE_SEEN` receives what it inherited;
 /// `$FAKE_SIGNED_AGO` makes the token an EKS-style presigned URL signed that many seconds ago.
 /// It runs on Linux and macOS alike: `date -d @N` is GNU's, `date -r N` the BSDs'.
 const FAKE_AUTHENTICATOR: &str = r#"#!/bin/bash
@@ -29,6 +31,7 @@ fi
 [ -n "$FAKE_SLEEP" ] && sleep "$FAKE_SLEEP"
 case "${FAKE_MODE:-ok}" in
   fail) echo "fake: the SSO session has expired, run aws sso login" >&2; exit 3 ;;
+  failstdout) echo "fake: This CLI session has expired, run oci session authenticate"; echo "Abort!" >&2; exit 1 ;;
   garbage) printf 'this is not a credential\nsecond line\n'; exit 0 ;;
 esac
 token="fake-token-$n-$$"
@@ -40,7 +43,11 @@ if [ -n "$FAKE_SIGNED_AGO" ]; then
 fi
 expires=$(utc "$(( $(date +%s) + ${FAKE_LIFETIME:-900} ))" +%Y-%m-%dT%H:%M:%SZ)
 api="${FAKE_API_VERSION:-client.authentication.k8s.io/v1beta1}"
-if [ "$FAKE_MODE" = noexpiry ]; then
+if [ "$FAKE_MODE" = emptytoken ]; then
+  printf '{"kind":"ExecCredential","apiVersion":"%s","spec":{},"status":{"expirationTimestamp":"%s","token":""}}\n' "$api" "$expires"
+elif [ "$FAKE_MODE" = certonly ]; then
+  printf '{"kind":"ExecCredential","apiVersion":"%s","spec":{},"status":{"expirationTimestamp":"%s","clientCertificateData":"CERT-%s"}}\n' "$api" "$expires" "$n"
+elif [ "$FAKE_MODE" = noexpiry ]; then
   printf '{"kind":"ExecCredential","apiVersion":"%s","spec":{},"status":{"token":"%s"}}\n' "$api" "$token"
 else
   printf '{"kind":"ExecCredential","apiVersion":"%s","spec":{},"status":{"expirationTimestamp":"%s","token":"%s"}}\n' "$api" "$expires" "$token"
