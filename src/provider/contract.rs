@@ -627,24 +627,15 @@ impl Kit<'_> {
         let expands_home = how != Expand::AsGiven;
         let expands_vars = matches!(how, Expand::VarsThenUser | Expand::UserThenVars);
         let literal = |value: &str| absolute(cwd.join(value));
+        // What the program opens for a spelling: the home path where it expands it, else
+        // the text itself in the working directory.
+        let meaning = |value: &str, expands: bool| if expands { home_path.clone() } else { literal(value) };
         let cases = [
             ("kit-path", literal("kit-path"), true),
-            (
-                "~/kit-path",
-                if expands_home {
-                    home_path.clone()
-                } else {
-                    literal("~/kit-path")
-                },
-                expands_home,
-            ),
+            ("~/kit-path", meaning("~/kit-path", expands_home), expands_home),
             (
                 "$KIT_PATH_DIR/kit-path",
-                if expands_vars {
-                    home_path.clone()
-                } else {
-                    literal("$KIT_PATH_DIR/kit-path")
-                },
+                meaning("$KIT_PATH_DIR/kit-path", expands_vars),
                 expands_vars,
             ),
         ];
