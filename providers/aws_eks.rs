@@ -1,7 +1,7 @@
 //! Provider for the AWS CLI: `aws [GLOBAL FLAGS] eks get-token --cluster-name NAME ...`.
 
 use super::aws;
-use crate::provider::{Env, Flag, Identity, Inputs, ParsedArgs, Provider, Syntax};
+use crate::provider::{Env, Expand, Flag, Identity, Inputs, ParsedArgs, Provider, Syntax};
 
 /// Values the AWS CLI replaces with the content of a file (`file://`, `fileb://`,
 /// relative to the working directory) or, in v1, of a URL: their literal text does not
@@ -22,23 +22,27 @@ static INPUTS: Inputs = Inputs {
     programs: &["aws"],
     syntax: Syntax::Argparse,
     flags: &[
-        Flag::value("cluster-name", &["--cluster-name"]),
-        Flag::value("cluster-id", &["--cluster-id"]),
-        Flag::value("role-arn", &["--role-arn"]),
+        Flag::value("cluster-name", &["--cluster-name"]).shown(),
+        Flag::value("cluster-id", &["--cluster-id"]).shown(),
+        Flag::value("role-arn", &["--role-arn"]).shown(),
         Flag::value("region", &["--region"])
             .env_any_order(aws::REGION_VARS)
-            .unset_when(&[""]),
+            .unset_when(&[""])
+            .shown(),
         Flag::value("profile", &["--profile"])
             .env_any_order(aws::PROFILE_VARS)
-            .unset_when(&[""]),
+            .unset_when(&[""])
+            .shown(),
+        // Not shown: a URL may carry a user and password (`https://user:pass@proxy`).
         Flag::value("endpoint-url", &["--endpoint-url"]),
         Flag::value("output", &["--output"]).cosmetic("how it is printed; anything but JSON is not cached"),
-        Flag::value("query", &["--query"]),
-        Flag::value("color", &["--color"]),
-        Flag::value("ca-bundle", &["--ca-bundle"]),
-        Flag::value("cli-read-timeout", &["--cli-read-timeout"]),
-        Flag::value("cli-connect-timeout", &["--cli-connect-timeout"]),
-        Flag::value("cli-binary-format", &["--cli-binary-format"]),
+        Flag::value("query", &["--query"]).shown(),
+        Flag::value("color", &["--color"]).shown(),
+        // Handed to urllib3 as given (botocore's httpsession): no `~`, no `$VARS`.
+        Flag::value("ca-bundle", &["--ca-bundle"]).path(Expand::AsGiven),
+        Flag::value("cli-read-timeout", &["--cli-read-timeout"]).shown(),
+        Flag::value("cli-connect-timeout", &["--cli-connect-timeout"]).shown(),
+        Flag::value("cli-binary-format", &["--cli-binary-format"]).shown(),
         Flag::switch("debug", &["--debug"]),
         Flag::switch("no-verify-ssl", &["--no-verify-ssl"]),
         Flag::switch("no-paginate", &["--no-paginate"]),
@@ -46,10 +50,10 @@ static INPUTS: Inputs = Inputs {
         Flag::switch("no-cli-pager", &["--no-cli-pager"]),
         Flag::switch("cli-auto-prompt", &["--cli-auto-prompt"]),
         Flag::switch("no-cli-auto-prompt", &["--no-cli-auto-prompt"]),
-        Flag::value("version", &["--version"]),
+        Flag::value("version", &["--version"]).shown(),
         Flag::switch("v2-debug", &["--v2-debug"]),
     ],
-    vars: &[aws::CREDENTIAL_VARS],
+    vars: &[aws::CLI_CREDENTIAL_VARS],
 };
 
 impl Provider for AwsEks {
@@ -87,7 +91,7 @@ impl Provider for AwsEks {
                 "the value of --{flag} names a file or URL, whose content the AWS CLI reads"
             ));
         }
-        Ok(Identity::declared(cluster, args, env))
+        Identity::declared(cluster, args, env)
     }
 
     fn expiry_bound(&self, token: &str, _args: &ParsedArgs, env: &dyn Env) -> Option<chrono::DateTime<chrono::Utc>> {
@@ -111,7 +115,7 @@ impl Provider for AwsEks {
     }
 
     fn credential_sources(&self, _args: &ParsedArgs, env: &dyn Env) -> Vec<std::path::PathBuf> {
-        aws::credential_sources(env)
+        aws::credential_sources(env, aws::CLI_FILES)
     }
 
     /// Whether any profile the CLI may use (v1 and v2 may choose differently) asks for an
@@ -119,9 +123,11 @@ impl Provider for AwsEks {
     fn may_prompt(&self, args: &ParsedArgs, env: &dyn Env) -> bool {
         let profiles = args.candidates("profile", env);
         if profiles.is_empty() {
-            return aws::profile_may_prompt(None, env);
+            return aws::profile_may_prompt(None, env, aws::CLI_FILES);
         }
-        profiles.iter().any(|p| aws::profile_may_prompt(Some(p), env))
+        profiles
+            .iter()
+            .any(|p| aws::profile_may_prompt(Some(p), env, aws::CLI_FILES))
     }
 }
 

@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 
 use super::aws;
 use crate::provider::{
-    Env, Flag, Identity, Inputs, ParsedArgs, Provider, Syntax, Var, read_config_file, secret_digest,
+    Env, Expand, Flag, Identity, Inputs, ParsedArgs, Provider, Syntax, Var, expand_path, read_config_file,
+    secret_digest,
 };
 
 pub struct AwsIamAuthenticator;
@@ -24,30 +25,39 @@ static INPUTS: Inputs = Inputs {
     programs: &["aws-iam-authenticator"],
     syntax: Syntax::Pflag,
     flags: &[
-        Flag::value("cluster-id", &["--cluster-id", "-i"]).env(&["KUBERNETES_AWS_AUTHENTICATOR_CLUSTER_ID"]),
+        Flag::value("cluster-id", &["--cluster-id", "-i"])
+            .env(&["KUBERNETES_AWS_AUTHENTICATOR_CLUSTER_ID"])
+            .shown(),
         Flag::value("role-arn", &["--role", "-r"])
             .env(&["DEFAULT_ROLE"])
-            .read_by_provider("falls back further to the config file's role"),
+            .read_by_provider("falls back further to the config file's role")
+            .shown(),
         Flag::value("region", &["--region"])
             .env(aws::REGION_VARS)
             .unset_when(&[""])
-            .read_by_provider("the config file's region comes before the variables"),
-        Flag::value("session-name", &["--session-name", "-s"]),
+            .read_by_provider("the config file's region comes before the variables")
+            .shown(),
+        Flag::value("session-name", &["--session-name", "-s"]).shown(),
         Flag::switch("forward-session-name", &["--forward-session-name"]),
+        // Not shown: the role's trust policy checks it, a value shared with whoever may
+        // assume the role, which the cache file and `status` need not spread.
         Flag::value("external-id", &["--external-id", "-e"]),
         Flag::switch("token-only", &["--token-only"]),
         Flag::switch("cache", &["--cache"]),
-        Flag::value("config", &["--config", "-c"]).read_by_provider("keyed with a digest of its contents"),
-        Flag::value("feature-gates", &["--feature-gates"]),
+        // viper's SetConfigFile: opened as given.
+        Flag::value("config", &["--config", "-c"])
+            .read_by_provider("keyed with a digest of its contents")
+            .path(Expand::AsGiven),
+        Flag::value("feature-gates", &["--feature-gates"]).shown(),
         Flag::value("log-format", &["--log-format", "-l"]).cosmetic(LOGGING),
         Flag::value("log-verbosity", &["--log-verbosity", "-v"]).cosmetic(LOGGING),
     ],
     vars: &[
-        aws::CREDENTIAL_VARS,
+        aws::SDK_CREDENTIAL_VARS,
         &[
-            Var::keyed("profile", aws::PROFILE_VARS),
-            // With --cache, its own cache of AWS credentials.
-            Var::keyed("credentials-cache-file", &["AWS_IAM_AUTHENTICATOR_CACHE_FILE"]),
+            Var::keyed("profile", aws::PROFILE_VARS).shown(),
+            // With --cache, its own cache of AWS credentials; opened as given.
+            Var::keyed("credentials-cache-file", &["AWS_IAM_AUTHENTICATOR_CACHE_FILE"]).path(Expand::AsGiven),
         ],
     ],
 };
@@ -74,7 +84,8 @@ impl Provider for AwsIamAuthenticator {
     }
 
     fn identity(&self, args: &ParsedArgs, env: &dyn Env) -> Result<Identity, String> {
-        let config = match args.last("config") {
+        let config_path = config_path(args, env)?;
+        let config = match &config_path {
             Some(path) => Some(ConfigFile::read(path)?),
             None => None,
         };
@@ -84,24 +95,24 @@ impl Provider for AwsIamAuthenticator {
             .value("cluster-id", env)
             .or_else(|| setting("clusterid"))
             .ok_or("aws-iam-authenticator token without a cluster id (-i, its variable or its config file)")?;
-        let mut id = Identity::declared(cluster, args, env);
+        let mut id = Identity::declared(cluster, args, env)?;
         // viper: a flag given wins even when empty; an empty variable is unset.
         let role = args
             .last("role-arn")
             .map(String::from)
             .or_else(|| env.var("DEFAULT_ROLE").filter(|r| !r.is_empty()))
             .or_else(|| setting("role"));
-        id = id.with("role-arn", role);
+        id = id.with_shown("role-arn", role);
         // An empty --region is given to viper (so the config file's region is not read)
         // and then left to the Go SDK's variables.
         match setting("region").filter(|_| args.last("region").is_none()) {
-            Some(region) => id = id.with("region", Some(region)),
-            None => id.add_flag(INPUTS.flag("region").expect("declared"), args, env),
+            Some(region) => id = id.with_shown("region", Some(region)),
+            None => id.add_flag(INPUTS.flag("region").expect("declared"), args, env)?,
         }
-        if let Some(config) = config {
+        if let (Some(config), Some(path)) = (config, config_path) {
             id = id
-                .with("config", args.last("config"))
-                .with("config-contents", config.digest);
+                .with_shown("config", Some(crate::provider::os_to_string(path.as_os_str())))
+                .with_shown("config-contents", config.digest);
         }
         Ok(id)
     }
@@ -117,14 +128,21 @@ impl Provider for AwsIamAuthenticator {
     /// The AWS files, and its own config file: a new role there fetches afresh, and so
     /// does its removal.
     fn credential_sources(&self, args: &ParsedArgs, env: &dyn Env) -> Vec<PathBuf> {
-        let mut sources = aws::credential_sources(env);
-        sources.extend(args.last("config").map(PathBuf::from));
+        let mut sources = aws::credential_sources(env, aws::SDK_FILES);
+        sources.extend(config_path(args, env).ok().flatten());
         sources
     }
 
     fn may_prompt(&self, _args: &ParsedArgs, env: &dyn Env) -> bool {
-        aws::profile_may_prompt(aws::profile_from_env(env).as_deref(), env)
+        aws::profile_may_prompt(aws::profile_from_env(env).as_deref(), env, aws::SDK_FILES)
     }
+}
+
+/// Its config file (`-c`), as viper opens it: as given, relative to the working directory.
+fn config_path(args: &ParsedArgs, env: &dyn Env) -> Result<Option<PathBuf>, String> {
+    args.last("config")
+        .map(|path| expand_path(path, Expand::AsGiven, env))
+        .transpose()
 }
 
 /// aws-iam-authenticator's config file, as far as the key needs it.
@@ -139,8 +157,8 @@ struct ConfigFile {
 impl ConfigFile {
     /// Reads `path` as the authenticator would. An error (the run goes uncached) for a
     /// file we cannot read whole or a format we do not parse.
-    fn read(path: &str) -> Result<ConfigFile, String> {
-        let file = Path::new(path);
+    fn read(file: &Path) -> Result<ConfigFile, String> {
+        let path = file.display();
         if !file.exists() {
             return Ok(ConfigFile {
                 digest: None,
@@ -273,7 +291,11 @@ mod tests {
         assert_eq!(long.cluster, "c");
         assert_eq!(long.part("role-arn"), Some("arn:r"));
         assert_eq!(long.part("session-name"), Some("s"));
-        assert_eq!(long.part("external-id"), Some("x"));
+        assert_eq!(
+            long.part("external-id"),
+            Some(secret_digest(b"x").as_str()),
+            "not shown"
+        );
     }
 
     #[test]

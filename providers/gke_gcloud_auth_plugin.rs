@@ -7,7 +7,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::provider::{Env, Flag, Identity, Inputs, ParsedArgs, Provider, Syntax, Var, read_config_file};
+use crate::provider::{
+    Env, Expand, Flag, Identity, Inputs, ParsedArgs, Provider, Syntax, Var, expand_path, read_config_file,
+};
 
 pub struct GkeGcloudAuthPlugin;
 
@@ -22,13 +24,15 @@ static INPUTS: Inputs = Inputs {
     flags: &[
         Flag::value("account", &["--account"])
             .env(&["CLOUDSDK_CORE_ACCOUNT"])
-            .read_by_provider("falls back further to the account of the active gcloud configuration"),
-        Flag::value("cluster", &["--cluster"]),
+            .read_by_provider("falls back further to the account of the active gcloud configuration")
+            .shown(),
+        Flag::value("cluster", &["--cluster"]).shown(),
         Flag::value("impersonate-service-account", &["--impersonate_service_account"])
             .env(&["CLOUDSDK_AUTH_IMPERSONATE_SERVICE_ACCOUNT"])
-            .read_by_provider("falls back further to auth/impersonate_service_account of the active configuration"),
-        Flag::value("location", &["--location"]),
-        Flag::value("project", &["--project"]),
+            .read_by_provider("falls back further to auth/impersonate_service_account of the active configuration")
+            .shown(),
+        Flag::value("location", &["--location"]).shown(),
+        Flag::value("project", &["--project"]).shown(),
         Flag::switch(
             "use-application-default-credentials",
             &["--use_application_default_credentials"],
@@ -48,16 +52,21 @@ static INPUTS: Inputs = Inputs {
         Flag::value("v", &["--v", "-v"]).cosmetic(LOGGING),
         Flag::value("vmodule", &["--vmodule"]).cosmetic(LOGGING),
     ],
+    // Paths: gcloud (config.py `_GetGlobalConfigDir`) takes CLOUDSDK_CONFIG as given, and
+    // so, we take it, its file properties; Go's ADC reads GOOGLE_APPLICATION_CREDENTIALS
+    // as given.
     vars: &[&[
-        Var::keyed("cloudsdk-config", &["CLOUDSDK_CONFIG"]),
+        Var::keyed("cloudsdk-config", &["CLOUDSDK_CONFIG"]).path(Expand::AsGiven),
         Var::keyed("configuration", &["CLOUDSDK_ACTIVE_CONFIG_NAME"])
-            .read_by_provider("falls back to gcloud's active_config file, then `default`"),
+            .read_by_provider("falls back to gcloud's active_config file, then `default`")
+            .shown(),
         Var::keyed("google-application-credentials", &["GOOGLE_APPLICATION_CREDENTIALS"])
-            .read_by_provider("counts only with --use_application_default_credentials"),
+            .read_by_provider("counts only with --use_application_default_credentials")
+            .path(Expand::AsGiven),
         // gcloud properties that replace its credentials.
-        Var::keyed("access-token-file", &["CLOUDSDK_AUTH_ACCESS_TOKEN_FILE"]),
-        Var::keyed("credential-file-override", &["CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE"]),
-        Var::keyed("authorization-token-file", &["CLOUDSDK_AUTH_AUTHORIZATION_TOKEN_FILE"]),
+        Var::keyed("access-token-file", &["CLOUDSDK_AUTH_ACCESS_TOKEN_FILE"]).path(Expand::AsGiven),
+        Var::keyed("credential-file-override", &["CLOUDSDK_AUTH_CREDENTIAL_FILE_OVERRIDE"]).path(Expand::AsGiven),
+        Var::keyed("authorization-token-file", &["CLOUDSDK_AUTH_AUTHORIZATION_TOKEN_FILE"]).path(Expand::AsGiven),
     ]],
 };
 
@@ -85,7 +94,7 @@ impl Provider for GkeGcloudAuthPlugin {
 
     fn identity(&self, args: &ParsedArgs, env: &dyn Env) -> Result<Identity, String> {
         // Without a configuration directory gcloud has no account either; nothing to read.
-        let config_dir = gcloud_config_dir(env);
+        let config_dir = gcloud_config_dir(env)?;
         let configuration = active_configuration(config_dir.as_deref(), env);
         let mut account = args.value("account", env);
         let mut impersonate = args.value("impersonate-service-account", env);
@@ -97,16 +106,15 @@ impl Provider for GkeGcloudAuthPlugin {
             impersonate = impersonate.or(configured.impersonate_service_account);
         }
         let adc = is_on(args, "use-application-default-credentials");
-        let adc_file = if adc {
-            env.var("GOOGLE_APPLICATION_CREDENTIALS")
-        } else {
-            None
-        };
-        Ok(Identity::declared(args.last("cluster").unwrap_or("gcloud"), args, env)
-            .with("configuration", Some(configuration))
-            .with("account", account)
-            .with("impersonate-service-account", impersonate)
-            .with("google-application-credentials", adc_file))
+        let adc_file = if adc { adc_file(env)? } else { None };
+        Ok(Identity::declared(args.last("cluster").unwrap_or("gcloud"), args, env)?
+            .with_shown("configuration", Some(configuration))
+            .with_shown("account", account)
+            .with_shown("impersonate-service-account", impersonate)
+            .with_shown(
+                "google-application-credentials",
+                adc_file.map(|f| crate::provider::os_to_string(f.as_os_str())),
+            ))
     }
 
     /// gcloud's active configuration, the configurations, the credential and
@@ -115,7 +123,7 @@ impl Provider for GkeGcloudAuthPlugin {
     /// application default credentials, their file.
     fn credential_sources(&self, args: &ParsedArgs, env: &dyn Env) -> Vec<PathBuf> {
         let mut sources = Vec::new();
-        let config_dir = gcloud_config_dir(env);
+        let config_dir = gcloud_config_dir(env).ok().flatten();
         if let Some(dir) = &config_dir {
             for name in [
                 "active_config",
@@ -129,8 +137,9 @@ impl Provider for GkeGcloudAuthPlugin {
         }
         if is_on(args, "use-application-default-credentials") {
             sources.extend(
-                env.var("GOOGLE_APPLICATION_CREDENTIALS")
-                    .map(PathBuf::from)
+                adc_file(env)
+                    .ok()
+                    .flatten()
                     .or_else(|| config_dir.map(|d| d.join("application_default_credentials.json"))),
             );
         }
@@ -142,19 +151,26 @@ fn is_on(args: &ParsedArgs, key: &str) -> bool {
     args.last(key).is_some_and(|v| v != "false")
 }
 
-/// gcloud's configuration directory: `CLOUDSDK_CONFIG`, else on Windows
-/// `%APPDATA%\gcloud`, else `~/.config/gcloud`.
-fn gcloud_config_dir(env: &dyn Env) -> Option<PathBuf> {
-    let appdata = || {
-        cfg!(windows)
-            .then(|| env.var("APPDATA"))
-            .flatten()
-            .map(|a| PathBuf::from(a).join("gcloud"))
-    };
-    env.var("CLOUDSDK_CONFIG")
-        .map(PathBuf::from)
-        .or_else(appdata)
-        .or_else(|| crate::provider::home_dir(env).map(|h| h.join(".config/gcloud")))
+/// gcloud's configuration directory: `CLOUDSDK_CONFIG` (as given; empty is unset),
+/// else on Windows `%APPDATA%\gcloud`, else `~/.config/gcloud`. An error for a relative
+/// one when the working directory cannot be read.
+fn gcloud_config_dir(env: &dyn Env) -> Result<Option<PathBuf>, String> {
+    if let Some(dir) = env.var("CLOUDSDK_CONFIG").filter(|d| !d.is_empty()) {
+        return expand_path(&dir, Expand::AsGiven, env).map(Some);
+    }
+    let appdata = cfg!(windows)
+        .then(|| env.var("APPDATA"))
+        .flatten()
+        .map(|a| PathBuf::from(a).join("gcloud"));
+    Ok(appdata.or_else(|| crate::provider::home_dir(env).map(|h| h.join(".config/gcloud"))))
+}
+
+/// `GOOGLE_APPLICATION_CREDENTIALS`, as Go's ADC opens it: as given (empty is unset).
+fn adc_file(env: &dyn Env) -> Result<Option<PathBuf>, String> {
+    env.var("GOOGLE_APPLICATION_CREDENTIALS")
+        .filter(|f| !f.is_empty())
+        .map(|f| expand_path(&f, Expand::AsGiven, env))
+        .transpose()
 }
 
 fn read_trimmed(path: PathBuf) -> Option<String> {

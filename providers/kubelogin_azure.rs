@@ -8,7 +8,7 @@
 
 use std::path::PathBuf;
 
-use crate::provider::{Env, Flag, Identity, Inputs, ParsedArgs, Provider, Syntax, Var};
+use crate::provider::{Env, Expand, Flag, Identity, Inputs, ParsedArgs, Provider, Syntax, Var, expand_path};
 
 pub struct KubeloginAzure;
 
@@ -18,29 +18,33 @@ static INPUTS: Inputs = Inputs {
     programs: &["kubelogin"],
     syntax: Syntax::Pflag,
     flags: &[
-        Flag::value("login", &["--login", "-l"]),
-        Flag::value("server-id", &["--server-id"]),
-        Flag::value("client-id", &["--client-id"]),
-        Flag::value("tenant-id", &["--tenant-id", "-t"]),
-        Flag::value("environment", &["--environment", "-e"]),
-        Flag::value("client-secret", &["--client-secret"]).secret(),
-        Flag::value("client-certificate", &["--client-certificate"]),
-        Flag::value("client-certificate-password", &["--client-certificate-password"]).secret(),
-        Flag::value("username", &["--username"]),
-        Flag::value("password", &["--password"]).secret(),
+        Flag::value("login", &["--login", "-l"]).shown(),
+        Flag::value("server-id", &["--server-id"]).shown(),
+        Flag::value("client-id", &["--client-id"]).shown(),
+        Flag::value("tenant-id", &["--tenant-id", "-t"]).shown(),
+        Flag::value("environment", &["--environment", "-e"]).shown(),
+        Flag::value("client-secret", &["--client-secret"]),
+        Flag::value("client-certificate", &["--client-certificate"]).path(Expand::AsGiven),
+        Flag::value("client-certificate-password", &["--client-certificate-password"]),
+        Flag::value("username", &["--username"]).shown(),
+        Flag::value("password", &["--password"]),
         Flag::switch("pop-enabled", &["--pop-enabled"]),
-        Flag::value("pop-claims", &["--pop-claims"]),
-        Flag::value("identity-resource-id", &["--identity-resource-id"]),
-        Flag::value("authority-host", &["--authority-host"]),
-        Flag::value("federated-token-file", &["--federated-token-file"]),
+        Flag::value("pop-claims", &["--pop-claims"]).shown(),
+        Flag::value("identity-resource-id", &["--identity-resource-id"]).shown(),
+        Flag::value("authority-host", &["--authority-host"]).shown(),
+        Flag::value("federated-token-file", &["--federated-token-file"]).path(Expand::AsGiven),
         Flag::value(
             "azure-pipelines-service-connection-id",
             &["--azure-pipelines-service-connection-id"],
-        ),
+        )
+        .shown(),
         // Both set one directory (the second is the deprecated name): the last given wins.
-        Flag::value("cache-dir", &["--cache-dir", "--token-cache-dir"]).env(&["KUBECACHEDIR"]),
-        Flag::value("subscription", &["--subscription", "-s"]),
-        Flag::value("login-hint", &["--login-hint"]),
+        // Opened as given, `~` and all (an empty KUBECACHEDIR is unset).
+        Flag::value("cache-dir", &["--cache-dir", "--token-cache-dir"])
+            .env(&["KUBECACHEDIR"])
+            .path(Expand::AsGiven),
+        Flag::value("subscription", &["--subscription", "-s"]).shown(),
+        Flag::value("login-hint", &["--login-hint"]).shown(),
         Flag::switch("disable-instance-discovery", &["--disable-instance-discovery"]),
         Flag::switch("legacy", &["--legacy"]),
         Flag::switch("use-azurerm-env-vars", &["--use-azurerm-env-vars"]),
@@ -52,54 +56,54 @@ static INPUTS: Inputs = Inputs {
     // kubelogin reads these in place of flags (unless told not to). They override the
     // flags, so they are keyed on their own rather than as the flags' fallbacks.
     vars: &[&[
-        Var::keyed("AZURE_CLIENT_ID", &["AZURE_CLIENT_ID"]),
-        Var::keyed("AZURE_TENANT_ID", &["AZURE_TENANT_ID"]),
-        Var::keyed("AAD_SERVICE_PRINCIPAL_CLIENT_ID", &["AAD_SERVICE_PRINCIPAL_CLIENT_ID"]),
-        Var::keyed("AAD_LOGIN_METHOD", &["AAD_LOGIN_METHOD"]),
-        Var::keyed("AAD_USER_PRINCIPAL_NAME", &["AAD_USER_PRINCIPAL_NAME"]),
-        Var::keyed("AZURE_AUTHORITY_HOST", &["AZURE_AUTHORITY_HOST"]),
-        Var::keyed("AZURE_FEDERATED_TOKEN_FILE", &["AZURE_FEDERATED_TOKEN_FILE"]),
-        Var::keyed("AZURE_CLIENT_CERTIFICATE_PATH", &["AZURE_CLIENT_CERTIFICATE_PATH"]),
+        Var::keyed("AZURE_CLIENT_ID", &["AZURE_CLIENT_ID"]).shown(),
+        Var::keyed("AZURE_TENANT_ID", &["AZURE_TENANT_ID"]).shown(),
+        Var::keyed("AAD_SERVICE_PRINCIPAL_CLIENT_ID", &["AAD_SERVICE_PRINCIPAL_CLIENT_ID"]).shown(),
+        Var::keyed("AAD_LOGIN_METHOD", &["AAD_LOGIN_METHOD"]).shown(),
+        Var::keyed("AAD_USER_PRINCIPAL_NAME", &["AAD_USER_PRINCIPAL_NAME"]).shown(),
+        Var::keyed("AZURE_AUTHORITY_HOST", &["AZURE_AUTHORITY_HOST"]).shown(),
+        Var::keyed("AZURE_FEDERATED_TOKEN_FILE", &["AZURE_FEDERATED_TOKEN_FILE"]).path(Expand::AsGiven),
+        Var::keyed("AZURE_CLIENT_CERTIFICATE_PATH", &["AZURE_CLIENT_CERTIFICATE_PATH"]).path(Expand::AsGiven),
         Var::keyed(
             "AAD_SERVICE_PRINCIPAL_CLIENT_CERTIFICATE",
             &["AAD_SERVICE_PRINCIPAL_CLIENT_CERTIFICATE"],
-        ),
-        Var::keyed("AZURE_CLIENT_SECRET", &["AZURE_CLIENT_SECRET"]).secret(),
+        )
+        .path(Expand::AsGiven),
+        Var::keyed("AZURE_CLIENT_SECRET", &["AZURE_CLIENT_SECRET"]),
         Var::keyed(
             "AAD_SERVICE_PRINCIPAL_CLIENT_SECRET",
             &["AAD_SERVICE_PRINCIPAL_CLIENT_SECRET"],
-        )
-        .secret(),
-        Var::keyed("AAD_USER_PRINCIPAL_PASSWORD", &["AAD_USER_PRINCIPAL_PASSWORD"]).secret(),
+        ),
+        Var::keyed("AAD_USER_PRINCIPAL_PASSWORD", &["AAD_USER_PRINCIPAL_PASSWORD"]),
         Var::keyed(
             "AAD_SERVICE_PRINCIPAL_CLIENT_CERTIFICATE_PASSWORD",
             &["AAD_SERVICE_PRINCIPAL_CLIENT_CERTIFICATE_PASSWORD"],
-        )
-        .secret(),
+        ),
         Var::keyed(
             "AZURE_CLIENT_CERTIFICATE_PASSWORD",
             &["AZURE_CLIENT_CERTIFICATE_PASSWORD"],
-        )
-        .secret(),
-        Var::keyed("AZURE_USERNAME", &["AZURE_USERNAME"]),
-        Var::keyed("AZURE_PASSWORD", &["AZURE_PASSWORD"]).secret(),
+        ),
+        Var::keyed("AZURE_USERNAME", &["AZURE_USERNAME"]).shown(),
+        Var::keyed("AZURE_PASSWORD", &["AZURE_PASSWORD"]),
         // With --use-azurerm-env-vars: Terraform's names instead.
-        Var::keyed("ARM_CLIENT_ID", &["ARM_CLIENT_ID"]),
-        Var::keyed("ARM_CLIENT_SECRET", &["ARM_CLIENT_SECRET"]).secret(),
-        Var::keyed("ARM_CLIENT_CERTIFICATE_PATH", &["ARM_CLIENT_CERTIFICATE_PATH"]),
-        Var::keyed("ARM_CLIENT_CERTIFICATE_PASSWORD", &["ARM_CLIENT_CERTIFICATE_PASSWORD"]).secret(),
-        Var::keyed("ARM_TENANT_ID", &["ARM_TENANT_ID"]),
+        Var::keyed("ARM_CLIENT_ID", &["ARM_CLIENT_ID"]).shown(),
+        Var::keyed("ARM_CLIENT_SECRET", &["ARM_CLIENT_SECRET"]),
+        Var::keyed("ARM_CLIENT_CERTIFICATE_PATH", &["ARM_CLIENT_CERTIFICATE_PATH"]).path(Expand::AsGiven),
+        Var::keyed("ARM_CLIENT_CERTIFICATE_PASSWORD", &["ARM_CLIENT_CERTIFICATE_PASSWORD"]),
+        Var::keyed("ARM_TENANT_ID", &["ARM_TENANT_ID"]).shown(),
         // --login azurepipelines.
-        Var::keyed("AZURESUBSCRIPTION_CLIENT_ID", &["AZURESUBSCRIPTION_CLIENT_ID"]),
-        Var::keyed("AZURESUBSCRIPTION_TENANT_ID", &["AZURESUBSCRIPTION_TENANT_ID"]),
+        Var::keyed("AZURESUBSCRIPTION_CLIENT_ID", &["AZURESUBSCRIPTION_CLIENT_ID"]).shown(),
+        Var::keyed("AZURESUBSCRIPTION_TENANT_ID", &["AZURESUBSCRIPTION_TENANT_ID"]).shown(),
         Var::keyed(
             "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID",
             &["AZURESUBSCRIPTION_SERVICE_CONNECTION_ID"],
-        ),
-        Var::keyed("SYSTEM_ACCESSTOKEN", &["SYSTEM_ACCESSTOKEN"]).secret(),
-        Var::keyed("SYSTEM_OIDCREQUESTURI", &["SYSTEM_OIDCREQUESTURI"]),
-        // --login azurecli: whose Azure CLI login it is.
-        Var::keyed("AZURE_CONFIG_DIR", &["AZURE_CONFIG_DIR"]),
+        )
+        .shown(),
+        Var::keyed("SYSTEM_ACCESSTOKEN", &["SYSTEM_ACCESSTOKEN"]),
+        Var::keyed("SYSTEM_OIDCREQUESTURI", &["SYSTEM_OIDCREQUESTURI"]).shown(),
+        // --login azurecli: whose Azure CLI login it is. The Azure CLI takes it as given
+        // (`get_config_dir`: `os.getenv('AZURE_CONFIG_DIR') or expanduser('~/.azure')`).
+        Var::keyed("AZURE_CONFIG_DIR", &["AZURE_CONFIG_DIR"]).path(Expand::AsGiven),
     ]],
 };
 
@@ -143,7 +147,7 @@ impl Provider for KubeloginAzure {
         let server_id = args
             .last("server-id")
             .ok_or("kubelogin get-token without --server-id")?;
-        Ok(Identity::declared(server_id, args, env))
+        Identity::declared(server_id, args, env)
     }
 
     /// Device code (the default) and browser logins need a person; the others
@@ -157,32 +161,24 @@ impl Provider for KubeloginAzure {
     /// login); with `--login azurecli`, the Azure CLI's `azureProfile.json`
     /// (`$AZURE_CONFIG_DIR`, else `~/.azure`), which `az login`, `az logout` and `az
     /// account set` rewrite (Azure/kubelogin#137). Not the whole directory: every `az`
-    /// command rewrites files there.
+    /// command rewrites files there. Both paths as given: neither program expands them.
     fn credential_sources(&self, args: &ParsedArgs, env: &dyn Env) -> Vec<PathBuf> {
         let home = crate::provider::home_dir(env);
-        let mut sources: Vec<PathBuf> = args
-            .value("cache-dir", env)
-            .map(|d| expand_home(&d, home.as_deref()))
-            .or_else(|| home.as_ref().map(|h| h.join(".kube/cache/kubelogin")))
-            .into_iter()
-            .collect();
+        let as_given = |dir: String| expand_path(&dir, Expand::AsGiven, env).ok();
+        let mut sources: Vec<PathBuf> = match args.value("cache-dir", env) {
+            Some(dir) => as_given(dir),
+            None => home.as_ref().map(|h| h.join(".kube/cache/kubelogin")),
+        }
+        .into_iter()
+        .collect();
         if login_mode(args, env) == "azurecli" {
-            let azure = env
-                .var("AZURE_CONFIG_DIR")
-                .filter(|d| !d.is_empty())
-                .map(PathBuf::from)
-                .or_else(|| home.map(|h| h.join(".azure")));
+            let azure = match env.var("AZURE_CONFIG_DIR").filter(|d| !d.is_empty()) {
+                Some(dir) => as_given(dir),
+                None => home.map(|h| h.join(".azure")),
+            };
             sources.extend(azure.map(|dir| dir.join("azureProfile.json")));
         }
         sources
-    }
-}
-
-/// `~/x` as the shell would have given it; kubelogin's flags are often written so.
-fn expand_home(path: &str, home: Option<&std::path::Path>) -> PathBuf {
-    match (path.strip_prefix("~/"), home) {
-        (Some(rest), Some(home)) => home.join(rest),
-        _ => PathBuf::from(path),
     }
 }
 
@@ -318,9 +314,12 @@ mod tests {
             sources("get-token --server-id s", &home),
             ["/home/me/.kube/cache/kubelogin"]
         );
+        let cwd = std::env::current_dir().unwrap();
+        let cwd = cwd.to_str().unwrap().replace('\\', "/");
         assert_eq!(
             sources("get-token -l azurecli --server-id s --cache-dir ~/kl", &home),
-            ["/home/me/kl", "/home/me/.azure/azureProfile.json"]
+            [format!("{cwd}/~/kl"), "/home/me/.azure/azureProfile.json".into()],
+            "kubelogin opens ~/kl as given"
         );
         let moved = sources(
             "get-token --server-id s",

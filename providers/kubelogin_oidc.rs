@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use crate::provider::{Env, Flag, Identity, Inputs, ParsedArgs, Provider, Syntax, Var};
+use crate::provider::{Env, Expand, Flag, Identity, Inputs, ParsedArgs, Provider, Syntax, Var, expand_path};
 
 pub struct KubeloginOidc;
 
@@ -17,29 +17,30 @@ static INPUTS: Inputs = Inputs {
     programs: &["kubelogin", "kubectl-oidc_login", "kubectl"],
     syntax: Syntax::Pflag,
     flags: &[
-        Flag::value("oidc-issuer-url", &["--oidc-issuer-url"]),
-        Flag::value("oidc-client-id", &["--oidc-client-id"]),
-        Flag::value("oidc-client-secret", &["--oidc-client-secret"]).secret(),
+        Flag::value("oidc-issuer-url", &["--oidc-issuer-url"]).shown(),
+        Flag::value("oidc-client-id", &["--oidc-client-id"]).shown(),
+        Flag::value("oidc-client-secret", &["--oidc-client-secret"]),
         Flag::value("oidc-extra-scope", &["--oidc-extra-scope"])
-            .read_by_provider("a set: repeatable and comma-separated, in any order"),
+            .read_by_provider("a set: repeatable and comma-separated, in any order")
+            .shown(),
         Flag::switch("oidc-use-access-token", &["--oidc-use-access-token"]),
-        Flag::value("oidc-redirect-url", &["--oidc-redirect-url"]),
-        Flag::value("oidc-pkce-method", &["--oidc-pkce-method"]),
+        Flag::value("oidc-redirect-url", &["--oidc-redirect-url"]).shown(),
+        Flag::value("oidc-pkce-method", &["--oidc-pkce-method"]).shown(),
         // pflag maps and arrays: every value counts (an extra `login_hint=` may be another
-        // user). Secret: a header may be `Authorization=Bearer ...`, a parameter a key.
-        Flag::value("oidc-auth-request-extra-params", &["--oidc-auth-request-extra-params"])
-            .repeatable()
-            .secret(),
-        Flag::value("oidc-request-header", &["--oidc-request-header"])
-            .repeatable()
-            .secret(),
+        // user). Not shown: a header may be `Authorization=Bearer ...`, a parameter a key.
+        Flag::value("oidc-auth-request-extra-params", &["--oidc-auth-request-extra-params"]).repeatable(),
+        Flag::value("oidc-request-header", &["--oidc-request-header"]).repeatable(),
         Flag::switch("force-refresh", &["--force-refresh"]),
-        Flag::value("token-cache-dir", &["--token-cache-dir"]),
-        Flag::value("token-cache-storage", &["--token-cache-storage"]),
-        Flag::value("grant-type", &["--grant-type"]),
-        Flag::value("username", &["--username"]),
-        Flag::value("password", &["--password"]).secret(),
-        Flag::value("certificate-authority", &["--certificate-authority"]).repeatable(),
+        // Paths: its `expandHomedir` turns a leading `~` into $HOME (pkg/cmd/homedir.go).
+        Flag::value("token-cache-dir", &["--token-cache-dir"]).path(Expand::GoTilde),
+        Flag::value("token-cache-storage", &["--token-cache-storage"]).shown(),
+        Flag::value("grant-type", &["--grant-type"]).shown(),
+        Flag::value("username", &["--username"]).shown(),
+        Flag::value("password", &["--password"]),
+        Flag::value("certificate-authority", &["--certificate-authority"])
+            .repeatable()
+            .path(Expand::GoTilde),
+        // Public, but long: a digest is enough.
         Flag::value("certificate-authority-data", &["--certificate-authority-data"]).repeatable(),
         Flag::switch("insecure-skip-tls-verify", &["--insecure-skip-tls-verify"]),
         Flag::switch("tls-renegotiation-once", &["--tls-renegotiation-once"]),
@@ -54,8 +55,9 @@ static INPUTS: Inputs = Inputs {
         Flag::value("authentication-timeout-sec", &["--authentication-timeout-sec"]).cosmetic(HOW_THE_LOGIN_LOOKS),
         Flag::value("v", &["--v", "-v"]).cosmetic("logging only"),
     ],
-    // Without --token-cache-dir, the token cache is $KUBECACHEDIR/oidc-login.
-    vars: &[&[Var::keyed("kubecachedir", &["KUBECACHEDIR"])]],
+    // Without --token-cache-dir, the token cache is $KUBECACHEDIR/oidc-login, with its
+    // `~` expanded as the flag's.
+    vars: &[&[Var::keyed("kubecachedir", &["KUBECACHEDIR"]).path(Expand::GoTilde)]],
 };
 
 /// The positionals before the flags, per program name.
@@ -98,8 +100,8 @@ impl Provider for KubeloginOidc {
             .collect();
         scopes.sort_unstable();
         scopes.dedup();
-        Ok(Identity::declared(issuer, args, env)
-            .with("oidc-extra-scope", (!scopes.is_empty()).then(|| scopes.join(","))))
+        Ok(Identity::declared(issuer, args, env)?
+            .with_shown("oidc-extra-scope", (!scopes.is_empty()).then(|| scopes.join(","))))
     }
 
     /// The default grant opens a browser; only the password and client-credentials
@@ -109,21 +111,16 @@ impl Provider for KubeloginOidc {
     }
 
     /// Its token cache directory: a new login writes there, and `kubelogin clean`
-    /// removes it. `--token-cache-dir` (a leading `~` is the home directory), else
-    /// `$KUBECACHEDIR/oidc-login`, else `~/.kube/cache/oidc-login`.
+    /// removes it. `--token-cache-dir`, else `$KUBECACHEDIR/oidc-login` (even empty),
+    /// else `~/.kube/cache/oidc-login`; a leading `~` is then the home directory.
     fn credential_sources(&self, args: &ParsedArgs, env: &dyn Env) -> Vec<PathBuf> {
-        let home = crate::provider::home_dir(env);
-        let dir = match args.last("token-cache-dir") {
-            Some(dir) => match (dir.strip_prefix('~'), &home) {
-                (Some(rest), Some(home)) => Some(home.join(rest.trim_start_matches('/'))),
-                _ => Some(PathBuf::from(dir)),
-            },
-            None => env
-                .var("KUBECACHEDIR")
-                .map(|d| PathBuf::from(d).join("oidc-login"))
-                .or_else(|| home.map(|h| h.join(".kube/cache/oidc-login"))),
+        let dir = match (args.last("token-cache-dir"), env.var("KUBECACHEDIR")) {
+            (Some(dir), _) => dir.to_string(),
+            (None, Some(cache)) if cache.is_empty() => "oidc-login".into(),
+            (None, Some(cache)) => format!("{cache}/oidc-login"),
+            (None, None) => "~/.kube/cache/oidc-login".into(),
         };
-        dir.into_iter().collect()
+        expand_path(&dir, Expand::GoTilde, env).ok().into_iter().collect()
     }
 }
 

@@ -11,11 +11,13 @@
 //! security_token`, the session token file of the profile is a source too, its expiry
 //! bounds the token, and an expired session may prompt for a browser login.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 
-use crate::provider::{Env, Flag, Identity, Inputs, ParsedArgs, Provider, Syntax, Var, read_config_file};
+use crate::provider::{
+    Env, Expand, Flag, Identity, Inputs, ParsedArgs, Provider, Syntax, Var, expand_path, read_config_file,
+};
 
 pub struct OciOke;
 
@@ -33,39 +35,47 @@ static INPUTS: Inputs = Inputs {
     programs: &["oci"],
     syntax: Syntax::Click,
     flags: &[
-        Flag::value("cluster-id", &["--cluster-id"]),
+        Flag::value("cluster-id", &["--cluster-id"]).shown(),
         Flag::value("region", &["--region"])
             .env(&["OCI_CLI_REGION"])
-            .unset_when(&[""]),
-        Flag::value("profile", &["--profile"]).env(&["OCI_CLI_PROFILE"]),
-        Flag::value("auth", &["--auth"]).env(&["OCI_CLI_AUTH"]),
-        Flag::value("auth-purpose", &["--auth-purpose"]),
+            .unset_when(&[""])
+            .shown(),
+        Flag::value("profile", &["--profile"]).env(&["OCI_CLI_PROFILE"]).shown(),
+        Flag::value("auth", &["--auth"]).env(&["OCI_CLI_AUTH"]).shown(),
+        Flag::value("auth-purpose", &["--auth-purpose"]).shown(),
+        // The SDK's `config.from_file`: `os.path.expanduser`.
         Flag::value("config-file", &["--config-file"])
             .env(&["OCI_CLI_CONFIG_FILE"])
-            .unset_when(&["", DEFAULT_CONFIG]),
-        Flag::value("cli-rc-file", &["--cli-rc-file", "--defaults-file"]),
+            .unset_when(&["", DEFAULT_CONFIG])
+            .path(RC_AND_CONFIG.1),
+        // cli_root.py `eager_load_cli_rc_file`: `expandvars(expanduser(...))`.
+        Flag::value("cli-rc-file", &["--cli-rc-file", "--defaults-file"]).path(RC_AND_CONFIG.0),
+        // Not shown, as URLs: one may carry a user and password.
         Flag::value("endpoint", &["--endpoint"])
             .env(&["OCI_CLI_ENDPOINT"])
             .unset_when(&[""]),
         Flag::value("federation-endpoint", &["--federation-endpoint"])
             .env(&["OCI_CLI_FEDERATION_ENDPOINT"])
             .unset_when(&[""]),
+        // cli_util.py: `os.path.expanduser(cert_bundle)`.
         Flag::value("cert-bundle", &["--cert-bundle"])
             .env(&["OCI_CLI_CERT_BUNDLE"])
-            .unset_when(&[""]),
+            .unset_when(&[""])
+            .path(Expand::User),
         Flag::switch("realm-specific-endpoint", &["--realm-specific-endpoint"]),
         Flag::switch("enable-dual-stack", &["--enable-dual-stack"]),
-        // `http://user:password@host:port`.
-        Flag::value("proxy", &["--proxy"]).secret(),
-        Flag::value("query", &["--query"]),
+        // `http://user:password@host:port`: not shown.
+        Flag::value("proxy", &["--proxy"]),
+        Flag::value("query", &["--query"]).shown(),
         Flag::switch("raw-output", &["--raw-output"]),
+        // JSON input may hold anything: not shown.
         Flag::value("from-json", &["--from-json"]),
         Flag::switch(
             "generate-full-command-json-input",
             &["--generate-full-command-json-input"],
         ),
-        Flag::value("generate-param-json-input", &["--generate-param-json-input"]),
-        Flag::value("enable-propagation", &["--enable-propagation"]),
+        Flag::value("generate-param-json-input", &["--generate-param-json-input"]).shown(),
+        Flag::value("enable-propagation", &["--enable-propagation"]).shown(),
         Flag::switch("cli-auto-prompt", &["--cli-auto-prompt", "-i"]),
         Flag::switch("debug", &["--debug", "-d"]),
         Flag::switch("help", &["--help", "-h", "-?"]),
@@ -85,47 +95,42 @@ static INPUTS: Inputs = Inputs {
     ],
     vars: &[&[
         // The config file's settings, replaced by variables (cli_constants.OCI_CONFIG_ENV_VARS).
-        Var::keyed("user", &["OCI_CLI_USER"]),
-        Var::keyed("tenancy", &["OCI_CLI_TENANCY"]),
-        Var::keyed("fingerprint", &["OCI_CLI_FINGERPRINT"]),
-        Var::keyed("key-file", &["OCI_CLI_KEY_FILE"]),
-        Var::keyed("key-content", &["OCI_CLI_KEY_CONTENT"]).secret(),
-        Var::keyed("pass-phrase", &["OCI_CLI_PASSPHRASE"]).secret(),
-        Var::keyed("security-token-file", &["OCI_CLI_SECURITY_TOKEN_FILE"]),
-        Var::keyed("delegation-token-file", &["OCI_CLI_DELEGATION_TOKEN_FILE"]),
+        Var::keyed("user", &["OCI_CLI_USER"]).shown(),
+        Var::keyed("tenancy", &["OCI_CLI_TENANCY"]).shown(),
+        Var::keyed("fingerprint", &["OCI_CLI_FINGERPRINT"]).shown(),
+        // Key, session and delegation files: `os.path.expanduser` (cli_util.py, the SDK's
+        // signers).
+        Var::keyed("key-file", &["OCI_CLI_KEY_FILE"]).path(Expand::User),
+        Var::keyed("key-content", &["OCI_CLI_KEY_CONTENT"]),
+        Var::keyed("pass-phrase", &["OCI_CLI_PASSPHRASE"]),
+        Var::keyed("security-token-file", &["OCI_CLI_SECURITY_TOKEN_FILE"]).path(Expand::User),
+        Var::keyed("delegation-token-file", &["OCI_CLI_DELEGATION_TOKEN_FILE"]).path(Expand::User),
         // Which rc file, and the SDK's config file when ~/.oci/config is not there.
-        Var::keyed("cli-rc-file-variable", &["OCI_CLI_RC_FILE"]),
-        Var::keyed("sdk-config-file", &["OCI_CONFIG_FILE"]),
-        Var::keyed("instance-metadata-service", &["OCI_CLI_USE_INSTANCE_METADATA_SERVICE"]),
+        Var::keyed("cli-rc-file-variable", &["OCI_CLI_RC_FILE"]).path(RC_AND_CONFIG.0),
+        Var::keyed("sdk-config-file", &["OCI_CONFIG_FILE"]).path(RC_AND_CONFIG.1),
+        Var::keyed("instance-metadata-service", &["OCI_CLI_USE_INSTANCE_METADATA_SERVICE"]).shown(),
         // --auth resource_principal and oke_workload_identity.
-        Var::keyed("rp-version", &["OCI_RESOURCE_PRINCIPAL_VERSION"]),
-        Var::keyed("rp-rpst", &["OCI_RESOURCE_PRINCIPAL_RPST"]).secret(),
-        Var::keyed("rp-private-pem", &["OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM"]).secret(),
+        Var::keyed("rp-version", &["OCI_RESOURCE_PRINCIPAL_VERSION"]).shown(),
+        Var::keyed("rp-rpst", &["OCI_RESOURCE_PRINCIPAL_RPST"]),
+        // A PEM or the path of one: not shown.
+        Var::keyed("rp-private-pem", &["OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM"]),
         Var::keyed(
             "rp-private-pem-passphrase",
             &["OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM_PASSPHRASE"],
-        )
-        .secret(),
-        Var::keyed("rp-region", &["OCI_RESOURCE_PRINCIPAL_REGION"]),
-        Var::keyed("rp-rpt-endpoint", &["OCI_RESOURCE_PRINCIPAL_RPT_ENDPOINT"]),
-        Var::keyed("rp-rpst-endpoint", &["OCI_RESOURCE_PRINCIPAL_RPST_ENDPOINT"]),
-        Var::keyed("sa-token-path", &["OCI_KUBERNETES_SERVICE_ACCOUNT_TOKEN_PATH"]),
-        Var::keyed("sa-token", &["OCI_KUBERNETES_SERVICE_ACCOUNT_TOKEN_STRING"]).secret(),
-        Var::keyed("sa-cert-path", &["OCI_KUBERNETES_SERVICE_ACCOUNT_CERT_PATH"]),
+        ),
+        Var::keyed("rp-region", &["OCI_RESOURCE_PRINCIPAL_REGION"]).shown(),
+        Var::keyed("rp-rpt-endpoint", &["OCI_RESOURCE_PRINCIPAL_RPT_ENDPOINT"]).shown(),
+        Var::keyed("rp-rpst-endpoint", &["OCI_RESOURCE_PRINCIPAL_RPST_ENDPOINT"]).shown(),
+        // Opened as given, as far as we know.
+        Var::keyed("sa-token-path", &["OCI_KUBERNETES_SERVICE_ACCOUNT_TOKEN_PATH"]).path(Expand::AsGiven),
+        Var::keyed("sa-token", &["OCI_KUBERNETES_SERVICE_ACCOUNT_TOKEN_STRING"]),
+        Var::keyed("sa-cert-path", &["OCI_KUBERNETES_SERVICE_ACCOUNT_CERT_PATH"]).path(Expand::AsGiven),
     ]],
 };
 
-/// Variables that name files: a relative one names another file in each directory
-/// kubectl runs from, so the directory is then part of the key.
-const PATH_VARIABLES: [&str; 7] = [
-    "OCI_CLI_CONFIG_FILE",
-    "OCI_CONFIG_FILE",
-    "OCI_CLI_RC_FILE",
-    "OCI_CLI_KEY_FILE",
-    "OCI_CLI_SECURITY_TOKEN_FILE",
-    "OCI_CLI_DELEGATION_TOKEN_FILE",
-    "OCI_KUBERNETES_SERVICE_ACCOUNT_TOKEN_PATH",
-];
+/// How the CLI expands its rc file's path, and its config file's (and the session,
+/// key and delegation files the config file names).
+const RC_AND_CONFIG: (Expand, Expand) = (Expand::UserThenVars, Expand::User);
 
 impl Provider for OciOke {
     fn name(&self) -> &'static str {
@@ -152,20 +157,9 @@ impl Provider for OciOke {
         let cluster = args
             .last("cluster-id")
             .ok_or("oci ce cluster generate-token without --cluster-id")?;
-        let id = Identity::declared(cluster, args, env);
-        let given = [args.given("config-file"), args.last("cli-rc-file")];
-        let variables = PATH_VARIABLES.iter().filter_map(|v| env.var(v));
-        let mut paths = given.into_iter().flatten().map(String::from).chain(variables);
-        let relative = |p: &String| !(p.is_empty() || p.starts_with('/') || p.starts_with('~'));
-        if !paths.any(|p| relative(&p)) {
-            return Ok(id);
-        }
-        // A relative path names another file in each directory kubectl runs from.
-        let cwd = std::env::current_dir().map_err(|e| format!("a relative path, and no working directory: {e}"))?;
-        Ok(id.with(
-            "working-directory",
-            Some(crate::provider::os_to_string(cwd.as_os_str())),
-        ))
+        // Relative paths are keyed absolute (the declarations say how each is read):
+        // another working directory, another file.
+        Identity::declared(cluster, args, env)
     }
 
     /// The config file, every rc file the CLI may read, and with `--auth
@@ -221,7 +215,6 @@ fn session_expires(args: &ParsedArgs, env: &dyn Env) -> Option<DateTime<Utc>> {
 
 /// The files the OCI CLI reads, found as it finds them.
 struct Files {
-    home: Option<PathBuf>,
     /// The config file it reads.
     config: PathBuf,
     /// The rc files it may read, the one it reads among them.
@@ -237,27 +230,24 @@ struct Session {
 impl Files {
     fn new(args: &ParsedArgs, env: &dyn Env) -> Files {
         let home = crate::provider::home_dir(env);
-        let expand = |p: &str| expand_user(p, home.as_deref());
+        let config_file = |p: &str| expand(p, RC_AND_CONFIG.1, env);
+        let rc_file = |p: &str| expand(p, RC_AND_CONFIG.0, env);
         // The CLI: the flag, else OCI_CLI_CONFIG_FILE, else the default. The SDK: for
         // the default when it is not there, OCI_CONFIG_FILE, else ~/.oraclebmc/config.
         let named = args.value("config-file", env).unwrap_or_else(|| DEFAULT_CONFIG.into());
-        let mut config = expand(&named);
+        let mut config = config_file(&named);
         if named == DEFAULT_CONFIG && !config.is_file() {
             if let Some(sdk) = env.var("OCI_CONFIG_FILE").filter(|v| !v.is_empty()) {
-                config = expand(&sdk);
+                config = config_file(&sdk);
             } else if home.as_ref().is_some_and(|h| h.join(".oraclebmc/config").is_file()) {
-                config = expand("~/.oraclebmc/config");
+                config = config_file("~/.oraclebmc/config");
             }
         }
-        let mut rc_candidates = vec![expand(args.last("cli-rc-file").unwrap_or(DEFAULT_RC))];
-        rc_candidates.extend(env.var("OCI_CLI_RC_FILE").map(|p| expand(&p)));
-        rc_candidates.push(expand(DEFAULT_RC));
-        rc_candidates.push(expand(FALLBACK_RC));
-        Files {
-            home,
-            config,
-            rc_candidates,
-        }
+        let mut rc_candidates = vec![rc_file(args.last("cli-rc-file").unwrap_or(DEFAULT_RC))];
+        rc_candidates.extend(env.var("OCI_CLI_RC_FILE").map(|p| rc_file(&p)));
+        rc_candidates.push(rc_file(DEFAULT_RC));
+        rc_candidates.push(rc_file(FALLBACK_RC));
+        Files { config, rc_candidates }
     }
 
     /// The profile in use: the flag, else OCI_CLI_PROFILE, else the rc file's
@@ -286,7 +276,7 @@ impl Files {
         let setting = |variable: &str, key: &str| {
             env.var(variable)
                 .or_else(|| ini.as_ref().and_then(|i| i.get_with_default(&profile, key)))
-                .map(|p| expand_user(&p, self.home.as_deref()))
+                .map(|p| expand(&p, RC_AND_CONFIG.1, env))
         };
         Some(Session {
             token_file: setting("OCI_CLI_SECURITY_TOKEN_FILE", "security_token_file"),
@@ -295,13 +285,10 @@ impl Files {
     }
 }
 
-/// Python's `os.path.expanduser` for `~` and `~/...`.
-fn expand_user(path: &str, home: Option<&Path>) -> PathBuf {
-    match (path, home) {
-        ("~", Some(home)) => home.to_path_buf(),
-        (p, Some(home)) if p.starts_with("~/") => home.join(&p[2..]),
-        (p, _) => PathBuf::from(p),
-    }
+/// The file the CLI opens for `path`; as written when the working directory cannot be
+/// read (the key then fails for a relative path already, and the run goes uncached).
+fn expand(path: &str, how: Expand, env: &dyn Env) -> PathBuf {
+    expand_path(path, how, env).unwrap_or_else(|_| PathBuf::from(path))
 }
 
 /// An INI file as Python's configparser reads the OCI config and rc files: sections,
@@ -462,21 +449,43 @@ mod tests {
     }
 
     #[test]
-    fn relative_paths_key_the_working_directory() {
+    fn relative_paths_key_as_the_file_in_the_working_directory() {
         let cwd = std::env::current_dir().unwrap();
-        let cwd = cwd.to_str().unwrap();
-        for (a, e) in [
-            (token_command("--config-file oci/config"), &[][..]),
-            (token_command("--cli-rc-file rc"), &[]),
-            (token_command(""), &[("OCI_CLI_CONFIG_FILE", "config")]),
-            (token_command(""), &[("OCI_CLI_KEY_FILE", "./key.pem")]),
+        let at = |rel: &str| crate::provider::os_to_string(std::path::absolute(cwd.join(rel)).unwrap().as_os_str());
+        let home = [("HOME", "/home/me")];
+        for (a, e, part, file) in [
+            (
+                token_command("--config-file oci/config"),
+                &home[..],
+                "config-file",
+                "oci/config",
+            ),
+            (token_command("--cli-rc-file rc"), &home, "cli-rc-file", "rc"),
+            (
+                token_command(""),
+                &[("OCI_CLI_CONFIG_FILE", "config"), home[0]],
+                "config-file",
+                "config",
+            ),
+            (
+                token_command(""),
+                &[("OCI_CLI_KEY_FILE", "./key.pem"), home[0]],
+                "key-file",
+                "key.pem",
+            ),
         ] {
-            assert_eq!(id(&a, e).part("working-directory"), Some(cwd), "{a} {e:?}");
+            assert_eq!(id(&a, e).part(part), Some(at(file).as_str()), "{a} {e:?}");
         }
-        for path in ["/etc/oci/config", "~/.oci/config", "~/other"] {
-            let absolute = id(&token_command(&format!("--config-file {path}")), &[]);
-            assert_eq!(absolute.part("working-directory"), None, "{path}");
-        }
+        // `~` is the home directory to the OCI CLI, spelled either way.
+        assert_eq!(
+            id(&token_command("--config-file ~/other"), &home),
+            id(&token_command("--config-file /home/me/other"), &home)
+        );
+        assert_eq!(
+            id(&token_command("--cli-rc-file $HOME/rc"), &home),
+            id(&token_command("--cli-rc-file /home/me/rc"), &home),
+            "the rc file's variables are expanded"
+        );
     }
 
     /// A JWT whose payload says it expires at `exp`.

@@ -46,7 +46,7 @@ impl Provider for Generic {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned());
         let mut id = Identity::new(format!("generic-{}", file_name.unwrap_or_default()))
-            .with(crate::engine::PROGRAM_PART, Some(&self.program));
+            .with_shown(crate::engine::PROGRAM_PART, Some(&self.program));
         // With `provideClusterInfo`, kubectl tells the plugin which cluster it is for:
         // two clusters that share one exec user may get two tokens.
         let cluster_info = env.var("KUBERNETES_EXEC_INFO").and_then(|info| {
@@ -54,7 +54,8 @@ impl Provider for Generic {
             let cluster = info.get("spec")?.get("cluster")?;
             (!cluster.is_null()).then(|| secret_digest(cluster.to_string().as_bytes()))
         });
-        id = id.with("cluster-info", cluster_info);
+        // A digest already: the server's address is the user's business.
+        id = id.with_shown("cluster-info", cluster_info);
         for name in &self.key_env {
             // The value may well be a secret (a Vault token): it enters the key and the
             // cache file only as a digest. `NAME` alone when unset, so that unset and

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 
-use crate::provider::{Env, Var};
+use crate::provider::{Env, Expand, Var, expand_path};
 
 pub use token::{eks_token_expiry_bound, eks_token_signed_at};
 
@@ -27,22 +27,40 @@ pub fn profile_from_env(env: &dyn Env) -> Option<String> {
     crate::provider::first_set(PROFILE_VARS, env)
 }
 
-/// The variables that choose whose credentials sign the token: the access key id as it
-/// is, the secret key and session token as digests only (they sign the token: new ones
-/// mean a new token), and the variables that choose where credentials come from.
-pub const CREDENTIAL_VARS: &[Var] = &[
-    Var::keyed("access-key-id", &["AWS_ACCESS_KEY_ID"]),
-    Var::keyed("secret-access-key", &["AWS_SECRET_ACCESS_KEY"]).secret(),
-    Var::keyed("session-token", &["AWS_SESSION_TOKEN"]).secret(),
-    Var::keyed("aws-config-file", &["AWS_CONFIG_FILE"]),
-    Var::keyed("aws-shared-credentials-file", &["AWS_SHARED_CREDENTIALS_FILE"]),
-    Var::keyed("aws-vault", &["AWS_VAULT"]),
-    Var::keyed("aws-role-arn", &["AWS_ROLE_ARN"]),
-    Var::keyed("aws-web-identity-token-file", &["AWS_WEB_IDENTITY_TOKEN_FILE"]),
-    // The session name of a web-identity role: an aws-auth mapping may use it
-    // ({{SessionName}}), so two names may be two Kubernetes users.
-    Var::keyed("aws-role-session-name", &["AWS_ROLE_SESSION_NAME"]),
-];
+/// The variables that choose whose credentials sign the token: the access key id shown
+/// (it names a key, it is not one), the secret key and session token as digests only
+/// (they sign the token: new ones mean a new token), and the variables that choose where
+/// credentials come from. `config_files` is how the program expands the paths of its
+/// config and credentials files: [`CLI_CREDENTIAL_VARS`] and [`SDK_CREDENTIAL_VARS`].
+const fn credential_vars(config_files: Expand) -> [Var; 9] {
+    [
+        Var::keyed("access-key-id", &["AWS_ACCESS_KEY_ID"]).shown(),
+        Var::keyed("secret-access-key", &["AWS_SECRET_ACCESS_KEY"]),
+        Var::keyed("session-token", &["AWS_SESSION_TOKEN"]),
+        Var::keyed("aws-config-file", &["AWS_CONFIG_FILE"]).path(config_files),
+        Var::keyed("aws-shared-credentials-file", &["AWS_SHARED_CREDENTIALS_FILE"]).path(config_files),
+        // The aws-vault profile name.
+        Var::keyed("aws-vault", &["AWS_VAULT"]).shown(),
+        Var::keyed("aws-role-arn", &["AWS_ROLE_ARN"]).shown(),
+        // Opened as given by botocore (FileWebIdentityTokenLoader) and the Go SDK.
+        Var::keyed("aws-web-identity-token-file", &["AWS_WEB_IDENTITY_TOKEN_FILE"]).path(Expand::AsGiven),
+        // The session name of a web-identity role: an aws-auth mapping may use it
+        // ({{SessionName}}), so two names may be two Kubernetes users.
+        Var::keyed("aws-role-session-name", &["AWS_ROLE_SESSION_NAME"]).shown(),
+    ]
+}
+
+/// The AWS CLI's (botocore's `raw_config_parse`: `os.path.expandvars`, then
+/// `expanduser`, on `AWS_CONFIG_FILE` and `AWS_SHARED_CREDENTIALS_FILE`; v1 and v2).
+pub const CLI_CREDENTIAL_VARS: &[Var] = &credential_vars(CLI_FILES);
+/// The Go SDK's (aws-iam-authenticator): it opens those paths as given
+/// (aws/aws-sdk-go-v2#3330: no `~`, no `$VARS`).
+pub const SDK_CREDENTIAL_VARS: &[Var] = &credential_vars(SDK_FILES);
+
+/// How the AWS CLI expands the paths of its config and credentials files.
+pub const CLI_FILES: Expand = Expand::VarsThenUser;
+/// How the Go SDK does: not at all.
+pub const SDK_FILES: Expand = Expand::AsGiven;
 
 /// When the credentials in the environment expire, if they say so: with
 /// `AWS_ACCESS_KEY_ID` set, `AWS_CREDENTIAL_EXPIRATION` (RFC 3339), which aws-vault,
@@ -70,20 +88,16 @@ pub fn expiry_bound(token: &str, env: &dyn Env) -> Option<DateTime<Utc>> {
 }
 
 /// Where the AWS CLI and SDKs read and cache credentials: the shared config and
-/// credentials files, and the SSO and assumed-role session caches.
-pub fn credential_sources(env: &dyn Env) -> Vec<PathBuf> {
+/// credentials files (their paths expanded as `files` says the program expands them),
+/// and the SSO and assumed-role session caches.
+pub fn credential_sources(env: &dyn Env, files: Expand) -> Vec<PathBuf> {
     let home = crate::provider::home_dir(env);
     let aws_dir = home.as_ref().map(|h| h.join(".aws"));
     let mut sources = Vec::new();
+    sources.extend(config_file(env, files));
     sources.extend(
-        env.var("AWS_CONFIG_FILE")
-            .map(PathBuf::from)
-            .or_else(|| aws_dir.as_ref().map(|d| d.join("config"))),
-    );
-    sources.extend(
-        env.var("AWS_SHARED_CREDENTIALS_FILE")
-            .map(PathBuf::from)
-            .or_else(|| aws_dir.as_ref().map(|d| d.join("credentials"))),
+        file_named_by(env, "AWS_SHARED_CREDENTIALS_FILE", files)
+            .unwrap_or_else(|| aws_dir.as_ref().map(|d| d.join("credentials"))),
     );
     if let Some(dir) = aws_dir {
         sources.push(dir.join("sso/cache"));
@@ -92,14 +106,22 @@ pub fn credential_sources(env: &dyn Env) -> Vec<PathBuf> {
     sources
 }
 
+/// The file `variable` names, as the program opens it; `Some(None)` when it names one
+/// we cannot place (a relative path, and no working directory), `None` when unset.
+fn file_named_by(env: &dyn Env, variable: &str, files: Expand) -> Option<Option<PathBuf>> {
+    env.var(variable).map(|v| expand_path(&v, files, env).ok())
+}
+
+/// The AWS config file: `AWS_CONFIG_FILE` as the program expands it, else `~/.aws/config`.
+fn config_file(env: &dyn Env, files: Expand) -> Option<PathBuf> {
+    file_named_by(env, "AWS_CONFIG_FILE", files)
+        .unwrap_or_else(|| crate::provider::home_dir(env).map(|h| h.join(".aws").join("config")))
+}
+
 /// Whether the AWS CLI may ask for an MFA code for this profile: its section of the AWS
 /// config file (`AWS_CONFIG_FILE`, else `~/.aws/config`) has an `mfa_serial`.
-pub fn profile_may_prompt(profile: Option<&str>, env: &dyn Env) -> bool {
-    let path = env
-        .var("AWS_CONFIG_FILE")
-        .map(PathBuf::from)
-        .or_else(|| crate::provider::home_dir(env).map(|h| h.join(".aws").join("config")));
-    let Some(text) = path.and_then(|p| crate::provider::read_config_file(&p)) else {
+pub fn profile_may_prompt(profile: Option<&str>, env: &dyn Env, files: Expand) -> bool {
+    let Some(text) = config_file(env, files).and_then(|p| crate::provider::read_config_file(&p)) else {
         return false;
     };
     let profile = profile.unwrap_or("default");
@@ -125,11 +147,11 @@ mod tests {
         programs: &["x"],
         syntax: Syntax::Pflag,
         flags: &[],
-        vars: &[CREDENTIAL_VARS],
+        vars: &[CLI_CREDENTIAL_VARS],
     };
 
     fn with_credentials(env: &HashMap<String, String>) -> Identity {
-        Identity::declared("c", &parse(&[], &ENV_ONLY), env)
+        Identity::declared("c", &parse(&[], &ENV_ONLY), env).unwrap()
     }
 
     #[test]
@@ -159,16 +181,23 @@ mod tests {
             base
         );
         for var in [
-            "AWS_CONFIG_FILE",
-            "AWS_SHARED_CREDENTIALS_FILE",
             "AWS_VAULT",
             "AWS_ROLE_ARN",
-            "AWS_WEB_IDENTITY_TOKEN_FILE",
             "AWS_ROLE_SESSION_NAME",
+            "AWS_ACCESS_KEY_ID",
         ] {
             let with = with_credentials(&env(&[(var, "x")]));
             assert_ne!(with, with_credentials(&env(&[])), "{var}");
-            assert!(with.parts.iter().any(|(_, v)| v == "x"), "{var} is kept as it is");
+            assert!(with.parts.iter().any(|(_, v)| v == "x"), "{var} is shown as it is");
+        }
+        for var in [
+            "AWS_CONFIG_FILE",
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "AWS_WEB_IDENTITY_TOKEN_FILE",
+        ] {
+            let with = with_credentials(&env(&[(var, "/x")]));
+            assert_ne!(with, with_credentials(&env(&[])), "{var}");
+            assert!(with.parts.iter().any(|(_, v)| v == "/x"), "{var} is shown as a path");
         }
     }
 
@@ -224,7 +253,7 @@ mod tests {
         ]);
         let aws = PathBuf::from("/home/me").join(".aws");
         assert_eq!(
-            credential_sources(&env),
+            credential_sources(&env, CLI_FILES),
             [
                 PathBuf::from("/etc/aws"),
                 aws.join("credentials"),
@@ -234,19 +263,50 @@ mod tests {
         );
     }
 
+    /// The case: `~/.aws/creds-prod` in a kubeconfig `env:` entry is the file in
+    /// the home directory to the AWS CLI, and a directory named `~` to the Go SDK.
+    #[cfg(unix)]
+    #[test]
+    fn credential_sources_are_the_files_each_program_opens() {
+        let env = HashMap::from([
+            ("HOME".to_string(), "/home/me".to_string()),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE".to_string(),
+                "~/.aws/creds-prod".to_string(),
+            ),
+            ("AWS_CONFIG_FILE".to_string(), "$HOME/cfg".to_string()),
+        ]);
+        let cli = credential_sources(&env, CLI_FILES);
+        assert_eq!(
+            cli[..2],
+            [PathBuf::from("/home/me/cfg"), PathBuf::from("/home/me/.aws/creds-prod")]
+        );
+        let cwd = std::env::current_dir().unwrap();
+        let sdk = credential_sources(&env, SDK_FILES);
+        assert_eq!(sdk[..2], [cwd.join("$HOME/cfg"), cwd.join("~/.aws/creds-prod")]);
+    }
+
     #[test]
     fn mfa_serial_in_the_profile_means_it_may_prompt() {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("config");
         std::fs::write(&config, "[default]\nregion = us-east-1\n[profile admin]\nrole_arn = arn:r\nmfa_serial = arn:aws:iam::1:mfa/me\n[profile ci]\nrole_arn = arn:r\n").unwrap();
         let env = HashMap::from([("AWS_CONFIG_FILE".to_string(), config.to_str().unwrap().to_string())]);
-        assert!(profile_may_prompt(Some("admin"), &env));
-        assert!(!profile_may_prompt(Some("ci"), &env));
-        assert!(!profile_may_prompt(None, &env));
-        assert!(!profile_may_prompt(Some("missing"), &env));
+        assert!(profile_may_prompt(Some("admin"), &env, CLI_FILES));
+        assert!(!profile_may_prompt(Some("ci"), &env, CLI_FILES));
+        assert!(!profile_may_prompt(None, &env, CLI_FILES));
+        assert!(!profile_may_prompt(Some("missing"), &env, CLI_FILES));
         assert!(!profile_may_prompt(
             Some("admin"),
-            &HashMap::from([("AWS_CONFIG_FILE".to_string(), "/nonexistent".to_string())])
+            &HashMap::from([("AWS_CONFIG_FILE".to_string(), "/nonexistent".to_string())]),
+            CLI_FILES
         ));
+        // `~/config` is that file to the CLI only.
+        let tilde = HashMap::from([
+            ("HOME".to_string(), dir.path().to_str().unwrap().to_string()),
+            ("AWS_CONFIG_FILE".to_string(), "~/config".to_string()),
+        ]);
+        assert!(profile_may_prompt(Some("admin"), &tilde, CLI_FILES));
+        assert!(!profile_may_prompt(Some("admin"), &tilde, SDK_FILES));
     }
 }

@@ -20,14 +20,19 @@
 //!   that flag to argparse only, a flag-like value is no value to argparse only;
 //! - what the provider changes in the command's environment ([`Provider::child_env`])
 //!   is nothing the key is made of;
-//! - no secret value appears in the key or in the stored cache entry.
+//! - no value of a flag or variable not declared fit to show (`.shown()`) appears in
+//!   the key or in the stored cache entry;
+//! - a path flag or variable is read as its program expands it ([`Expand`]): `~/x` and
+//!   `$VAR/x` key, and give credential sources, like the absolute path they name where
+//!   the program expands them, and like a relative path (made absolute) where it does
+//!   not; a relative path keys like its absolute form.
 
 use std::collections::HashMap;
 
 use chrono::{TimeZone, Utc};
 
 use super::inputs::EnvOrder;
-use super::{Flag, Provider, Role, Syntax, Var, parse};
+use super::{Expand, Flag, Provider, Role, Syntax, Var, parse};
 use crate::cache::{CacheEntry, CacheFile, CacheKey};
 use crate::exec_credential::ExecCredential;
 
@@ -60,6 +65,7 @@ pub fn check(provider: &dyn Provider, inv: &Invocation, not_mine: &[(&str, &[&st
     for var in provider.inputs().all_vars() {
         kit.variable_separates_keys(var);
     }
+    kit.paths_are_read_as_their_programs_read_them();
     kit.operands_separate_keys();
     kit.undeclared_flags_separate_keys();
     kit.child_environment_is_not_keyed();
@@ -277,7 +283,7 @@ impl Kit<'_> {
                 assert_ne!(a, absent, "{}: giving {spelling} does not change the key", self.name());
             }
         }
-        if flag.secret {
+        if !flag.shown {
             let with = with_flag(&without, flag, flag.names[0], SECRET);
             self.keeps_secret(&with, flag.names[0]);
         }
@@ -504,7 +510,7 @@ impl Kit<'_> {
         if let Some(unset) = self.key(&without) {
             assert_ne!(a, unset, "{name}: setting ${var} does not change the key");
         }
-        if flag.secret {
+        if !flag.shown {
             self.keeps_secret(&with_var(SECRET), var);
         }
     }
@@ -538,7 +544,7 @@ impl Kit<'_> {
                 assert_eq!(both, as_first, "{name}: ${n} beats ${first}");
             }
         }
-        if var.secret {
+        if !var.shown {
             self.keeps_secret(&with(&[(first, SECRET)]), first);
         }
     }
@@ -574,6 +580,96 @@ impl Kit<'_> {
         }
     }
 
+    /// Every flag and variable declared a path: `~/kit-path`, `$KIT_PATH_DIR/kit-path`
+    /// and `kit-path` key and give sources as what the program opens for them.
+    fn paths_are_read_as_their_programs_read_them(&self) {
+        // The kit's paths are Unix paths.
+        if cfg!(windows) {
+            return;
+        }
+        let inputs = self.provider.inputs();
+        for flag in inputs.flags.iter().filter(|f| f.role != Role::Cosmetic) {
+            if let Some(how) = flag.path {
+                let bare = self.bare(flag);
+                self.path_is_expanded(flag.names[0], how, &|value| {
+                    with_flag(&bare, flag, flag.names[0], value)
+                });
+            }
+        }
+        for var in inputs.all_vars() {
+            if let Some(how) = var.path {
+                let mut bare = self.base();
+                for v in var.names {
+                    bare.env.remove(*v);
+                }
+                let first = var.names[0];
+                self.path_is_expanded(first, how, &|value| {
+                    let mut case = bare.clone();
+                    case.env.insert(first.to_string(), value.to_string());
+                    case
+                });
+            }
+        }
+    }
+
+    fn path_is_expanded(&self, what: &str, how: Expand, given: &dyn Fn(&str) -> Case) {
+        let name = self.name();
+        let cwd = std::env::current_dir().expect("a working directory");
+        let with_home = |value: &str| {
+            let mut case = given(value);
+            case.env.insert("HOME".into(), "/kit-home".into());
+            case.env.insert("USERPROFILE".into(), "/kit-home".into());
+            case.env.insert("KIT_PATH_DIR".into(), "/kit-home".into());
+            case
+        };
+        let absolute = |path: std::path::PathBuf| path.to_str().expect("a UTF-8 path").to_string();
+        let home_path = absolute(std::path::Path::new("/kit-home").join("kit-path"));
+        let expands_home = how != Expand::AsGiven;
+        let expands_vars = matches!(how, Expand::VarsThenUser | Expand::UserThenVars);
+        let literal = |value: &str| absolute(cwd.join(value));
+        // What the program opens for a spelling: the home path where it expands it, else
+        // the text itself in the working directory.
+        let meaning = |value: &str, expands: bool| if expands { home_path.clone() } else { literal(value) };
+        let cases = [
+            ("kit-path", literal("kit-path"), true),
+            ("~/kit-path", meaning("~/kit-path", expands_home), expands_home),
+            (
+                "$KIT_PATH_DIR/kit-path",
+                meaning("$KIT_PATH_DIR/kit-path", expands_vars),
+                expands_vars,
+            ),
+        ];
+        for (value, meaning, expanded) in cases {
+            let (written, meant) = (with_home(value), with_home(&meaning));
+            assert_eq!(
+                self.key(&written),
+                self.key(&meant),
+                "{name}: {what}={value:?} keys apart from {meaning:?}, the file its program ({how:?}) opens"
+            );
+            assert_eq!(
+                self.sources(&written),
+                self.sources(&meant),
+                "{name}: {what}={value:?} gives other credential sources than {meaning:?}, the file its program ({how:?}) opens"
+            );
+            if !expanded {
+                let wrongly = with_home(&home_path);
+                assert!(
+                    self.key(&written).is_none() || self.key(&written) != self.key(&wrongly),
+                    "{name}: {what}={value:?} keys like {home_path:?}, but its program ({how:?}) does not expand it"
+                );
+            }
+        }
+    }
+
+    /// The credential sources of `case`, if the provider recognises it.
+    fn sources(&self, case: &Case) -> Option<Vec<std::path::PathBuf>> {
+        let argv = self.argv(case, false, false);
+        let args = parse(&argv, self.provider.inputs());
+        self.provider
+            .recognises(self.inv.program, &args)
+            .then(|| self.provider.credential_sources(&args, &case.env))
+    }
+
     fn child_environment_is_not_keyed(&self) {
         let inputs = self.provider.inputs();
         for (var, _) in self.provider.child_env() {
@@ -598,7 +694,7 @@ impl Kit<'_> {
         let key = CacheKey::new(self.name(), &identity);
         assert!(
             !key.as_str().contains(SECRET),
-            "{}: {what}'s secret value is in the key",
+            "{}: {what}'s value, not declared fit to show, is in the key",
             self.name()
         );
         let json = r#"{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","status":{"token":"t"}}"#;
@@ -609,7 +705,7 @@ impl Kit<'_> {
         file.insert(&key, entry, now);
         assert!(
             !file.to_yaml().contains(SECRET),
-            "{}: {what}'s secret value is in the cache file",
+            "{}: {what}'s value, not declared fit to show, is in the cache file",
             self.name()
         );
     }
@@ -667,13 +763,18 @@ mod tests {
         programs: &["kit-fake"],
         syntax: Syntax::Pflag,
         flags: &[
-            Flag::value("cluster-id", &["--cluster-id", "-i"]),
+            Flag::value("cluster-id", &["--cluster-id", "-i"]).shown(),
             Flag::value("context", &["--context"]).env(&["KIT_CONTEXT"]),
-            Flag::value("secret", &["--secret"]).secret(),
-            Flag::value("partition", &["--partition"]),
+            Flag::value("secret", &["--secret"]),
+            Flag::value("partition", &["--partition"]).shown(),
+            Flag::value("config", &["--config"]).path(Expand::User),
             Flag::switch("verbose", &["--verbose", "-v"]).cosmetic("logging only"),
         ],
-        vars: &[&[Var::keyed("profile", &["KIT_PROFILE", "KIT_DEFAULT_PROFILE"])]],
+        vars: &[&[
+            Var::keyed("profile", &["KIT_PROFILE", "KIT_DEFAULT_PROFILE"]).shown(),
+            Var::keyed("credentials", &["KIT_CREDENTIALS"]).path(Expand::VarsThenUser),
+            Var::keyed("cache", &["KIT_CACHE"]).path(Expand::AsGiven),
+        ]],
     };
 
     const INVOCATION: Invocation = Invocation {
@@ -685,7 +786,7 @@ mod tests {
     };
 
     fn declared(args: &ParsedArgs, env: &dyn Env) -> Identity {
-        Identity::declared(args.last("cluster-id").unwrap_or_default(), args, env)
+        Identity::declared(args.last("cluster-id").unwrap_or_default(), args, env).unwrap()
     }
 
     fn fails(mutant: Mutant) -> String {
@@ -720,13 +821,11 @@ mod tests {
         let message = fails(Mutant {
             inputs: &SOUND,
             identity: |args, env| {
-                Identity::new(args.last("cluster-id").unwrap_or_default())
-                    .with("context", args.value("context", env))
-                    .with_secret("secret", args.last("secret"))
-                    .with(
-                        "profile",
-                        env.var("KIT_PROFILE").or_else(|| env.var("KIT_DEFAULT_PROFILE")),
-                    )
+                let id = declared(args, env);
+                Identity {
+                    parts: id.parts.into_iter().filter(|(k, _)| *k != "partition").collect(),
+                    ..id
+                }
             },
         });
         assert!(message.contains("--partition"), "{message}");
@@ -736,7 +835,7 @@ mod tests {
     fn a_flag_read_by_the_provider_and_then_forgotten_fails() {
         static FORGOTTEN: Inputs = Inputs {
             flags: &[
-                Flag::value("cluster-id", &["--cluster-id", "-i"]),
+                Flag::value("cluster-id", &["--cluster-id", "-i"]).shown(),
                 Flag::value("context", &["--context"]).env(&["KIT_CONTEXT"]),
                 Flag::value("scope", &["--scope"]).read_by_provider("a set"),
                 Flag::switch("verbose", &["--verbose", "-v"]).cosmetic("logging only"),
@@ -754,7 +853,7 @@ mod tests {
     fn a_forgotten_fallback_variable_fails() {
         static NO_FALLBACK: Inputs = Inputs {
             flags: &[
-                Flag::value("cluster-id", &["--cluster-id", "-i"]),
+                Flag::value("cluster-id", &["--cluster-id", "-i"]).shown(),
                 Flag::value("context", &["--context"])
                     .env(&["KIT_CONTEXT"])
                     .read_by_provider("read by hand"),
@@ -773,7 +872,7 @@ mod tests {
     fn a_variable_that_beats_its_flag_fails() {
         static WRONG_ORDER: Inputs = Inputs {
             flags: &[
-                Flag::value("cluster-id", &["--cluster-id", "-i"]),
+                Flag::value("cluster-id", &["--cluster-id", "-i"]).shown(),
                 Flag::value("context", &["--context"])
                     .env(&["KIT_CONTEXT"])
                     .read_by_provider("read by hand"),
@@ -793,24 +892,131 @@ mod tests {
         assert!(message.contains("context"), "{message}");
     }
 
+    /// The issue's finding: a flag declared without a marking used to be keyed in clear.
+    /// Now the default is a digest, and a provider that shows such a value anyway (read
+    /// by hand and added in clear) is caught.
     #[test]
-    fn a_secret_keyed_in_clear_fails() {
+    fn a_value_not_declared_fit_to_show_in_clear_fails() {
         static CLEAR: Inputs = Inputs {
             flags: &[
-                Flag::value("cluster-id", &["--cluster-id", "-i"]),
+                Flag::value("cluster-id", &["--cluster-id", "-i"]).shown(),
                 Flag::value("context", &["--context"]).env(&["KIT_CONTEXT"]),
-                Flag::value("secret", &["--secret"])
-                    .secret()
-                    .read_by_provider("read by hand"),
+                Flag::value("token", &["--token"]).read_by_provider("read by hand"),
                 Flag::switch("verbose", &["--verbose", "-v"]).cosmetic("logging only"),
             ],
             ..SOUND
         };
         let message = fails(Mutant {
             inputs: &CLEAR,
-            identity: |args, env| declared(args, env).with("secret", args.last("secret")),
+            identity: |args, env| declared(args, env).with_shown("token", args.last("token")),
         });
-        assert!(message.contains("secret value is in the key"), "{message}");
+        assert!(message.contains("not declared fit to show, is in the key"), "{message}");
+        // Declared and keyed by the table, such a value is a digest: the kit passes.
+        static DIGEST: Inputs = Inputs {
+            flags: &[
+                Flag::value("cluster-id", &["--cluster-id", "-i"]).shown(),
+                Flag::value("token", &["--token"]),
+            ],
+            vars: &[&[Var::keyed("vault-token", &["KIT_VAULT_TOKEN"])]],
+            ..SOUND
+        };
+        let invocation = Invocation {
+            flags: &[("--cluster-id", "c1"), ("--token", "t0k3n")],
+            env: &[("KIT_VAULT_TOKEN", "v4ult")],
+            ..INVOCATION
+        };
+        let sound = Mutant {
+            inputs: &DIGEST,
+            identity: declared,
+        };
+        check(&sound, &invocation, &[]);
+        let argv: Vec<String> = ["token", "--cluster-id", "c1", "--token", "t0k3n"]
+            .map(String::from)
+            .to_vec();
+        let env = HashMap::from([("KIT_VAULT_TOKEN".to_string(), "v4ult".to_string())]);
+        let id = declared(&parse(&argv, &DIGEST), &env);
+        let key = CacheKey::new("mutant", &id);
+        for value in ["t0k3n", "v4ult"] {
+            assert!(!key.as_str().contains(value), "{}", key.as_str());
+        }
+        assert!(key.as_str().contains("c1"), "the shown cluster id is in clear");
+    }
+
+    #[test]
+    fn a_path_keyed_as_written_where_its_program_expands_it_fails() {
+        let message = fails(Mutant {
+            inputs: &SOUND,
+            identity: |args, env| {
+                let id = declared(args, env);
+                let parts = id.parts.into_iter().filter(|(k, _)| *k != "credentials").collect();
+                Identity { parts, ..id }.with_shown("credentials", env.var("KIT_CREDENTIALS"))
+            },
+        });
+        assert!(message.contains("KIT_CREDENTIALS"), "{message}");
+    }
+
+    #[test]
+    fn a_path_expanded_where_its_program_does_not_fails() {
+        static WRONG: Inputs = Inputs {
+            vars: &[&[
+                Var::keyed("profile", &["KIT_PROFILE", "KIT_DEFAULT_PROFILE"]).shown(),
+                Var::keyed("cache", &["KIT_CACHE"]).path(Expand::AsGiven),
+            ]],
+            ..SOUND
+        };
+        let message = fails(Mutant {
+            inputs: &WRONG,
+            identity: |args, env| {
+                let id = declared(args, env);
+                let parts = id.parts.into_iter().filter(|(k, _)| *k != "cache").collect();
+                let expanded = env
+                    .var("KIT_CACHE")
+                    .map(|v| crate::provider::keyed_path(&v, Expand::User, env).unwrap());
+                Identity { parts, ..id }.with_shown("cache", expanded)
+            },
+        });
+        assert!(message.contains("KIT_CACHE"), "{message}");
+    }
+
+    /// A provider whose credential sources follow a path variable: watched as written
+    /// (the issue's `~/.aws/creds-prod`), they are another file than the program reads.
+    #[test]
+    fn credential_sources_that_do_not_expand_a_path_fail() {
+        struct Sources(Mutant);
+        impl Provider for Sources {
+            fn name(&self) -> &'static str {
+                self.0.name()
+            }
+            fn command(&self) -> &'static str {
+                self.0.command()
+            }
+            fn description(&self) -> &'static str {
+                self.0.description()
+            }
+            fn inputs(&self) -> &'static Inputs {
+                self.0.inputs()
+            }
+            fn recognises(&self, program: &str, args: &ParsedArgs) -> bool {
+                self.0.recognises(program, args)
+            }
+            fn identity(&self, args: &ParsedArgs, env: &dyn Env) -> Result<Identity, String> {
+                self.0.identity(args, env)
+            }
+            fn credential_sources(&self, _args: &ParsedArgs, env: &dyn Env) -> Vec<std::path::PathBuf> {
+                env.var("KIT_CREDENTIALS")
+                    .map(std::path::PathBuf::from)
+                    .into_iter()
+                    .collect()
+            }
+        }
+        let provider = Sources(Mutant {
+            inputs: &SOUND,
+            identity: declared,
+        });
+        let result = std::panic::catch_unwind(|| check(&provider, &INVOCATION, &[]));
+        let payload = result.expect_err("the kit let a broken provider through");
+        let message = payload.downcast_ref::<String>().cloned().unwrap_or_default();
+        assert!(message.contains("credential sources"), "{message}");
     }
 
     #[test]
@@ -880,7 +1086,7 @@ mod tests {
     fn a_flag_whose_variables_are_read_in_any_order_but_keyed_in_one_fails() {
         static ANY_ORDER: Inputs = Inputs {
             flags: &[
-                Flag::value("cluster-id", &["--cluster-id", "-i"]),
+                Flag::value("cluster-id", &["--cluster-id", "-i"]).shown(),
                 Flag::value("context", &["--context"]).env(&["KIT_CONTEXT"]),
                 Flag::switch("verbose", &["--verbose", "-v"]).cosmetic("logging only"),
                 Flag::value("user", &["--user"])
@@ -900,7 +1106,7 @@ mod tests {
     fn an_unset_value_that_hides_the_variable_fails() {
         static UNSET: Inputs = Inputs {
             flags: &[
-                Flag::value("cluster-id", &["--cluster-id", "-i"]),
+                Flag::value("cluster-id", &["--cluster-id", "-i"]).shown(),
                 Flag::value("context", &["--context"]).env(&["KIT_CONTEXT"]),
                 Flag::switch("verbose", &["--verbose", "-v"]).cosmetic("logging only"),
                 Flag::value("region", &["--region"])
@@ -924,7 +1130,7 @@ mod tests {
     fn keying_only_the_last_value_of_a_repeatable_flag_fails() {
         static REPEATED: Inputs = Inputs {
             flags: &[
-                Flag::value("cluster-id", &["--cluster-id", "-i"]),
+                Flag::value("cluster-id", &["--cluster-id", "-i"]).shown(),
                 Flag::value("context", &["--context"]).env(&["KIT_CONTEXT"]),
                 Flag::switch("verbose", &["--verbose", "-v"]).cosmetic("logging only"),
                 Flag::value("header", &["--header"])

@@ -3,7 +3,7 @@
 //! gives another cache entry.
 
 use super::ParsedArgs;
-use super::inputs::{EnvOrder, Flag};
+use super::inputs::{EnvOrder, Expand, Flag};
 
 /// The process environment as a provider sees it.
 pub trait Env {
@@ -48,37 +48,52 @@ impl Identity {
     }
 
     /// The identity that `args` and `env` give under the declarations `args` were parsed
-    /// with: every keyed flag (else its fallback variables), every keyed variable,
-    /// secrets as digests only, and every argument the table does not know, verbatim.
-    /// Flags declared `read_by_provider` are the caller's to add.
-    pub fn declared(cluster: impl Into<String>, args: &ParsedArgs, env: &dyn Env) -> Identity {
+    /// with: every keyed flag (else its fallback variables), every keyed variable, paths
+    /// as the program expands them, values not declared fit to show as digests only, and
+    /// every argument the table does not know, verbatim. Flags declared
+    /// `read_by_provider` are the caller's to add. An error when a relative path cannot
+    /// be made absolute (no working directory): the command then runs uncached.
+    pub fn declared(cluster: impl Into<String>, args: &ParsedArgs, env: &dyn Env) -> Result<Identity, String> {
         let inputs = args.inputs();
         let mut id = Identity::new(cluster);
         for flag in inputs.flags.iter().filter(|f| f.is_keyed()) {
-            id.add_flag(flag, args, env);
+            id.add_flag(flag, args, env)?;
         }
         for var in inputs.all_vars().filter(|v| v.is_keyed()) {
-            id.add_variables(var.key, var.names, EnvOrder::FirstSet, var.secret, env);
+            let how = Declared {
+                shown: var.shown,
+                path: var.path,
+            };
+            id.add_variables(var.key, var.names, EnvOrder::FirstSet, how, env)?;
         }
         id.unknown_args = args.unknown.clone();
-        id
+        Ok(id)
     }
 
     /// Keys `flag` as the program reads it: its value as given (every value, in order,
-    /// for a repeatable flag), else its fallback variables.
-    pub fn add_flag(&mut self, flag: &Flag, args: &ParsedArgs, env: &dyn Env) {
+    /// for a repeatable flag), else its fallback variables; a path expanded as the
+    /// program expands it; a digest unless it is declared fit to show.
+    pub fn add_flag(&mut self, flag: &Flag, args: &ParsedArgs, env: &dyn Env) -> Result<(), String> {
+        let how = Declared {
+            shown: flag.shown,
+            path: flag.path,
+        };
         if flag.repeatable {
-            let values: Vec<&str> = args.all(flag.key).collect();
+            let values: Vec<String> = args
+                .all(flag.key)
+                .map(|v| how.value(v, env))
+                .collect::<Result<_, _>>()?;
             if !values.is_empty() {
                 let list = serde_json::to_string(&values).expect("strings serialize");
-                self.push(flag.key, list, flag.secret);
-                return;
+                self.push(flag.key, list, how.shown);
+                return Ok(());
             }
         } else if let Some(value) = args.last(flag.key).filter(|v| !flag.is_unset(v)) {
-            self.push(flag.key, value.to_string(), flag.secret);
-            return;
+            let value = how.value(value, env)?;
+            self.push(flag.key, value, how.shown);
+            return Ok(());
         }
-        self.add_variables(flag.key, flag.env, flag.env_order, flag.secret, env);
+        self.add_variables(flag.key, flag.env, flag.env_order, how, env)
     }
 
     /// Keys the variables `names` under `key`. In order: the first that is set and not
@@ -90,58 +105,86 @@ impl Identity {
         key: &'static str,
         names: &'static [&'static str],
         order: EnvOrder,
-        secret: bool,
+        how: Declared,
         env: &dyn Env,
-    ) {
+    ) -> Result<(), String> {
         match order {
             EnvOrder::FirstSet => {
                 for name in names {
                     match env.var(name) {
                         None => {}
-                        Some(empty) if empty.is_empty() => self.push(name, empty, secret),
-                        Some(value) => return self.push(key, value, secret),
+                        Some(empty) if empty.is_empty() => self.push(name, empty, how.shown),
+                        Some(value) => {
+                            let value = how.value(&value, env)?;
+                            self.push(key, value, how.shown);
+                            return Ok(());
+                        }
                     }
                 }
             }
             EnvOrder::AnyOrder => {
                 let set: Vec<(&'static str, String)> =
                     names.iter().filter_map(|n| env.var(n).map(|v| (*n, v))).collect();
-                let Some((_, first)) = set.first() else { return };
+                let Some((_, first)) = set.first() else { return Ok(()) };
                 if set.iter().all(|(_, v)| v == first) {
-                    let first = first.clone();
-                    self.push(key, first, secret);
+                    let first = how.value(first, env)?;
+                    self.push(key, first, how.shown);
                 } else {
                     for (name, value) in set {
-                        self.push(name, value, secret);
+                        let value = how.value(&value, env)?;
+                        self.push(name, value, how.shown);
                     }
                 }
             }
         }
+        Ok(())
     }
 
-    fn push(&mut self, name: &'static str, value: String, secret: bool) {
-        let value = if secret { secret_digest(value.as_bytes()) } else { value };
+    fn push(&mut self, name: &'static str, value: String, shown: bool) {
+        let value = if shown { value } else { secret_digest(value.as_bytes()) };
         self.parts.push((name, value));
     }
 
-    /// Adds a part if it has a value.
-    pub fn with(mut self, name: &'static str, value: Option<impl Into<String>>) -> Identity {
+    /// Adds a part if it has a value, as a digest: a value read by hand (from a file, a
+    /// flag declared `read_by_provider`) may be a secret, and only a short SHA-256 of
+    /// it then enters the key, so it separates identities without being written
+    /// anywhere. [`with_shown`](Self::with_shown) for values fit to show.
+    pub fn with(mut self, name: &'static str, value: Option<impl AsRef<[u8]>>) -> Identity {
+        if let Some(v) = value {
+            self.parts.push((name, secret_digest(v.as_ref())));
+        }
+        self
+    }
+
+    /// Adds a part if it has a value, in clear: for values fit to show (an account, a
+    /// role ARN, a path, a digest already), which `status` and `doctor` then show.
+    pub fn with_shown(mut self, name: &'static str, value: Option<impl Into<String>>) -> Identity {
         if let Some(v) = value {
             self.parts.push((name, v.into()));
         }
         self
     }
 
-    /// Adds a part whose value is a secret (a client secret, a session token): only a
-    /// short SHA-256 of it enters the key, so it separates identities without being
-    /// written anywhere.
-    pub fn with_secret(self, name: &'static str, secret: Option<impl AsRef<[u8]>>) -> Identity {
-        self.with(name, secret.map(|s| secret_digest(s.as_ref())))
-    }
-
     /// The value of a part, if set.
     pub fn part(&self, name: &str) -> Option<&str> {
         self.parts.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// How a declared flag or variable enters the key.
+#[derive(Clone, Copy)]
+struct Declared {
+    shown: bool,
+    path: Option<Expand>,
+}
+
+impl Declared {
+    /// The value as the program reads it: a path expanded and made absolute.
+    fn value(self, value: &str, env: &dyn Env) -> Result<String, String> {
+        match self.path {
+            Some(how) => super::keyed_path(value, how, env),
+            None => Ok(value.to_string()),
+        }
     }
 }
 
@@ -168,56 +211,73 @@ mod tests {
     use std::collections::HashMap;
 
     #[test]
-    fn secrets_enter_the_identity_only_as_a_digest() {
+    fn parts_added_by_hand_are_digests_unless_shown() {
         let id = Identity::new("c")
-            .with_secret("client-secret", Some("hunter2"))
-            .with_secret("none", None::<&str>);
+            .with("client-secret", Some("hunter2"))
+            .with("none", None::<&str>)
+            .with_shown("region", Some("r"))
+            .with_shown("profile", None::<String>);
         let value = id.part("client-secret").unwrap();
         assert!(!value.contains("hunter2"));
         // SHA-256("hunter2") = f52fbd32b2b3b86ff88ef6c490628285f482af15ddcb29541f94bcf526a3f6c7
         assert_eq!(value, "sha256:f52fbd32b2b3b86f");
         assert_ne!(secret_digest(b"a"), secret_digest(b"b"));
         assert_eq!(id.part("none"), None);
-    }
-
-    #[test]
-    fn identity_with_leaves_out_unset_parts() {
-        let id = Identity::new("c")
-            .with("region", Some("r"))
-            .with("profile", None::<String>);
         assert_eq!(id.part("region"), Some("r"));
         assert_eq!(id.part("profile"), None);
-        assert_eq!(id.parts.len(), 1);
+        assert_eq!(id.parts.len(), 2);
     }
 
     static DECLARED: Inputs = Inputs {
         programs: &["p"],
         syntax: Syntax::Pflag,
         flags: &[
-            Flag::value("region", &["--region"]).env(&["REGION"]),
-            Flag::value("password", &["--password"]).secret(),
+            Flag::value("region", &["--region"]).env(&["REGION"]).shown(),
+            Flag::value("password", &["--password"]),
             Flag::switch("verbose", &["-v"]).cosmetic("logging"),
             Flag::value("scope", &["--scope"]).read_by_provider("a set"),
+            Flag::value("config", &["--config"]).path(Expand::User),
         ],
         vars: &[&[
-            Var::keyed("key-id", &["KEY_ID"]),
-            Var::keyed("token", &["TOKEN"]).secret(),
+            Var::keyed("key-id", &["KEY_ID"]).shown(),
+            Var::keyed("token", &["TOKEN"]),
+            Var::keyed("credentials", &["CREDENTIALS"]).path(Expand::VarsThenUser),
         ]],
     };
 
     #[test]
     fn the_declarations_decide_what_is_keyed_and_how() {
-        let args: Vec<String> = ["--password", "pw", "-v", "--scope", "s", "--odd", "x"]
-            .map(String::from)
-            .to_vec();
-        let env: HashMap<String, String> = [("REGION", "r"), ("KEY_ID", "k"), ("TOKEN", "t0k")]
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .into();
-        let id = Identity::declared("c", &parse(&args, &DECLARED), &env);
+        let args: Vec<String> = [
+            "--password",
+            "pw",
+            "-v",
+            "--scope",
+            "s",
+            "--odd",
+            "x",
+            "--config",
+            "~/c",
+        ]
+        .map(String::from)
+        .to_vec();
+        let env: HashMap<String, String> = [
+            ("REGION", "r"),
+            ("KEY_ID", "k"),
+            ("TOKEN", "t0k"),
+            ("HOME", "/home/me"),
+            ("CREDENTIALS", "$HOME/creds"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .into();
+        let id = Identity::declared("c", &parse(&args, &DECLARED), &env).unwrap();
         assert_eq!(id.part("region"), Some("r"), "a flag's fallback variable");
         assert_eq!(id.part("key-id"), Some("k"));
-        assert_eq!(id.part("password"), Some(secret_digest(b"pw").as_str()));
+        assert_eq!(id.part("password"), Some(secret_digest(b"pw").as_str()), "not shown");
         assert_eq!(id.part("token"), Some(secret_digest(b"t0k").as_str()));
+        let home = std::path::Path::new("/home/me");
+        let shown = |p: std::path::PathBuf| crate::provider::os_to_string(std::path::absolute(p).unwrap().as_os_str());
+        assert_eq!(id.part("config"), Some(shown(home.join("c")).as_str()), "expanded");
+        assert_eq!(id.part("credentials"), Some(shown(home.join("creds")).as_str()));
         assert_eq!(id.part("verbose"), None, "cosmetic");
         assert_eq!(id.part("scope"), None, "the provider's to add");
         assert_eq!(id.unknown_args, ["--odd"]);
@@ -229,9 +289,12 @@ mod tests {
         flags: &[
             Flag::value("profile", &["--profile"])
                 .env_any_order(&["PROFILE", "DEFAULT_PROFILE"])
-                .unset_when(&[""]),
-            Flag::value("region", &["--region"]).env(&["REGION", "DEFAULT_REGION"]),
-            Flag::value("header", &["--header"]).repeatable(),
+                .unset_when(&[""])
+                .shown(),
+            Flag::value("region", &["--region"])
+                .env(&["REGION", "DEFAULT_REGION"])
+                .shown(),
+            Flag::value("header", &["--header"]).repeatable().shown(),
         ],
         vars: &[],
     };
@@ -239,7 +302,7 @@ mod tests {
     fn with(args: &[&str], vars: &[(&str, &str)]) -> Identity {
         let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
         let env: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        Identity::declared("c", &parse(&args, &ORDERS), &env)
+        Identity::declared("c", &parse(&args, &ORDERS), &env).unwrap()
     }
 
     #[test]

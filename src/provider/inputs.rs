@@ -5,9 +5,13 @@
 //! The parser (`args.rs`) reads arguments with this table and [`Identity::declared`]
 //! keys them with the same table, so a flag cannot be understood and then forgotten. The
 //! safe thing is the default: a flag or variable is part of the cache key unless its
-//! declaration says otherwise, and says why.
+//! declaration says otherwise, and says why; and its value enters the key, the cache
+//! file, `status` and `doctor` only as a digest unless its declaration says it is fit
+//! to show (`.shown()`, or `.path(...)`: a path is shown, as the program reads it).
 //!
 //! [`Identity::declared`]: super::Identity::declared
+
+pub use super::paths::Expand;
 
 /// Everything a provider's authenticator reads from its command line and environment.
 #[derive(Debug)]
@@ -83,8 +87,11 @@ pub struct Flag {
     /// `--header k=v` adds one).
     pub repeatable: bool,
     pub role: Role,
-    /// The value enters the key and the cache file only as a digest.
-    pub secret: bool,
+    /// The value may be written in clear (key, cache file, `status`, `doctor`); else
+    /// only its digest is. Switches (`true`/`false`) are shown.
+    pub shown: bool,
+    /// The value names a file, expanded as the program expands it (see [`Expand`]).
+    pub path: Option<Expand>,
 }
 
 impl Flag {
@@ -99,14 +106,16 @@ impl Flag {
             unset: &[],
             repeatable: false,
             role: Role::Keyed,
-            secret: false,
+            shown: false,
+            path: None,
         }
     }
 
-    /// A flag that is on or off (`--debug`).
+    /// A flag that is on or off (`--debug`). Its value, `true` or `false`, is shown.
     pub const fn switch(key: &'static str, names: &'static [&'static str]) -> Flag {
         Flag {
             takes_value: false,
+            shown: true,
             ..Flag::value(key, names)
         }
     }
@@ -139,9 +148,21 @@ impl Flag {
         }
     }
 
-    /// Its value is a secret: it separates identities as a digest only.
-    pub const fn secret(self) -> Flag {
-        Flag { secret: true, ..self }
+    /// Its value is fit to show (a cluster, a region, a profile, a role ARN, an access
+    /// key id): it enters the key, the cache file, `status` and `doctor` in clear.
+    /// Without this, only a digest of it does: think before you add it.
+    pub const fn shown(self) -> Flag {
+        Flag { shown: true, ..self }
+    }
+
+    /// Its value names a file that the program (and its fallback variables) expands as
+    /// `how`: keyed as the absolute path the program opens, and shown.
+    pub const fn path(self, how: Expand) -> Flag {
+        Flag {
+            path: Some(how),
+            shown: true,
+            ..self
+        }
     }
 
     /// It does not change the token. `_why` says why, for the next reader of the table
@@ -180,21 +201,36 @@ pub struct Var {
     /// (`AWS_PROFILE`, else `AWS_DEFAULT_PROFILE`).
     pub names: &'static [&'static str],
     pub role: Role,
-    pub secret: bool,
+    /// As [`Flag::shown`].
+    pub shown: bool,
+    /// As [`Flag::path`].
+    pub path: Option<Expand>,
 }
 
 impl Var {
+    /// A variable in the key, as a digest unless declared [`shown`](Self::shown).
     pub const fn keyed(key: &'static str, names: &'static [&'static str]) -> Var {
         Var {
             key,
             names,
             role: Role::Keyed,
-            secret: false,
+            shown: false,
+            path: None,
         }
     }
 
-    pub const fn secret(self) -> Var {
-        Var { secret: true, ..self }
+    /// As [`Flag::shown`].
+    pub const fn shown(self) -> Var {
+        Var { shown: true, ..self }
+    }
+
+    /// As [`Flag::path`].
+    pub const fn path(self, how: Expand) -> Var {
+        Var {
+            path: Some(how),
+            shown: true,
+            ..self
+        }
     }
 
     /// The provider's code reads it into the identity itself; `_why` says how.
@@ -241,10 +277,21 @@ mod tests {
     #[test]
     fn a_flag_is_keyed_unless_it_says_otherwise() {
         assert!(Flag::value("a", &["--a"]).is_keyed());
-        assert!(Flag::switch("a", &["--a"]).env(&["A"]).secret().is_keyed());
+        assert!(Flag::switch("a", &["--a"]).env(&["A"]).is_keyed());
         assert!(!Flag::switch("v", &["-v"]).cosmetic("log level").is_keyed());
         assert!(!Flag::value("s", &["--s"]).read_by_provider("a set").is_keyed());
-        assert!(Var::keyed("p", &["P"]).secret().is_keyed());
+        assert!(Var::keyed("p", &["P"]).shown().is_keyed());
         assert!(!Var::keyed("p", &["P"]).read_by_provider("x").is_keyed());
+    }
+
+    #[test]
+    fn a_value_is_shown_only_when_declared_fit_to_show() {
+        assert!(!Flag::value("a", &["--a"]).shown);
+        assert!(!Var::keyed("a", &["A"]).shown);
+        assert!(Flag::value("a", &["--a"]).shown().shown);
+        assert!(Flag::switch("a", &["--a"]).shown, "true or false");
+        let path = Flag::value("f", &["--f"]).path(Expand::User);
+        assert!(path.shown && path.path == Some(Expand::User));
+        assert!(Var::keyed("f", &["F"]).path(Expand::AsGiven).shown);
     }
 }

@@ -6,6 +6,7 @@
 //!   the cache key);
 //! - `args.rs`: reading arguments with those declarations;
 //! - `identity.rs`: the [`Identity`] they give;
+//! - `paths.rs`: path values expanded as each program expands them;
 //! - `contract.rs` (tests only): the kit every provider's tests run.
 
 mod args;
@@ -13,6 +14,7 @@ mod args;
 pub mod contract;
 mod identity;
 mod inputs;
+mod paths;
 
 use std::ffi::OsStr;
 use std::path::PathBuf;
@@ -20,6 +22,7 @@ use std::path::PathBuf;
 pub use args::{ParsedArgs, os_to_string, parse};
 pub use identity::{Env, Identity, ProcessEnv, secret_digest};
 pub use inputs::{EnvOrder, Flag, Inputs, Role, Syntax, Var, first_set};
+pub use paths::{Expand, expand_path, keyed_path};
 
 /// An authenticator whose token command kubecredcache knows how to key.
 ///

@@ -3,7 +3,7 @@
 //! refresh or a switch of account would, through the built binary with fake
 //! authenticators. Files that are not sources change nothing.
 
-use crate::common::{Sandbox, token};
+use crate::common::{AWS, IAM, Sandbox, token};
 use std::fs;
 use std::path::Path;
 
@@ -230,4 +230,35 @@ fn aws_iam_authenticator_reads_short_and_long_empty_values_as_pflag_does() {
     assert_ne!(eq, empty, "the first one's token is not served to the second");
     assert_eq!(token(&s.ok(&["aws-iam-authenticator", "token", "-i", "="])), eq);
     assert_eq!(s.calls(), 2);
+}
+
+/// Issue 20, item 3: `AWS_SHARED_CREDENTIALS_FILE='~/.aws/creds-prod'` in a kubeconfig
+/// `env:` entry reaches the plugin as written (kubectl expands nothing), and the AWS CLI
+/// (botocore) expands the `~` itself: a key rotated in `$HOME/.aws/creds-prod` is
+/// fetched afresh, as bare. The Go SDK of aws-iam-authenticator opens the text as given
+/// (a directory named `~`): that file is not its source.
+#[test]
+fn aws_a_key_rotated_in_a_credentials_file_named_with_a_tilde_fetches_afresh() {
+    let mut s = Sandbox::new();
+    s.set("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/creds-prod");
+    s.set("AWS_CONFIG_FILE", "$HOME/.aws/config-prod");
+    let creds = s.home.join(".aws/creds-prod");
+    write(
+        &creds,
+        "[default]\naws_access_key_id = AKIAOLD\naws_secret_access_key = old\n",
+    );
+    let t = fetches_afresh(&s, AWS, None, "the first run");
+    served(&s, AWS, &t, "a run without change");
+    write(
+        &creds,
+        "[default]\naws_access_key_id = AKIAROTATED\naws_secret_access_key = a-new-longer-secret\n",
+    );
+    let t = fetches_afresh(&s, AWS, Some(&t), "the key rotated in ~/.aws/creds-prod");
+    // `$HOME` in AWS_CONFIG_FILE: botocore's expandvars.
+    write(&s.home.join(".aws/config-prod"), "[default]\nregion = us-west-2\n");
+    fetches_afresh(&s, AWS, Some(&t), "$HOME/.aws/config-prod written");
+
+    let i = fetches_afresh(&s, IAM, None, "aws-iam-authenticator's first run");
+    write(&creds, "[default]\naws_access_key_id = AKIAGO\n");
+    served(&s, IAM, &i, "a file the Go SDK does not open");
 }

@@ -608,3 +608,52 @@ fn a_wrapped_bare_name_that_the_entrys_path_finds_elsewhere_is_a_problem() {
         "{json}"
     );
 }
+
+/// Issue 20 ("also found"): a flag declared without a marking was keyed in clear, so
+/// stored in the cache file and shown by `status` and `doctor`, where the same flag
+/// undeclared was a digest. A value is now in clear only where its declaration says it
+/// is fit to show: aws-iam-authenticator's `--external-id`, which the role's trust
+/// policy checks, is not.
+#[test]
+fn a_declared_value_not_fit_to_show_is_a_digest_in_the_cache_status_and_doctor() {
+    let s = Sandbox::new();
+    s.install();
+    let wrapped = [
+        "aws-iam-authenticator",
+        "token",
+        "-i",
+        "c1",
+        "--external-id",
+        "ext-id-kit-4711",
+        "--region",
+        "us-west-2",
+    ];
+    kubeconfig(&s, "kubecredcache", &wrapped, &[]);
+    s.ok(&wrapped);
+    s.ok(&wrapped);
+    assert_eq!(s.calls(), 1, "cached");
+    let status = s.ok(&["status"]);
+    let status_json = s.ok(&["status", "--json"]);
+    let (_, doctor_text) = doctor(&s, &[]);
+    let (_, doctor_json) = doctor_json(&s, &[]);
+    let stored: String = s
+        .cache_files()
+        .iter()
+        .map(|name| fs::read_to_string(s.cache.join(name)).unwrap())
+        .collect();
+    assert!(stored.contains("external-id"), "the cache entry: {stored}");
+    for (what, shown) in [
+        ("the cache file", stored),
+        ("status", status.clone()),
+        ("status --json", status_json.clone()),
+        ("doctor", doctor_text),
+        ("doctor --json", doctor_json.to_string()),
+    ] {
+        assert!(!shown.contains("ext-id-kit-4711"), "{what}: {shown}");
+    }
+    let json: Value = serde_json::from_str(&status_json).unwrap();
+    let external_id = json[0]["identity"]["external-id"].as_str().unwrap_or_default();
+    assert!(external_id.starts_with("sha256:"), "{status_json}");
+    assert_eq!(json[0]["identity"]["region"], "us-west-2", "fit to show: {status_json}");
+    assert!(status.contains("region=us-west-2"), "{status}");
+}
