@@ -169,16 +169,33 @@ impl Request<'_> {
             cache.finish_refresh(hash, Ok(()));
             return 0;
         }
-        let code = self.fetch_holding(Some(cache), Some(flight), true);
+        let mut code = self.fetch_holding(Some(cache), Some(flight), true);
+        // The command may write its own credential sources (kubelogin's token cache,
+        // botocore's session cache): what it stored then no longer matches them, and the
+        // next hit would fetch in the foreground. Once more now, while nobody waits, with
+        // a snapshot taken after that write.
+        if code == 0
+            && self
+                .stored_since(started)
+                .is_some_and(|e| e.sources != self.sources_now().as_str())
+            && let Ok(Some(flight)) = cache.lock_flight(&self.key, Duration::ZERO, &mut |_| true)
+        {
+            log::debug!("refresh ahead: the credential sources changed while it ran; once more");
+            code = self.fetch_holding(Some(cache), Some(flight), true);
+        }
         // Success is a token stored by this refresh, whether or not it is due again already.
-        let stored = self
-            .cache
+        let stored = self.stored_since(started).is_some();
+        cache.finish_refresh(hash, if code == 0 && stored { Ok(()) } else { Err(code) });
+        code
+    }
+
+    /// The entry of this key, if it was written at `started` or later.
+    fn stored_since(&self, started: DateTime<Utc>) -> Option<CacheEntry> {
+        self.cache
             .entry(&self.key)
             .ok()
             .flatten()
-            .is_some_and(|e| e.written >= started);
-        cache.finish_refresh(hash, if code == 0 && stored { Ok(()) } else { Err(code) });
-        code
+            .filter(|e| e.written >= started)
     }
 }
 

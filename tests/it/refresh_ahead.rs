@@ -185,3 +185,37 @@ fn a_token_fetched_with_a_persons_help_is_not_refreshed_while_a_person_is_there(
         s.calls() == 2 && refresh_files(&s.cache, ".running") == 0
     });
 }
+
+/// An authenticator that writes its own credential source as it refreshes (kubelogin's
+/// token cache, botocore's session cache): the refresh fetches once more, so that the
+/// next hit is served instead of fetching in the foreground.
+#[test]
+fn a_refresh_whose_command_writes_its_own_sources_leaves_a_token_the_next_hit_serves() {
+    let mut s = Sandbox::new();
+    let session = s.home.join(".aws/cli/cache/session.json");
+    std::fs::create_dir_all(session.parent().unwrap()).unwrap();
+    s.set("KUBECREDCACHE_REFRESH_AHEAD", "250s").set("FAKE_LIFETIME", "200");
+    let first = token(&s.ok(AWS));
+    s.age_entries("c1", Duration::from_secs(300));
+    s.set("FAKE_LIFETIME", "900");
+    let trigger = s.root.path().join("write-session-once");
+    std::fs::write(&trigger, "").unwrap();
+    // The real fake, behind a script that rewrites the session cache on its first run.
+    std::fs::rename(s.bin.join("aws"), s.bin.join("aws-fake")).unwrap();
+    crate::common::write_script(
+        &s.bin.join("aws"),
+        &format!(
+            "#!/bin/sh\nif [ -e '{t}' ]; then rm '{t}'; echo '{{\"new\":1}}' > '{f}'; fi\nexec \"$(dirname \"$0\")/aws-fake\" \"$@\"\n",
+            t = trigger.display(),
+            f = session.display()
+        ),
+    );
+    assert_eq!(token(&s.ok(AWS)), first);
+    wait_for("the background refresh", || {
+        !trigger.exists() && s.calls() >= 2 && refresh_files(&s.cache, ".running") == 0
+    });
+    let calls = s.calls();
+    let refreshed = token(&s.ok(AWS));
+    assert_ne!(refreshed, first);
+    assert_eq!(s.calls(), calls, "the hit after the refresh fetched in the foreground");
+}
