@@ -34,14 +34,15 @@ pub enum Expand {
 }
 
 /// The file a program that expands as `how` opens for `value`. An empty value stays
-/// empty (no program opens it). An error only when the value is relative and our
-/// working directory cannot be read: the file it names is then unknown.
+/// empty (no program opens it). An error when the file it names cannot be known: the
+/// value is relative and our working directory cannot be read, or it starts with
+/// `~name` for a user `/etc/passwd` does not list.
 pub fn expand_path(value: &str, how: Expand, env: &dyn Env) -> Result<PathBuf, String> {
     let expanded = match how {
         Expand::AsGiven => value.to_string(),
-        Expand::User => expand_user(value, env),
-        Expand::VarsThenUser => expand_user(&expand_vars(value, env), env),
-        Expand::UserThenVars => expand_vars(&expand_user(value, env), env),
+        Expand::User => expand_user(value, env)?,
+        Expand::VarsThenUser => expand_user(&expand_vars(value, env), env)?,
+        Expand::UserThenVars => expand_vars(&expand_user(value, env)?, env),
         Expand::GoTilde => go_tilde(value, env),
     };
     if expanded.is_empty() {
@@ -60,9 +61,9 @@ pub fn keyed_path(value: &str, how: Expand, env: &dyn Env) -> Result<String, Str
 /// Python's `posixpath.expanduser`. On Windows only a leading `~` alone is expanded,
 /// to the home directory (`ntpath`'s `~user` guesses from the home's parent: not ours
 /// to guess).
-fn expand_user(path: &str, env: &dyn Env) -> String {
+fn expand_user(path: &str, env: &dyn Env) -> Result<String, String> {
     let Some(rest) = path.strip_prefix('~') else {
-        return path.to_string();
+        return Ok(path.to_string());
     };
     let end = rest
         .find(|c| c == '/' || (cfg!(windows) && c == '\\'))
@@ -72,18 +73,39 @@ fn expand_user(path: &str, env: &dyn Env) -> String {
         if cfg!(windows) {
             super::home_dir(env).map(|h| super::os_to_string(h.as_os_str()))
         } else {
-            env.var("HOME").or_else(|| passwd_home(None))
+            env.var("HOME").or_else(passwd_home)
         }
     } else if cfg!(windows) {
         None
     } else {
-        passwd_home(Some(name))
+        Some(users_home(name)?)
     };
     let Some(home) = home else {
-        return path.to_string();
+        return Ok(path.to_string());
     };
     let joined = format!("{}{tail}", home.trim_end_matches('/'));
-    if joined.is_empty() { "/".into() } else { joined }
+    Ok(if joined.is_empty() { "/".into() } else { joined })
+}
+
+/// The home directory of the user `name`, from `/etc/passwd`. Python asks the name
+/// service, which may know users the file does not (LDAP, sssd); asking it here would
+/// import `getpwnam_r`, which costs every cache hit its binding, for a path hardly anyone
+/// writes. A user the file does not list is an error: the file the program opens is then
+/// unknown, and the run goes uncached.
+#[cfg(unix)]
+fn users_home(name: &str) -> Result<String, String> {
+    let passwd = super::read_config_file(std::path::Path::new("/etc/passwd")).unwrap_or_default();
+    passwd
+        .lines()
+        .map(|line| line.split(':').collect::<Vec<_>>())
+        .find(|fields| fields.len() >= 7 && fields[0] == name)
+        .map(|fields| fields[5].to_string())
+        .ok_or_else(|| format!("~{name}: no such user in /etc/passwd, so which file is meant is unknown"))
+}
+
+#[cfg(not(unix))]
+fn users_home(name: &str) -> Result<String, String> {
+    Err(format!("~{name} is not expanded here"))
 }
 
 /// Python's `posixpath.expandvars`: `$NAME` (ASCII letters, digits, `_`) and `${ANY}`
@@ -160,29 +182,23 @@ fn go_clean(path: &str) -> String {
     }
 }
 
-/// The home directory of `user` (`None`: ours, by uid) in the password database, as
-/// Python's `pwd` module reads it.
+/// Our home directory in the password database, as Python's `pwd` module reads it
+/// (`getpwuid_r`, which the standard library imports already).
 #[cfg(unix)]
-fn passwd_home(user: Option<&str>) -> Option<String> {
+fn passwd_home() -> Option<String> {
     let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
     let mut found: *mut libc::passwd = std::ptr::null_mut();
     let mut buffer = vec![0 as libc::c_char; 16 * 1024];
-    // SAFETY: the reentrant lookups write into `entry` and `buffer`, both live and of
+    // SAFETY: the reentrant lookup writes into `entry` and `buffer`, both live and of
     // the sizes given; `found` is set to `&entry` or to null.
     let status = unsafe {
-        match user {
-            Some(name) => {
-                let name = std::ffi::CString::new(name).ok()?;
-                libc::getpwnam_r(name.as_ptr(), &mut entry, buffer.as_mut_ptr(), buffer.len(), &mut found)
-            }
-            None => libc::getpwuid_r(
-                libc::getuid(),
-                &mut entry,
-                buffer.as_mut_ptr(),
-                buffer.len(),
-                &mut found,
-            ),
-        }
+        libc::getpwuid_r(
+            libc::getuid(),
+            &mut entry,
+            buffer.as_mut_ptr(),
+            buffer.len(),
+            &mut found,
+        )
     };
     if status != 0 || found.is_null() || entry.pw_dir.is_null() {
         return None;
@@ -194,7 +210,7 @@ fn passwd_home(user: Option<&str>) -> Option<String> {
 }
 
 #[cfg(not(unix))]
-fn passwd_home(_user: Option<&str>) -> Option<String> {
+fn passwd_home() -> Option<String> {
     None
 }
 
@@ -238,13 +254,13 @@ mod tests {
         // A trailing slash of $HOME goes; an empty $HOME leaves the rest (Python's rule).
         assert_eq!(expanded("~/x", Expand::User, &[("HOME", "/home/me/")]), "/home/me/x");
         assert_eq!(expanded("~/x", Expand::User, &[("HOME", "")]), "/x");
-        // ~root is root's home; an unknown user is left as written.
-        let root = passwd_home(Some("root")).expect("a root user");
+        // ~root is root's home; a user /etc/passwd does not list cannot be keyed.
+        let root = users_home("root").expect("a root user");
         assert_eq!(expanded("~root/x", Expand::User, &HOME), format!("{root}/x"));
         let unknown = "~no-such-user-kit/x";
-        assert_eq!(expanded(unknown, Expand::User, &HOME), format!("{}/{unknown}", cwd()));
+        assert!(expand_path(unknown, Expand::User, &env(&HOME)).is_err());
         // Without $HOME, the password database's home of our uid.
-        let ours = passwd_home(None).expect("our passwd entry");
+        let ours = passwd_home().expect("our passwd entry");
         assert_eq!(
             expanded("~/x", Expand::User, &[]),
             format!("{}/x", ours.trim_end_matches('/'))
