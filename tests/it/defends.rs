@@ -1029,6 +1029,31 @@ fn a_secret_the_failing_plugin_printed_is_not_kept_in_the_failure_record() {
 }
 
 #[test]
+fn a_credential_a_failing_plugin_printed_is_not_shown_on_stderr() {
+    let mut s = Sandbox::new();
+    s.set("KUBECREDCACHE_FAILURE_COOLDOWN", "0");
+    // A credential printed whole, then a failing step after it (a cleanup, a cache
+    // write): kubectl throws a failing plugin's stdout away. A static token of words,
+    // which no secret shape names, and the same cut short.
+    let credential = r#"{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"hunter2-correct-horse"}}"#;
+    for printed in [credential, &credential[..100]] {
+        common::write_script(
+            &s.bin.join("leaky-login"),
+            &format!("#!/bin/sh\nprintf '%s\\n' '{printed}'\nexit 1\n"),
+        );
+        let out = s.run(&["--generic", "--", "leaky-login"]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(out.stdout.is_empty(), "kubectl reads stdout as the credential");
+        let err = one_warning(&out.stderr);
+        assert!(!err.contains("hunter2"), "{err}");
+        assert!(
+            err.contains(&format!("printed {} bytes on stdout, not shown", printed.len() + 1)),
+            "{err}"
+        );
+    }
+}
+
+#[test]
 fn two_programs_of_one_name_at_different_paths_are_two_identities() {
     let s = Sandbox::new();
     // Wrapper scripts that sign in differently: each is another identity, though the
