@@ -6,9 +6,9 @@
 //! - `dir.rs`: [`CacheDir`], the one owner of the cache directory: names (`names.rs`),
 //!   reads, stores, locks (`lock.rs`), atomic writes (`atomic.rs`), garbage collection
 //!   (`gc.rs`), the refresh-ahead markers (`marks.rs`), the failures of fetches
-//!   (`failures.rs`, with what looks like a secret taken out by `redact.rs`), its health for `doctor` (`health.rs`), what may be trusted there
-//!   (`trust.rs`), and how its files are created and opened on each platform
-//!   (`platform.rs`).
+//!   (`failures.rs`: facts only, no text of the command's), its health for `doctor`
+//!   (`health.rs`), what may be trusted there (`trust.rs`), and how its files are
+//!   created and opened on each platform (`platform.rs`).
 
 pub mod atomic;
 mod dir;
@@ -21,15 +21,13 @@ mod lock;
 mod marks;
 mod names;
 pub(crate) mod platform;
-mod redact;
 mod trust;
 
 pub use dir::CacheDir;
-pub use failures::{Failure, MAX_STDERR_BYTES};
+pub use failures::Failure;
 pub use file::{CacheEntry, CacheFile, FORMAT_VERSION};
 pub use health::Health;
 pub use key::{CacheKey, digest_of};
 pub use lock::{Lock, SLOW as SLOW_WAIT};
 pub use names::{Kind as FileKind, classify as classify_file_name};
-pub use redact::redact_secrets;
 pub use trust::{MAX_FILE_BYTES, Untrusted};

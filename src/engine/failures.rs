@@ -3,10 +3,12 @@
 //! instead of each running the command again, and for `KUBECREDCACHE_FAILURE_COOLDOWN`
 //! after it, non-interactive runs of the same identity replay it too. A person at a
 //! terminal (kubectl says `interactive`) is never held back, by either: they may want to
-//! try again at once, and can answer a prompt the run that failed could not. Any change to the provider's credential sources since the failed run started
-//! (the user ran `aws sso login`) and a forced refresh end the cooldown.
-
-use std::io::Write;
+//! try again at once, and can answer a prompt the run that failed could not. Any change
+//! to the provider's credential sources since the failed run started (the user ran `aws
+//! sso login`) and a forced refresh end the cooldown.
+//!
+//! A replay is one line of facts: what failed, when, its exit code, that its message
+//! went to the run that failed (the record keeps none of it), and how to retry now.
 
 use chrono::{DateTime, Utc};
 
@@ -20,13 +22,13 @@ const RETRY: &str = "kubecredcache --force-refresh (or KUBECREDCACHE_FORCE_REFRE
 impl Request<'_> {
     /// Records the failure of a fetch we ran, for the processes waiting on us and for
     /// the cooldown.
-    pub(super) fn record_failure(&self, cache: &CacheDir, code: i32, stderr: &[u8], sources: Snapshot) {
-        let failure = Failure::new(code, stderr, sources.into_string());
+    pub(super) fn record_failure(&self, cache: &CacheDir, code: i32, sources: Snapshot) {
+        let failure = Failure::new(code, sources.into_string());
         cache.record_failure(&self.key.digest(), &failure);
     }
 
     /// During the cooldown after a failure, a normal, non-interactive miss replays it:
-    /// its exit code and stderr, and one line that says so. `None`: go on and fetch.
+    /// its exit code, and one line that says so. `None`: go on and fetch.
     pub(super) fn replay_during_cooldown(&self, cache: &CacheDir, accept: Accept) -> Option<i32> {
         if accept != Accept::AnyFresh || self.exec_info.spec.interactive {
             return None;
@@ -38,16 +40,8 @@ impl Request<'_> {
         if age < chrono::Duration::zero() || age >= cooldown || self.sources_changed_since(&failure) {
             return None;
         }
-        Some(replay(
-            &failure,
-            &format!(
-                "the last try to get the token for cluster {} failed {}s ago (exit code {}); not trying again for {}s. {RETRY}",
-                self.key.cluster(),
-                age.num_seconds(),
-                failure.exit_code,
-                (cooldown - age).num_seconds().max(1)
-            ),
-        ))
+        let left = (cooldown - age).num_seconds().max(1);
+        Some(self.replay(&failure, "", &format!("not trying again for {left}s")))
     }
 
     /// After waiting for another process's fetch of the same key: if that fetch failed,
@@ -67,13 +61,10 @@ impl Request<'_> {
         if failure.failed_at > Utc::now() {
             return None;
         }
-        Some(replay(
+        Some(self.replay(
             &failure,
-            &format!(
-                "the kubecredcache process we waited for could not get the token for cluster {} (exit code {}); not trying again at once. {RETRY}",
-                self.key.cluster(),
-                failure.exit_code
-            ),
+            " in the kubecredcache process we waited for",
+            "not trying again at once",
         ))
     }
 
@@ -82,11 +73,18 @@ impl Request<'_> {
     fn sources_changed_since(&self, failure: &Failure) -> bool {
         self.sources_now().as_str() != failure.sources
     }
-}
 
-/// Writes the failure's stderr and then `line`, and returns its exit code.
-fn replay(failure: &Failure, line: &str) -> i32 {
-    let _ = std::io::stderr().lock().write_all(failure.stderr.as_bytes());
-    messages::error(line);
-    failure.exit_code
+    /// Says, in one line, what failed, when (and `where`), with which exit code, where
+    /// its message went, `then` (what we do now) and how to retry; returns its exit code.
+    fn replay(&self, failure: &Failure, r#where: &str, then: &str) -> i32 {
+        let ago = (Utc::now() - failure.failed_at).num_seconds().max(0);
+        messages::error(&format!(
+            "{} failed to get the token for cluster {} {ago}s ago ({}){where} with exit code {}; its message went to the stderr of the run that failed; {then}. {RETRY}",
+            self.program.to_string_lossy(),
+            self.key.cluster(),
+            failure.failed_at.format("%H:%M:%S UTC"),
+            failure.exit_code
+        ));
+        failure.exit_code
+    }
 }

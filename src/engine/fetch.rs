@@ -71,8 +71,8 @@ struct Fetched {
 
 /// Why a run of the command gave nothing to cache.
 enum NotCached {
-    /// The command failed: its exit code, and the end of its stderr (passed on already).
-    Failed { code: i32, stderr: Vec<u8> },
+    /// The command failed with this exit code (its stderr went to ours as it wrote it).
+    Failed(i32),
     /// The run is over with this exit code: output passed through, a command that could
     /// not be started, a background refresh past its time limit.
     Done(i32),
@@ -131,9 +131,9 @@ impl Request<'_> {
         let fetched = match self.run_command(background) {
             Ok(fetched) => fetched,
             Err(NotCached::Done(code)) => return code,
-            Err(NotCached::Failed { code, stderr }) => {
+            Err(NotCached::Failed(code)) => {
                 if let Some(cache) = cache.filter(|_| !background) {
-                    self.record_failure(cache, code, &stderr, sources);
+                    self.record_failure(cache, code, sources);
                 }
                 return code;
             }
@@ -240,14 +240,13 @@ impl Request<'_> {
         }
     }
 
-    /// Runs the command: a background refresh within its time limit, a foreground run
-    /// keeping the end of its stderr for a failure record.
+    /// Runs the command (a background refresh within its time limit) and reads what it
+    /// printed.
     fn run_command(&self, background: bool) -> Result<Fetched, NotCached> {
         log::debug!("miss: running {}", self.program.to_string_lossy());
         let started = Instant::now();
         let options = upstream::Options {
             limit: background.then(settings::refresh_timeout),
-            keep_stderr: !background,
             env: self.provider.child_env(),
         };
         let finished = upstream::run(self.program, self.raw_args, options)
@@ -260,11 +259,7 @@ impl Request<'_> {
             if !background {
                 output::failed_command_stdout(&finished.stdout);
             }
-            let code = upstream::exit_code(finished.status);
-            return Err(NotCached::Failed {
-                code,
-                stderr: finished.stderr,
-            });
+            return Err(NotCached::Failed(upstream::exit_code(finished.status)));
         }
         let Some(credential) = ExecCredential::parse(&finished.stdout) else {
             log::warn!(

@@ -29,37 +29,50 @@ fn write_stdout(bytes: &[u8]) -> i32 {
     }
 }
 
-/// How much of a failed command's stdout [`failed_command_stdout`] passes on, at most.
+/// The longest stdout of a failed command that [`failed_command_stdout`] passes on.
 pub const FAILED_STDOUT_AT_MOST: usize = 4 << 10;
 
-/// What a command that failed printed on stdout, passed on to our stderr. kubectl
-/// throws a failing plugin's stdout away, yet some plugins explain themselves there (the
-/// OCI CLI prints "This CLI session has expired" on stdout and only `Abort!` on
-/// stderr): this way the user learns why. Not on stdout, which kubectl reads as the
-/// credential; the start of it only, and what looks like a secret taken out, as a
-/// half-printed credential could hold one.
+/// What a command that failed printed on stdout, passed on to our stderr when it reads
+/// as a message. kubectl throws a failing plugin's stdout away, yet some plugins explain
+/// themselves there (the OCI CLI prints "This CLI session has expired" on stdout and only
+/// `Abort!` on stderr): this way the user learns why. Not on stdout, which kubectl reads
+/// as the credential.
+///
+/// That is more than bare shows, so only what cannot be a credential, whole or cut
+/// short, is passed on, and anything else is not, with one line that says so: no JSON
+/// (`{`), none of the names under which an ExecCredential holds a secret, in the JSON
+/// or YAML kubectl reads (`token`, `clientKeyData`; a value always follows its name),
+/// only plain text (no terminal escapes, no binary), and no longer than a message.
 pub fn failed_command_stdout(stdout: &[u8]) {
-    if let Some(text) = failed_stdout_text(stdout) {
-        let _ = io::stderr().lock().write_all(text.as_bytes());
+    match failed_stdout_text(stdout) {
+        Ok(Some(text)) => {
+            let _ = io::stderr().lock().write_all(text.as_bytes());
+        }
+        Ok(None) => {}
+        Err(bytes) => warn(&format!(
+            "the command also printed {bytes} bytes on stdout, not shown as they may hold a credential (nor does kubectl show them)"
+        )),
     }
 }
 
-/// The text [`failed_command_stdout`] writes; `None` for nothing worth a line.
-fn failed_stdout_text(stdout: &[u8]) -> Option<String> {
-    let shown = &stdout[..stdout.len().min(FAILED_STDOUT_AT_MOST)];
-    let text = String::from_utf8_lossy(shown);
+/// The text [`failed_command_stdout`] writes: `None` for nothing worth a line; `Err`
+/// with its size for a stdout that is not shown.
+fn failed_stdout_text(stdout: &[u8]) -> Result<Option<String>, usize> {
+    let Ok(text) = std::str::from_utf8(stdout) else {
+        return Err(stdout.len());
+    };
     if text.trim().is_empty() {
-        return None;
+        return Ok(None);
     }
-    let mut text = crate::cache::redact_secrets(text.trim_end());
-    if stdout.len() > shown.len() {
-        text.push_str(&format!(
-            "\n[{} more bytes on its stdout not shown]",
-            stdout.len() - shown.len()
-        ));
+    let lower = text.to_ascii_lowercase();
+    let plain = text.chars().all(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'));
+    if stdout.len() > FAILED_STDOUT_AT_MOST
+        || !plain
+        || ["{", "token", "clientkeydata"].iter().any(|s| lower.contains(s))
+    {
+        return Err(stdout.len());
     }
-    text.push('\n');
-    Some(text)
+    Ok(Some(format!("{}\n", text.trim_end())))
 }
 
 /// One warning line on stderr.
@@ -77,20 +90,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_failed_commands_stdout_is_shown_bounded_and_without_secrets() {
-        assert_eq!(failed_stdout_text(b""), None);
-        assert_eq!(failed_stdout_text(b" \n\n"), None);
+    fn a_failed_commands_stdout_is_shown_only_when_it_cannot_be_a_credential() {
+        assert_eq!(failed_stdout_text(b""), Ok(None));
+        assert_eq!(failed_stdout_text(b" \n\n"), Ok(None));
+        let message = "ERROR: This CLI session has expired, so it cannot currently be used to run commands\r\n\n";
         assert_eq!(
-            failed_stdout_text(b"This CLI session has expired.\n").as_deref(),
-            Some("This CLI session has expired.\n")
+            failed_stdout_text(message.as_bytes()),
+            Ok(Some(format!("{}\n", message.trim_end())))
         );
-        let long = vec![b'x'; FAILED_STDOUT_AT_MOST + 10];
-        let text = failed_stdout_text(&long).unwrap();
-        assert!(text.starts_with(&"x".repeat(FAILED_STDOUT_AT_MOST)));
-        assert!(text.ends_with("\n[10 more bytes on its stdout not shown]\n"), "{text}");
+        let fits = "x".repeat(FAILED_STDOUT_AT_MOST);
+        assert!(failed_stdout_text(fits.as_bytes()).is_ok());
         let secret = "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5bC7d";
-        let half = format!(r#"{{"kind":"ExecCredential","status":{{"token":"{secret}"}}"#);
-        let text = failed_stdout_text(half.as_bytes()).unwrap();
-        assert!(!text.contains(secret), "{text}");
+        let not_shown = [
+            format!("{fits}x"),
+            format!(r#"{{"kind":"ExecCredential","status":{{"token":"{secret}""#),
+            format!("kind: ExecCredential\nstatus:\n  token: {secret}\n"),
+            format!("status:\n  clientKeyData: |\n    -----BEGIN EC PRIVATE KEY-----\n    {secret}\n"),
+            format!("warning: retrying\n{{\"status\":{{\"Token\":\"{secret}\"}}}}"),
+            "session expired\u{1b}]0;title\u{7}".to_string(),
+        ];
+        for text in not_shown {
+            assert_eq!(failed_stdout_text(text.as_bytes()), Err(text.len()), "{text}");
+        }
+        assert_eq!(failed_stdout_text(b"expired \xff\xfe"), Err(10));
     }
 }

@@ -1,11 +1,15 @@
 //! Running the wrapped command the way kubectl would have: stdin is the terminal's (MFA
-//! and SSO prompts work), stderr reaches kubectl's stderr as the command writes it, the
-//! environment is inherited whole (`KUBERNETES_EXEC_INFO` included); stdout is
-//! captured, to cache it.
+//! and SSO prompts work), the environment is inherited whole (`KUBERNETES_EXEC_INFO`
+//! included); stdout is captured, to cache it.
 //!
-//! When our stderr is not a terminal (a tool that runs kubectl and reads its stderr),
-//! the command's stderr is passed through a pipe on Unix, so that the end of it can be
-//! kept for a failure record; on a terminal it is the terminal itself, as without us.
+//! Its stderr is ours, the very descriptor, as client-go hands the plugin kubectl's own
+//! (`cmd.Stderr = os.Stderr`): we never read it. So the run that fails shows the
+//! message exactly as bare, and what reading it through a pipe had to handle cannot
+//! happen: a process the command leaves holding its stderr, or one that goes on
+//! writing, never holds us up; a reader of our stderr slower than the command, or one
+//! that reads our stdout first, gets its stderr as the command writes it, in order and
+//! whole. The price: a failure record keeps no message (`cache/failures.rs`), and
+//! runs that replay it say that the message went to the run that failed.
 //!
 //! The command never outlives us. `unix.rs`: SIGTERM and SIGHUP sent to kubecredcache
 //! alone are passed on to it, on Linux it is also told to end when we die however we
@@ -37,8 +41,6 @@ pub type EnvChanges = &'static [(&'static str, Option<&'static str>)];
 pub struct Options {
     /// Kill the command (and, on Unix, its process group of its own) after this long.
     pub limit: Option<Duration>,
-    /// Keep the end of its stderr (when our stderr is not a terminal; Unix).
-    pub keep_stderr: bool,
     /// What to change in its environment.
     pub env: EnvChanges,
 }
@@ -47,8 +49,6 @@ pub struct Options {
 pub struct Finished {
     pub status: ExitStatus,
     pub stdout: Vec<u8>,
-    /// The end of what it wrote on stderr, when kept (see [`Options::keep_stderr`]).
-    pub stderr: Vec<u8>,
     /// It ran past its time limit and was killed.
     pub timed_out: bool,
 }
@@ -56,7 +56,7 @@ pub struct Finished {
 /// Exit code for a command killed at its time limit, as timeout(1) reports it.
 pub const TIMED_OUT: i32 = 124;
 
-/// Runs the command and captures its stdout (and, if asked, the end of its stderr).
+/// Runs the command and captures its stdout.
 pub fn run(program: &OsStr, args: &[OsString], options: Options) -> io::Result<Finished> {
     os::run(program, args, options)
 }

@@ -12,12 +12,8 @@ use std::time::{Duration, Instant};
 
 use super::{EnvChanges, Finished, Options, change_env};
 
-/// Runs the command, stdout captured, within `options.limit` if any. Its stderr is the
-/// console's (nothing of it is kept on Windows).
+/// Runs the command, stdout captured, within `options.limit` if any. Its stderr is ours.
 pub fn run(program: &OsStr, args: &[OsString], options: Options) -> io::Result<Finished> {
-    if options.keep_stderr {
-        log::trace!("the command's stderr goes to the console; none of it is kept on Windows");
-    }
     let mut command = Command::new(resolve(program));
     command.args(args);
     change_env(&mut command, options.env);
@@ -56,7 +52,6 @@ pub fn run(program: &OsStr, args: &[OsString], options: Options) -> io::Result<F
     Ok(Finished {
         status,
         stdout,
-        stderr: Vec::new(),
         timed_out,
     })
 }

@@ -175,7 +175,7 @@ fn an_unwrapped_user_is_not_served_and_doctor_says_setup_would_wrap_it() {
 }
 
 #[test]
-fn an_expired_login_is_named_with_the_authenticators_message_until_a_new_sign_in() {
+fn an_expired_login_is_named_by_its_exit_code_until_a_new_sign_in() {
     let mut s = Sandbox::new();
     s.install();
     kubeconfig(&s, "kubecredcache", &wrapped_aws(), &[]);
@@ -184,16 +184,19 @@ fn an_expired_login_is_named_with_the_authenticators_message_until_a_new_sign_in
     let (out, text) = doctor(&s, &[]);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(
-        text.contains("exit code 3: \"fake: the SSO session has expired, run aws sso login\"")
-            && text.contains("replay it for"),
+        text.contains("exit code 3 (its message went to the run that failed)") && text.contains("replay it for"),
         "{text}"
     );
+    // The record keeps none of the authenticator's words, so doctor has none to show.
+    assert!(!text.contains("SSO session"), "{text}");
     assert!(
-        text.contains("Verdict: not served through the cache: the last try"),
+        text.contains("Verdict: not served through the cache: the last try")
+            && text.contains("run kubectl at a terminal to see the command's message"),
         "{text}"
     );
     let (_, json) = doctor_json(&s, &[]);
     assert_eq!(json["last_failure"]["exit_code"], 3);
+    assert_eq!(json["last_failure"].get("message"), None, "{json}");
     assert!(
         json["last_failure"]["cooldown_left_seconds"].as_i64().unwrap() > 0,
         "{json}"

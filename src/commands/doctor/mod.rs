@@ -388,27 +388,18 @@ fn examine_cache(
     let cooldown = settings::failure_cooldown_in(env).as_secs() as i64;
     let sources_changed_since = sources_now.as_str() != failure.sources;
     let cooldown_left = (age >= 0 && age < cooldown && !sources_changed_since).then_some(cooldown - age);
-    let message = failure
-        .stderr
-        .lines()
-        .rev()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .map(|l| l.chars().take(300).collect::<String>());
     if !served_now && !sources_changed_since {
         report.problems.push(format!(
-            "the last try to get a token for cluster {} failed {} ago (exit code {}{}) and none has succeeded since; sign in again as that message says, then run kubectl",
+            "the last try to get a token for cluster {} failed {} ago (exit code {}) and none has succeeded since; run kubectl at a terminal to see the command's message (it went to the run that failed, and a run at a terminal is not held back), and sign in again as it says",
             key.cluster(),
             span(age),
             failure.exit_code,
-            message.as_ref().map_or(String::new(), |m| format!(": {m}"))
         ));
     }
     report.last_failure = Some(FailureReport {
         failed_at: failure.failed_at,
         seconds_ago: age,
         exit_code: failure.exit_code,
-        message,
         cooldown_left_seconds: cooldown_left,
         sources_changed_since,
     });

@@ -102,8 +102,6 @@ pub struct FailureReport {
     pub failed_at: DateTime<Utc>,
     pub seconds_ago: i64,
     pub exit_code: i32,
-    /// The last line the command wrote on stderr, if it was kept.
-    pub message: Option<String>,
     /// How much longer runs without a terminal replay it; `null` when the cooldown is over.
     pub cooldown_left_seconds: Option<i64>,
     /// The credential sources are not as they were when it started (a new sign-in): the
@@ -330,7 +328,6 @@ fn print_entry(out: &mut Out, entry: &EntryReport) {
 }
 
 fn print_failure(out: &mut Out, failure: &FailureReport) {
-    let message = failure.message.as_ref().map_or(String::new(), |m| format!(": \"{m}\""));
     let after = if failure.sources_changed_since {
         "; the credential sources changed since (a new sign-in?), so the next run tries again".to_string()
     } else {
@@ -344,7 +341,7 @@ fn print_failure(out: &mut Out, failure: &FailureReport) {
     };
     writeln!(
         out,
-        "Last failed fetch: {} ago, exit code {}{message}{after}.",
+        "Last failed fetch: {} ago, exit code {} (its message went to the run that failed){after}.",
         span(failure.seconds_ago),
         failure.exit_code
     );
