@@ -1,0 +1,66 @@
+//! Issue 20's changes tried as a hostile user and a careless operator would, by fresh
+//! eyes: each test drives the built binary and failed on main before its fix.
+
+use crate::common::{AWS, Sandbox, token, wait_for, write_script};
+use std::fs;
+use std::process::{Child, Stdio};
+
+/// A fake `aws` that writes its own credential source on every run, as botocore writes
+/// `~/.aws/cli/cache` when it assumes a role and gcloud its `access_tokens.db` when it
+/// refreshes: the first run waits for `$GO` to appear before it answers.
+const WRITES_ITS_SOURCES: &str = r#"#!/bin/bash
+echo "aws $*" >> "$FAKE_CALLS"
+n=$(wc -l < "$FAKE_CALLS")
+if [ "$n" = 1 ]; then while [ ! -e "$GO" ]; do sleep 0.02; done; fi
+mkdir -p "$HOME/.aws/cli/cache"
+echo "{\"call\": $n}" > "$HOME/.aws/cli/cache/role.json.tmp"
+mv "$HOME/.aws/cli/cache/role.json.tmp" "$HOME/.aws/cli/cache/role.json"
+expires=$(date -u -d "@$(( $(date +%s) + 900 ))" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || date -u -r "$(( $(date +%s) + 900 ))" +%Y-%m-%dT%H:%M:%SZ)
+printf '{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{},"status":{"expirationTimestamp":"%s","token":"fake-token-%s"}}\n' "$expires" "$n"
+"#;
+
+fn spawn(s: &Sandbox, stderr: &std::path::Path) -> Child {
+    s.command(AWS)
+        .stdout(Stdio::piped())
+        .stderr(fs::File::create(stderr).unwrap())
+        .spawn()
+        .unwrap()
+}
+
+/// Bare, three kubectl runs at once run three plugins side by side. Through us, the two
+/// that wait for the first one's fetch must take its token: each running the plugin
+/// again in turn, because the first one's plugin wrote its own sources, made the last
+/// one wait for three fetches in a row.
+#[test]
+fn runs_waiting_for_a_fetch_take_its_token_when_the_plugin_writes_its_own_sources() {
+    let mut s = Sandbox::new();
+    write_script(&s.bin.join("aws"), WRITES_ITS_SOURCES);
+    let go = s.root.path().join("go");
+    s.set("GO", go.to_str().unwrap());
+    let first = spawn(&s, &s.root.path().join("first.err"));
+    wait_for("the first fetch to start", || s.calls() == 1);
+    let errs: Vec<_> = (0..2).map(|i| s.root.path().join(format!("waiter{i}.err"))).collect();
+    let waiters: Vec<Child> = errs.iter().map(|e| spawn(&s, e)).collect();
+    wait_for("both to say they wait for it", || {
+        errs.iter()
+            .all(|e| fs::read_to_string(e).is_ok_and(|t| t.contains("waiting (at most")))
+    });
+    fs::write(&go, "").unwrap();
+    let first = first.wait_with_output().unwrap();
+    assert!(first.status.success());
+    assert_eq!(token(&String::from_utf8_lossy(&first.stdout)), "fake-token-1");
+    for waiter in waiters {
+        let out = waiter.wait_with_output().unwrap();
+        assert!(out.status.success());
+        assert_eq!(
+            token(&String::from_utf8_lossy(&out.stdout)),
+            "fake-token-1",
+            "a waiter takes the token fetched while it waited"
+        );
+    }
+    assert_eq!(
+        s.calls(),
+        1,
+        "the plugin ran once, and no run waited for more than one fetch"
+    );
+}
