@@ -307,9 +307,10 @@ impl Request<'_> {
     /// processes), bare it may well have run: the foreground run becomes the command
     /// (exec, which needs none of that), as if we were not there, and reports what bare
     /// would if that fails too. A failure bare would have (not found: 127, not runnable:
-    /// 126) is reported at once; a background refresh just reports.
+    /// 126) is reported at once; a background refresh just reports; and so is a failure
+    /// after the command started: it may have spent a one-time code, and runs once.
     fn run_bare_instead(&self, error: &std::io::Error, background: bool) -> i32 {
-        if background || fails_bare_too(error) {
+        if background || fails_bare_too(error) || upstream::failed_after_start(error) {
             return upstream::report_spawn_error(self.program, error);
         }
         log::debug!(

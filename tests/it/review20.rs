@@ -64,3 +64,36 @@ fn runs_waiting_for_a_fetch_take_its_token_when_the_plugin_writes_its_own_source
         "the plugin ran once, and no run waited for more than one fetch"
     );
 }
+
+/// A parent that ignores SIGCHLD (some daemons and job runners do, and the setting is
+/// inherited across exec) made waiting for the plugin fail after it had run; the exec
+/// fallback for our own failures then ran it a second time, a one-time code or a
+/// device login spent twice, and nothing was cached. Bare, it runs once.
+#[test]
+fn a_plugin_runs_once_and_is_cached_when_our_parent_ignores_sigchld() {
+    let Some(perl) = crate::common::host_tool("perl") else {
+        return;
+    };
+    let s = Sandbox::new();
+    let bin = crate::common::bin();
+    let ignoring = |s: &Sandbox| {
+        let mut args = vec![
+            "-e",
+            r#"$SIG{CHLD} = "IGNORE"; exec @ARGV or die"#,
+            bin.to_str().unwrap(),
+        ];
+        args.extend(AWS);
+        s.command_for(&perl, &args).output().unwrap()
+    };
+    let out = ignoring(&s);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let first = token(&String::from_utf8_lossy(&out.stdout));
+    assert_eq!(s.calls(), 1, "the plugin ran once, as bare");
+    let again = ignoring(&s);
+    assert_eq!(
+        token(&String::from_utf8_lossy(&again.stdout)),
+        first,
+        "and its token was cached"
+    );
+    assert_eq!(s.calls(), 1);
+}
