@@ -51,6 +51,12 @@ fn failed_stdout_text(stdout: &[u8]) -> Option<String> {
     if text.trim().is_empty() {
         return None;
     }
+    if holds_a_credential(stdout) {
+        return Some(
+            "kubecredcache: the command printed a credential on its stdout before it failed; kubectl does not use it, and it is not shown\n"
+                .into(),
+        );
+    }
     let mut text = crate::cache::redact_secrets(text.trim_end());
     if stdout.len() > shown.len() {
         text.push_str(&format!(
@@ -60,6 +66,14 @@ fn failed_stdout_text(stdout: &[u8]) -> Option<String> {
     }
     text.push('\n');
     Some(text)
+}
+
+/// Whether a command's stdout holds a credential, whole or in part: a plugin that
+/// prints its token and then fails (a wrapper whose last step failed). Bare, kubectl
+/// throws it away unseen; redaction by shape would keep a token made of words.
+fn holds_a_credential(stdout: &[u8]) -> bool {
+    const MARKS: [&[u8]; 4] = [b"ExecCredential", b"\"token\"", b"\"clientKeyData\"", b"PRIVATE KEY"];
+    MARKS.iter().any(|mark| stdout.windows(mark.len()).any(|w| w == *mark))
 }
 
 /// One warning line on stderr.
@@ -92,5 +106,22 @@ mod tests {
         let half = format!(r#"{{"kind":"ExecCredential","status":{{"token":"{secret}"}}"#);
         let text = failed_stdout_text(half.as_bytes()).unwrap();
         assert!(!text.contains(secret), "{text}");
+    }
+
+    #[test]
+    fn a_failed_commands_stdout_that_holds_a_credential_is_not_shown() {
+        let words = "correct-horse-battery-staple";
+        for printed in [
+            format!(r#"{{"kind":"ExecCredential","status":{{"token":"{words}"}}}}"#),
+            format!(r#"{{"status": {{"token": "{words}""#),
+            format!(r#"{{"clientKeyData":"{words}"}}"#),
+            format!("-----BEGIN RSA PRIVATE KEY-----\n{words}\n"),
+        ] {
+            let text = failed_stdout_text(printed.as_bytes()).unwrap();
+            assert!(!text.contains(words), "{text}");
+            assert!(text.contains("not shown"), "{text}");
+        }
+        let reason = "This CLI session has expired: run oci session authenticate\n";
+        assert_eq!(failed_stdout_text(reason.as_bytes()).as_deref(), Some(reason));
     }
 }

@@ -97,3 +97,34 @@ fn a_plugin_runs_once_and_is_cached_when_our_parent_ignores_sigchld() {
     );
     assert_eq!(s.calls(), 1);
 }
+
+/// A plugin that prints its credential and then fails (a wrapper script whose last
+/// step failed): kubectl throws that stdout away, so bare the token is never shown. The
+/// failing plugin's stdout passed on to stderr (for the OCI CLI's reasons) put it on
+/// the terminal and in CI logs, where redaction by shape kept a token made of words.
+#[test]
+fn a_credential_printed_by_a_failing_plugin_is_not_shown() {
+    let s = Sandbox::new();
+    let secret = "correct-horse-battery-staple-zebra";
+    write_script(
+        &s.bin.join("aws"),
+        &format!(
+            r#"#!/bin/bash
+echo "aws $*" >> "$FAKE_CALLS"
+printf '{{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{{}},"status":{{"expirationTimestamp":"2030-01-01T00:00:00Z","token":"{secret}","clientKeyData":"key-{secret}"}}}}\n'
+echo "fake: could not write its cache" >&2
+exit 1
+"#
+        ),
+    );
+    let out = s.run(AWS);
+    assert_eq!(out.status.code(), Some(1), "its exit code, as bare");
+    assert!(
+        out.stdout.is_empty(),
+        "nothing on stdout, which kubectl reads as the credential"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("could not write its cache"), "its own stderr: {stderr}");
+    assert!(!stderr.contains(secret), "the token shown: {stderr}");
+    assert!(stderr.contains("credential"), "says what it left out: {stderr}");
+}
