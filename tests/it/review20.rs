@@ -128,3 +128,30 @@ exit 1
     assert!(!stderr.contains(secret), "the token shown: {stderr}");
     assert!(stderr.contains("credential"), "says what it left out: {stderr}");
 }
+
+/// A home directory whose name is not UTF-8 (a Latin-1 `/home/josé` on an old system):
+/// every credential source under it was watched under a name that is no file, so a
+/// key rotated in `~/.aws/credentials` was never noticed, and the previous key's token
+/// was served for its whole life where bare signs with the new key.
+#[test]
+fn credential_sources_under_a_home_that_is_not_utf8_are_watched() {
+    use std::os::unix::ffi::OsStrExt;
+    let s = Sandbox::new();
+    let home = s.root.path().join(std::ffi::OsStr::from_bytes(b"jos\xe9"));
+    fs::create_dir_all(home.join(".aws")).unwrap();
+    let credentials = home.join(".aws/credentials");
+    fs::write(&credentials, "[default]\naws_access_key_id = AKIAOLDKEY\n").unwrap();
+    let run = || {
+        let out = s.command(AWS).env("HOME", &home).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        token(&String::from_utf8_lossy(&out.stdout))
+    };
+    let first = run();
+    assert_eq!(run(), first, "cached");
+    // `aws configure` with a new key: a new file moved into place.
+    let new = home.join(".aws/credentials.new");
+    fs::write(&new, "[default]\naws_access_key_id = AKIANEWKEY\n").unwrap();
+    fs::rename(&new, &credentials).unwrap();
+    assert_ne!(run(), first, "the new key's token, as bare");
+    assert_eq!(s.calls(), 2);
+}
