@@ -155,3 +155,34 @@ fn credential_sources_under_a_home_that_is_not_utf8_are_watched() {
     assert_ne!(run(), first, "the new key's token, as bare");
     assert_eq!(s.calls(), 2);
 }
+
+/// A token kubectl takes but cannot send: a control character (a newline a glitching
+/// plugin left in it) is no HTTP header value, and Go's HTTP client refuses every
+/// request with it ("invalid header field value for Authorization"). Cached, every
+/// kubectl run failed for the token's life; bare, the next run asks the plugin again.
+#[test]
+fn a_token_that_cannot_be_sent_in_a_header_is_passed_through_and_not_cached() {
+    let mut s = Sandbox::new();
+    write_script(
+        &s.bin.join("aws"),
+        r#"#!/bin/bash
+echo "aws $*" >> "$FAKE_CALLS"
+n=$(wc -l < "$FAKE_CALLS")
+token="fake-token-$n"
+[ -n "$GLITCH" ] && token="fake-token-$n\\n"
+printf '{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{},"status":{"expirationTimestamp":"2030-01-01T00:00:00Z","token":"%s"}}\n' "$token"
+"#,
+    );
+    s.set("GLITCH", "1");
+    let out = s.run(AWS);
+    assert!(out.status.success());
+    assert_eq!(
+        token(&String::from_utf8_lossy(&out.stdout)),
+        "fake-token-1\n",
+        "passed on as printed"
+    );
+    assert!(s.cache_files().is_empty(), "nothing stored");
+    s.set("GLITCH", "");
+    assert_eq!(token(&s.ok(AWS)), "fake-token-2", "the next run asks the plugin again");
+    assert_eq!(s.calls(), 2);
+}
