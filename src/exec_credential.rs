@@ -49,8 +49,16 @@ impl Status {
             given(&self.client_certificate_data),
             given(&self.client_key_data),
         );
-        (token || cert) && cert == key
+        (token || cert) && cert == key && self.token.as_deref().is_none_or(can_be_sent)
     }
+}
+
+/// Whether kubectl can send `token` in its `Authorization` header: Go's HTTP client
+/// refuses every request whose header value holds a control character other than a tab
+/// (`httpguts.ValidHeaderFieldValue`), a newline a glitching plugin left in the token
+/// among them. kubectl takes such a credential, then fails each request with it.
+fn can_be_sent(token: &str) -> bool {
+    !token.bytes().any(|b| (b < b' ' && b != b'\t') || b == 0x7f)
 }
 
 impl ExecCredential {
@@ -180,6 +188,10 @@ mod tests {
             r#"{"token":"t","clientCertificateData":"CERT"}"#,
             r#"{"token":"t","clientKeyData":"KEY"}"#,
             r#"{"token":"","clientCertificateData":"","clientKeyData":""}"#,
+            r#"{"token":"t\n"}"#,
+            r#"{"token":"a\r\nb"}"#,
+            r#"{"token":"t\u0000"}"#,
+            r#"{"token":"t\u007f"}"#,
             "null",
         ] {
             assert_eq!(ExecCredential::parse(with(refused).as_bytes()), None, "{refused}");
@@ -191,6 +203,7 @@ mod tests {
             r#"{"clientCertificateData":"CERT","clientKeyData":"KEY"}"#,
             r#"{"token":"t","clientCertificateData":"CERT","clientKeyData":"KEY"}"#,
             r#"{"token":"t","clientCertificateData":"","clientKeyData":""}"#,
+            r#"{"token":"a b\tc é"}"#,
         ] {
             assert!(ExecCredential::parse(with(taken).as_bytes()).is_some(), "{taken}");
         }

@@ -97,11 +97,14 @@ impl Request<'_> {
             return code;
         }
         let since = Utc::now();
+        // The sources as this run found them: what its command would have read, had it
+        // started now, as bare it would have.
+        let at_start = self.sources_now();
         // Single flight: whoever holds this lock is fetching this key; the others wait
         // for it and then find its token in the cache. A dead holder's lock is gone.
         let wait = cache.map_or(Wait::NoLock, |c| self.wait_for_flight(c));
         if !matches!(wait, Wait::NoLock)
-            && let Some(entry) = self.fetched_meanwhile(accept)
+            && let Some(entry) = self.fetched_meanwhile(accept, &at_start)
         {
             log::debug!("another process fetched it meanwhile");
             return output::credential(&entry.exec_credential(), self.wanted_api_version());
@@ -232,12 +235,22 @@ impl Request<'_> {
         ));
     }
 
-    /// What another process stored while we waited for the lock, if `accept` takes it.
-    fn fetched_meanwhile(&self, accept: Accept) -> Option<CacheEntry> {
-        match accept {
-            Accept::AnyFresh => self.lookup(Utc::now()).ok().flatten(),
-            Accept::Nothing => None,
+    /// What another process stored while we waited for the lock, if `accept` takes it:
+    /// a fresh token fetched with the sources as they are now, or as they were when this
+    /// run started (`at_start`). The second is the token this run's own command would
+    /// have given, had it run at once as bare: a command that writes its own sources
+    /// (botocore's role cache, gcloud's access tokens) makes the first differ, and each
+    /// waiter would then run the command again in turn, one after the other, where bare
+    /// runs would have run side by side. A switch made after this run started is still
+    /// never served past it: the next run's own start sees it.
+    fn fetched_meanwhile(&self, accept: Accept, at_start: &Snapshot) -> Option<CacheEntry> {
+        if accept != Accept::AnyFresh {
+            return None;
         }
+        let entry = self.cache.entry(&self.key).ok().flatten()?;
+        let taken = entry.is_fresh(Utc::now(), self.margin)
+            && (entry.sources == at_start.as_str() || entry.sources == self.sources_now().as_str());
+        taken.then_some(entry)
     }
 
     /// Runs the command (a background refresh within its time limit) and reads what it
@@ -289,9 +302,10 @@ impl Request<'_> {
     /// processes), bare it may well have run: the foreground run becomes the command
     /// (exec, which needs none of that), as if we were not there, and reports what bare
     /// would if that fails too. A failure bare would have (not found: 127, not runnable:
-    /// 126) is reported at once; a background refresh just reports.
+    /// 126) is reported at once; a background refresh just reports; and so is a failure
+    /// after the command started: it may have spent a one-time code, and runs once.
     fn run_bare_instead(&self, error: &std::io::Error, background: bool) -> i32 {
-        if background || fails_bare_too(error) {
+        if background || fails_bare_too(error) || upstream::failed_after_start(error) {
             return upstream::report_spawn_error(self.program, error);
         }
         log::debug!(

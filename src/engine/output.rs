@@ -68,7 +68,7 @@ fn failed_stdout_text(stdout: &[u8]) -> Result<Option<String>, usize> {
     let plain = text.chars().all(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'));
     if stdout.len() > FAILED_STDOUT_AT_MOST
         || !plain
-        || ["{", "token", "clientkeydata"].iter().any(|s| lower.contains(s))
+        || ["{", "token", "clientkeydata", "private key"].iter().any(|s| lower.contains(s))
     {
         return Err(stdout.len());
     }
@@ -108,6 +108,7 @@ mod tests {
             format!("status:\n  clientKeyData: |\n    -----BEGIN EC PRIVATE KEY-----\n    {secret}\n"),
             format!("warning: retrying\n{{\"status\":{{\"Token\":\"{secret}\"}}}}"),
             "session expired\u{1b}]0;title\u{7}".to_string(),
+            "-----BEGIN RSA PRIVATE KEY-----\ncorrect-horse-battery-staple\n".to_string(),
         ];
         for text in not_shown {
             assert_eq!(failed_stdout_text(text.as_bytes()), Err(text.len()), "{text}");

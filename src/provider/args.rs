@@ -305,6 +305,41 @@ pub fn os_to_string(s: &OsStr) -> String {
     out
 }
 
+/// The OS string that [`os_to_string`] made `s` from (its inverse), for text that names
+/// a file: a home directory or a path that is not UTF-8 (a Latin-1 `/home/josé`) must
+/// name the same file again, or the credential sources under it are never watched.
+/// Text expanded around such a value (`$HOME/x`) keeps what comes before the marker as
+/// it is. On Windows text that was not valid Unicode stays as converted.
+pub fn string_to_os(s: &str) -> std::ffi::OsString {
+    #[cfg(unix)]
+    if let Some((before, escaped)) = s.split_once('\0') {
+        let mut bytes = before.as_bytes().to_vec();
+        unescape_into(escaped, &mut bytes);
+        return std::os::unix::ffi::OsStringExt::from_vec(bytes);
+    }
+    std::ffi::OsString::from(s)
+}
+
+/// `\\` and `\xNN` as [`os_to_string`] wrote them, back to bytes.
+#[cfg(unix)]
+fn unescape_into(escaped: &str, out: &mut Vec<u8>) {
+    let b = escaped.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let byte = match (b[i], b.get(i + 1)) {
+            (b'\\', Some(b'\\')) => Some((b'\\', 2)),
+            (b'\\', Some(b'x')) => escaped
+                .get(i + 2..i + 4)
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+                .map(|v| (v, 4)),
+            _ => None,
+        };
+        let (value, len) = byte.unwrap_or((b[i], 1));
+        out.push(value);
+        i += len;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -562,5 +597,25 @@ mod tests {
             os_to_string(OsStr::from_bytes(b"\\\xff")),
             os_to_string(OsStr::from_bytes(b"\\\\xff\xff"))
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn string_to_os_gives_back_what_os_to_string_was_given() {
+        use std::os::unix::ffi::OsStrExt;
+        for bytes in [
+            &b"/home/jos\xe9/.aws"[..],
+            b"plain",
+            b"a\\b\\x41\xff\\",
+            b"\xff\xfe",
+            b"",
+            b"caf\xc3\xa9",
+        ] {
+            let os = OsStr::from_bytes(bytes);
+            assert_eq!(string_to_os(&os_to_string(os)), os, "{bytes:?}");
+        }
+        // A value expanded into text before it (`/a/$HOME` with such a HOME).
+        let home = os_to_string(OsStr::from_bytes(b"/h\xe9"));
+        assert_eq!(string_to_os(&format!("/a{home}/x")), OsStr::from_bytes(b"/a/h\xe9/x"));
     }
 }

@@ -19,7 +19,7 @@ mod paths;
 use std::ffi::OsStr;
 use std::path::PathBuf;
 
-pub use args::{ParsedArgs, os_to_string, parse};
+pub use args::{ParsedArgs, os_to_string, parse, string_to_os};
 pub use identity::{Env, Identity, ProcessEnv, secret_digest};
 pub use inputs::{EnvOrder, Flag, Inputs, Role, Syntax, Var, first_set};
 pub use paths::{Expand, expand_path, keyed_path};
@@ -95,7 +95,7 @@ pub fn home_dir(env: &dyn Env) -> Option<PathBuf> {
     } else {
         var("HOME")
     };
-    home.map(PathBuf::from)
+    home.map(|h| PathBuf::from(string_to_os(&h)))
 }
 
 /// Reads a small file the authenticator itself reads (its configuration), carefully:

@@ -48,7 +48,8 @@ pub fn expand_path(value: &str, how: Expand, env: &dyn Env) -> Result<PathBuf, S
     if expanded.is_empty() {
         return Ok(PathBuf::new());
     }
-    std::path::absolute(&expanded)
+    // A value that is not UTF-8 came in converted (`os_to_string`): back to its bytes.
+    std::path::absolute(super::string_to_os(&expanded))
         .map_err(|e| format!("the path {expanded:?} is relative, and the working directory cannot be read: {e}"))
 }
 

@@ -56,7 +56,32 @@ pub struct Finished {
 /// Exit code for a command killed at its time limit, as timeout(1) reports it.
 pub const TIMED_OUT: i32 = 124;
 
+/// What went wrong after the command had started: it may have done its work already
+/// (printed a token, spent a one-time code, opened a browser for a login), so nothing
+/// may run it again for this run.
+#[derive(Debug)]
+struct AfterStart(io::Error);
+
+impl std::fmt::Display for AfterStart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "it started, then {}", self.0)
+    }
+}
+
+impl std::error::Error for AfterStart {}
+
+/// Marks `error` as met after the command started (see [`failed_after_start`]).
+fn after_start(error: io::Error) -> io::Error {
+    io::Error::new(error.kind(), AfterStart(error))
+}
+
+/// Whether [`run`] failed after the command had started, rather than starting it.
+pub fn failed_after_start(error: &io::Error) -> bool {
+    error.get_ref().is_some_and(|e| e.is::<AfterStart>())
+}
+
 /// Runs the command and captures its stdout.
+/// An error met after it started says so ([`failed_after_start`]).
 pub fn run(program: &OsStr, args: &[OsString], options: Options) -> io::Result<Finished> {
     os::run(program, args, options)
 }
@@ -98,5 +123,19 @@ pub fn report_spawn_error(program: &OsStr, error: &io::Error) -> i32 {
     } else {
         crate::messages::error(&format!("cannot run '{program}': {error}"));
         126
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_after_the_start_is_told_from_one_before_it() {
+        let before = io::Error::from_raw_os_error(24);
+        assert!(!failed_after_start(&before));
+        let after = after_start(io::Error::from_raw_os_error(10));
+        assert!(failed_after_start(&after));
+        assert!(after.to_string().starts_with("it started, then "), "{after}");
     }
 }

@@ -46,6 +46,7 @@ pub fn run(program: &OsStr, args: &[OsString], options: Options) -> io::Result<F
     }
     end_with_us(&mut command);
     install_forwarding();
+    reap_our_own_children();
     let mut child = command.spawn()?;
     CHILD.store(child.id() as i32, Ordering::SeqCst);
     // A signal that came before the pid was known is passed on now.
@@ -56,18 +57,18 @@ pub fn run(program: &OsStr, args: &[OsString], options: Options) -> io::Result<F
     }
     let deadline = options.limit.and_then(|l| Instant::now().checked_add(l));
     let stdout = child.stdout.take().expect("stdout is piped");
-    let read = read_stdout(stdout, &child, deadline)?;
+    let read = read_stdout(stdout, &child, deadline).map_err(super::after_start)?;
     // Ended by a forwarded signal: end the same way, without waiting for a process the
     // command may have left holding its stdout.
     end_like_a_forwarded_signal();
     let mut timed_out = read.timed_out;
     let status = match deadline {
         Some(deadline) if !timed_out => {
-            let (status, late) = wait_until(&mut child, deadline)?;
+            let (status, late) = wait_until(&mut child, deadline).map_err(super::after_start)?;
             timed_out = late;
             status
         }
-        _ => child.wait()?,
+        _ => child.wait().map_err(super::after_start)?,
     };
     CHILD.store(0, Ordering::SeqCst);
     Ok(Finished {
@@ -178,6 +179,15 @@ fn install_forwarding() {
         // SAFETY: `forward` only touches atomics and calls kill, both async-signal-safe.
         unsafe { libc::signal(signal, forward as *const () as libc::sighandler_t) };
     }
+}
+
+/// A parent that ignores SIGCHLD hands that on across exec, and the kernel then reaps
+/// our children itself: waiting for the command fails (`ECHILD`) after it has run, and
+/// its exit status is lost. The default comes back before it starts (and it inherits
+/// the default, as it does from kubectl).
+fn reap_our_own_children() {
+    // SAFETY: restoring a signal's default action has no preconditions.
+    unsafe { libc::signal(libc::SIGCHLD, libc::SIG_DFL) };
 }
 
 /// If a signal was forwarded to the command, end by that signal too.

@@ -30,13 +30,13 @@ pub fn run(program: &OsStr, args: &[OsString], options: Options) -> io::Result<F
     let deadline = options.limit.and_then(|l| Instant::now().checked_add(l));
     let mut timed_out = false;
     let status = loop {
-        if let Some(status) = child.try_wait()? {
+        if let Some(status) = child.try_wait().map_err(super::after_start)? {
             break status;
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
             timed_out = true;
             let _ = child.kill();
-            break child.wait()?;
+            break child.wait().map_err(super::after_start)?;
         }
         std::thread::sleep(Duration::from_millis(20));
     };

@@ -26,6 +26,7 @@ mod oke;
 mod operator_commands;
 mod readme;
 mod refresh_ahead;
+mod review20;
 mod setup;
 mod stale_credentials;
 mod switches;
