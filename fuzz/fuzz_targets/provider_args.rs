@@ -48,7 +48,7 @@ fuzz_target!(|data: &[u8]| {
         let _ = p.recognises(&name, &parsed);
         if let Ok(identity) = p.identity(&parsed, &env) {
             let key = CacheKey::new(p.name(), &identity);
-            let _ = key.short_hash();
+            let _ = key.digest();
             let _ = dir.cache_file_path(&identity.cluster);
         }
     }
