@@ -53,7 +53,8 @@ pub fn splice(text: &str, before: &Value, after: &Value) -> Result<String, Strin
         let (old, new) = (&old["user"]["exec"], &new["user"]["exec"]);
         if old != new {
             let name = after["users"][index]["name"].as_str().unwrap_or_default();
-            edit_exec(body, &root, index, old, new, &mut edits).map_err(|why| format!("user '{name}': {why}"))?;
+            edit_exec(body, &root, index, old, new, &mut edits)
+                .map_err(|why| format!("user '{}': {why}", name.escape_debug()))?;
         }
     }
     let new = format!("{bom}{}", apply(body, edits));
