@@ -503,6 +503,14 @@ mod tests {
         // Shared nodes elsewhere in the entry are not in the way.
         let env = user(&format!("{plain}      env: &env []\n      !!str <<: *env\n"));
         assert!(wrapped(&env, Direction::Wrap).is_ok());
+        // The error stays one line whatever the user's name holds.
+        let named = user("    exec: &e\n      command: aws\n      args: [eks, get-token]\n")
+            .replace("name: u ", "name: \"a\\rb\\nc\" ");
+        let err = wrapped(&named, Direction::Wrap).unwrap_err();
+        assert!(
+            err.starts_with("user 'a\\rb\\nc'") && !err.contains(['\r', '\n']),
+            "{err}"
+        );
     }
 
     #[test]
