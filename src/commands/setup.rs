@@ -192,14 +192,8 @@ fn restorable(path: &Path, text: &str, outcomes: &[UserOutcome], wrapper: &Wrapp
     let real = fs::canonicalize(path).ok()?;
     replace::backups(&real).into_iter().rev().find_map(|backup| {
         let bytes = replace::read_backup(&real, &backup)?;
-        let (outcomes, wrapped) = edit(
-            std::str::from_utf8(&bytes).ok()?,
-            path,
-            &unwrapped,
-            Direction::Wrap,
-            wrapper,
-        )
-        .ok()?;
+        let found = std::str::from_utf8(&bytes).ok()?;
+        let (outcomes, wrapped) = edit(found, path, &unwrapped, Direction::Wrap, wrapper).ok()?;
         // Each user unwrapped now was one setup wrapped (not one wrapped before it ran).
         let all_wrapped = outcomes.iter().all(|o| matches!(o.outcome, Outcome::Wrapped { .. }));
         (all_wrapped && wrapped.as_deref() == Some(text)).then_some((backup, bytes))

@@ -53,8 +53,8 @@ pub fn splice(text: &str, before: &Value, after: &Value) -> Result<String, Strin
         let (old, new) = (&old["user"]["exec"], &new["user"]["exec"]);
         if old != new {
             let name = after["users"][index]["name"].as_str().unwrap_or_default();
-            edit_exec(body, &root, index, old, new, &mut edits)
-                .map_err(|why| format!("user '{}': {why}", name.escape_debug()))?;
+            let found = edit_exec(body, &root, index, old, new);
+            edits.extend(found.map_err(|why| format!("user '{}': {why}", name.escape_debug()))?);
         }
     }
     let new = format!("{bom}{}", apply(body, edits));
@@ -154,93 +154,79 @@ fn through(why: &str) -> String {
     )
 }
 
-/// The edits that give the exec mapping of the `index`th user (written in `text`, now
-/// `old`) `new`'s command, args and apiVersion.
-fn edit_exec(
-    text: &str,
-    root: &Node,
-    index: usize,
-    old: &Value,
-    new: &Value,
-    edits: &mut Vec<Edit>,
-) -> Result<(), String> {
-    let missing = |what: &str| format!("its {what} is not written where kubectl reads it; edit it by hand");
-    let users = pair(root, "users", "")?.ok_or_else(|| missing("users"))?.1;
+/// The exec mapping of the `index`th user and its place, if written where kubectl reads
+/// it, with nothing shared on the way.
+fn exec_of(root: &Node, index: usize) -> Result<(&Node, String), String> {
+    let missing = || "its exec entry is not written where kubectl reads it; edit it by hand".to_string();
+    let users = pair(root, "users", "")?.ok_or_else(missing)?.1;
     let Kind::Sequence(items) = &users.kind else {
-        return Err(missing("users"));
+        return Err(missing());
     };
     let place = format!("users[{index}]");
-    let item = items.get(index).ok_or_else(|| missing("users"))?;
+    let item = items.get(index).ok_or_else(missing)?;
     check(item, &place)?;
-    let user = pair(item, "user", &place)?.ok_or_else(|| missing("user"))?.1;
-    let exec = pair(user, "exec", &format!("{place}.user"))?
-        .ok_or_else(|| missing("exec"))?
-        .1;
-    let place = format!("{place}.user.exec");
+    let user = pair(item, "user", &place)?.ok_or_else(missing)?.1;
+    let exec = pair(user, "exec", &format!("{place}.user"))?.ok_or_else(missing)?.1;
+    Ok((exec, format!("{place}.user.exec")))
+}
+
+/// The edits that give the exec mapping of the `index`th user (written in `text`, now
+/// `old`) `new`'s command, args and apiVersion.
+fn edit_exec(text: &str, root: &Node, index: usize, old: &Value, new: &Value) -> Result<Vec<Edit>, String> {
+    let (exec, place) = exec_of(root, index)?;
+    let mut edits = Vec::new();
     for key in ["command", "apiVersion"] {
         let found = pair(exec, key, &place)?;
         if old.get(key) != new.get(key) {
             let (Some((_, value)), Some(new)) = (found, new.get(key).and_then(Value::as_str)) else {
-                return Err(missing(key));
+                return Err(format!("its {key} is not a string written in place; edit it by hand"));
             };
             edits.push((value.span.start..scalar_end(text, value), written(new)));
         }
     }
-    let new_args: Vec<&str> = new
-        .get("args")
-        .and_then(Value::as_sequence)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
-    if old.get("args") == new.get("args") {
-        return Ok(());
+    if old.get("args") != new.get("args") {
+        let args = new.get("args").and_then(Value::as_sequence).into_iter().flatten();
+        let args: Vec<String> = args.filter_map(Value::as_str).map(written).collect();
+        let flow = format!("[{}]", args.join(", "));
+        edits.push(match pair(exec, "args", &place)? {
+            Some((key, value)) => args_edit(text, key, value, &args, flow, &place)?,
+            None => {
+                let (key, command) = pair(exec, "command", &place)?.ok_or("it has no command; edit it by hand")?;
+                args_added(text, exec, key, command, flow)
+            }
+        });
     }
-    let flow = format!(
-        "[{}]",
-        new_args.iter().map(|a| written(a)).collect::<Vec<_>>().join(", ")
-    );
-    let Some((key, value)) = pair(exec, "args", &place)? else {
-        let (key, command) = pair(exec, "command", &place)?.ok_or_else(|| missing("command"))?;
-        edits.push(args_added(text, exec, key, command, flow));
-        return Ok(());
+    Ok(edits)
+}
+
+/// The edit that makes `args` (written) the value of the args key `key`, now `value`:
+/// a block list stays one, each item where the first stood; else a flow list.
+fn args_edit(text: &str, key: &Node, value: &Node, args: &[String], flow: String, place: &str) -> Result<Edit, String> {
+    let colon = text[key.span.end..]
+        .find(':')
+        .map_or(key.span.end, |i| key.span.end + i + 1);
+    let Kind::Sequence(items) = &value.kind else {
+        // `args:` with nothing after it, `~` or `null`.
+        return Ok(match value.span.is_empty() {
+            true => (colon..colon, format!(" {flow}")),
+            false => (value.span.clone(), flow),
+        });
     };
-    if let Kind::Sequence(items) = &value.kind {
-        for (i, item) in items.iter().enumerate() {
-            check(item, &format!("{place}.args[{i}]"))?;
-        }
+    for (i, item) in items.iter().enumerate() {
+        check(item, &format!("{place}.args[{i}]"))?;
     }
-    edits.push(match &value.kind {
-        Kind::Sequence(items) if !new_args.is_empty() && !text[value.span.start..].starts_with('[') => {
-            // A block list stays one, each item where the first stood.
-            let between = format!(
-                "{}{}- ",
-                newline_at(text, value.span.start),
-                " ".repeat(column(text, value.span.start))
-            );
-            let end = items.last().map_or(value.span.end, |last| scalar_end(text, last));
-            let list: Vec<String> = new_args.iter().map(|a| written(a)).collect();
-            (value.span.start..end, format!("- {}", list.join(&between)))
-        }
-        Kind::Sequence(items) if !text[value.span.start..].starts_with('[') => {
-            // No args left: `[]` after the colon (a flow list may not stand at the key's
-            // own column, where a block list's `- ` may).
-            let colon = text[key.span.end..]
-                .find(':')
-                .map_or(key.span.end, |i| key.span.end + i + 1);
-            let end = items.last().map_or(value.span.end, |last| scalar_end(text, last));
-            (colon..end, " []".into())
-        }
-        // `args:` with nothing after it.
-        Kind::Scalar if value.span.is_empty() => {
-            let colon = text[key.span.end..]
-                .find(':')
-                .map_or(key.span.end, |i| key.span.end + i + 1);
-            (colon..colon, format!(" {flow}"))
-        }
-        _ => (value.span.clone(), flow),
-    });
-    Ok(())
+    if text[value.span.start..].starts_with('[') {
+        return Ok((value.span.clone(), flow));
+    }
+    let end = items.last().map_or(value.span.end, |last| scalar_end(text, last));
+    if args.is_empty() {
+        // After the colon: a flow list may not stand at the key's own column, where a
+        // block list's `- ` may.
+        return Ok((colon..end, " []".into()));
+    }
+    let start = value.span.start;
+    let between = format!("{}{}- ", newline_at(text, start), " ".repeat(column(text, start)));
+    Ok((start..end, format!("- {}", args.join(&between))))
 }
 
 /// The line break that ends the line `at` stands on (the file's, at its end).
@@ -304,18 +290,22 @@ fn written(s: &str) -> String {
     let mut out = String::from('"');
     for c in s.chars() {
         match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
             '\n' => out.push_str("\\n"),
             // A line break too, read as a space if written as it is.
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            // Anything outside YAML's printable set, and what YAML 1.1 takes for line
-            // breaks or a byte-order mark.
-            c if !yaml_printable(c) || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}') => {
+            // YAML's printable characters but those YAML 1.1 takes for line breaks
+            // (U+0085, U+2028, U+2029) and the byte-order mark; the rest escaped.
+            ' '..='~' | '\u{a0}'..='\u{2027}' | '\u{202a}'..='\u{fefe}' | '\u{ff00}'..='\u{fffd}' | '\u{10000}'.. => {
+                out.push(c)
+            }
+            c => {
                 let _ = write!(out, "\\u{:04x}", c as u32);
             }
-            c => out.push(c),
         }
     }
     out.push('"');
@@ -334,15 +324,6 @@ fn plain_everywhere(s: &str) -> bool {
             .is_some_and(|first| first.is_ascii_alphabetic() || (word.len() == s.len() && "_/".contains(first)))
         && chars.all(|c| c.is_ascii_alphanumeric() || "_./+=@-".contains(c))
         && plain_reading(s) == Plain::Str
-        && !"true True TRUE false False FALSE null Null NULL"
-            .split(' ')
-            .any(|w| w == s)
-}
-
-/// YAML's `c-printable`: tab, line feed, carriage return and the rest below, minus
-/// surrogates (which a `char` never is) and U+FFFE, U+FFFF.
-fn yaml_printable(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r' | ' '..='~' | '\u{85}' | '\u{a0}'..='\u{fffd}' | '\u{10000}'..)
 }
 
 #[cfg(test)]
