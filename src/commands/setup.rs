@@ -11,8 +11,6 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use serde_norway::Value;
-
 use super::{Out, fail};
 use crate::kubeconfig::{self, Direction, Files, Missing, Origin, Outcome, UserOutcome, Wrapper, replace};
 
@@ -140,30 +138,16 @@ fn plan(path: &Path, only: &[String], direction: Direction, wrapper: &Wrapper) -
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("cannot read it ({e})")),
     };
-    let (mut doc, unsure) = kubeconfig::parse(&text)?;
-    if let Some(first) = unsure.first() {
-        return Err(format!(
-            "{first}; write it one way throughout (quoted where it is text; true, false or a number where kubectl reads one), then run this again"
-        ));
-    }
-    let outcomes = kubeconfig::rewrite(&mut doc, direction, only, wrapper, path)?;
-    let new = if outcomes.iter().any(|o| o.outcome.changed()) {
-        let restore = match direction {
-            Direction::Unwrap => restorable(path, &doc),
-            Direction::Wrap => None,
-        };
-        Some(match restore {
+    let (outcomes, edited) = edit(&text, path, only, direction, wrapper)?;
+    let new = edited.map(|edited| {
+        let restore = (direction == Direction::Unwrap)
+            .then(|| restorable(path, &text, &outcomes, wrapper))
+            .flatten();
+        match restore {
             Some((backup, bytes)) => (bytes, Some(backup)),
-            None => (
-                kubeconfig::to_yaml(&doc)
-                    .map_err(|e| format!("cannot write it back: it holds {e}"))?
-                    .into_bytes(),
-                None,
-            ),
-        })
-    } else {
-        None
-    };
+            None => (edited.into_bytes(), None),
+        }
+    });
     Ok(Some(Plan {
         path: path.to_path_buf(),
         text,
@@ -172,14 +156,47 @@ fn plan(path: &Path, only: &[String], direction: Direction, wrapper: &Wrapper) -
     }))
 }
 
-/// The newest backup that says what the unwrapped document says: giving it back keeps
-/// the user's comments and layout, byte for byte.
-fn restorable(path: &Path, unwrapped: &Value) -> Option<(PathBuf, Vec<u8>)> {
+/// What happens to each user of the kubeconfig `text`, and the text edited in place
+/// when any changes.
+fn edit(
+    text: &str,
+    path: &Path,
+    only: &[String],
+    direction: Direction,
+    wrapper: &Wrapper,
+) -> Result<(Vec<UserOutcome>, Option<String>), String> {
+    let (mut doc, unsure) = kubeconfig::parse(text)?;
+    if let Some(first) = unsure.first() {
+        return Err(format!(
+            "{first}; write it one way throughout (quoted where it is text; true, false or a number where kubectl reads one), then run this again"
+        ));
+    }
+    let found = doc.clone();
+    let outcomes = kubeconfig::rewrite(&mut doc, direction, only, wrapper, path)?;
+    let edited = match outcomes.iter().any(|o| o.outcome.changed()) {
+        true => Some(kubeconfig::splice(text, &found, &doc)?),
+        false => None,
+    };
+    Ok((outcomes, edited))
+}
+
+/// The newest backup that `setup`, wrapping the users `unsetup` unwraps (each of them),
+/// turns into the file as it is: giving it back undoes `setup` byte for byte, comments
+/// and all, and loses nothing written since.
+fn restorable(path: &Path, text: &str, outcomes: &[UserOutcome], wrapper: &Wrapper) -> Option<(PathBuf, Vec<u8>)> {
+    let unwrapped: Vec<String> = outcomes
+        .iter()
+        .filter(|o| matches!(o.outcome, Outcome::Unwrapped { .. }))
+        .map(|o| o.user.clone())
+        .collect();
     let real = fs::canonicalize(path).ok()?;
     replace::backups(&real).into_iter().rev().find_map(|backup| {
         let bytes = replace::read_backup(&real, &backup)?;
-        let (doc, _) = kubeconfig::parse(std::str::from_utf8(&bytes).ok()?).ok()?;
-        kubeconfig::same_for_kubectl(&doc, unwrapped, path).then_some((backup, bytes))
+        let found = std::str::from_utf8(&bytes).ok()?;
+        let (outcomes, wrapped) = edit(found, path, &unwrapped, Direction::Wrap, wrapper).ok()?;
+        // Each user unwrapped now was one setup wrapped (not one wrapped before it ran).
+        let all_wrapped = outcomes.iter().all(|o| matches!(o.outcome, Outcome::Wrapped { .. }));
+        (all_wrapped && wrapped.as_deref() == Some(text)).then_some((backup, bytes))
     })
 }
 
@@ -222,15 +239,7 @@ fn write(out: &mut Out, plan: &Plan, direction: Direction, dry_run: bool) -> Res
             backup.display(),
             kept.display()
         ),
-        None => {
-            writeln!(out, "  written; the version it replaces is kept in {}", kept.display());
-            if plan.text.lines().any(|l| l.trim_start().starts_with('#')) {
-                writeln!(
-                    out,
-                    "  note: comments are not kept in the new file (the backup has them; unsetup gives them back if nothing else changes)"
-                );
-            }
-        }
+        None => writeln!(out, "  written; the version it replaces is kept in {}", kept.display()),
     }
     Ok(wrapped)
 }

@@ -7,8 +7,8 @@
 //! - `rewrite.rs`: wrapping and unwrapping exec users, for `setup` and `unsetup`;
 //! - `replace.rs`: replacing a file without losing it, its owner or its mode (backups);
 //! - `yaml_read.rs`: reading a document as kubectl's YAML 1.1 reads it, from
-//!   `yaml_events.rs`, libyaml's events; `yaml_write.rs`: writing one it reads as we
-//!   meant it;
+//!   `yaml_events.rs`, libyaml's events; `splice.rs`: writing the values `setup` and
+//!   `unsetup` change where they stand in the text, and nothing else;
 //! - `exec_env.rs`: the environment kubectl gives an exec plugin;
 //! - `merged.rs`: the contexts, users and clusters of all the files merged by kubectl's
 //!   rules, for `doctor`.
@@ -18,18 +18,18 @@ mod exec_path;
 mod merged;
 pub mod replace;
 mod rewrite;
+mod splice;
 mod yaml_events;
 mod yaml_read;
-mod yaml_write;
 
 use std::path::{Path, PathBuf};
 
 pub use exec_env::ExecEnv;
 pub use exec_path::{Missing, kubecredcache_finds, kubectl_finds, resolve_relative_command};
 pub use merged::{Exec, Merged, load};
-pub use rewrite::{Direction, MadeAbsolute, Outcome, UserOutcome, Wrapper, rewrite, same_for_kubectl};
+pub use rewrite::{Direction, MadeAbsolute, Outcome, UserOutcome, Wrapper, rewrite};
+pub use splice::splice;
 pub use yaml_read::parse;
-pub use yaml_write::to_yaml;
 
 pub const V1ALPHA1: &str = "client.authentication.k8s.io/v1alpha1";
 pub const V1BETA1: &str = "client.authentication.k8s.io/v1beta1";

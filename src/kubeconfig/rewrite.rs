@@ -1,7 +1,6 @@
 //! Wrapping and unwrapping the exec users of a parsed kubeconfig, for `setup` and
-//! `unsetup`. The document is edited as a YAML value whose mappings keep their order,
-//! so everything the parser keeps (other keys, order, unknown fields) survives;
-//! comments do not, and the commands say so.
+//! `unsetup`: the document, as kubectl reads it, is given each entry's new `command`,
+//! `args` and `apiVersion`, which `splice.rs` then writes into the file's text.
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -133,39 +132,6 @@ pub fn rewrite(
     Ok(outcomes)
 }
 
-/// Whether two kubeconfig documents mean the same to kubectl: equal, once every
-/// relative exec command is the path kubectl resolves it to. `unsetup` restores a
-/// backup only when it is the same as what unwrapping gives.
-pub fn same_for_kubectl(a: &Value, b: &Value, kubeconfig: &Path) -> bool {
-    let resolved = |doc: &Value| {
-        let mut doc = doc.clone();
-        if let Some(users) = doc.get_mut("users").and_then(Value::as_sequence_mut) {
-            for user in users {
-                let Some(Value::Mapping(exec)) = user.get_mut("user").and_then(|u| u.get_mut("exec")) else {
-                    continue;
-                };
-                if let Some(command) = exec.get("command").and_then(Value::as_str)
-                    && let Some(absolute) = path_kubectl_runs(exec, command, kubeconfig)
-                {
-                    exec.insert("command".into(), absolute.to.into());
-                }
-                // `args: []`, `args: null` and no `args` are one thing to kubectl (so
-                // is `env`), and unwrapping writes none.
-                for list in ["args", "env"] {
-                    if exec
-                        .get(list)
-                        .is_some_and(|v| v.is_null() || v.as_sequence().is_some_and(Vec::is_empty))
-                    {
-                        exec.remove(list);
-                    }
-                }
-            }
-        }
-        doc
-    };
-    resolved(a) == resolved(b)
-}
-
 /// An exec entry's command and arguments, if they are strings.
 pub(super) fn command_and_args(exec: &Mapping) -> Option<(String, Vec<String>)> {
     let command = exec.get("command")?.as_str()?.to_string();
@@ -180,10 +146,10 @@ pub(super) fn command_and_args(exec: &Mapping) -> Option<(String, Vec<String>)> 
     Some((command, args))
 }
 
+/// Sets `args`; none are an empty list where the entry has `args`, else no `args`
+/// (kubectl reads both as none).
 fn set_args(exec: &mut Mapping, args: Vec<String>) {
-    if args.is_empty() {
-        exec.remove("args");
-    } else {
+    if !args.is_empty() || exec.contains_key("args") {
         exec.insert(
             "args".into(),
             Value::Sequence(args.into_iter().map(Value::String).collect()),

@@ -7,6 +7,7 @@
 //! itself parses with: same code, no new crate.
 
 use std::mem::MaybeUninit;
+use std::ops::Range;
 use std::ptr::addr_of_mut;
 
 use unsafe_libyaml_norway as unsafe_sys;
@@ -48,9 +49,22 @@ pub enum Event {
     MappingEnd,
 }
 
+/// An event and the bytes of the text it stands for (an anchor and a tag included; a
+/// block collection's end may lie at the next token, after comments).
+#[derive(Debug)]
+pub struct Spanned {
+    pub event: Event,
+    pub span: Range<usize>,
+}
+
 /// Every event of `text` after the stream's start, or `Err` when libyaml cannot parse it
 /// (the caller asks serde_norway for the words to say why).
 pub fn events(text: &str) -> Result<Vec<Event>, ()> {
+    spanned_events(text).map(|all| all.into_iter().map(|s| s.event).collect())
+}
+
+/// [`events`], each with its place in `text`, for `setup`'s edits in place.
+pub fn spanned_events(text: &str) -> Result<Vec<Spanned>, ()> {
     let mut parser = Box::new(MaybeUninit::<unsafe_sys::yaml_parser_t>::uninit());
     let parser = parser.as_mut_ptr();
     // SAFETY: `parser` is initialised before use and deleted once, below; the input
@@ -83,14 +97,19 @@ pub fn events(text: &str) -> Result<Vec<Event>, ()> {
                 }
                 _ => {}
             }
+            // libyaml's marks count bytes of the UTF-8 input.
+            let span = e.start_mark.index as usize..e.end_mark.index as usize;
             let converted = convert(e, text, flow.last() == Some(&true));
             unsafe_sys::yaml_event_delete(addr_of_mut!(*event));
             match converted {
                 Some(Event::StreamEnd) => {
-                    out.push(Event::StreamEnd);
+                    out.push(Spanned {
+                        event: Event::StreamEnd,
+                        span,
+                    });
                     break Ok(out);
                 }
-                Some(e) => out.push(e),
+                Some(event) => out.push(Spanned { event, span }),
                 None => {}
             }
         };

@@ -33,7 +33,7 @@ const SEQ_TAG: &str = "tag:yaml.org,2002:seq";
 const MAP_TAG: &str = "tag:yaml.org,2002:map";
 
 /// Deeper than any kubeconfig nests; the builder recurses once per level.
-const MAX_DEPTH: usize = 128;
+pub(super) const MAX_DEPTH: usize = 128;
 /// Nodes a document may hold once aliases are expanded ("billion laughs"); below that,
 /// go-yaml v2's own limit on the share of nodes that come from aliases applies too.
 const MAX_NODES: usize = 1_000_000;
@@ -411,7 +411,7 @@ impl Builder {
 }
 
 /// go-yaml v2's `isMerge`: `<<` plain and untagged, or tagged `!!merge`.
-fn is_merge_tag(tag: Option<&str>, style: Style) -> bool {
+pub(super) fn is_merge_tag(tag: Option<&str>, style: Style) -> bool {
     match tag {
         None => style == Style::Plain,
         Some(tag) => tag == MERGE_TAG,

@@ -492,8 +492,8 @@ fn yaml_1_1_booleans_and_merge_keys_mean_to_kubectl_after_setup_what_they_meant_
         &path,
         format!(
             "apiVersion: v1\nkind: Config\npreferences: {{colors: off}}\nclusters:\n- name: test\n  cluster:\n    server: {}\n    certificate-authority: {}\n    disable-compression: yes\n\
-             users:\n- name: base\n  user:\n    exec: &aws\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: aws\n      args: [eks, get-token, --cluster-name, c1]\n      provideClusterInfo: on\n      interactiveMode: Never\n\
-             - name: test\n  user:\n    exec:\n      <<: *aws\n      env: [{{name: FAKE_MARKER, value: 'no'}}]\n\
+             x-defaults: {{marker: &marker {{name: FAKE_MARKER, value: 'yes'}}}}\n\
+             users:\n- name: test\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: aws\n      args: [eks, get-token, --cluster-name, c1]\n      provideClusterInfo: on\n      interactiveMode: Never\n      env: [{{<<: *marker, value: 'no'}}]\n\
              contexts:\n- name: test\n  context: {{cluster: test, user: test}}\ncurrent-context: test\n",
             server.url(),
             server.ca_file.display(),
@@ -514,9 +514,10 @@ fn yaml_1_1_booleans_and_merge_keys_mean_to_kubectl_after_setup_what_they_meant_
     let after = view(&s);
     assert_eq!(after["clusters"], before["clusters"]);
     assert_eq!(after["preferences"], before["preferences"]);
-    let exec = &after["users"][1]["user"]["exec"];
+    let exec = &after["users"][0]["user"]["exec"];
     assert_eq!(exec["provideClusterInfo"], true);
-    assert_eq!(exec["args"][0], "aws", "the merged-in command, wrapped: {exec}");
+    assert_eq!(exec["args"][0], "aws", "the command, wrapped: {exec}");
+    assert_eq!(exec["env"], before["users"][0]["user"]["exec"]["env"]);
     assert_eq!(exec["env"][0]["value"], "no");
     let run = kubectl_get(&s, &kubectl, &path, s.root.path());
     assert!(
@@ -591,6 +592,7 @@ fn kubectl_reads_every_field_after_setup_as_before_merges_and_yaml_1_1_words_inc
         users:\n- name: nested\n  user: {exec: {<<: *mid, env: [{name: AWS_PROFILE, value: p}]}}\n\
         - name: before\n  user: {exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: aws, args: [eks, get-token, --cluster-name, prod], env: [{name: AWS_PROFILE, value: prod}], <<: *dev}}\n\
         - name: after\n  user: {exec: {<<: *base, env: [{name: FLAG, value: 'no'}]}}\n\
+        - name: plain\n  user: {exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: aws, args: [eks, get-token, --cluster-name, plain], env: [{<<: *dev, name: AWS_PROFILE}]}}\n\
         contexts:\n- name: c\n  context: {cluster: c1, user: nested}\ncurrent-context: c\n";
     fs::write(&path, text).unwrap();
     let before = kubectls_reading(&s, &kubectl, &path);
@@ -599,8 +601,17 @@ fn kubectl_reads_every_field_after_setup_as_before_merges_and_yaml_1_1_words_inc
         "kubectl's own reading of the merge"
     );
 
-    let out = ok(&s.run(&["setup"]));
-    assert_eq!(out.matches("wrapped    ").count(), 3, "{out}");
+    // An entry whose command or args come from a merge cannot be edited where it is
+    // written: the file is refused, in one line naming the place, and left alone.
+    let err = one_line_error(&s.run(&["setup"]));
+    assert!(
+        err.contains("user 'nested'") && err.contains("a merge key (<<) in users[0].user.exec"),
+        "{err}"
+    );
+    assert_eq!(fs::read_to_string(&path).unwrap(), text);
+    // The entry written out in full is wrapped, and kubectl reads the rest as before.
+    let out = ok(&s.run(&["setup", "--user", "plain"]));
+    assert_eq!(out.matches("wrapped    ").count(), 1, "{out}");
     let after = kubectls_reading(&s, &kubectl, &path);
     assert_eq!(after, before, "{}", fs::read_to_string(&path).unwrap());
 }
@@ -700,5 +711,107 @@ fn a_file_kubectl_refuses_for_a_written_boolean_word_is_not_made_to_skip_tls_ver
         for backup in fs::read_dir(path.parent().unwrap()).unwrap().flatten() {
             let _ = fs::remove_file(backup.path());
         }
+    }
+}
+
+#[test]
+fn setup_changes_only_the_wrapped_values_and_every_other_byte_stays() {
+    let s = Sandbox::new();
+    s.install();
+    crate::common::write_script(&s.bin.join("gke-gcloud-auth-plugin"), "#!/bin/sh\nexit 1\n");
+    let path = s.kube_config();
+    // Comments before, inside and after the exec entries; every quoting style; a block
+    // list, a flow mapping and an entry that is not ours; YAML 1.1 words; a BOM.
+    let original = "\u{feff}# Clusters of the team  \n\
+        apiVersion: v1\nkind: Config\n\
+        clusters:\n- name: 'prod'   # production\n  cluster: {server: \"https://prod.example.com\", insecure-skip-tls-verify: yes}\n\
+        users:\n\
+        # the EKS user\n\
+        - name: \"eks\"\n  user:\n    exec:\n      # refreshed hourly\n      apiVersion: client.authentication.k8s.io/v1alpha1   # old\n      command: aws  # the CLI\n      args:\n      - eks\n      - get-token\n      - --cluster-name\n      - 'prod'  # quoted\n      env:\n      - {name: AWS_PROFILE, value: \"on\"}  # a word\n      interactiveMode: Never\n\
+        - name: gke\n  user:\n    exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: 'gke-gcloud-auth-plugin', provideClusterInfo: on}  # flow\n\
+        - name: other\n  user:\n    exec:\n      command: some-plugin   # not ours\n\
+        contexts:\n- {name: prod, context: {cluster: prod, user: eks}}\ncurrent-context: prod\n\
+        # the end\n";
+    let wrapped = original
+        .replace("v1alpha1   # old", "v1beta1   # old")
+        .replace(
+            "command: aws  # the CLI\n      args:\n      - eks\n      - get-token\n      - --cluster-name\n      - 'prod'",
+            "command: kubecredcache  # the CLI\n      args:\n      - aws\n      - eks\n      - get-token\n      - --cluster-name\n      - prod",
+        )
+        .replace(
+            "command: 'gke-gcloud-auth-plugin',",
+            "command: kubecredcache, args: [gke-gcloud-auth-plugin],",
+        );
+    for newline in ["\n", "\r\n"] {
+        let (original, wrapped) = (original.replace('\n', newline), wrapped.replace('\n', newline));
+        fs::write(&path, &original).unwrap();
+        let out = ok(&s.run(&["setup"]));
+        assert_eq!(out.matches("wrapped    ").count(), 2, "{out}");
+        assert_eq!(fs::read_to_string(&path).unwrap(), wrapped, "{newline:?}");
+        assert!(ok(&s.run(&["unsetup"])).contains("comments and all"));
+        assert_eq!(fs::read_to_string(&path).unwrap(), original, "{newline:?}");
+        // Edited since setup: unsetup takes the entries apart in place, and the edit
+        // and everything else stay as they are.
+        ok(&s.run(&["setup"]));
+        let edited = format!("{wrapped}# added later{newline}");
+        fs::write(&path, &edited).unwrap();
+        let out = ok(&s.run(&["unsetup"]));
+        assert_eq!(out.matches("unwrapped  ").count(), 2, "{out}");
+        assert!(!out.contains("restored"), "{out}");
+        let unwrapped = edited
+            .replace("command: kubecredcache  # the CLI", "command: aws  # the CLI")
+            .replace("      - aws\n", "")
+            .replace("      - aws\r\n", "")
+            .replace(
+                "command: kubecredcache, args: [gke-gcloud-auth-plugin],",
+                "command: gke-gcloud-auth-plugin, args: [],",
+            );
+        assert_eq!(fs::read_to_string(&path).unwrap(), unwrapped, "{newline:?}");
+        for backup in replace_backups(&path) {
+            fs::remove_file(backup).unwrap();
+        }
+    }
+}
+
+/// The backups beside `path`.
+fn replace_backups(path: &Path) -> Vec<PathBuf> {
+    fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().contains(".kubecredcache.bak"))
+        .collect()
+}
+
+#[test]
+fn an_exec_entry_reached_through_an_anchor_an_alias_or_a_tag_is_refused_and_nothing_is_written() {
+    let s = Sandbox::new();
+    s.install();
+    let path = s.kube_config();
+    let exec = "{command: aws, args: [eks, get-token, --cluster-name, c]}";
+    // Edited in place, the first would wrap user b too; the others are edits of a
+    // node written elsewhere, or one whose tag decides what it is.
+    let cases = [
+        (
+            format!("- name: a\n  user:\n    exec: &aws {exec}\n- name: b\n  user:\n    exec: *aws\n"),
+            "user 'a': its exec entry is reached through an anchor at users[0].user.exec",
+        ),
+        (
+            format!("- name: a\n  user: !!map\n    exec: {exec}\n"),
+            "user 'a': its exec entry is reached through a tag at users[0].user",
+        ),
+        (
+            "- name: a\n  user:\n    exec: {command: aws, args: &args [eks, get-token, --cluster-name, c]}\nx: *args\n"
+                .into(),
+            "user 'a': its exec entry is reached through an anchor at users[0].user.exec.args,",
+        ),
+    ];
+    for (users, says) in cases {
+        let text = format!("apiVersion: v1\nkind: Config\nusers:\n{users}");
+        fs::write(&path, &text).unwrap();
+        let err = one_line_error(&s.run(&["setup"]));
+        assert!(err.contains(says), "{err}");
+        assert_eq!(fs::read_to_string(&path).unwrap(), text);
+        assert!(replace_backups(&path).is_empty(), "nothing written");
     }
 }

@@ -1,0 +1,570 @@
+//! `setup`'s and `unsetup`'s edit of a kubeconfig: the new `command`, `args` and
+//! `apiVersion` of each exec entry they change are written where the old ones stand,
+//! and every other byte is left as it was (comments, order, quoting, line ends, a
+//! byte-order mark). libyaml's events say where each value stands.
+//!
+//! An entry reached through an anchor, an alias, a merge key or a tag is refused: an
+//! edit there would change other places too, or not the one kubectl reads. The edited
+//! text is read back as kubectl reads it (`yaml_read`) and must be exactly the document
+//! meant, or nothing is written.
+
+use std::fmt::Write;
+use std::ops::Range;
+
+use serde_norway::Value;
+
+use super::yaml_events::{Event, Spanned, spanned_events};
+use super::yaml_read::{MAX_DEPTH, Plain, is_merge_tag, parse, plain_reading};
+
+/// A node of the document as written: where it stands and what it holds.
+struct Node {
+    span: Range<usize>,
+    /// Why an edit of it would not stay in this one place: an anchor, a tag, an alias.
+    shared: Option<&'static str>,
+    kind: Kind,
+}
+
+enum Kind {
+    Scalar,
+    Alias,
+    Sequence(Vec<Node>),
+    /// Its keys' names, keys and values, and whether a merge key is among them.
+    Mapping(Vec<(String, Node, Node)>, bool),
+}
+
+/// One replacement of a byte range of the text.
+type Edit = (Range<usize>, String);
+
+/// `text` with the exec entries that differ between `before` (the document `text` is)
+/// and `after` given `after`'s `command`, `args` and `apiVersion`, in place.
+pub fn splice(text: &str, before: &Value, after: &Value) -> Result<String, String> {
+    let (bom, body) = text
+        .strip_prefix('\u{feff}')
+        .map_or(("", text), |body| ("\u{feff}", body));
+    let root = tree(body)?;
+    let mut edits = Vec::new();
+    let users = |doc: &Value| {
+        doc.get("users")
+            .and_then(Value::as_sequence)
+            .cloned()
+            .unwrap_or_default()
+    };
+    for (index, (old, new)) in users(before).iter().zip(users(after)).enumerate() {
+        let (old, new) = (&old["user"]["exec"], &new["user"]["exec"]);
+        if old != new {
+            let name = after["users"][index]["name"].as_str().unwrap_or_default();
+            let found = edit_exec(body, &root, index, old, new);
+            edits.extend(found.map_err(|why| format!("user '{}': {why}", name.escape_debug()))?);
+        }
+    }
+    let new = format!("{bom}{}", apply(body, edits));
+    match parse(&new) {
+        Ok((doc, unsure)) if unsure.is_empty() && doc == *after => Ok(new),
+        _ => Err(
+            "the edited file would not read as meant (a kubecredcache bug: please report it with the file's layout)"
+                .into(),
+        ),
+    }
+}
+
+/// The document as written, from libyaml's events.
+fn tree(text: &str) -> Result<Node, String> {
+    let mut events = spanned_events(text)
+        .map_err(|()| "not YAML".to_string())?
+        .into_iter()
+        .peekable();
+    match events.next().map(|s| s.event) {
+        Some(Event::DocumentStart(_)) => node(&mut events, 0),
+        _ => Err("no document".into()),
+    }
+}
+
+type Events = std::iter::Peekable<std::vec::IntoIter<Spanned>>;
+
+fn node(events: &mut Events, depth: usize) -> Result<Node, String> {
+    let unexpected = || "an unexpected YAML event".to_string();
+    let Some(Spanned { event, span }) = events.next().filter(|_| depth <= MAX_DEPTH) else {
+        return Err(unexpected());
+    };
+    let shared = |anchor: Option<String>, tag: Option<String>| (anchor.map(|_| "an anchor")).or(tag.map(|_| "a tag"));
+    let (shared, kind) = match event {
+        Event::Scalar { anchor, tag, .. } => (shared(anchor, tag), Kind::Scalar),
+        Event::Alias(_) => (Some("an alias"), Kind::Alias),
+        Event::SequenceStart { anchor, tag } => {
+            let mut items = Vec::new();
+            while !matches!(events.peek().map(|s| &s.event), Some(Event::SequenceEnd) | None) {
+                items.push(node(events, depth + 1)?);
+            }
+            (shared(anchor, tag), Kind::Sequence(items))
+        }
+        Event::MappingStart { anchor, tag } => {
+            let (mut pairs, mut merges) = (Vec::new(), false);
+            loop {
+                let name = match events.peek().map(|s| &s.event) {
+                    Some(Event::MappingEnd) | None => break,
+                    Some(Event::Scalar { value, tag, style, .. }) => {
+                        merges |= value == "<<" && is_merge_tag(tag.as_deref(), *style);
+                        value.clone()
+                    }
+                    // An alias as a key: no name setup looks for.
+                    Some(_) => String::new(),
+                };
+                let key = node(events, depth + 1)?;
+                pairs.push((name, key, node(events, depth + 1)?));
+            }
+            (shared(anchor, tag), Kind::Mapping(pairs, merges))
+        }
+        _ => return Err(unexpected()),
+    };
+    let end = match kind {
+        Kind::Sequence(_) | Kind::Mapping(..) => events.next().ok_or_else(unexpected)?.span.end,
+        _ => span.end,
+    };
+    let span = span.start..end;
+    Ok(Node { span, shared, kind })
+}
+
+/// The key and value of `name` in the mapping `map` at `place`, if it is written there,
+/// or what stands in the way of an edit of it in place.
+fn pair<'n>(map: &'n Node, name: &str, place: &str) -> Result<Option<(&'n Node, &'n Node)>, String> {
+    let within = if place.is_empty() { "the top level" } else { place };
+    let place = format!("{place}.{name}");
+    let place = place.trim_start_matches('.');
+    match &map.kind {
+        Kind::Mapping(_, true) => Err(through(&format!("a merge key (<<) in {within}"))),
+        Kind::Mapping(pairs, false) => match pairs.iter().find(|(n, _, _)| n == name) {
+            Some((_, key, value)) => {
+                check(key, place).and(check(value, place))?;
+                Ok(Some((key, value)))
+            }
+            None => Ok(None),
+        },
+        _ => Err(format!("{place} is not in a mapping; edit it by hand")),
+    }
+}
+
+fn check(node: &Node, place: &str) -> Result<(), String> {
+    node.shared
+        .map_or(Ok(()), |what| Err(through(&format!("{what} at {place}"))))
+}
+
+fn through(why: &str) -> String {
+    format!(
+        "its exec entry is reached through {why}, and an edit there would change another place too, or not the one kubectl reads; write the entry out in full without it, or edit it by hand"
+    )
+}
+
+/// The exec mapping of the `index`th user and its place, if written where kubectl reads
+/// it, with nothing shared on the way.
+fn exec_of(root: &Node, index: usize) -> Result<(&Node, String), String> {
+    let missing = || "its exec entry is not written where kubectl reads it; edit it by hand".to_string();
+    let users = pair(root, "users", "")?.ok_or_else(missing)?.1;
+    let Kind::Sequence(items) = &users.kind else {
+        return Err(missing());
+    };
+    let place = format!("users[{index}]");
+    let item = items.get(index).ok_or_else(missing)?;
+    check(item, &place)?;
+    let user = pair(item, "user", &place)?.ok_or_else(missing)?.1;
+    let exec = pair(user, "exec", &format!("{place}.user"))?.ok_or_else(missing)?.1;
+    Ok((exec, format!("{place}.user.exec")))
+}
+
+/// The edits that give the exec mapping of the `index`th user (written in `text`, now
+/// `old`) `new`'s command, args and apiVersion.
+fn edit_exec(text: &str, root: &Node, index: usize, old: &Value, new: &Value) -> Result<Vec<Edit>, String> {
+    let (exec, place) = exec_of(root, index)?;
+    let mut edits = Vec::new();
+    for key in ["command", "apiVersion"] {
+        let found = pair(exec, key, &place)?;
+        if old.get(key) != new.get(key) {
+            let (Some((_, value)), Some(new)) = (found, new.get(key).and_then(Value::as_str)) else {
+                return Err(format!("its {key} is not a string written in place; edit it by hand"));
+            };
+            edits.push((value.span.start..scalar_end(text, value), written(new)));
+        }
+    }
+    if old.get("args") != new.get("args") {
+        let args = new.get("args").and_then(Value::as_sequence).into_iter().flatten();
+        let args: Vec<String> = args.filter_map(Value::as_str).map(written).collect();
+        let flow = format!("[{}]", args.join(", "));
+        edits.push(match pair(exec, "args", &place)? {
+            Some((key, value)) => args_edit(text, key, value, &args, flow, &place)?,
+            None => {
+                let (key, command) = pair(exec, "command", &place)?.ok_or("it has no command; edit it by hand")?;
+                args_added(text, exec, key, command, flow)
+            }
+        });
+    }
+    Ok(edits)
+}
+
+/// The edit that makes `args` (written) the value of the args key `key`, now `value`:
+/// a block list stays one, each item where the first stood; else a flow list.
+fn args_edit(text: &str, key: &Node, value: &Node, args: &[String], flow: String, place: &str) -> Result<Edit, String> {
+    let colon = text[key.span.end..]
+        .find(':')
+        .map_or(key.span.end, |i| key.span.end + i + 1);
+    let Kind::Sequence(items) = &value.kind else {
+        // `args:` with nothing after it, `~` or `null`.
+        return Ok(match value.span.is_empty() {
+            true => (colon..colon, format!(" {flow}")),
+            false => (value.span.clone(), flow),
+        });
+    };
+    for (i, item) in items.iter().enumerate() {
+        check(item, &format!("{place}.args[{i}]"))?;
+    }
+    if text[value.span.start..].starts_with('[') {
+        return Ok((value.span.clone(), flow));
+    }
+    let end = items.last().map_or(value.span.end, |last| scalar_end(text, last));
+    if args.is_empty() {
+        // After the colon: a flow list may not stand at the key's own column, where a
+        // block list's `- ` may.
+        return Ok((colon..end, " []".into()));
+    }
+    let start = value.span.start;
+    let between = format!("{}{}- ", newline_at(text, start), " ".repeat(column(text, start)));
+    Ok((start..end, format!("- {}", args.join(&between))))
+}
+
+/// The line break that ends the line `at` stands on (the file's, at its end).
+fn newline_at(text: &str, at: usize) -> &'static str {
+    let crlf = match text[at..].find('\n') {
+        Some(i) => text[..at + i].ends_with('\r'),
+        None => text.contains("\r\n"),
+    };
+    if crlf { "\r\n" } else { "\n" }
+}
+
+/// The edit that adds `args: flow` after the command (`key: value`) of `exec`: a new
+/// line at the command key's column, or `, args: ...` in a `{...}` mapping.
+fn args_added(text: &str, exec: &Node, key: &Node, value: &Node, flow: String) -> Edit {
+    let end = scalar_end(text, value);
+    if text[exec.span.start..].starts_with('{') {
+        return (end..end, format!(", args: {flow}"));
+    }
+    // After what else stands on the command's line (a comment stays with it).
+    let newline = newline_at(text, end);
+    let at = text[end..].find(newline).map_or(text.len(), |i| end + i);
+    (
+        at..at,
+        format!("{newline}{}args: {flow}", " ".repeat(column(text, key.span.start))),
+    )
+}
+
+/// Where a scalar's own text ends: a block scalar's (`|`, `>`) span takes in the line
+/// breaks after it, which stay.
+fn scalar_end(text: &str, node: &Node) -> usize {
+    let Range { start, mut end } = node.span;
+    if text[start..].starts_with(['|', '>']) {
+        while end > start + 1 && text.as_bytes()[end - 1].is_ascii_whitespace() {
+            end -= 1;
+        }
+    }
+    end
+}
+
+fn column(text: &str, at: usize) -> usize {
+    at - text[..at].rfind('\n').map_or(0, |i| i + 1)
+}
+
+/// The text with each edit made.
+fn apply(text: &str, mut edits: Vec<Edit>) -> String {
+    edits.sort_by_key(|(range, _)| std::cmp::Reverse(range.start));
+    let mut out = text.to_string();
+    for (range, with) in edits {
+        out.replace_range(range, &with);
+    }
+    out
+}
+
+/// `s` as a scalar kubectl's YAML 1.1 reads as that string, in block and in flow
+/// context: plain when it is a word no YAML version reads otherwise (a command, a path,
+/// a flag), as kubectl writes them; else double-quoted.
+fn written(s: &str) -> String {
+    if plain_everywhere(s) {
+        return s.to_string();
+    }
+    let mut out = String::from('"');
+    for c in s.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' => out.push_str("\\n"),
+            // A line break too, read as a space if written as it is.
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            // YAML's printable characters but those YAML 1.1 takes for line breaks
+            // (U+0085, U+2028, U+2029) and the byte-order mark; the rest escaped.
+            ' '..='~' | '\u{a0}'..='\u{2027}' | '\u{202a}'..='\u{fefe}' | '\u{ff00}'..='\u{fffd}' | '\u{10000}'.. => {
+                out.push(c)
+            }
+            c => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A letter, `_` or `/` first, after at most two dashes of a flag (no number, sign,
+/// `.inf`, indicator or timestamp starts so), then only characters that are YAML
+/// syntax nowhere (no `:`, `?`, `#`, `,`, space), and not a YAML 1.1 word.
+fn plain_everywhere(s: &str) -> bool {
+    let word = s.trim_start_matches('-');
+    let mut chars = word.chars();
+    s.len() - word.len() <= 2
+        && chars
+            .next()
+            .is_some_and(|first| first.is_ascii_alphabetic() || (word.len() == s.len() && "_/".contains(first)))
+        && chars.all(|c| c.is_ascii_alphanumeric() || "_./+=@-".contains(c))
+        && plain_reading(s) == Plain::Str
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kubeconfig::{Direction, Wrapper, rewrite};
+    use std::path::Path;
+
+    fn wrapped(text: &str, direction: Direction) -> Result<String, String> {
+        let (before, _) = parse(text).unwrap();
+        let mut after = before.clone();
+        let wrapper = Wrapper {
+            command: "kubecredcache".into(),
+            this_binary: None,
+        };
+        rewrite(&mut after, direction, &[], &wrapper, Path::new("/k/config")).unwrap();
+        splice(text, &before, &after)
+    }
+
+    fn user(exec: &str) -> String {
+        format!("# mine\nusers:\n- name: u  # me\n  user:\n{exec}# end\ncurrent-context: 'on'\n")
+    }
+
+    #[test]
+    fn only_the_three_values_change_whatever_their_shape() {
+        let aws = "[aws, eks, get-token, --cluster-name, c]";
+        let gke = "[gke-gcloud-auth-plugin]";
+        let cases = [
+            (
+                "    exec:\n      command: aws\n      args:\n      - eks\n      - get-token\n      - --cluster-name\n      - c  # c\n      # after\n      env: []\n",
+                "    exec:\n      command: kubecredcache\n      args:\n      - aws\n      - eks\n      - get-token\n      - --cluster-name\n      - c  # c\n      # after\n      env: []\n".into(),
+            ),
+            (
+                "    exec:\n      command: aws\n      args: # the args\n        - eks\n        - \"get-token\"\n        - --cluster-name\n        - |-\n          c\n",
+                "    exec:\n      command: kubecredcache\n      args: # the args\n        - aws\n        - eks\n        - get-token\n        - --cluster-name\n        - c\n".into(),
+            ),
+            (
+                "    exec:\n      command: |-\n        aws\n      args: [eks, \"get-token\",\n        --cluster-name, 'c']\n",
+                format!("    exec:\n      command: kubecredcache\n      args: {aws}\n"),
+            ),
+            (
+                "    exec:\n      command: gke-gcloud-auth-plugin # the cli\n      env: []\n",
+                format!("    exec:\n      command: kubecredcache # the cli\n      args: {gke}\n      env: []\n"),
+            ),
+            (
+                "    exec: {command: gke-gcloud-auth-plugin, env: []}\n",
+                format!("    exec: {{command: kubecredcache, args: {gke}, env: []}}\n"),
+            ),
+            (
+                "    exec:\n      command: \"gke-gcloud-auth-plugin\"\n      args:\n      apiVersion: \"client.authentication.k8s.io/v1alpha1\"\n",
+                format!(
+                    "    exec:\n      command: kubecredcache\n      args: {gke}\n      apiVersion: client.authentication.k8s.io/v1beta1\n"
+                ),
+            ),
+            (
+                "    exec:\n      command: 'gke-gcloud-auth-plugin'\n      args: ~\n",
+                format!("    exec:\n      command: kubecredcache\n      args: {gke}\n"),
+            ),
+        ];
+        for (exec, want) in cases {
+            for newline in ["\n", "\r\n"] {
+                for bom in ["", "\u{feff}"] {
+                    let crlf = |s: &str| format!("{bom}{}", s.replace('\n', newline));
+                    let got = wrapped(&crlf(&user(exec)), Direction::Wrap);
+                    assert_eq!(got, Ok(crlf(&user(&want))), "{exec}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn unwrapping_gives_the_entry_back_and_no_args_as_an_empty_list() {
+        let exec = |command: &str, args: &str| {
+            user(&format!(
+                "    exec:\n      command: {command}\n      args:{args}\n      interactiveMode: Never\n"
+            ))
+        };
+        let cases = [
+            (
+                exec(
+                    "kubecredcache",
+                    "\n      - --force-refresh\n      - aws\n      - eks\n      - get-token",
+                ),
+                exec("aws", "\n      - eks\n      - get-token"),
+            ),
+            (
+                exec(
+                    "kubecredcache",
+                    "\n      - --force-refresh\n      - gke-gcloud-auth-plugin",
+                ),
+                exec("gke-gcloud-auth-plugin", " []"),
+            ),
+            (
+                exec("kubecredcache", " # why\n      - gke-gcloud-auth-plugin"),
+                exec("gke-gcloud-auth-plugin", " []"),
+            ),
+            (
+                exec("kubecredcache", " [aws, eks, get-token, --cluster-name, \"x\\ny\"]"),
+                exec("aws", " [eks, get-token, --cluster-name, \"x\\ny\"]"),
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(wrapped(&text, Direction::Unwrap), Ok(want));
+        }
+    }
+
+    #[test]
+    fn an_entry_reached_through_an_anchor_alias_merge_or_tag_is_refused() {
+        let plain = "    exec:\n      command: aws\n      args: [eks, get-token]\n";
+        let cases = [
+            (
+                "    exec: &e\n      command: aws\n      args: [eks, get-token]\n",
+                "an anchor at users[0].user.exec",
+            ),
+            (
+                "    exec:\n      <<: {env: []}\n      command: aws\n      args: [eks, get-token]\n",
+                "a merge key (<<) in users[0].user.exec",
+            ),
+            (
+                "    exec: !!map\n      command: aws\n      args: [eks, get-token]\n",
+                "a tag at users[0].user.exec",
+            ),
+            (
+                "    exec:\n      command: !!str aws\n      args: [eks, get-token]\n",
+                "a tag at users[0].user.exec.command",
+            ),
+            (
+                "    exec:\n      command: aws\n      args: [eks, &g get-token]\n",
+                "an anchor at users[0].user.exec.args[1]",
+            ),
+            (
+                "    exec:\n      command: aws\n      args: &a [eks, get-token]\n",
+                "an anchor at users[0].user.exec.args",
+            ),
+            ("  user: &u\n", "an anchor at users[0].user"),
+        ];
+        for (exec, says) in cases {
+            let text = if exec.starts_with("  user") {
+                format!("users:\n- name: u\n{exec}{}- name: v\n  user: *u\n", plain)
+            } else {
+                user(exec)
+            };
+            let err = wrapped(&text, Direction::Wrap).unwrap_err();
+            assert!(
+                err.contains(says) && err.starts_with("user 'u'") && !err.contains('\n'),
+                "{err}"
+            );
+        }
+        let aliased = format!(
+            "x: &e {{command: aws, args: [eks, get-token]}}\n{}",
+            user("    exec: *e\n")
+        );
+        assert!(
+            wrapped(&aliased, Direction::Wrap)
+                .unwrap_err()
+                .contains("an alias at users[0].user.exec")
+        );
+        // Shared nodes elsewhere in the entry are not in the way.
+        let env = user(&format!("{plain}      env: &env []\n      !!str <<: *env\n"));
+        assert!(wrapped(&env, Direction::Wrap).is_ok());
+        // The error stays one line whatever the user's name holds.
+        let named = user("    exec: &e\n      command: aws\n      args: [eks, get-token]\n")
+            .replace("name: u ", "name: \"a\\rb\\nc\" ");
+        let err = wrapped(&named, Direction::Wrap).unwrap_err();
+        assert!(
+            err.starts_with("user 'a\\rb\\nc'") && !err.contains(['\r', '\n']),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn every_string_is_written_so_kubectls_yaml_reads_it_back() {
+        let all: String = (0..=0x3000u32)
+            .chain([0xfeff, 0xfffe, 0x1f600])
+            .filter_map(char::from_u32)
+            .collect();
+        let mut strings: Vec<String> = all.chars().map(String::from).collect();
+        strings.extend(
+            [
+                "off",
+                "y",
+                "N",
+                "On",
+                "~",
+                "1_000",
+                "017",
+                "0x1F",
+                "1:20",
+                "+12",
+                ".inf",
+                "=",
+                "<<",
+                "2001-12-14",
+                "1e3",
+                "-",
+                "--",
+                "---x",
+                "-1",
+                "",
+                " lead",
+                "trail ",
+                "a: b",
+                "#x",
+                "x #y",
+                "a,b",
+                "c?d",
+                "[x]",
+                "{x}",
+                "*a",
+                "&a",
+                "!t",
+                "%d",
+                "@a",
+                "`t",
+                "|",
+                ">",
+                "'",
+                "\"",
+                "true",
+                "null",
+                "a\r\nb",
+                "/usr/bin/aws",
+                "--cluster-name",
+                "_x",
+                "/_",
+            ]
+            .map(String::from),
+        );
+        strings.push(all);
+        for s in &strings {
+            let w = written(s);
+            let text = format!("a: {w}\nb: [{w}, {w}]\nc: {{d: {w}}}\n");
+            let (doc, unsure) = parse(&text).unwrap_or_else(|e| panic!("{s:?}: {e}\n{text}"));
+            assert!(unsure.is_empty(), "{s:?}");
+            for v in [&doc["a"], &doc["b"][0], &doc["b"][1], &doc["c"]["d"]] {
+                assert_eq!(v.as_str(), Some(s.as_str()), "{text}");
+            }
+        }
+        assert_eq!(written("/usr/local/bin/kubecredcache"), "/usr/local/bin/kubecredcache");
+        assert_eq!(written("--cluster-name"), "--cluster-name");
+        assert_eq!(written("yes"), "\"yes\"");
+        assert_eq!(written("a\rb\u{85}"), "\"a\\rb\\u0085\"");
+    }
+}
