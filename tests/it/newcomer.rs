@@ -86,6 +86,15 @@ fn a_newcomers_path_from_install_to_unsetup() {
     fs::create_dir_all(&cargo_bin).unwrap();
     let installed = cargo_bin.join("kubecredcache");
     fs::copy(crate::common::bin(), &installed).unwrap();
+    // Another test's child, forked while the copy was open for writing and not yet
+    // exec'd, holds that descriptor for a moment: running the copy then fails with
+    // ETXTBSY ("Text file busy"). Wait that moment out.
+    crate::common::wait_for("the installed copy to be runnable", || {
+        std::process::Command::new(&installed)
+            .arg("--version")
+            .output()
+            .map_or_else(|e| e.raw_os_error() != Some(libc::ETXTBSY), |_| true)
+    });
     let host_path = std::env::var("PATH").unwrap_or_default();
     s.set(
         "PATH",
