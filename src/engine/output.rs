@@ -68,7 +68,9 @@ fn failed_stdout_text(stdout: &[u8]) -> Result<Option<String>, usize> {
     let plain = text.chars().all(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'));
     if stdout.len() > FAILED_STDOUT_AT_MOST
         || !plain
-        || ["{", "token", "clientkeydata", "private key"].iter().any(|s| lower.contains(s))
+        || ["{", "token", "clientkeydata", "private key"]
+            .iter()
+            .any(|s| lower.contains(s))
     {
         return Err(stdout.len());
     }

@@ -283,3 +283,76 @@ fn entries_of_several_identities_share_the_cluster_file() {
     assert_ne!(a, b);
     assert_eq!(s.calls(), 2);
 }
+
+/// A program named by its path keys that path as a part of its own, beside every other
+/// part: each of them still separates identities (a path that took the place of
+/// another part would make two identities share one token).
+#[test]
+fn every_identity_field_separates_keys_for_a_program_named_by_its_path_too() {
+    let mut s = Sandbox::new();
+    let program = s.bin.join("aws");
+    let program = program.to_str().unwrap();
+    let with = |args: &[&str]| -> Vec<String> {
+        let mut all = vec![program.to_string()];
+        all.extend(args.iter().map(|a| a.to_string()));
+        all
+    };
+    let base = ["--region", "us-west-2", "eks", "get-token", "--cluster-name", "c1"];
+    let variants: [&[&str]; 4] = [
+        &base,
+        &["--region", "eu-west-1", "eks", "get-token", "--cluster-name", "c1"],
+        &[
+            "--region",
+            "us-west-2",
+            "--profile",
+            "p",
+            "eks",
+            "get-token",
+            "--cluster-name",
+            "c1",
+        ],
+        &[
+            "--region",
+            "us-west-2",
+            "eks",
+            "get-token",
+            "--cluster-name",
+            "c1",
+            "--role-arn",
+            "arn:r",
+        ],
+    ];
+    let mut tokens = Vec::new();
+    let mut fetch = |s: &Sandbox, args: Vec<String>| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let t = token(&s.ok(&args));
+        assert!(!tokens.contains(&t), "{args:?} was served another identity's token");
+        tokens.push(t);
+    };
+    for args in variants {
+        fetch(&s, with(args));
+    }
+    s.set("AWS_ACCESS_KEY_ID", "AKIA1");
+    fetch(&s, with(&base));
+    s.set("AWS_ACCESS_KEY_ID", "AKIA2");
+    fetch(&s, with(&base));
+    assert_eq!(s.calls(), 6);
+}
+
+/// The same for `--generic`, whose identity starts with the program: a `--key-env`
+/// variable still separates identities when the program is named by its path.
+#[test]
+fn a_key_env_variable_separates_keys_for_a_generic_program_named_by_its_path() {
+    let mut s = Sandbox::new();
+    let program = s.bin.join("aws");
+    let mut args = vec!["--generic", "--key-env", "TENANT", "--", program.to_str().unwrap()];
+    args.extend(&AWS[1..]);
+    s.set("TENANT", "a");
+    let a = token(&s.ok(&args));
+    s.set("TENANT", "b");
+    let b = token(&s.ok(&args));
+    assert_ne!(a, b, "tenant b was served tenant a's token");
+    assert_eq!(s.calls(), 2);
+    assert_eq!(token(&s.ok(&args)), b, "and each is cached");
+    assert_eq!(s.calls(), 2);
+}

@@ -219,3 +219,32 @@ fn a_refresh_whose_command_writes_its_own_sources_leaves_a_token_the_next_hit_se
     assert_ne!(refreshed, first);
     assert_eq!(s.calls(), calls, "the hit after the refresh fetched in the foreground");
 }
+
+/// The session of a process, from `/proc/PID/stat` (the field after the process group).
+#[cfg(target_os = "linux")]
+fn session_of(pid: &str) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit(')').next()?.split_whitespace().nth(3).map(String::from)
+}
+
+/// The refresh runs in a session of its own: kubectl's Ctrl-C, or the terminal closing,
+/// does not reach it or the command it runs.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_background_refresh_runs_in_a_session_of_its_own() {
+    let (mut s, first) = near_the_end();
+    let pids = s.root.path().join("refresh-pids");
+    s.set("FAKE_PIDS", pids.to_str().unwrap()).set("FAKE_SLEEP", "3");
+    assert_eq!(token(&s.ok(AWS)), first);
+    wait_for("the refresh's authenticator to start", || {
+        std::fs::read_to_string(&pids).is_ok_and(|p| !p.trim().is_empty())
+    });
+    let pid = std::fs::read_to_string(&pids).unwrap().trim().to_string();
+    let theirs = session_of(&pid).expect("the authenticator is running");
+    let ours = session_of(&std::process::id().to_string()).unwrap();
+    assert_ne!(
+        theirs, ours,
+        "the refresh stayed in the session of the run that started it"
+    );
+    wait_for("the background refresh", || refresh_files(&s.cache, ".running") == 0);
+}
