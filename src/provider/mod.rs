@@ -210,6 +210,22 @@ mod tests {
         }
     }
 
+    /// A file in `providers/` without its line in `providers/mod.rs` would compile to
+    /// nothing and register nothing, silently.
+    #[test]
+    fn every_provider_file_has_its_line() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("providers");
+        let listed = std::fs::read_to_string(dir.join("mod.rs")).unwrap();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let stem = path.file_stem().unwrap().to_str().unwrap();
+            if path.extension().is_some_and(|e| e == "rs") && stem != "mod" {
+                let line = format!("pub mod {stem};");
+                assert!(listed.lines().any(|l| l == line), "providers/mod.rs lacks `{line}`");
+            }
+        }
+    }
+
     #[cfg(unix)]
     #[test]
     fn config_files_are_read_only_when_small_and_regular() {
