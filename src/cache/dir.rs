@@ -221,13 +221,6 @@ pub(super) fn read_cache_file(path: &Path) -> io::Result<Option<CacheFile>> {
     }))
 }
 
-/// Opens a small file of ours in the cache directory for reading and writing, creating
-/// it empty and private if needed, and never through a link planted at its path. Lock
-/// files and the GC stamp are opened this way.
-pub(super) fn open_private(path: &Path) -> io::Result<fs::File> {
-    platform::open_private_rw(path)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

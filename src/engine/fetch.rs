@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-use super::{Accept, Request, output};
+use super::{Accept, Request, output, spawn};
 use crate::cache::{CacheDir, CacheEntry, Lock, SLOW_WAIT};
 use crate::exec_credential::ExecCredential;
 use crate::provider::ProcessEnv;
@@ -245,10 +245,11 @@ impl Request<'_> {
     fn run_command(&self, background: bool) -> Result<Fetched, NotCached> {
         log::debug!("miss: running {}", self.program.to_string_lossy());
         let started = Instant::now();
+        let env = spawn::command_env(self.provider.child_env());
         let options = upstream::Options {
             limit: background.then(settings::refresh_timeout),
             keep_stderr: !background,
-            env: self.provider.child_env(),
+            env: &env,
         };
         let finished = upstream::run(self.program, self.raw_args, options)
             .map_err(|e| NotCached::Done(self.run_bare_instead(&e, background)))?;
@@ -297,13 +298,13 @@ impl Request<'_> {
     /// 126) is reported at once; a background refresh just reports.
     fn run_bare_instead(&self, error: &std::io::Error, background: bool) -> i32 {
         if background || fails_bare_too(error) {
-            return upstream::report_spawn_error(self.program, error);
+            return spawn::report_spawn_error(self.program, error);
         }
         log::debug!(
             "cannot run {} with its output captured ({error}); running it as without kubecredcache",
             self.program.to_string_lossy()
         );
-        upstream::exec(self.program, self.raw_args, self.provider.child_env())
+        spawn::exec(self.program, self.raw_args, self.provider.child_env())
     }
 
     /// Stores what was fetched, if the cache would ever serve it; a failure is a warning.

@@ -6,7 +6,8 @@
 //!   command; store);
 //! - `failures.rs`: no login storms (a failure is shared, and cools down);
 //! - `refresh.rs`: refresh ahead (when a hit starts one, and the detached run itself);
-//! - `output.rs`: what reaches kubectl's stdout, and warnings.
+//! - `output.rs`: what reaches kubectl's stdout, and warnings;
+//! - `spawn.rs`: the command run as kubectl would, without our refresh marker.
 //!
 //! Nothing here may make a kubectl run fail that would have succeeded without us: every
 //! cache problem ends in running the command uncached.
@@ -15,6 +16,7 @@ mod failures;
 mod fetch;
 mod output;
 mod refresh;
+mod spawn;
 
 use std::ffi::{OsStr, OsString};
 use std::time::Duration;
@@ -23,11 +25,11 @@ use chrono::{DateTime, Utc};
 
 use crate::cache::{CacheDir, CacheEntry, CacheKey, Untrusted};
 use crate::exec_credential::ExecInfo;
-use crate::provider::{self, Env, Identity, ParsedArgs, ProcessEnv, Provider};
+use crate::provider::{self, Env, Identity, PROGRAM_PART, ParsedArgs, ProcessEnv, Provider};
+use crate::settings;
 use crate::sources::Snapshot;
-use crate::{settings, upstream};
 
-pub use refresh::{CHILD_ENV, RefreshState, due_with, refresh_state, refresh_state_with};
+pub use refresh::{RefreshState, due_with, refresh_state, refresh_state_with};
 
 /// Runs the wrapped command through the cache and returns the exit code.
 pub fn run(program: &OsStr, raw_args: &[OsString], force_refresh: bool) -> i32 {
@@ -37,7 +39,7 @@ pub fn run(program: &OsStr, raw_args: &[OsString], force_refresh: bool) -> i32 {
             "no provider recognises {}; running it uncached",
             program.to_string_lossy()
         );
-        return upstream::exec(program, raw_args, &[]);
+        return spawn::exec(program, raw_args, &[]);
     };
     run_with(found.provider, &found.args, program, raw_args, force_refresh)
 }
@@ -60,7 +62,7 @@ pub fn run_with(
         } else {
             provider.child_env()
         };
-        return upstream::exec(program, raw_args, env);
+        return spawn::exec(program, raw_args, env);
     };
     if let Some(hash) = refresh::started_as_refresh() {
         return request.refresh_in_background(&hash);
@@ -75,14 +77,10 @@ pub fn run_with(
         Ok(None) => request.fetch(Accept::AnyFresh),
         Err(untrusted) => {
             output::warn_uncached(&untrusted.to_string());
-            upstream::exec(program, raw_args, provider.child_env())
+            spawn::exec(program, raw_args, provider.child_env())
         }
     }
 }
-
-/// The identity part that holds the program as given: a path always, a bare name for
-/// `--generic` (where the name is all we know).
-pub const PROGRAM_PART: &str = "program";
 
 /// The identity a provider reads from `args` and `env`, and the cache key a run with
 /// them uses; an error (why) when it cannot be keyed safely and runs uncached. `doctor`

@@ -25,6 +25,10 @@ impl Env for std::collections::HashMap<String, String> {
     }
 }
 
+/// The identity part that holds the program as given: a path always (the engine adds
+/// it, absolute), a bare name for `--generic` (where the name is all we know).
+pub const PROGRAM_PART: &str = "program";
+
 /// Who a token belongs to. Two invocations with equal identities (and the same provider)
 /// share a cached token; any difference gives another cache entry.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

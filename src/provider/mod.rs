@@ -20,7 +20,7 @@ use std::ffi::OsStr;
 use std::path::PathBuf;
 
 pub use args::{ParsedArgs, os_to_string, parse};
-pub use identity::{Env, Identity, ProcessEnv, secret_digest};
+pub use identity::{Env, Identity, PROGRAM_PART, ProcessEnv, secret_digest};
 pub use inputs::{EnvOrder, Flag, Inputs, Role, Syntax, Var, first_set};
 pub use paths::{Expand, expand_path, keyed_path};
 
