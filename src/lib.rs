@@ -35,6 +35,7 @@ pub mod settings;
 mod commands;
 mod engine;
 mod generic;
+mod invocation;
 mod kubeconfig;
 mod logging;
 mod messages;

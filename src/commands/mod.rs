@@ -118,15 +118,6 @@ pub const SUBCOMMANDS: &[&str] = &[
     "man",
 ];
 
-/// The names `cli` hands to us rather than wrapping: [`SUBCOMMANDS`], `help`, and
-/// options. A `matches!` rather than a search of the list: this runs on every cache hit.
-pub fn is_ours(first: &str) -> bool {
-    matches!(
-        first,
-        "setup" | "unsetup" | "status" | "doctor" | "clear" | "gc" | "list-providers" | "completion" | "man" | "help"
-    ) || first.starts_with('-')
-}
-
 /// Parses and runs a subcommand; `args` are the process's arguments after the program name.
 pub fn run(args: Vec<OsString>) -> i32 {
     let mut out = Out::new();
@@ -265,8 +256,8 @@ mod tests {
             "commands/mod.rs: SUBCOMMANDS and the clap enum differ"
         );
         for sub in SUBCOMMANDS {
-            assert!(is_ours(sub), "{sub} would be wrapped, not run");
+            assert!(crate::invocation::is_ours(sub), "{sub} would be wrapped, not run");
         }
-        assert!(!is_ours("aws") && !is_ours("stauts"));
+        assert!(!crate::invocation::is_ours("aws") && !crate::invocation::is_ours("stauts"));
     }
 }
