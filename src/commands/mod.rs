@@ -12,7 +12,6 @@ mod man;
 mod out;
 mod setup;
 mod status;
-mod suggest;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -20,10 +19,10 @@ use std::path::PathBuf;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::cache::CacheDir;
+pub use crate::invocation::{SUBCOMMANDS, did_you_mean};
 use crate::kubeconfig::Direction;
 use crate::messages;
 use out::Out;
-pub use suggest::did_you_mean;
 
 #[derive(Parser)]
 #[command(
@@ -104,19 +103,6 @@ struct KubeconfigArgs {
     #[arg(long)]
     dry_run: bool,
 }
-
-/// Our subcommands, as clap knows them (a test holds the two together).
-pub const SUBCOMMANDS: &[&str] = &[
-    "setup",
-    "unsetup",
-    "status",
-    "doctor",
-    "clear",
-    "gc",
-    "list-providers",
-    "completion",
-    "man",
-];
 
 /// Parses and runs a subcommand; `args` are the process's arguments after the program name.
 pub fn run(args: Vec<OsString>) -> i32 {
@@ -253,7 +239,7 @@ mod tests {
             .collect();
         assert_eq!(
             clap, SUBCOMMANDS,
-            "commands/mod.rs: SUBCOMMANDS and the clap enum differ"
+            "invocation/mod.rs: SUBCOMMANDS and the clap enum differ"
         );
         for sub in SUBCOMMANDS {
             assert!(crate::invocation::is_ours(sub), "{sub} would be wrapped, not run");

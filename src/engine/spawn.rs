@@ -27,7 +27,7 @@ pub fn exec(program: &OsStr, args: &[OsString], env: EnvChanges<'static>) -> i32
 pub fn report_spawn_error(program: &OsStr, error: &io::Error) -> i32 {
     let program = program.to_string_lossy();
     if error.kind() == io::ErrorKind::NotFound {
-        let typo = crate::commands::did_you_mean(&program)
+        let typo = crate::invocation::did_you_mean(&program)
             .map_or(String::new(), |sub| format!("; did you mean `kubecredcache {sub}`?"));
         crate::messages::error(&format!(
             "cannot run '{program}': not found (is it installed and on PATH?){typo}"

@@ -3,9 +3,27 @@
 //! to wrap with our options before it (for the engine, with no argument parser on the
 //! cache-hit path). `cli::main` acts on it, `unsetup` uses it to find the command a
 //! wrapped kubeconfig entry runs, and `doctor` to say what kubectl's run of such an entry
-//! will do. A leaf: it knows no other module.
+//! will do; `suggest.rs` says which subcommand a command that is not found probably
+//! meant. A leaf: it knows no other module of ours.
+
+mod suggest;
 
 use std::ffi::OsStr;
+
+pub use suggest::did_you_mean;
+
+/// Our subcommands, as clap knows them (a test in `commands` holds the two together).
+pub const SUBCOMMANDS: &[&str] = &[
+    "setup",
+    "unsetup",
+    "status",
+    "doctor",
+    "clear",
+    "gc",
+    "list-providers",
+    "completion",
+    "man",
+];
 
 /// What kubecredcache makes of its arguments (those after the program name).
 #[derive(Debug, PartialEq, Eq)]
@@ -110,7 +128,7 @@ fn wrap_options<S: AsRef<OsStr>>(args: &[S]) -> Result<(WrapOptions, usize), Str
 }
 
 /// The names that are ours rather than a command to wrap: the subcommands
-/// (`commands::SUBCOMMANDS`, a test there holds the two together), `help`, and options. A `matches!` rather than a search of the list: this runs on every cache hit.
+/// ([`SUBCOMMANDS`]), `help`, and options. A `matches!` rather than a search of the list: this runs on every cache hit.
 pub fn is_ours(first: &str) -> bool {
     matches!(
         first,
