@@ -34,6 +34,7 @@ pub mod settings;
 
 mod commands;
 mod engine;
+mod fs;
 mod generic;
 mod invocation;
 mod kubeconfig;

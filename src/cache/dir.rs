@@ -12,9 +12,10 @@ use chrono::{DateTime, Utc};
 
 use super::lock::{self, Lock};
 use super::names::{self, Kind};
-use super::platform;
 use super::trust::{self, Untrusted};
-use super::{CacheEntry, CacheFile, CacheKey, atomic};
+use super::{CacheEntry, CacheFile, CacheKey};
+use crate::fs::atomic;
+use crate::fs::platform;
 
 /// The cache directory. Creating the value touches nothing on disk: the hit path only
 /// reads through it; [`CacheDir::prepare`] makes it ready for writing.

@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use super::names;
 use super::redact::redact_secrets;
-use super::{CacheDir, atomic, trust};
+use super::{CacheDir, trust};
+use crate::fs::atomic;
 
 /// The most of a failed command's stderr that is kept: its end, where the reason is.
 pub const MAX_STDERR_BYTES: usize = 16 << 10;

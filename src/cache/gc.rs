@@ -14,7 +14,8 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 
 use super::names::{self, Kind};
-use super::{CacheDir, CacheFile, lock, platform, trust};
+use super::{CacheDir, CacheFile, lock, trust};
+use crate::fs::platform;
 
 impl CacheDir {
     /// Collects if the last collection is older than `interval`; errors are only logged.

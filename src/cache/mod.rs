@@ -10,7 +10,6 @@
 //!   (`trust.rs`), and how its files are created and opened on each platform
 //!   (`platform.rs`).
 
-pub mod atomic;
 mod dir;
 mod failures;
 mod file;
@@ -20,7 +19,6 @@ mod key;
 mod lock;
 mod marks;
 mod names;
-pub(crate) mod platform;
 mod redact;
 mod trust;
 

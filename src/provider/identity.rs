@@ -5,9 +5,16 @@
 use super::ParsedArgs;
 use super::inputs::{EnvOrder, Expand, Flag};
 
-/// The process environment as a provider sees it.
+/// An environment to read variables from: the process's own (every wrapped run), or the
+/// one a kubeconfig entry gives its command (`doctor`). Providers and settings read
+/// through it alike.
 pub trait Env {
+    /// A variable as text; values that are not UTF-8 converted without collisions.
     fn var(&self, name: &str) -> Option<String>;
+    /// A variable as the OS gives it, for paths (`KUBECREDCACHE_DIR`, `HOME`).
+    fn var_os(&self, name: &str) -> Option<std::ffi::OsString> {
+        self.var(name).map(Into::into)
+    }
 }
 
 /// The real environment. Values that are not UTF-8 are converted without collisions.
@@ -16,6 +23,9 @@ pub struct ProcessEnv;
 impl Env for ProcessEnv {
     fn var(&self, name: &str) -> Option<String> {
         std::env::var_os(name).map(|v| super::args::os_to_string(&v))
+    }
+    fn var_os(&self, name: &str) -> Option<std::ffi::OsString> {
+        std::env::var_os(name)
     }
 }
 

@@ -86,10 +86,13 @@ pub trait Provider: Sync {
 
 inventory::collect!(&'static dyn Provider);
 
-/// The home directory as the authenticators find it: `HOME` on Unix; on Windows
-/// `USERPROFILE` (where Python's `expanduser` and Go's `os.UserHomeDir` look), else `HOME`.
+/// The home directory in `env`, the one home lookup of kubecredcache: `HOME` on Unix;
+/// on Windows `USERPROFILE` (where Python's `expanduser` and Go's `os.UserHomeDir`
+/// look), else `HOME`; set and not empty. The authenticators' files are found with it
+/// as they find them; the cache directory and the default kubeconfig fall back to the
+/// system's record of the user when it is `None`.
 pub fn home_dir(env: &dyn Env) -> Option<PathBuf> {
-    let var = |name| env.var(name).filter(|v| !v.is_empty());
+    let var = |name| env.var_os(name).filter(|v| !v.is_empty());
     let home = if cfg!(windows) {
         var("USERPROFILE").or_else(|| var("HOME"))
     } else {
@@ -102,20 +105,9 @@ pub fn home_dir(env: &dyn Env) -> Option<PathBuf> {
 /// without blocking on a FIFO, and only a regular file of at most 1 MiB. `None` for
 /// anything else, as for a file that is not there.
 pub fn read_config_file(path: &std::path::Path) -> Option<String> {
-    use std::io::Read;
-    const MAX: u64 = 1 << 20;
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
-    let file = options.open(path).ok()?;
-    let meta = file.metadata().ok()?;
-    if !meta.is_file() || meta.len() > MAX {
-        return None;
-    }
-    let mut text = String::new();
-    file.take(MAX).read_to_string(&mut text).ok()?;
-    Some(text)
+    let file = crate::fs::platform::open_nonblocking(path).ok()?;
+    let bytes = crate::fs::read_small(file, 1 << 20, |_| true).ok()??;
+    String::from_utf8(bytes).ok()
 }
 
 /// The name a provider knows a program by: its file name, and on Windows without the

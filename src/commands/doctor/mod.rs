@@ -21,6 +21,7 @@ use crate::cache::{CacheDir, CacheEntry, CacheKey, Failure};
 use crate::engine::{self, Served};
 use crate::invocation::{self, Invocation};
 use crate::kubeconfig::{self, ExecEnv, Merged, Wrapper};
+use crate::provider::Env;
 use crate::{settings, sources};
 use report::{CacheDirReport, EntryReport, ExecReport, FailureReport, IdentityReport, Report, SourceReport, span};
 
@@ -285,7 +286,7 @@ fn check_wrapped_program(
     env: &ExecEnv,
     keyed: bool,
 ) {
-    let exec_path = settings::Vars::get(env, "PATH");
+    let exec_path = env.var_os("PATH");
     match kubeconfig::kubecredcache_finds(program, exec_path.as_deref()) {
         Ok(path) => found.program_path = Some(path),
         Err(missing) => report

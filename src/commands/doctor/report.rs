@@ -268,7 +268,7 @@ fn print_cache_dir(out: &mut Out, dir: &CacheDirReport) {
         }
         return;
     }
-    let me = crate::cache::platform::current_uid();
+    let me = crate::fs::platform::current_uid();
     let owner = match (dir.owner_uid, me) {
         (Some(uid), Some(me)) if uid == me => format!("yours (uid {uid})"),
         (Some(uid), Some(me)) => format!("owned by uid {uid}, not by you (uid {me})"),
