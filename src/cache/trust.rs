@@ -235,9 +235,7 @@ mod tests {
     fn a_fifo_is_neither_waited_for_nor_read() {
         let tmp = tempfile::tempdir().unwrap();
         let fifo = tmp.path().join("cache-x.yaml");
-        let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
-        // SAFETY: mkfifo with a valid NUL-terminated path.
-        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+        crate::fs::mkfifo(&fifo);
         assert_eq!(read_file(&fifo).unwrap(), None);
     }
 }

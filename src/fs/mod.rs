@@ -9,6 +9,20 @@ pub mod platform;
 use std::fs::{File, Metadata};
 use std::io::{self, Read};
 
+/// Makes a FIFO at `path`, for the tests that make sure one is never waited for.
+#[cfg(all(test, unix))]
+pub fn mkfifo(path: &std::path::Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let name = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: mkfifo with a valid NUL-terminated path.
+    assert_eq!(
+        unsafe { libc::mkfifo(name.as_ptr(), 0o600) },
+        0,
+        "mkfifo {}",
+        path.display()
+    );
+}
+
 /// The contents of `file` (opened not to block: [`platform::open_read`] or
 /// [`platform::open_nonblocking`]) when it is a regular file of at most `max` bytes that
 /// `accept` takes by its metadata; `Ok(None)` for anything else (a FIFO, a device, a

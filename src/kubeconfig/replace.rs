@@ -162,9 +162,7 @@ mod tests {
         std::os::unix::fs::symlink(&secret, &link).unwrap();
         assert_eq!(read_backup(&secret, &link), None);
         let fifo = tmp.path().join("config.kubecredcache.bak.1");
-        let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
-        // SAFETY: mkfifo with a valid NUL-terminated path.
-        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+        crate::fs::mkfifo(&fifo);
         assert_eq!(read_backup(&secret, &fifo), None, "not waited for");
     }
 

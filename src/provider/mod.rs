@@ -233,9 +233,7 @@ mod tests {
             .unwrap();
         assert_eq!(read_config_file(&path), None, "too big");
         let fifo = tmp.path().join("fifo");
-        let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
-        // SAFETY: mkfifo with a valid NUL-terminated path.
-        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+        crate::fs::mkfifo(&fifo);
         assert_eq!(read_config_file(&fifo), None, "a FIFO is not waited for");
         assert_eq!(read_config_file(&tmp.path().join("absent")), None);
     }
