@@ -4,11 +4,10 @@
 //! - `key.rs`: [`CacheKey`], the canonical text of a provider's identity;
 //! - `file.rs`: [`CacheFile`] and [`CacheEntry`], the document kept per cluster;
 //! - `dir.rs`: [`CacheDir`], the one owner of the cache directory: names (`names.rs`),
-//!   reads, stores, locks (`lock.rs`), atomic writes (`atomic.rs`), garbage collection
+//!   reads, stores, locks (`lock.rs`), atomic writes (`fs::atomic`), garbage collection
 //!   (`gc.rs`), the refresh-ahead markers (`marks.rs`), the failures of fetches
 //!   (`failures.rs`, with what looks like a secret taken out by `redact.rs`), its health for `doctor` (`health.rs`), what may be trusted there
-//!   (`trust.rs`), and how its files are created and opened on each platform
-//!   (`platform.rs`).
+//!   (`trust.rs`); its files are created and opened through `fs::platform`.
 
 mod dir;
 mod failures;
