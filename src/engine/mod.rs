@@ -36,6 +36,11 @@ pub use refresh::{RefreshState, due_with, refresh_state, refresh_state_with};
 /// `--generic` with its `--key-env` variables. `force_refresh` (or
 /// `KUBECREDCACHE_FORCE_REFRESH=1`) skips the cache read.
 pub fn run(program: &OsStr, raw_args: &[OsString], force_refresh: bool, generic: Option<Vec<String>>) -> i32 {
+    if settings::disabled() {
+        // The command runs exactly as without us.
+        log::debug!("cache disabled by {}", settings::DISABLE);
+        return spawn::exec(program, raw_args, &[]);
+    }
     let args: Vec<String> = raw_args.iter().map(|a| provider::os_to_string(a)).collect();
     let Some(plan) = plan(program, &args, generic, &ProcessEnv) else {
         log::debug!(
@@ -47,14 +52,8 @@ pub fn run(program: &OsStr, raw_args: &[OsString], force_refresh: bool, generic:
     let Plan { keyer, args, keyed } = plan;
     let provider = keyer.provider();
     let Some(request) = Request::new(provider, &args, keyed, program, raw_args) else {
-        // Uncached, but still with the provider's changes to the command's environment,
-        // unless caching is off: then the command runs exactly as without us.
-        let env = if settings::disabled() {
-            &[][..]
-        } else {
-            provider.child_env()
-        };
-        return spawn::exec(program, raw_args, env);
+        // Uncached, but still with the provider's changes to the command's environment.
+        return spawn::exec(program, raw_args, provider.child_env());
     };
     if let Some(hash) = refresh::started_as_refresh() {
         return request.refresh_in_background(&hash);
@@ -205,8 +204,8 @@ struct Request<'a> {
 }
 
 impl<'a> Request<'a> {
-    /// `None` when the run must not use the cache: caching disabled, an identity that
-    /// cannot be keyed safely, or nowhere to keep a cache (the reason is logged or warned).
+    /// `None` when the run must not use the cache: an identity that cannot be keyed
+    /// safely, or nowhere to keep a cache (the reason is logged or warned).
     fn new(
         provider: &'a dyn Provider,
         args: &'a ParsedArgs<'a>,
@@ -214,10 +213,6 @@ impl<'a> Request<'a> {
         program: &'a OsStr,
         raw_args: &'a [OsString],
     ) -> Option<Request<'a>> {
-        if settings::disabled() {
-            log::debug!("cache disabled by {}", settings::DISABLE);
-            return None;
-        }
         let (identity, key) = keyed
             .inspect_err(|why| log::debug!("{}: {why}; running it uncached", provider.name()))
             .ok()?;
