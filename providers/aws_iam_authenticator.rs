@@ -387,9 +387,7 @@ mod tests {
         let toml = config(&dir, "c.toml", "role = \"arn:a\"\n");
         let upper = config(&dir, "c.YAML", "role: arn:a\n");
         let fifo = dir.path().join("fifo.yaml");
-        let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
-        // SAFETY: mkfifo with a valid NUL-terminated path.
-        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+        crate::fs::mkfifo(&fifo);
         for path in [toml.as_str(), upper.as_str(), fifo.to_str().unwrap()] {
             let argv = args(&format!("token -i c -c {path}"));
             let parsed = parse(&argv, &INPUTS);

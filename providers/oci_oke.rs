@@ -490,20 +490,10 @@ mod tests {
 
     /// A JWT whose payload says it expires at `exp`.
     fn jwt(exp: i64) -> String {
+        use base64::Engine;
         let payload = format!(r#"{{"sub":"ocid1.user.oc1..u","exp":{exp}}}"#);
-        // Test-only base64url encoder.
-        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-        let mut out = String::new();
-        for chunk in payload.as_bytes().chunks(3) {
-            let n = chunk
-                .iter()
-                .enumerate()
-                .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
-            for i in 0..=chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-            }
-        }
-        format!("eyJhbGciOiJSUzI1NiJ9.{out}.c2ln")
+        let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(payload);
+        format!("eyJhbGciOiJSUzI1NiJ9.{encoded}.c2ln")
     }
 
     struct Home {

@@ -3,7 +3,7 @@
 //! by itself: the user asks for it, and says which environment variables change the
 //! token. The key is the program, every argument in order, and those variables.
 
-use crate::provider::{Env, Identity, Inputs, ParsedArgs, Provider, Syntax, secret_digest};
+use crate::provider::{Env, Identity, Inputs, PROGRAM_PART, ParsedArgs, Provider, Syntax, secret_digest};
 
 /// No flags: the command line is keyed whole, in order.
 static INPUTS: Inputs = Inputs {
@@ -46,7 +46,7 @@ impl Provider for Generic {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned());
         let mut id = Identity::new(format!("generic-{}", file_name.unwrap_or_default()))
-            .with_shown(crate::engine::PROGRAM_PART, Some(&self.program));
+            .with_shown(PROGRAM_PART, Some(&self.program));
         // With `provideClusterInfo`, kubectl tells the plugin which cluster it is for:
         // two clusters that share one exec user may get two tokens.
         let cluster_info = env.var("KUBERNETES_EXEC_INFO").and_then(|info| {

@@ -7,9 +7,10 @@
 //! reads another environment than the process's: `doctor` reads the one a kubeconfig's
 //! exec entry gives the command.
 
-use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
+
+use crate::provider::{self, Env, ProcessEnv};
 
 pub const DIR: &str = "KUBECREDCACHE_DIR";
 pub const DISABLE: &str = "KUBECREDCACHE_DISABLE";
@@ -107,23 +108,9 @@ const REFRESH_BACKOFF_DEFAULT: Duration = Duration::from_secs(5 * 60);
 const REFRESH_TIMEOUT_DEFAULT: Duration = Duration::from_secs(60);
 const FAILURE_COOLDOWN_DEFAULT: Duration = Duration::from_secs(10);
 
-/// An environment to read settings from.
-pub trait Vars {
-    fn get(&self, name: &str) -> Option<OsString>;
-}
-
-/// The process's own environment: what every wrapped run reads.
-pub struct Process;
-
-impl Vars for Process {
-    fn get(&self, name: &str) -> Option<OsString> {
-        std::env::var_os(name)
-    }
-}
-
 /// A variable's value as text; unset and not-UTF-8 alike are `None` (the default).
-fn text(vars: &dyn Vars, name: &str) -> Option<String> {
-    vars.get(name)?.into_string().ok()
+fn text(vars: &dyn Env, name: &str) -> Option<String> {
+    vars.var_os(name)?.into_string().ok()
 }
 
 /// The cache directory: `KUBECREDCACHE_DIR`, else `~/.kubecredcache`. A leading `~` is
@@ -131,22 +118,18 @@ fn text(vars: &dyn Vars, name: &str) -> Option<String> {
 /// in one line, when there is no home directory or the path is relative: a relative
 /// cache directory would put token files in whatever directory kubectl runs from.
 pub fn cache_dir_path() -> Result<PathBuf, String> {
-    cache_dir_path_in(&Process)
+    cache_dir_path_in(&ProcessEnv)
 }
 
 /// [`cache_dir_path`] in the environment `vars`.
-pub fn cache_dir_path_in(vars: &dyn Vars) -> Result<PathBuf, String> {
-    // As `home::home_dir` reads it, but from `vars`: `HOME` if set (on Windows
-    // `USERPROFILE`), else the system's record of the user.
+pub fn cache_dir_path_in(vars: &dyn Env) -> Result<PathBuf, String> {
+    // The home in `vars`, else the system's record of the user.
     let home = || {
-        let var = if cfg!(windows) { "USERPROFILE" } else { "HOME" };
-        vars.get(var)
-            .filter(|h| !h.is_empty())
-            .map(PathBuf::from)
+        provider::home_dir(vars)
             .or_else(home::home_dir)
             .ok_or_else(|| format!("no home directory and no {DIR} set"))
     };
-    let Some(dir) = vars.get(DIR).filter(|d| !d.is_empty()) else {
+    let Some(dir) = vars.var_os(DIR).filter(|d| !d.is_empty()) else {
         return Ok(home()?.join(".kubecredcache"));
     };
     let path = PathBuf::from(&dir);
@@ -165,45 +148,45 @@ pub fn cache_dir_path_in(vars: &dyn Vars) -> Result<PathBuf, String> {
 
 /// `KUBECREDCACHE_DISABLE=1` (or `true`/`yes`) bypasses the cache entirely.
 pub fn disabled() -> bool {
-    disabled_in(&Process)
+    disabled_in(&ProcessEnv)
 }
 
-pub fn disabled_in(vars: &dyn Vars) -> bool {
+pub fn disabled_in(vars: &dyn Env) -> bool {
     switch_var(vars, DISABLE)
 }
 
 /// `KUBECREDCACHE_FORCE_REFRESH=1` (or `true`/`yes`): fetch afresh, ignoring the cache.
 pub fn force_refresh() -> bool {
-    force_refresh_in(&Process)
+    force_refresh_in(&ProcessEnv)
 }
 
-pub fn force_refresh_in(vars: &dyn Vars) -> bool {
+pub fn force_refresh_in(vars: &dyn Env) -> bool {
     switch_var(vars, FORCE_REFRESH)
 }
 
 /// A token is served only while it has more than this left. Default 60 s.
 pub fn expiry_margin() -> Duration {
-    expiry_margin_in(&Process)
+    expiry_margin_in(&ProcessEnv)
 }
 
-pub fn expiry_margin_in(vars: &dyn Vars) -> Duration {
+pub fn expiry_margin_in(vars: &dyn Env) -> Duration {
     duration_var(vars, EXPIRY_MARGIN, EXPIRY_MARGIN_DEFAULT)
 }
 
 /// Cache files not written for this long are garbage. Default 20 minutes.
 pub fn gc_age() -> Duration {
-    duration_var(&Process, GC_AGE, GC_AGE_DEFAULT)
+    duration_var(&ProcessEnv, GC_AGE, GC_AGE_DEFAULT)
 }
 
 /// Garbage collection runs at most this often. Default one minute.
 pub fn gc_interval() -> Duration {
-    duration_var(&Process, GC_INTERVAL, GC_INTERVAL_DEFAULT)
+    duration_var(&ProcessEnv, GC_INTERVAL, GC_INTERVAL_DEFAULT)
 }
 
 /// How long a process waits for another one fetching the same token before fetching
 /// itself. Default 2 minutes, long enough for an MFA or SSO prompt.
 pub fn lock_wait() -> Duration {
-    duration_var(&Process, LOCK_WAIT, LOCK_WAIT_DEFAULT)
+    duration_var(&ProcessEnv, LOCK_WAIT, LOCK_WAIT_DEFAULT)
 }
 
 /// When a cached token is refreshed in the background before it expires.
@@ -218,10 +201,10 @@ pub enum RefreshAhead {
 
 /// `KUBECREDCACHE_REFRESH_AHEAD`: unset for the default, `0` for off, or a duration.
 pub fn refresh_ahead() -> RefreshAhead {
-    refresh_ahead_in(&Process)
+    refresh_ahead_in(&ProcessEnv)
 }
 
-pub fn refresh_ahead_in(vars: &dyn Vars) -> RefreshAhead {
+pub fn refresh_ahead_in(vars: &dyn Env) -> RefreshAhead {
     match text(vars, REFRESH_AHEAD) {
         None => RefreshAhead::LastThird,
         Some(text) => match parse_duration(&text) {
@@ -239,10 +222,10 @@ pub fn refresh_ahead_in(vars: &dyn Vars) -> RefreshAhead {
 
 /// After a failed background refresh, none is tried for this long. Default 5 minutes.
 pub fn refresh_backoff() -> Duration {
-    refresh_backoff_in(&Process)
+    refresh_backoff_in(&ProcessEnv)
 }
 
-pub fn refresh_backoff_in(vars: &dyn Vars) -> Duration {
+pub fn refresh_backoff_in(vars: &dyn Env) -> Duration {
     duration_var(vars, REFRESH_BACKOFF, REFRESH_BACKOFF_DEFAULT)
 }
 
@@ -250,25 +233,25 @@ pub fn refresh_backoff_in(vars: &dyn Vars) -> Duration {
 /// for this long instead of running the command again (a burst of runs with an expired
 /// login must not start a burst of logins). Default 10 s; `0` turns it off.
 pub fn failure_cooldown() -> Duration {
-    failure_cooldown_in(&Process)
+    failure_cooldown_in(&ProcessEnv)
 }
 
-pub fn failure_cooldown_in(vars: &dyn Vars) -> Duration {
+pub fn failure_cooldown_in(vars: &dyn Env) -> Duration {
     duration_var(vars, FAILURE_COOLDOWN, FAILURE_COOLDOWN_DEFAULT)
 }
 
 /// A background refresh whose command has not answered after this long is killed (a
 /// laptop that slept mid-call, a stalled sign-in). Default one minute.
 pub fn refresh_timeout() -> Duration {
-    duration_var(&Process, REFRESH_TIMEOUT, REFRESH_TIMEOUT_DEFAULT)
+    duration_var(&ProcessEnv, REFRESH_TIMEOUT, REFRESH_TIMEOUT_DEFAULT)
 }
 
 /// A yes/no variable: `1`, `true` or `yes` is on; anything else, or unset, is off.
-fn switch_var(vars: &dyn Vars, name: &str) -> bool {
+fn switch_var(vars: &dyn Env, name: &str) -> bool {
     matches!(text(vars, name).as_deref(), Some("1" | "true" | "yes"))
 }
 
-fn duration_var(vars: &dyn Vars, name: &str, default: Duration) -> Duration {
+fn duration_var(vars: &dyn Env, name: &str, default: Duration) -> Duration {
     match text(vars, name) {
         None => default,
         Some(text) => parse_duration(&text).unwrap_or_else(|| {
@@ -439,9 +422,9 @@ mod tests {
     #[test]
     fn settings_can_be_read_from_another_environment() {
         struct Given(&'static [(&'static str, &'static str)]);
-        impl Vars for Given {
-            fn get(&self, name: &str) -> Option<OsString> {
-                self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| OsString::from(v))
+        impl Env for Given {
+            fn var(&self, name: &str) -> Option<String> {
+                self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string())
             }
         }
         const HOME: (&str, &str) = if cfg!(windows) {

@@ -24,20 +24,11 @@ pub fn eks_token_expiry_bound(token: &str) -> Option<chrono::DateTime<chrono::Ut
 mod tests {
     use super::*;
 
+    /// An EKS token as aws-iam-authenticator and the CLI build it.
     fn encode(url: &str) -> String {
-        // Test-only encoder, to build tokens the way aws-iam-authenticator and the CLI do.
-        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-        let mut out = String::new();
-        for chunk in url.as_bytes().chunks(3) {
-            let n = chunk
-                .iter()
-                .enumerate()
-                .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
-            for i in 0..=chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-            }
-        }
-        format!("k8s-aws-v1.{out}")
+        use base64::Engine;
+        let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(url);
+        format!("k8s-aws-v1.{encoded}")
     }
 
     const URL: &str = "https://sts.us-west-2.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20261128%2Fus-west-2%2Fsts%2Faws4_request&X-Amz-Date=20261128T234151Z&X-Amz-Expires=60&X-Amz-SignedHeaders=host%3Bx-k8s-aws-id&X-Amz-Signature=abc";

@@ -12,9 +12,10 @@ use chrono::{DateTime, Utc};
 
 use super::lock::{self, Lock};
 use super::names::{self, Kind};
-use super::platform;
 use super::trust::{self, Untrusted};
-use super::{CacheEntry, CacheFile, CacheKey, atomic};
+use super::{CacheEntry, CacheFile, CacheKey};
+use crate::fs::atomic;
+use crate::fs::platform;
 
 /// The cache directory. Creating the value touches nothing on disk: the hit path only
 /// reads through it; [`CacheDir::prepare`] makes it ready for writing.
@@ -219,13 +220,6 @@ pub(super) fn read_cache_file(path: &Path) -> io::Result<Option<CacheFile>> {
         }
         file
     }))
-}
-
-/// Opens a small file of ours in the cache directory for reading and writing, creating
-/// it empty and private if needed, and never through a link planted at its path. Lock
-/// files and the GC stamp are opened this way.
-pub(super) fn open_private(path: &Path) -> io::Result<fs::File> {
-    platform::open_private_rw(path)
 }
 
 #[cfg(test)]

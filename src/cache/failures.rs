@@ -17,7 +17,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::names;
-use super::{CacheDir, atomic, trust};
+use super::{CacheDir, trust};
+use crate::fs::atomic;
 
 /// A fetch that failed. A record written by an older version may hold a `stderr`
 /// field: it is not read.

@@ -13,9 +13,9 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
-use super::dir::open_private;
 use super::names::{self, Kind};
-use super::{CacheDir, CacheFile, lock, platform, trust};
+use super::{CacheDir, CacheFile, lock, trust};
+use crate::fs::platform;
 
 impl CacheDir {
     /// Collects if the last collection is older than `interval`; errors are only logged.
@@ -26,7 +26,7 @@ impl CacheDir {
             return;
         }
         // Touch the stamp first, so that concurrent processes do not all start collecting.
-        if let Err(e) = open_private(&stamp).and_then(|f| f.set_modified(SystemTime::now())) {
+        if let Err(e) = platform::open_private_rw(&stamp).and_then(|f| f.set_modified(SystemTime::now())) {
             log::debug!("gc: cannot touch {}: {e}", stamp.display());
             return;
         }

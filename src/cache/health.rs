@@ -30,7 +30,7 @@ impl CacheDir {
     pub fn health(&self) -> Health {
         let meta = trust::dir_metadata(self.path());
         let exists = meta.is_ok();
-        let owned = meta.as_ref().ok().and_then(super::platform::owner_and_mode);
+        let owned = meta.as_ref().ok().and_then(crate::fs::platform::owner_and_mode);
         let (owner_uid, mode) = owned.map_or((None, None), |((uid, _), mode)| (Some(uid), Some(mode)));
         let problem = match self.check() {
             Ok(true) => None,

@@ -110,7 +110,7 @@ pub fn try_acquire(path: &Path) -> io::Result<Option<Lock>> {
     // A few rounds at most: each retry means garbage collection removed the file
     // between our open and our lock, which it does at most once per file.
     for _ in 0..8 {
-        let file = super::dir::open_private(path)?;
+        let file = crate::fs::platform::open_private_rw(path)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => return Ok(None),
@@ -127,7 +127,7 @@ pub fn try_acquire(path: &Path) -> io::Result<Option<Lock>> {
 
 fn still_at(file: &File, path: &Path) -> bool {
     match (file.metadata(), std::fs::symlink_metadata(path)) {
-        (Ok(held), Ok(named)) => super::platform::same_file(&held, &named),
+        (Ok(held), Ok(named)) => crate::fs::platform::same_file(&held, &named),
         _ => false,
     }
 }
@@ -165,11 +165,11 @@ mod tests {
     fn a_lock_file_replaced_after_it_was_opened_is_noticed() {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("x.lock");
-        let opened = super::super::dir::open_private(&path).unwrap();
+        let opened = crate::fs::platform::open_private_rw(&path).unwrap();
         assert!(still_at(&opened, &path));
         std::fs::remove_file(&path).unwrap();
         assert!(!still_at(&opened, &path), "removed");
-        let _new = super::super::dir::open_private(&path).unwrap();
+        let _new = crate::fs::platform::open_private_rw(&path).unwrap();
         assert!(!still_at(&opened, &path), "another file at the same path");
     }
 

@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use chrono::Utc;
 
+use super::CacheDir;
 use super::names;
-use super::{CacheDir, atomic};
+use crate::fs::atomic;
 
 /// A `.running` marker older than this belongs to a refresh that died without cleaning up.
 pub const STALE_RUNNING: Duration = Duration::from_secs(5 * 60);
@@ -23,7 +24,7 @@ impl CacheDir {
     pub fn claim_refresh(&self, hash: &str) -> bool {
         let running = self.path().join(names::refresh_running(hash));
         for _ in 0..2 {
-            let created = super::platform::create_new_private(&running);
+            let created = crate::fs::platform::create_new_private(&running);
             match created {
                 Ok(mut file) => {
                     let _ = writeln!(file, "{}", std::process::id());

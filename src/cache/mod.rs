@@ -4,13 +4,12 @@
 //! - `key.rs`: [`CacheKey`], the canonical text of a provider's identity;
 //! - `file.rs`: [`CacheFile`] and [`CacheEntry`], the document kept per cluster;
 //! - `dir.rs`: [`CacheDir`], the one owner of the cache directory: names (`names.rs`),
-//!   reads, stores, locks (`lock.rs`), atomic writes (`atomic.rs`), garbage collection
+//!   reads, stores, locks (`lock.rs`), atomic writes (`fs::atomic`), garbage collection
 //!   (`gc.rs`), the refresh-ahead markers (`marks.rs`), the failures of fetches
 //!   (`failures.rs`: facts only, no text of the command's), its health for `doctor`
-//!   (`health.rs`), what may be trusted there (`trust.rs`), and how its files are
-//!   created and opened on each platform (`platform.rs`).
+//!   (`health.rs`), what may be trusted there (`trust.rs`); its files are created and
+//!   opened through `fs::platform`.
 
-pub mod atomic;
 mod dir;
 mod failures;
 mod file;
@@ -20,7 +19,6 @@ mod key;
 mod lock;
 mod marks;
 mod names;
-pub(crate) mod platform;
 mod trust;
 
 pub use dir::CacheDir;

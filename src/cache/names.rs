@@ -3,8 +3,8 @@
 //! collection and `status` recognise files by [`classify`], so nothing that is not named
 //! here is ever treated as ours.
 
-use super::atomic;
 use super::key::fnv1a64;
+use crate::fs::atomic;
 
 const CACHE_PREFIX: &str = "cache-";
 const CACHE_SUFFIX: &str = ".yaml";

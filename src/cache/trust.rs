@@ -5,10 +5,10 @@
 //! by someone else, for us to authenticate as them.
 
 use std::fs::{self, File, Metadata};
-use std::io::{self, Read};
+use std::io;
 use std::path::Path;
 
-use super::platform;
+use crate::fs::platform;
 
 /// A cache file is a few kilobytes; one larger than this is not read (and is replaced
 /// on the next store). docs/cache-format.md documents it.
@@ -37,12 +37,6 @@ pub fn check_parent(parent: &Path, meta: &Metadata) -> Result<(), Untrusted> {
     owner::check_parent(parent, meta)
 }
 
-/// Whether a file (by `fstat` of the open file) is a cache file we may read: a regular
-/// file of ours, writable by nobody else, and not larger than a cache file can be.
-pub fn is_trusted_file(meta: &Metadata) -> bool {
-    meta.is_file() && meta.len() <= MAX_FILE_BYTES && owner::is_ours_alone(meta)
-}
-
 /// Opens a file for reading without following a symlink at its path and without
 /// blocking (a FIFO there would hang every run). `Ok(None)` when it is absent.
 pub fn open_no_follow(path: &Path) -> io::Result<Option<File>> {
@@ -53,21 +47,19 @@ pub fn open_no_follow(path: &Path) -> io::Result<Option<File>> {
     }
 }
 
-/// The contents of a trusted cache file at `path`. `Ok(None)` when it is absent, or is
-/// something we do not read (a FIFO, a device, a huge file, a file others can write):
+/// The contents of a trusted cache file at `path`: a regular file of ours, writable by
+/// nobody else, and not larger than a cache file can be. `Ok(None)` when it is absent, or
+/// is something we do not read (a FIFO, a device, a huge file, a file others can write):
 /// such a file is replaced on the next store.
 pub fn read_file(path: &Path) -> io::Result<Option<Vec<u8>>> {
     let Some(file) = open_no_follow(path)? else {
         return Ok(None);
     };
-    let meta = file.metadata()?;
-    if !is_trusted_file(&meta) {
+    let bytes = crate::fs::read_small(file, MAX_FILE_BYTES, owner::is_ours_alone)?;
+    if bytes.is_none() {
         log::debug!("{} is not a cache file we may read; not using it", path.display());
-        return Ok(None);
     }
-    let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
-    file.take(MAX_FILE_BYTES).read_to_end(&mut bytes)?;
-    Ok(Some(bytes))
+    Ok(bytes)
 }
 
 /// The directory's metadata, following a symlink to it (a symlinked cache directory is
@@ -243,9 +235,7 @@ mod tests {
     fn a_fifo_is_neither_waited_for_nor_read() {
         let tmp = tempfile::tempdir().unwrap();
         let fifo = tmp.path().join("cache-x.yaml");
-        let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
-        // SAFETY: mkfifo with a valid NUL-terminated path.
-        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+        crate::fs::mkfifo(&fifo);
         assert_eq!(read_file(&fifo).unwrap(), None);
     }
 }

@@ -1,16 +1,14 @@
 //! `kubecredcache man`: the manual page, as roff on stdout (`kubecredcache man | man -l -`;
 //! the release archives carry it as `kubecredcache.1`). One page for the whole program:
 //! the subcommands and their options come from the clap definition that parses them, and
-//! the environment variables from the README's table, so the page cannot drift from
-//! either. Written with `roff` (clap_mangen's own layer underneath): clap_mangen makes a
+//! the environment variables from `settings::ALL` (which a test holds the README's table
+//! to), so the page cannot drift from either. Written with `roff` (clap_mangen's own layer underneath): clap_mangen makes a
 //! page per subcommand and repeats its preamble in every section it renders alone.
 
 use roff::{Inline, Roff, bold, italic, roman};
 
 use super::Out;
-
-/// The README, whose "Environment variables" table is the one list of our variables.
-const README: &str = include_str!("../../README.md");
+use crate::settings;
 
 pub fn run(out: &mut Out, mut cli: clap::Command) -> i32 {
     cli.build();
@@ -25,6 +23,17 @@ fn page(cli: &clap::Command) -> Roff {
     let version = cli.get_version().unwrap_or("unknown");
     page.control("TH", ["KUBECREDCACHE", "1", version, "kubecredcache", "User Commands"]);
 
+    name_and_synopsis(&mut page);
+    description(&mut page);
+    options(&mut page, cli);
+    subcommands(&mut page, cli);
+    environment(&mut page);
+    exit_status_files_see_also(&mut page);
+    page
+}
+
+/// NAME and SYNOPSIS.
+fn name_and_synopsis(page: &mut Roff) {
     page.control("SH", ["NAME"]);
     page.text([roman(
         "kubecredcache - cache the credentials that kubectl exec plugins print",
@@ -81,7 +90,10 @@ fn page(cli: &clap::Command) -> Roff {
         }
         page.text(line.to_vec());
     }
+}
 
+/// DESCRIPTION: what it is for, and the exec entry it goes in.
+fn description(page: &mut Roff) {
     page.control("SH", ["DESCRIPTION"]);
     page.text([roman(
         "kubectl runs a kubeconfig user's exec plugin (aws eks get-token, aws-iam-authenticator token, \
@@ -116,32 +128,38 @@ fn page(cli: &clap::Command) -> Roff {
             " is given. Whatever goes wrong with the cache, kubectl gets what the command alone would have given it.",
         ),
     ]);
+}
 
+/// OPTIONS: ours before a command to wrap, then clap's.
+fn options(page: &mut Roff, cli: &clap::Command) {
     page.control("SH", ["OPTIONS"]);
     option(
-        &mut page,
+        page,
         vec![bold("--force-refresh")],
         "Fetch afresh, ignoring the cache, and store the new token.",
     );
     option(
-        &mut page,
+        page,
         vec![bold("--generic")],
         "Cache any plugin that prints an ExecCredential with an expiry, keyed by its whole command line.",
     );
     option(
-        &mut page,
+        page,
         vec![bold("--key-env"), roman(" "), italic("NAME")],
         "With --generic: the environment variable NAME is part of the key too (as a digest). May be repeated.",
     );
     option(
-        &mut page,
+        page,
         vec![bold("--")],
         "The next argument is the command to run, even if it is named like one of our subcommands.",
     );
     for arg in cli.get_arguments().filter(|a| !a.is_hide_set()) {
-        option(&mut page, arg_header(arg), &arg_help(arg));
+        option(page, arg_header(arg), &arg_help(arg));
     }
+}
 
+/// SUBCOMMANDS, each with its options, from clap.
+fn subcommands(page: &mut Roff, cli: &clap::Command) {
     page.control("SH", ["SUBCOMMANDS"]);
     for sub in cli.get_subcommands().filter(|s| !s.is_hide_set()) {
         let args: Vec<&clap::Arg> = sub
@@ -168,23 +186,32 @@ fn page(cli: &clap::Command) -> Roff {
         if !args.is_empty() {
             page.control("RS", []);
             for arg in args {
-                option(&mut page, arg_header(arg), &arg_help(arg));
+                option(page, arg_header(arg), &arg_help(arg));
             }
             page.control("RE", []);
         }
     }
+}
 
+/// ENVIRONMENT: every variable of `settings::ALL`.
+fn environment(page: &mut Roff) {
     page.control("SH", ["ENVIRONMENT"]);
-    for (name, default, meaning) in environment() {
+    for setting in settings::ALL {
         option(
-            &mut page,
-            vec![bold(name), roman(format!(" (default: {default})"))],
-            &meaning,
+            page,
+            vec![
+                bold(setting.name),
+                roman(format!(" (default: {})", plain(setting.default))),
+            ],
+            &plain(setting.meaning),
         );
     }
     page.control("PP", []);
     page.text([roman("The command itself sees the whole environment.")]);
+}
 
+/// EXIT STATUS, FILES and SEE ALSO.
+fn exit_status_files_see_also(page: &mut Roff) {
     page.control("SH", ["EXIT STATUS"]);
     page.text([roman(
         "A wrapped command's own exit status (127 when it cannot be found, 126 when it cannot be run). \
@@ -193,12 +220,12 @@ fn page(cli: &clap::Command) -> Roff {
 
     page.control("SH", ["FILES"]);
     option(
-        &mut page,
+        page,
         vec![italic("~/.kubecredcache/cache-CLUSTER.yaml")],
         "The cached credentials of one cluster (the directory 0700, files 0600). Elsewhere with KUBECREDCACHE_DIR.",
     );
     option(
-        &mut page,
+        page,
         vec![italic("~/.kube/config")],
         "The kubeconfig that setup and unsetup edit when KUBECONFIG names no files. Each edited file is \
          first copied to FILE.kubecredcache.bak.",
@@ -210,7 +237,6 @@ fn page(cli: &clap::Command) -> Roff {
         roman("(1); the README and docs/ at "),
         roman(env!("CARGO_PKG_REPOSITORY")),
     ]);
-    page
 }
 
 /// One `.TP` entry: a bold or italic header, then its text.
@@ -265,33 +291,7 @@ fn arg_help(arg: &clap::Arg) -> String {
     help
 }
 
-/// The README's "Environment variables" table: (name, default, meaning), without the
-/// Markdown backticks.
-fn environment() -> Vec<(String, String, String)> {
-    let Some((_, section)) = README.split_once("## Environment variables") else {
-        return Vec::new();
-    };
-    section
-        .lines()
-        .skip_while(|l| !l.starts_with('|'))
-        .take_while(|l| l.starts_with('|'))
-        .skip(2) // the header row and its |---| line
-        .filter_map(|row| {
-            let cells: Vec<String> = row
-                .trim()
-                .trim_matches('|')
-                .split('|')
-                .map(|c| plain(c.trim()))
-                .collect();
-            match <[String; 3]>::try_from(cells) {
-                Ok([name, default, meaning]) => Some((name, default, meaning)),
-                Err(_) => None,
-            }
-        })
-        .collect()
-}
-
-/// A README cell as plain ASCII: no Markdown backticks, and the two non-ASCII signs it
+/// A setting's text as plain ASCII: no Markdown backticks, and the two non-ASCII signs it
 /// uses spelt out (groff without a preprocessor rejects UTF-8 input).
 fn plain(cell: &str) -> String {
     cell.replace('`', "")
@@ -303,48 +303,32 @@ fn plain(cell: &str) -> String {
 mod tests {
     use super::*;
 
-    /// Every variable `settings` reads is in the README's table (and so on the page),
-    /// and the table names nothing else: a new setting without a line there fails here.
+    fn rendered() -> String {
+        let mut cli = clap::Command::new("kubecredcache").version("1.2.3");
+        cli.build();
+        page(&cli).render()
+    }
+
+    /// Every setting is on the page, in its section, with its default.
     #[test]
-    fn the_environment_section_lists_exactly_the_settings() {
-        let settings = include_str!("../settings.rs");
-        let mut declared: Vec<&str> = settings
-            .lines()
-            .filter_map(|l| l.strip_prefix("pub const "))
-            .filter_map(|l| l.split('"').nth(1))
-            .filter(|name| name.starts_with("KUBECREDCACHE_"))
-            .collect();
-        declared.sort_unstable();
-        let mut listed: Vec<String> = environment().into_iter().map(|(name, _, _)| name).collect();
-        listed.sort_unstable();
-        assert!(declared.len() >= 10, "settings.rs read wrongly: {declared:?}");
-        assert_eq!(
-            listed, declared,
-            "the README's environment table (left), settings.rs (right)"
-        );
+    fn the_environment_section_lists_every_setting() {
+        let text = rendered();
+        let (_, section) = text.split_once(".SH ENVIRONMENT\n").expect("an ENVIRONMENT section");
+        let section = section.split(".SH ").next().unwrap();
+        for setting in settings::ALL {
+            let entry = format!("\\fB{}\\fR (default: {})", setting.name, plain(setting.default));
+            assert!(section.contains(&entry), "{entry} not in:\n{section}");
+        }
     }
 
     #[test]
     fn the_page_is_ascii() {
-        let mut cli = clap::Command::new("kubecredcache").version("1.2.3");
-        cli.build();
-        let text = page(&cli).render();
+        let text = rendered();
         let odd: Vec<char> = text.chars().filter(|c| !c.is_ascii()).collect();
         assert!(odd.is_empty(), "spell these out in plain(): {odd:?}");
         assert!(
             text.contains(".TH KUBECREDCACHE 1 1.2.3 kubecredcache \"User Commands\"\n"),
             "{text}"
         );
-    }
-
-    #[test]
-    fn the_environment_rows_have_a_default_and_a_meaning() {
-        for (name, default, meaning) in environment() {
-            assert!(
-                !default.is_empty() && meaning.len() > 10,
-                "{name}: {default:?} {meaning:?}"
-            );
-            assert!(!meaning.contains('`'), "{meaning}");
-        }
     }
 }

@@ -12,7 +12,6 @@ mod man;
 mod out;
 mod setup;
 mod status;
-mod suggest;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -20,10 +19,10 @@ use std::path::PathBuf;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::cache::CacheDir;
+pub use crate::invocation::{SUBCOMMANDS, did_you_mean};
 use crate::kubeconfig::Direction;
 use crate::messages;
 use out::Out;
-pub use suggest::did_you_mean;
 
 #[derive(Parser)]
 #[command(
@@ -103,28 +102,6 @@ struct KubeconfigArgs {
     /// Print the change as a unified diff and write nothing
     #[arg(long)]
     dry_run: bool,
-}
-
-/// Our subcommands, as clap knows them (a test holds the two together).
-pub const SUBCOMMANDS: &[&str] = &[
-    "setup",
-    "unsetup",
-    "status",
-    "doctor",
-    "clear",
-    "gc",
-    "list-providers",
-    "completion",
-    "man",
-];
-
-/// The names `cli` hands to us rather than wrapping: [`SUBCOMMANDS`], `help`, and
-/// options. A `matches!` rather than a search of the list: this runs on every cache hit.
-pub fn is_ours(first: &str) -> bool {
-    matches!(
-        first,
-        "setup" | "unsetup" | "status" | "doctor" | "clear" | "gc" | "list-providers" | "completion" | "man" | "help"
-    ) || first.starts_with('-')
 }
 
 /// Parses and runs a subcommand; `args` are the process's arguments after the program name.
@@ -262,11 +239,11 @@ mod tests {
             .collect();
         assert_eq!(
             clap, SUBCOMMANDS,
-            "commands/mod.rs: SUBCOMMANDS and the clap enum differ"
+            "invocation/mod.rs: SUBCOMMANDS and the clap enum differ"
         );
         for sub in SUBCOMMANDS {
-            assert!(is_ours(sub), "{sub} would be wrapped, not run");
+            assert!(crate::invocation::is_ours(sub), "{sub} would be wrapped, not run");
         }
-        assert!(!is_ours("aws") && !is_ours("stauts"));
+        assert!(!crate::invocation::is_ours("aws") && !crate::invocation::is_ours("stauts"));
     }
 }

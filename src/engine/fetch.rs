@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-use super::{Accept, Request, output};
+use super::{Accept, Request, output, spawn};
 use crate::cache::{CacheDir, CacheEntry, Lock, SLOW_WAIT};
 use crate::exec_credential::ExecCredential;
 use crate::provider::ProcessEnv;
@@ -258,9 +258,10 @@ impl Request<'_> {
     fn run_command(&self, background: bool) -> Result<Fetched, NotCached> {
         log::debug!("miss: running {}", self.program.to_string_lossy());
         let started = Instant::now();
+        let env = spawn::command_env(self.provider.child_env());
         let options = upstream::Options {
             limit: background.then(settings::refresh_timeout),
-            env: self.provider.child_env(),
+            env: &env,
         };
         let finished = upstream::run(self.program, self.raw_args, options)
             .map_err(|e| NotCached::Done(self.run_bare_instead(&e, background)))?;
@@ -306,13 +307,13 @@ impl Request<'_> {
     /// after the command started: it may have spent a one-time code, and runs once.
     fn run_bare_instead(&self, error: &std::io::Error, background: bool) -> i32 {
         if background || fails_bare_too(error) || upstream::failed_after_start(error) {
-            return upstream::report_spawn_error(self.program, error);
+            return spawn::report_spawn_error(self.program, error);
         }
         log::debug!(
             "cannot run {} with its output captured ({error}); running it as without kubecredcache",
             self.program.to_string_lossy()
         );
-        upstream::exec(self.program, self.raw_args, self.provider.child_env())
+        spawn::exec(self.program, self.raw_args, self.provider.child_env())
     }
 
     /// Stores what was fetched, if the cache would ever serve it; a failure is a warning.

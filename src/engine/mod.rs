@@ -6,7 +6,8 @@
 //!   command; store);
 //! - `failures.rs`: no login storms (a failure is shared, and cools down);
 //! - `refresh.rs`: refresh ahead (when a hit starts one, and the detached run itself);
-//! - `output.rs`: what reaches kubectl's stdout, and warnings.
+//! - `output.rs`: what reaches kubectl's stdout, and warnings;
+//! - `spawn.rs`: the command run as kubectl would, without our refresh marker.
 //!
 //! Nothing here may make a kubectl run fail that would have succeeded without us: every
 //! cache problem ends in running the command uncached.
@@ -15,6 +16,7 @@ mod failures;
 mod fetch;
 mod output;
 mod refresh;
+mod spawn;
 
 use std::ffi::{OsStr, OsString};
 use std::time::Duration;
@@ -23,44 +25,35 @@ use chrono::{DateTime, Utc};
 
 use crate::cache::{CacheDir, CacheEntry, CacheKey, Untrusted};
 use crate::exec_credential::ExecInfo;
-use crate::provider::{self, Env, Identity, ParsedArgs, ProcessEnv, Provider};
+use crate::generic::Generic;
+use crate::provider::{self, Env, Identity, PROGRAM_PART, ParsedArgs, ProcessEnv, Provider};
+use crate::settings;
 use crate::sources::Snapshot;
-use crate::{settings, upstream};
 
-pub use refresh::{CHILD_ENV, RefreshState, due_with, refresh_state, refresh_state_with};
+pub use refresh::{RefreshState, due_with, refresh_state, refresh_state_with};
 
-/// Runs the wrapped command through the cache and returns the exit code.
-pub fn run(program: &OsStr, raw_args: &[OsString], force_refresh: bool) -> i32 {
+/// Runs the wrapped command through the cache and returns the exit code. `generic`:
+/// `--generic` with its `--key-env` variables. `force_refresh` (or
+/// `KUBECREDCACHE_FORCE_REFRESH=1`) skips the cache read.
+pub fn run(program: &OsStr, raw_args: &[OsString], force_refresh: bool, generic: Option<Vec<String>>) -> i32 {
+    if settings::disabled() {
+        // The command runs exactly as without us.
+        log::debug!("cache disabled by {}", settings::DISABLE);
+        return spawn::exec(program, raw_args, &[]);
+    }
     let args: Vec<String> = raw_args.iter().map(|a| provider::os_to_string(a)).collect();
-    let Some(found) = provider::recognise(program, &args) else {
+    let Some(plan) = plan(program, &args, generic, &ProcessEnv) else {
         log::debug!(
             "no provider recognises {}; running it uncached",
             program.to_string_lossy()
         );
-        return upstream::exec(program, raw_args, &[]);
+        return spawn::exec(program, raw_args, &[]);
     };
-    run_with(found.provider, &found.args, program, raw_args, force_refresh)
-}
-
-/// Runs the wrapped command through the cache with a provider chosen already (the
-/// registry's, or `--generic`'s) and the arguments as it read them. `force_refresh` (or
-/// `KUBECREDCACHE_FORCE_REFRESH=1`) skips the cache read.
-pub fn run_with(
-    provider: &dyn Provider,
-    args: &ParsedArgs,
-    program: &OsStr,
-    raw_args: &[OsString],
-    force_refresh: bool,
-) -> i32 {
-    let Some(request) = Request::new(provider, args, program, raw_args) else {
-        // Uncached, but still with the provider's changes to the command's environment,
-        // unless caching is off: then the command runs exactly as without us.
-        let env = if settings::disabled() {
-            &[][..]
-        } else {
-            provider.child_env()
-        };
-        return upstream::exec(program, raw_args, env);
+    let Plan { keyer, args, keyed } = plan;
+    let provider = keyer.provider();
+    let Some(request) = Request::new(provider, &args, keyed, program, raw_args) else {
+        // Uncached, but still with the provider's changes to the command's environment.
+        return spawn::exec(program, raw_args, provider.child_env());
     };
     if let Some(hash) = refresh::started_as_refresh() {
         return request.refresh_in_background(&hash);
@@ -75,19 +68,62 @@ pub fn run_with(
         Ok(None) => request.fetch(Accept::AnyFresh),
         Err(untrusted) => {
             output::warn_uncached(&untrusted.to_string());
-            upstream::exec(program, raw_args, provider.child_env())
+            spawn::exec(program, raw_args, provider.child_env())
         }
     }
 }
 
-/// The identity part that holds the program as given: a path always, a bare name for
-/// `--generic` (where the name is all we know).
-pub const PROGRAM_PART: &str = "program";
+/// The provider that keys a wrapped command: one the registry holds, or `--generic`.
+pub enum Keyer {
+    Registered(&'static dyn Provider),
+    Generic(Generic),
+}
+
+impl Keyer {
+    pub fn provider(&self) -> &dyn Provider {
+        match self {
+            Keyer::Registered(provider) => *provider,
+            Keyer::Generic(generic) => generic,
+        }
+    }
+}
+
+/// What a run of a command does: which provider keys it, the arguments as that provider
+/// reads them, and the identity and cache key (or why it cannot be keyed and runs
+/// uncached).
+pub struct Plan<'a> {
+    pub keyer: Keyer,
+    pub args: ParsedArgs<'a>,
+    pub keyed: Result<(Identity, CacheKey), String>,
+}
+
+/// Decides what a run of `program args` does, with the environment `env`: `--generic`'s
+/// keying when `generic` (its `--key-env` variables) asks for it, else the registered
+/// provider that recognises the command; `None` when none does (it runs uncached). A
+/// wrapped run asks with its own environment, `doctor` with the one a kubeconfig entry
+/// gives the command, so that doctor cannot drift from a run.
+pub fn plan<'a>(program: &OsStr, args: &'a [String], generic: Option<Vec<String>>, env: &dyn Env) -> Option<Plan<'a>> {
+    let (keyer, args) = match generic {
+        Some(key_env) => {
+            let generic = Generic {
+                program: provider::os_to_string(program),
+                key_env,
+            };
+            let args = provider::parse(args, generic.inputs());
+            (Keyer::Generic(generic), args)
+        }
+        None => {
+            let found = provider::recognise(program, args)?;
+            (Keyer::Registered(found.provider), found.args)
+        }
+    };
+    let keyed = cache_key(keyer.provider(), program, &args, env);
+    Some(Plan { keyer, args, keyed })
+}
 
 /// The identity a provider reads from `args` and `env`, and the cache key a run with
-/// them uses; an error (why) when it cannot be keyed safely and runs uncached. `doctor`
-/// asks the same with the environment a kubeconfig gives the command.
-pub fn cache_key(
+/// them uses; an error (why) when it cannot be keyed safely and runs uncached.
+fn cache_key(
     provider: &dyn Provider,
     program: &OsStr,
     args: &ParsedArgs,
@@ -114,6 +150,36 @@ pub fn cache_key(
     Ok((identity, key))
 }
 
+/// Whether a cache entry may be served.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Served {
+    /// Past its end, less the expiry margin (or written in the future).
+    Expired,
+    /// Fresh, but the credential sources are not as they were when it was fetched.
+    Stale,
+    /// Served.
+    Fresh,
+}
+
+/// Whether `entry` may be served at `now`: fresh by `margin`, and fetched while the
+/// provider's credential sources were as `sources_now` says they are (asked of a fresh
+/// entry only, so that an expired one costs no look at the sources). The hit and
+/// `doctor` both judge with this.
+pub fn judge(
+    entry: &CacheEntry,
+    now: DateTime<Utc>,
+    margin: Duration,
+    sources_now: impl FnOnce() -> Snapshot,
+) -> Served {
+    if !entry.is_fresh(now, margin) {
+        Served::Expired
+    } else if sources_now().as_str() != entry.sources {
+        Served::Stale
+    } else {
+        Served::Fresh
+    }
+}
+
 /// What a process that took the single-flight lock accepts from the cache instead of
 /// fetching: what another process fetched meanwhile.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -138,19 +204,16 @@ struct Request<'a> {
 }
 
 impl<'a> Request<'a> {
-    /// `None` when the run must not use the cache: caching disabled, an identity that
-    /// cannot be keyed safely, or nowhere to keep a cache (the reason is logged or warned).
+    /// `None` when the run must not use the cache: an identity that cannot be keyed
+    /// safely, or nowhere to keep a cache (the reason is logged or warned).
     fn new(
         provider: &'a dyn Provider,
         args: &'a ParsedArgs<'a>,
+        keyed: Result<(Identity, CacheKey), String>,
         program: &'a OsStr,
         raw_args: &'a [OsString],
     ) -> Option<Request<'a>> {
-        if settings::disabled() {
-            log::debug!("cache disabled by {}", settings::DISABLE);
-            return None;
-        }
-        let (identity, key) = cache_key(provider, program, args, &ProcessEnv)
+        let (identity, key) = keyed
             .inspect_err(|why| log::debug!("{}: {why}; running it uncached", provider.name()))
             .ok()?;
         let path = settings::cache_dir_path()
@@ -182,14 +245,14 @@ impl<'a> Request<'a> {
         let Some(entry) = self.cache.entry(&self.key)? else {
             return Ok(None);
         };
-        if !entry.is_fresh(now, self.margin) {
-            return Ok(None);
+        match judge(&entry, now, self.margin, || self.sources_now()) {
+            Served::Fresh => Ok(Some(entry)),
+            Served::Expired => Ok(None),
+            Served::Stale => {
+                log::debug!("the credential sources are not as they were when this token was fetched; not serving it");
+                Ok(None)
+            }
         }
-        if self.sources_now().as_str() != entry.sources {
-            log::debug!("the credential sources are not as they were when this token was fetched; not serving it");
-            return Ok(None);
-        }
-        Ok(Some(entry))
     }
 
     /// The hit: print the cached credential, then maybe start a refresh ahead.

@@ -15,7 +15,7 @@ use crate::provider::ProcessEnv;
 use crate::settings::{self, RefreshAhead};
 
 /// Set in the environment of the background refresh; its value is the key's hash. The
-/// command it runs never sees it (upstream.rs), or a kubecredcache that command runs
+/// command it runs never sees it (`spawn.rs`), or a kubecredcache that command runs
 /// would take itself for a refresh.
 pub const CHILD_ENV: &str = "KUBECREDCACHE_INTERNAL_REFRESH";
 /// A fetch that took this long while kubectl said a person was there probably asked

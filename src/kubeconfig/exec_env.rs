@@ -6,7 +6,6 @@
 use std::ffi::OsString;
 
 use crate::provider::{self, Env};
-use crate::settings::Vars;
 
 pub struct ExecEnv<'a> {
     entries: &'a [(String, String)],
@@ -32,10 +31,7 @@ impl Env for ExecEnv<'_> {
             .map(String::from)
             .or_else(|| provider::ProcessEnv.var(name))
     }
-}
-
-impl Vars for ExecEnv<'_> {
-    fn get(&self, name: &str) -> Option<OsString> {
+    fn var_os(&self, name: &str) -> Option<OsString> {
         self.entry(name).map(OsString::from).or_else(|| std::env::var_os(name))
     }
 }
@@ -52,7 +48,7 @@ mod tests {
         ];
         let env = ExecEnv::new(&entries);
         assert_eq!(env.var("PATH").as_deref(), Some("/second"));
-        assert_eq!(Vars::get(&env, "PATH"), Some(OsString::from("/second")));
+        assert_eq!(env.var_os("PATH"), Some(OsString::from("/second")));
         assert_eq!(env.var("HOME"), std::env::var("HOME").ok(), "the rest is the process's");
     }
 }

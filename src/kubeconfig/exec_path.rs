@@ -14,7 +14,7 @@
 use std::ffi::{OsStr, OsString};
 use std::path::{Component, Path, PathBuf};
 
-use crate::cache::platform;
+use crate::fs::platform;
 
 /// Why a command will not be found.
 #[derive(Debug, Clone, PartialEq, Eq)]

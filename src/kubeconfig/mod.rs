@@ -78,7 +78,8 @@ pub fn files(explicit: Option<&Path>) -> Result<Files, String> {
             });
         }
     }
-    home::home_dir()
+    crate::provider::home_dir(&crate::provider::ProcessEnv)
+        .or_else(home::home_dir)
         .map(|h| Files {
             paths: vec![h.join(".kube").join("config")],
             origin: Origin::Default,

@@ -9,7 +9,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::cache::{atomic, platform};
+use crate::fs::{atomic, platform};
 
 const BACKUP: &str = ".kubecredcache.bak";
 /// A kubeconfig larger than this is no backup of ours to compare.
@@ -83,24 +83,23 @@ pub fn backups(real: &Path) -> Vec<PathBuf> {
 /// the kubeconfig. In a directory others may write to, another user's file named like
 /// a backup is not one.
 pub fn read_backup(real: &Path, path: &Path) -> Option<Vec<u8>> {
-    use std::io::Read;
     let file = platform::open_read(path).ok()?;
-    let meta = file.metadata().ok()?;
-    if !meta.is_file() || meta.len() > MAX_BACKUP_BYTES {
-        return None;
-    }
+    let kubeconfig = fs::metadata(real).ok();
     // No one may have written it who could not have written the kubeconfig itself.
-    if let (Some(((uid, gid), mode)), Some(((owner, group), kubeconfig_mode))) = (
-        platform::owner_and_mode(&meta),
-        fs::metadata(real).ok().as_ref().and_then(platform::owner_and_mode),
-    ) && (uid != owner || mode & 0o022 & !kubeconfig_mode != 0 || (mode & 0o020 != 0 && gid != group))
-    {
-        log::debug!("{} is not the kubeconfig owner's alone: not a backup", path.display());
-        return None;
-    }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.take(MAX_BACKUP_BYTES).read_to_end(&mut bytes).ok()?;
-    Some(bytes)
+    let owners_alone = |meta: &fs::Metadata| match (
+        platform::owner_and_mode(meta),
+        kubeconfig.as_ref().and_then(platform::owner_and_mode),
+    ) {
+        (Some(((uid, gid), mode)), Some(((owner, group), kubeconfig_mode))) => {
+            let others = uid != owner || mode & 0o022 & !kubeconfig_mode != 0 || (mode & 0o020 != 0 && gid != group);
+            if others {
+                log::debug!("{} is not the kubeconfig owner's alone: not a backup", path.display());
+            }
+            !others
+        }
+        _ => true,
+    };
+    crate::fs::read_small(file, MAX_BACKUP_BYTES, owners_alone).ok()?
 }
 
 /// Makes sure `bytes` (the file as it is now) are kept in a backup: an existing backup
@@ -163,9 +162,7 @@ mod tests {
         std::os::unix::fs::symlink(&secret, &link).unwrap();
         assert_eq!(read_backup(&secret, &link), None);
         let fifo = tmp.path().join("config.kubecredcache.bak.1");
-        let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
-        // SAFETY: mkfifo with a valid NUL-terminated path.
-        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+        crate::fs::mkfifo(&fifo);
         assert_eq!(read_backup(&secret, &fifo), None, "not waited for");
     }
 

@@ -9,7 +9,7 @@ use serde_norway::{Mapping, Value};
 
 use super::exec_path::has_separator;
 use super::{V1ALPHA1, V1BETA1, WRAPPER, kubectl_finds, resolve_relative_command};
-use crate::cli::{self, Invocation};
+use crate::invocation::{self, Invocation};
 use crate::provider;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -239,7 +239,7 @@ fn unwrap(exec: &mut Mapping, wrapper: &Wrapper) -> Outcome {
     }
     // kubecredcache's own options come off as kubecredcache reads them; anything it
     // would not run as a command is left for a person to look at.
-    let (wrapped, dropped) = match cli::read(&args) {
+    let (wrapped, dropped) = match invocation::read(&args) {
         Invocation::Wrap { command, .. } => (command.to_vec(), args[..args.len() - command.len()].to_vec()),
         Invocation::Ours => {
             return Outcome::NotUnderstood(match args.first() {

@@ -152,6 +152,17 @@ impl Kit<'_> {
         self.key_of(&self.argv(case, false, false), &case.env)
     }
 
+    /// Asserts that `a` and `b` key alike, and that they are keyed: two cases that both
+    /// run uncached (not recognised, or refused a key) prove nothing about the key.
+    #[track_caller]
+    fn same_key(&self, a: Option<CacheKey>, b: Option<CacheKey>, message: &str) {
+        assert!(
+            a.is_some() || b.is_some(),
+            "{message}: neither is keyed, so the comparison proves nothing"
+        );
+        assert_eq!(a, b, "{message}");
+    }
+
     fn must_key(&self, case: &Case, what: &str) -> CacheKey {
         self.key(case).unwrap_or_else(|| {
             panic!(
@@ -262,11 +273,13 @@ impl Kit<'_> {
             let reference = self.key(&without);
             for spelling in flag.names {
                 let with = with_flag(&without, flag, spelling, "kit-cosmetic");
-                assert_eq!(
+                self.same_key(
                     self.key(&with),
-                    reference,
-                    "{}: {spelling} is declared cosmetic but changes the key (or recognition)",
-                    self.name()
+                    reference.clone(),
+                    &format!(
+                        "{}: {spelling} is declared cosmetic but changes the key (or recognition)",
+                        self.name()
+                    ),
                 );
             }
             return;
@@ -348,20 +361,20 @@ impl Kit<'_> {
         let spelling = flag.names[0];
         let bare = self.bare(flag);
         let given = with_flag(&bare, flag, spelling, unset);
-        assert_eq!(
+        self.same_key(
             self.key(&given),
             self.key(&bare),
-            "{name}: {spelling} {unset:?} means \"not given\" but keys apart from no {spelling}"
+            &format!("{name}: {spelling} {unset:?} means \"not given\" but keys apart from no {spelling}"),
         );
         for var in flag.env {
             let mut with_var = given.clone();
             with_var.env.insert(var.to_string(), "kit-value-a".into());
             let mut var_alone = bare.clone();
             var_alone.env.insert(var.to_string(), "kit-value-a".into());
-            assert_eq!(
+            self.same_key(
                 self.key(&with_var),
                 self.key(&var_alone),
-                "{name}: ${var} does not decide when {spelling} is {unset:?}"
+                &format!("{name}: ${var} does not decide when {spelling} is {unset:?}"),
             );
         }
     }
@@ -389,85 +402,112 @@ impl Kit<'_> {
         if flag.role == Role::Cosmetic {
             return;
         }
-        let name = self.name();
-        let syntax = self.provider.inputs().syntax;
-        let bare = self.bare(flag);
-        let joined = |args: &[&str]| {
-            let mut case = bare.clone();
-            case.flags.extend(args.iter().map(|a| (a.to_string(), None)));
-            case
-        };
-        let split = |spelling: &str, value: &str| with_flag(&bare, flag, spelling, value);
         for spelling in flag.names {
-            let long = spelling.starts_with("--");
-            if !flag.takes_value {
-                if syntax == Syntax::Pflag && long {
-                    let off = self.key(&joined(&[&format!("{spelling}=false")]));
-                    let on = self.key(&split(spelling, ""));
-                    assert!(
-                        off.is_none() || off != on,
-                        "{name}: {spelling}=false keys like {spelling}"
-                    );
+            match (flag.takes_value, spelling.starts_with("--")) {
+                (false, true) => self.long_switch_is_read_as_its_parser_reads_it(flag, spelling),
+                (false, false) => {}
+                (true, true) => {
+                    self.long_flag_is_read_as_its_parser_reads_it(flag, spelling);
+                    self.shortened_flag_is_read_as_its_parser_reads_it(flag, spelling);
                 }
-                continue;
-            }
-            if long {
-                let empty = self.key(&joined(&[&format!("{spelling}=")]));
-                assert_eq!(
-                    empty,
-                    self.key(&split(spelling, "")),
-                    "{name}: {spelling}= is not the empty value"
-                );
-                let dash = self.key(&joined(&[spelling, "-kit-dash"]));
-                let as_value = self.key(&joined(&[&format!("{spelling}=-kit-dash")]));
-                match syntax {
-                    Syntax::Argparse => assert!(
-                        as_value.is_none() || dash != as_value,
-                        "{name}: argparse takes -kit-dash for {spelling}'s value"
-                    ),
-                    _ => assert_eq!(dash, as_value, "{name}: {spelling} -kit-dash is not its value"),
-                }
-                let shortened = &spelling[..spelling.len() - 1];
-                if shortened.len() > 3 && self.provider.inputs().flag_named(shortened).is_none() {
-                    let short_key = self.key(&split(shortened, "kit-value-a"));
-                    let full_key = self.key(&split(spelling, "kit-value-a"));
-                    let unambiguous = self
-                        .provider
-                        .inputs()
-                        .flags
-                        .iter()
-                        .filter(|f| f.names.iter().any(|n| n.starts_with(shortened)))
-                        .all(|f| f.key == flag.key);
-                    if syntax == Syntax::Argparse && unambiguous {
-                        assert_eq!(short_key, full_key, "{name}: argparse takes {shortened} for {spelling}");
-                    } else {
-                        assert!(
-                            short_key.is_none() || short_key != full_key,
-                            "{name}: {shortened} is read as {spelling}, which its parser does not do"
-                        );
-                    }
-                }
-            } else {
-                // -x=...: pflag reads what follows `=` (and `-x=` as `=`), argparse what
-                // follows `=`, click all after the letter.
-                let with_equals = |value: &str| self.key(&joined(&[&format!("{spelling}={value}")]));
-                let (value_read, empty_read) = match syntax {
-                    Syntax::Pflag => ("kit-value-a", "="),
-                    Syntax::Argparse => ("kit-value-a", ""),
-                    Syntax::Click => ("=kit-value-a", "="),
-                };
-                assert_eq!(
-                    with_equals("kit-value-a"),
-                    self.key(&split(spelling, value_read)),
-                    "{name}: {spelling}=kit-value-a is not read as {value_read}"
-                );
-                assert_eq!(
-                    with_equals(""),
-                    self.key(&split(spelling, empty_read)),
-                    "{name}: {spelling}= is not read as {empty_read:?}"
-                );
+                (true, false) => self.short_flag_is_read_as_its_parser_reads_it(flag, spelling),
             }
         }
+    }
+
+    /// `--switch=false` is off to pflag.
+    fn long_switch_is_read_as_its_parser_reads_it(&self, flag: &Flag, spelling: &str) {
+        if self.provider.inputs().syntax != Syntax::Pflag {
+            return;
+        }
+        let bare = self.bare(flag);
+        let off = self.key(&joined(&bare, &[&format!("{spelling}=false")]));
+        let on = self.key(&with_flag(&bare, flag, spelling, ""));
+        assert!(
+            off.is_none() || off != on,
+            "{}: {spelling}=false keys like {spelling}",
+            self.name()
+        );
+    }
+
+    /// `--flag=` is the empty value to all; `--flag -x` takes `-x` for the value but to
+    /// argparse.
+    fn long_flag_is_read_as_its_parser_reads_it(&self, flag: &Flag, spelling: &str) {
+        let name = self.name();
+        let bare = self.bare(flag);
+        let empty = self.key(&joined(&bare, &[&format!("{spelling}=")]));
+        self.same_key(
+            empty,
+            self.key(&with_flag(&bare, flag, spelling, "")),
+            &format!("{name}: {spelling}= is not the empty value"),
+        );
+        let dash = self.key(&joined(&bare, &[spelling, "-kit-dash"]));
+        let as_value = self.key(&joined(&bare, &[&format!("{spelling}=-kit-dash")]));
+        match self.provider.inputs().syntax {
+            Syntax::Argparse => assert!(
+                as_value.is_none() || dash != as_value,
+                "{name}: argparse takes -kit-dash for {spelling}'s value"
+            ),
+            _ => self.same_key(
+                dash,
+                as_value,
+                &format!("{name}: {spelling} -kit-dash is not its value"),
+            ),
+        }
+    }
+
+    /// A long flag shortened by a letter is that flag to argparse alone, and only where
+    /// no other flag starts so.
+    fn shortened_flag_is_read_as_its_parser_reads_it(&self, flag: &Flag, spelling: &str) {
+        let name = self.name();
+        let inputs = self.provider.inputs();
+        let shortened = &spelling[..spelling.len() - 1];
+        if shortened.len() <= 3 || inputs.flag_named(shortened).is_some() {
+            return;
+        }
+        let bare = self.bare(flag);
+        let short_key = self.key(&with_flag(&bare, flag, shortened, "kit-value-a"));
+        let full_key = self.key(&with_flag(&bare, flag, spelling, "kit-value-a"));
+        let unambiguous = inputs
+            .flags
+            .iter()
+            .filter(|f| f.names.iter().any(|n| n.starts_with(shortened)))
+            .all(|f| f.key == flag.key);
+        if inputs.syntax == Syntax::Argparse && unambiguous {
+            self.same_key(
+                short_key,
+                full_key,
+                &format!("{name}: argparse takes {shortened} for {spelling}"),
+            );
+        } else {
+            assert!(
+                short_key.is_none() || short_key != full_key,
+                "{name}: {shortened} is read as {spelling}, which its parser does not do"
+            );
+        }
+    }
+
+    /// `-x=...`: pflag reads what follows `=` (and `-x=` as `=`), argparse what follows
+    /// `=`, click all after the letter.
+    fn short_flag_is_read_as_its_parser_reads_it(&self, flag: &Flag, spelling: &str) {
+        let name = self.name();
+        let bare = self.bare(flag);
+        let with_equals = |value: &str| self.key(&joined(&bare, &[&format!("{spelling}={value}")]));
+        let (value_read, empty_read) = match self.provider.inputs().syntax {
+            Syntax::Pflag => ("kit-value-a", "="),
+            Syntax::Argparse => ("kit-value-a", ""),
+            Syntax::Click => ("=kit-value-a", "="),
+        };
+        self.same_key(
+            with_equals("kit-value-a"),
+            self.key(&with_flag(&bare, flag, spelling, value_read)),
+            &format!("{name}: {spelling}=kit-value-a is not read as {value_read}"),
+        );
+        self.same_key(
+            with_equals(""),
+            self.key(&with_flag(&bare, flag, spelling, empty_read)),
+            &format!("{name}: {spelling}= is not read as {empty_read:?}"),
+        );
     }
 
     fn fallback_variable_means_the_flag(&self, flag: &Flag, var: &str) {
@@ -485,16 +525,16 @@ impl Kit<'_> {
         // A flag beats its fallback variable.
         let flagged = with_flag(&without, flag, spelling, "kit-value-a");
         let mut flagged_and_var = with_flag(&with_var("kit-value-b"), flag, spelling, "kit-value-a");
-        assert_eq!(
+        self.same_key(
             self.key(&flagged_and_var),
             self.key(&flagged),
-            "{name}: ${var} changes the key although {spelling} is given"
+            &format!("{name}: ${var} changes the key although {spelling} is given"),
         );
         flagged_and_var.env.insert(var.to_string(), "kit-value-c".into());
-        assert_eq!(
+        self.same_key(
             self.key(&flagged_and_var),
             self.key(&flagged),
-            "{name}: ${var} beats {spelling}"
+            &format!("{name}: ${var} beats {spelling}"),
         );
         // Without the flag, the variable is the flag.
         let Some(a) = self.key(&with_var("kit-value-a")) else {
@@ -641,10 +681,10 @@ impl Kit<'_> {
         ];
         for (value, meaning, expanded) in cases {
             let (written, meant) = (with_home(value), with_home(&meaning));
-            assert_eq!(
+            self.same_key(
                 self.key(&written),
                 self.key(&meant),
-                "{name}: {what}={value:?} keys apart from {meaning:?}, the file its program ({how:?}) opens"
+                &format!("{name}: {what}={value:?} keys apart from {meaning:?}, the file its program ({how:?}) opens"),
             );
             assert_eq!(
                 self.sources(&written),
@@ -717,6 +757,13 @@ fn without_flag(case: &Case, flag: &Flag) -> Case {
     out
 }
 
+/// `case` with `args` appended as they are (a spelling the kit builds itself).
+fn joined(case: &Case, args: &[&str]) -> Case {
+    let mut out = case.clone();
+    out.flags.extend(args.iter().map(|a| (a.to_string(), None)));
+    out
+}
+
 fn with_flag(case: &Case, flag: &Flag, spelling: &str, value: &str) -> Case {
     let mut out = without_flag(case, flag);
     out.flags
@@ -777,6 +824,21 @@ mod tests {
         ]],
     };
 
+    /// The sound table with one change: `flag` in place of the flag of its key, or
+    /// added when there is none (a mutation), leaked for the `'static` a provider's
+    /// table has.
+    fn sound_with(flag: Flag) -> &'static Inputs {
+        let mut flags: Vec<Flag> = SOUND.flags.to_vec();
+        match flags.iter_mut().find(|f| f.key == flag.key) {
+            Some(old) => *old = flag,
+            None => flags.push(flag),
+        }
+        Box::leak(Box::new(Inputs {
+            flags: flags.leak(),
+            ..SOUND
+        }))
+    }
+
     const INVOCATION: Invocation = Invocation {
         program: "kit-fake",
         words: &["token"],
@@ -814,6 +876,22 @@ mod tests {
         );
     }
 
+    /// Two cases that both run uncached key "alike" without proving anything: such a
+    /// comparison fails, so no check of the kit can pass vacuously.
+    #[test]
+    #[should_panic(expected = "neither is keyed")]
+    fn comparing_two_unkeyed_cases_fails() {
+        let provider = Mutant {
+            inputs: &SOUND,
+            identity: declared,
+        };
+        let kit = Kit {
+            provider: &provider,
+            inv: &INVOCATION,
+        };
+        kit.same_key(None, None, "two cases");
+    }
+
     #[test]
     fn a_flag_declared_and_not_keyed_fails() {
         // The reproduction from the issue: `--partition` is parsed, but the identity is
@@ -833,36 +911,23 @@ mod tests {
 
     #[test]
     fn a_flag_read_by_the_provider_and_then_forgotten_fails() {
-        static FORGOTTEN: Inputs = Inputs {
-            flags: &[
-                Flag::value("cluster-id", &["--cluster-id", "-i"]).shown(),
-                Flag::value("context", &["--context"]).env(&["KIT_CONTEXT"]),
-                Flag::value("scope", &["--scope"]).read_by_provider("a set"),
-                Flag::switch("verbose", &["--verbose", "-v"]).cosmetic("logging only"),
-            ],
-            ..SOUND
-        };
         let message = fails(Mutant {
-            inputs: &FORGOTTEN,
+            inputs: sound_with(Flag::value("scope", &["--scope"]).read_by_provider("a set")),
             identity: declared,
         });
         assert!(message.contains("--scope"), "{message}");
     }
 
+    /// `--context` and its fallback variable, read by the provider rather than keyed by
+    /// the table.
+    const CONTEXT_BY_HAND: Flag = Flag::value("context", &["--context"])
+        .env(&["KIT_CONTEXT"])
+        .read_by_provider("read by hand");
+
     #[test]
     fn a_forgotten_fallback_variable_fails() {
-        static NO_FALLBACK: Inputs = Inputs {
-            flags: &[
-                Flag::value("cluster-id", &["--cluster-id", "-i"]).shown(),
-                Flag::value("context", &["--context"])
-                    .env(&["KIT_CONTEXT"])
-                    .read_by_provider("read by hand"),
-                Flag::switch("verbose", &["--verbose", "-v"]).cosmetic("logging only"),
-            ],
-            ..SOUND
-        };
         let message = fails(Mutant {
-            inputs: &NO_FALLBACK,
+            inputs: sound_with(CONTEXT_BY_HAND),
             identity: |args, env| declared(args, env).with("context", args.last("context")),
         });
         assert!(message.contains("KIT_CONTEXT"), "{message}");
@@ -870,18 +935,8 @@ mod tests {
 
     #[test]
     fn a_variable_that_beats_its_flag_fails() {
-        static WRONG_ORDER: Inputs = Inputs {
-            flags: &[
-                Flag::value("cluster-id", &["--cluster-id", "-i"]).shown(),
-                Flag::value("context", &["--context"])
-                    .env(&["KIT_CONTEXT"])
-                    .read_by_provider("read by hand"),
-                Flag::switch("verbose", &["--verbose", "-v"]).cosmetic("logging only"),
-            ],
-            ..SOUND
-        };
         let message = fails(Mutant {
-            inputs: &WRONG_ORDER,
+            inputs: sound_with(CONTEXT_BY_HAND),
             identity: |args, env| {
                 let context = env
                     .var("KIT_CONTEXT")
@@ -897,36 +952,24 @@ mod tests {
     /// by hand and added in clear) is caught.
     #[test]
     fn a_value_not_declared_fit_to_show_in_clear_fails() {
-        static CLEAR: Inputs = Inputs {
-            flags: &[
-                Flag::value("cluster-id", &["--cluster-id", "-i"]).shown(),
-                Flag::value("context", &["--context"]).env(&["KIT_CONTEXT"]),
-                Flag::value("token", &["--token"]).read_by_provider("read by hand"),
-                Flag::switch("verbose", &["--verbose", "-v"]).cosmetic("logging only"),
-            ],
-            ..SOUND
-        };
         let message = fails(Mutant {
-            inputs: &CLEAR,
+            inputs: sound_with(Flag::value("token", &["--token"]).read_by_provider("read by hand")),
             identity: |args, env| declared(args, env).with_shown("token", args.last("token")),
         });
         assert!(message.contains("not declared fit to show, is in the key"), "{message}");
         // Declared and keyed by the table, such a value is a digest: the kit passes.
-        static DIGEST: Inputs = Inputs {
-            flags: &[
-                Flag::value("cluster-id", &["--cluster-id", "-i"]).shown(),
-                Flag::value("token", &["--token"]),
-            ],
-            vars: &[&[Var::keyed("vault-token", &["KIT_VAULT_TOKEN"])]],
-            ..SOUND
-        };
+        const VAULT: &[&[Var]] = &[&[Var::keyed("vault-token", &["KIT_VAULT_TOKEN"])]];
+        let digest: &'static Inputs = Box::leak(Box::new(Inputs {
+            vars: VAULT,
+            ..*sound_with(Flag::value("token", &["--token"]))
+        }));
         let invocation = Invocation {
             flags: &[("--cluster-id", "c1"), ("--token", "t0k3n")],
             env: &[("KIT_VAULT_TOKEN", "v4ult")],
             ..INVOCATION
         };
         let sound = Mutant {
-            inputs: &DIGEST,
+            inputs: digest,
             identity: declared,
         };
         check(&sound, &invocation, &[]);
@@ -934,7 +977,7 @@ mod tests {
             .map(String::from)
             .to_vec();
         let env = HashMap::from([("KIT_VAULT_TOKEN".to_string(), "v4ult".to_string())]);
-        let id = declared(&parse(&argv, &DIGEST), &env);
+        let id = declared(&parse(&argv, digest), &env);
         let key = CacheKey::new("mutant", &id);
         for value in ["t0k3n", "v4ult"] {
             assert!(!key.as_str().contains(value), "{}", key.as_str());
@@ -957,15 +1000,8 @@ mod tests {
 
     #[test]
     fn a_path_expanded_where_its_program_does_not_fails() {
-        static WRONG: Inputs = Inputs {
-            vars: &[&[
-                Var::keyed("profile", &["KIT_PROFILE", "KIT_DEFAULT_PROFILE"]).shown(),
-                Var::keyed("cache", &["KIT_CACHE"]).path(Expand::AsGiven),
-            ]],
-            ..SOUND
-        };
         let message = fails(Mutant {
-            inputs: &WRONG,
+            inputs: &SOUND,
             identity: |args, env| {
                 let id = declared(args, env);
                 let parts = id.parts.into_iter().filter(|(k, _)| *k != "cache").collect();
@@ -1084,19 +1120,11 @@ mod tests {
 
     #[test]
     fn a_flag_whose_variables_are_read_in_any_order_but_keyed_in_one_fails() {
-        static ANY_ORDER: Inputs = Inputs {
-            flags: &[
-                Flag::value("cluster-id", &["--cluster-id", "-i"]).shown(),
-                Flag::value("context", &["--context"]).env(&["KIT_CONTEXT"]),
-                Flag::switch("verbose", &["--verbose", "-v"]).cosmetic("logging only"),
-                Flag::value("user", &["--user"])
-                    .env_any_order(&["KIT_USER", "KIT_DEFAULT_USER"])
-                    .read_by_provider("by hand"),
-            ],
-            ..SOUND
-        };
+        let any_order = Flag::value("user", &["--user"])
+            .env_any_order(&["KIT_USER", "KIT_DEFAULT_USER"])
+            .read_by_provider("by hand");
         let message = fails(Mutant {
-            inputs: &ANY_ORDER,
+            inputs: sound_with(any_order),
             identity: |args, env| declared(args, env).with("user", args.value("user", env)),
         });
         assert!(message.contains("KIT_DEFAULT_USER is not keyed beside"), "{message}");
@@ -1104,20 +1132,12 @@ mod tests {
 
     #[test]
     fn an_unset_value_that_hides_the_variable_fails() {
-        static UNSET: Inputs = Inputs {
-            flags: &[
-                Flag::value("cluster-id", &["--cluster-id", "-i"]).shown(),
-                Flag::value("context", &["--context"]).env(&["KIT_CONTEXT"]),
-                Flag::switch("verbose", &["--verbose", "-v"]).cosmetic("logging only"),
-                Flag::value("region", &["--region"])
-                    .env(&["KIT_REGION"])
-                    .unset_when(&[""])
-                    .read_by_provider("by hand"),
-            ],
-            ..SOUND
-        };
+        let region = Flag::value("region", &["--region"])
+            .env(&["KIT_REGION"])
+            .unset_when(&[""])
+            .read_by_provider("by hand");
         let message = fails(Mutant {
-            inputs: &UNSET,
+            inputs: sound_with(region),
             identity: |args, env| {
                 let region = args.last("region").map(String::from).or_else(|| env.var("KIT_REGION"));
                 declared(args, env).with("region", region)
@@ -1128,19 +1148,12 @@ mod tests {
 
     #[test]
     fn keying_only_the_last_value_of_a_repeatable_flag_fails() {
-        static REPEATED: Inputs = Inputs {
-            flags: &[
-                Flag::value("cluster-id", &["--cluster-id", "-i"]).shown(),
-                Flag::value("context", &["--context"]).env(&["KIT_CONTEXT"]),
-                Flag::switch("verbose", &["--verbose", "-v"]).cosmetic("logging only"),
+        let message = fails(Mutant {
+            inputs: sound_with(
                 Flag::value("header", &["--header"])
                     .repeatable()
                     .read_by_provider("by hand"),
-            ],
-            ..SOUND
-        };
-        let message = fails(Mutant {
-            inputs: &REPEATED,
+            ),
             identity: |args, env| declared(args, env).with("header", args.last("header")),
         });
         assert!(message.contains("repeatable"), "{message}");

@@ -5,9 +5,16 @@
 use super::ParsedArgs;
 use super::inputs::{EnvOrder, Expand, Flag};
 
-/// The process environment as a provider sees it.
+/// An environment to read variables from: the process's own (every wrapped run), or the
+/// one a kubeconfig entry gives its command (`doctor`). Providers and settings read
+/// through it alike.
 pub trait Env {
+    /// A variable as text; values that are not UTF-8 converted without collisions.
     fn var(&self, name: &str) -> Option<String>;
+    /// A variable as the OS gives it, for paths (`KUBECREDCACHE_DIR`, `HOME`).
+    fn var_os(&self, name: &str) -> Option<std::ffi::OsString> {
+        self.var(name).map(|v| super::args::string_to_os(&v))
+    }
 }
 
 /// The real environment. Values that are not UTF-8 are converted without collisions.
@@ -17,6 +24,9 @@ impl Env for ProcessEnv {
     fn var(&self, name: &str) -> Option<String> {
         std::env::var_os(name).map(|v| super::args::os_to_string(&v))
     }
+    fn var_os(&self, name: &str) -> Option<std::ffi::OsString> {
+        std::env::var_os(name)
+    }
 }
 
 impl Env for std::collections::HashMap<String, String> {
@@ -24,6 +34,10 @@ impl Env for std::collections::HashMap<String, String> {
         self.get(name).cloned()
     }
 }
+
+/// The identity part that holds the program as given: a path always (the engine adds
+/// it, absolute), a bare name for `--generic` (where the name is all we know).
+pub const PROGRAM_PART: &str = "program";
 
 /// Who a token belongs to. Two invocations with equal identities (and the same provider)
 /// share a cached token; any difference gives another cache entry.

@@ -20,7 +20,7 @@ use std::ffi::OsStr;
 use std::path::PathBuf;
 
 pub use args::{ParsedArgs, os_to_string, parse, string_to_os};
-pub use identity::{Env, Identity, ProcessEnv, secret_digest};
+pub use identity::{Env, Identity, PROGRAM_PART, ProcessEnv, secret_digest};
 pub use inputs::{EnvOrder, Flag, Inputs, Role, Syntax, Var, first_set};
 pub use paths::{Expand, expand_path, keyed_path};
 
@@ -86,36 +86,28 @@ pub trait Provider: Sync {
 
 inventory::collect!(&'static dyn Provider);
 
-/// The home directory as the authenticators find it: `HOME` on Unix; on Windows
-/// `USERPROFILE` (where Python's `expanduser` and Go's `os.UserHomeDir` look), else `HOME`.
+/// The home directory in `env`, the one home lookup of kubecredcache: `HOME` on Unix;
+/// on Windows `USERPROFILE` (where Python's `expanduser` and Go's `os.UserHomeDir`
+/// look), else `HOME`; set and not empty. The authenticators' files are found with it
+/// as they find them; the cache directory and the default kubeconfig fall back to the
+/// system's record of the user when it is `None`.
 pub fn home_dir(env: &dyn Env) -> Option<PathBuf> {
-    let var = |name| env.var(name).filter(|v| !v.is_empty());
+    let var = |name| env.var_os(name).filter(|v| !v.is_empty());
     let home = if cfg!(windows) {
         var("USERPROFILE").or_else(|| var("HOME"))
     } else {
         var("HOME")
     };
-    home.map(|h| PathBuf::from(string_to_os(&h)))
+    home.map(PathBuf::from)
 }
 
 /// Reads a small file the authenticator itself reads (its configuration), carefully:
 /// without blocking on a FIFO, and only a regular file of at most 1 MiB. `None` for
 /// anything else, as for a file that is not there.
 pub fn read_config_file(path: &std::path::Path) -> Option<String> {
-    use std::io::Read;
-    const MAX: u64 = 1 << 20;
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
-    let file = options.open(path).ok()?;
-    let meta = file.metadata().ok()?;
-    if !meta.is_file() || meta.len() > MAX {
-        return None;
-    }
-    let mut text = String::new();
-    file.take(MAX).read_to_string(&mut text).ok()?;
-    Some(text)
+    let file = crate::fs::platform::open_nonblocking(path).ok()?;
+    let bytes = crate::fs::read_small(file, 1 << 20, |_| true).ok()??;
+    String::from_utf8(bytes).ok()
 }
 
 /// The name a provider knows a program by: its file name, and on Windows without the
@@ -210,6 +202,22 @@ mod tests {
         }
     }
 
+    /// A file in `providers/` without its line in `providers/mod.rs` would compile to
+    /// nothing and register nothing, silently.
+    #[test]
+    fn every_provider_file_has_its_line() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("providers");
+        let listed = std::fs::read_to_string(dir.join("mod.rs")).unwrap();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let stem = path.file_stem().unwrap().to_str().unwrap();
+            if path.extension().is_some_and(|e| e == "rs") && stem != "mod" {
+                let line = format!("pub mod {stem};");
+                assert!(listed.lines().any(|l| l == line), "providers/mod.rs lacks `{line}`");
+            }
+        }
+    }
+
     #[cfg(unix)]
     #[test]
     fn config_files_are_read_only_when_small_and_regular() {
@@ -225,9 +233,7 @@ mod tests {
             .unwrap();
         assert_eq!(read_config_file(&path), None, "too big");
         let fifo = tmp.path().join("fifo");
-        let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
-        // SAFETY: mkfifo with a valid NUL-terminated path.
-        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+        crate::fs::mkfifo(&fifo);
         assert_eq!(read_config_file(&fifo), None, "a FIFO is not waited for");
         assert_eq!(read_config_file(&tmp.path().join("absent")), None);
     }

@@ -33,16 +33,16 @@ use std::process::ExitStatus;
 use std::time::Duration;
 
 /// Changes to the command's environment: `(name, Some(value))` sets, `(name, None)`
-/// removes (a provider's `child_env`).
-pub type EnvChanges = &'static [(&'static str, Option<&'static str>)];
+/// removes (a provider's `child_env`, and what the engine keeps from the command).
+pub type EnvChanges<'a> = &'a [(&'a str, Option<&'a str>)];
 
 /// How to run the command.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct Options {
+pub struct Options<'a> {
     /// Kill the command (and, on Unix, its process group of its own) after this long.
     pub limit: Option<Duration>,
     /// What to change in its environment.
-    pub env: EnvChanges,
+    pub env: EnvChanges<'a>,
 }
 
 /// What the command printed and how it ended.
@@ -89,14 +89,13 @@ pub fn run(program: &OsStr, args: &[OsString], options: Options) -> io::Result<F
 /// Runs the command as if kubectl had run it directly, for runs that are not cached,
 /// with `env` changed in its environment: on Unix it becomes the command (exec) and
 /// returns only if that failed; on Windows it runs it and exits with its exit code.
-pub fn exec(program: &OsStr, args: &[OsString], env: EnvChanges) -> i32 {
-    let error = os::exec(program, args, env);
-    report_spawn_error(program, &error)
+/// What it returns is why it could not run (the caller reports it).
+pub fn exec(program: &OsStr, args: &[OsString], env: EnvChanges) -> io::Error {
+    os::exec(program, args, env)
 }
 
-/// Applies `env` to the command's environment, and keeps our refresh marker from it.
+/// Applies `env` to the command's environment.
 fn change_env(command: &mut std::process::Command, env: EnvChanges) {
-    command.env_remove(crate::engine::CHILD_ENV);
     for (name, value) in env {
         match value {
             Some(value) => command.env(name, value),
@@ -108,22 +107,6 @@ fn change_env(command: &mut std::process::Command, env: EnvChanges) {
 /// The shell's exit code for a command that ended this way (128 + signal when killed).
 pub fn exit_code(status: ExitStatus) -> i32 {
     os::exit_code(status)
-}
-
-/// One line on stderr and the shell's code: 127 not found, 126 not runnable.
-pub fn report_spawn_error(program: &OsStr, error: &io::Error) -> i32 {
-    let program = program.to_string_lossy();
-    if error.kind() == io::ErrorKind::NotFound {
-        let typo = crate::commands::did_you_mean(&program)
-            .map_or(String::new(), |sub| format!("; did you mean `kubecredcache {sub}`?"));
-        crate::messages::error(&format!(
-            "cannot run '{program}': not found (is it installed and on PATH?){typo}"
-        ));
-        127
-    } else {
-        crate::messages::error(&format!("cannot run '{program}': {error}"));
-        126
-    }
 }
 
 #[cfg(test)]

@@ -132,13 +132,7 @@ fn a_fifo_at_the_cache_path_hangs_nothing_and_is_replaced() {
     s.ok(AWS);
     let path = s.cache.join("cache-c1.yaml");
     fs::remove_file(&path).unwrap();
-    assert!(
-        std::process::Command::new("mkfifo")
-            .arg(&path)
-            .status()
-            .unwrap()
-            .success()
-    );
+    common::mkfifo(&path);
     for args in [&["status"][..], &["status", "--json"]] {
         let out = s.run_bounded(args, BOUND);
         assert!(
@@ -158,13 +152,7 @@ fn a_fifo_at_the_cache_path_hangs_nothing_and_is_replaced() {
     assert_eq!(s.calls(), 2);
     // clear does not hang on one either.
     fs::remove_file(&path).unwrap();
-    assert!(
-        std::process::Command::new("mkfifo")
-            .arg(&path)
-            .status()
-            .unwrap()
-            .success()
-    );
+    common::mkfifo(&path);
     let out = s.run_bounded(&["clear", "--all"], BOUND);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(
@@ -282,13 +270,7 @@ fn a_shared_directory_keeps_its_mode_and_its_files() {
     fs::set_permissions(&tmp, fs::Permissions::from_mode(0o1777)).unwrap();
     let theirs = tmp.join("someone-elses.lock");
     fs::write(&theirs, "").unwrap();
-    let old = std::time::SystemTime::now() - Duration::from_secs(3600);
-    fs::File::options()
-        .write(true)
-        .open(&theirs)
-        .unwrap()
-        .set_modified(old)
-        .unwrap();
+    common::age_file(&theirs, Duration::from_secs(3600));
     s.set("KUBECREDCACHE_DIR", tmp.to_str().unwrap())
         .set("KUBECREDCACHE_GC_INTERVAL", "0")
         .set("KUBECREDCACHE_GC_AGE", "0");
@@ -309,7 +291,6 @@ fn garbage_collection_leaves_files_that_are_not_ours() {
     let mut s = Sandbox::new();
     s.set("KUBECREDCACHE_GC_INTERVAL", "0").set("KUBECREDCACHE_GC_AGE", "0");
     s.ok(AWS);
-    let old = std::time::SystemTime::now() - Duration::from_secs(3600);
     for name in [
         "notes.lock",
         "flight-nothex.lock",
@@ -317,12 +298,7 @@ fn garbage_collection_leaves_files_that_are_not_ours() {
         "cache-x.yaml.bak",
     ] {
         fs::write(s.cache.join(name), "").unwrap();
-        fs::File::options()
-            .write(true)
-            .open(s.cache.join(name))
-            .unwrap()
-            .set_modified(old)
-            .unwrap();
+        common::age_file(&s.cache.join(name), Duration::from_secs(3600));
     }
     s.ok(&["aws", "eks", "get-token", "--cluster-name", "other"]);
     for name in [
@@ -344,7 +320,6 @@ fn garbage_collection_takes_an_old_cache_file_this_version_cannot_read() {
     // serve, and one whose entry a hand edit broke: neither would ever go.
     let newer = "version: 2\ncluster: old\nentries:\n  k:\n    tokens: [k8s-aws-v1.secret]\n";
     let edited = r#"{"version": 1, "cluster": "edited", "entries": {"k": {"provider": "aws-eks"}}}"#;
-    let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
     for (name, body, old) in [
         ("cache-old.yaml", newer, true),
         ("cache-edited.yaml", edited, true),
@@ -358,12 +333,7 @@ fn garbage_collection_takes_an_old_cache_file_this_version_cannot_read() {
         fs::write(&path, body).unwrap();
         fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
         if old {
-            fs::File::options()
-                .write(true)
-                .open(&path)
-                .unwrap()
-                .set_modified(hour_ago)
-                .unwrap();
+            common::age_file(&path, Duration::from_secs(3600));
         }
     }
     let out = s.ok(&["gc"]);
@@ -628,13 +598,7 @@ fn files_named_like_ours_that_are_not_ours_are_left_alone() {
     fs::set_permissions(&shared, fs::Permissions::from_mode(0o700)).unwrap();
     let theirs = shared.join("cache-index.yaml");
     fs::write(&theirs, "index: important\n").unwrap();
-    let old = std::time::SystemTime::now() - Duration::from_secs(3600);
-    fs::File::options()
-        .write(true)
-        .open(&theirs)
-        .unwrap()
-        .set_modified(old)
-        .unwrap();
+    common::age_file(&theirs, Duration::from_secs(3600));
     s.set("KUBECREDCACHE_DIR", shared.to_str().unwrap())
         .set("KUBECREDCACHE_GC_INTERVAL", "0")
         .set("KUBECREDCACHE_GC_AGE", "0");

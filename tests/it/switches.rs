@@ -6,22 +6,13 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use crate::common::{AWS, Sandbox, token, wait_for};
+use crate::common::{self, AWS, Sandbox, token, wait_for};
 
 fn write(path: &Path, body: &str) {
     fs::create_dir_all(path.parent().unwrap()).unwrap();
     fs::write(path, body).unwrap();
-}
-
-fn set_mtime_ago(path: &Path, ago: Duration) {
-    fs::File::options()
-        .write(true)
-        .open(path)
-        .unwrap()
-        .set_modified(SystemTime::now() - ago)
-        .unwrap();
 }
 
 /// A sandbox with an AWS config whose profile assumes the admin role.
@@ -102,7 +93,7 @@ fn a_swap_to_an_older_credentials_file_fetches_afresh() {
     let prepared = |name: &str, key: &str| {
         let path = aws.join(name);
         write(&path, &format!("[default]\naws_access_key_id = {key}\n"));
-        set_mtime_ago(&path, day);
+        common::age_file(&path, day);
         path
     };
     write(&credentials, "[default]\naws_access_key_id = AKIAADMIN000000000001\n");
@@ -153,7 +144,7 @@ fn a_source_directory_re_pointed_to_an_older_one_fetches_afresh() {
     write(&work.join("a.json"), "{\"accessToken\":\"work\"}");
     write(&home.join("a.json"), "{\"accessToken\":\"home\"}");
     for path in [work.join("a.json"), home.join("a.json")] {
-        set_mtime_ago(&path, Duration::from_secs(86400));
+        common::age_file(&path, Duration::from_secs(86400));
     }
     let cache = s.home.join(".aws/sso/cache");
     fs::create_dir_all(cache.parent().unwrap()).unwrap();

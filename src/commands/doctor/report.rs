@@ -136,37 +136,13 @@ impl Report {
     /// The report as plain sentences, the verdict last.
     pub fn print(&self, out: &mut Out, now: DateTime<Utc>) {
         if let Some(context) = &self.context {
-            let from = match self.context_from {
-                Some("--context") => "named with --context",
-                _ => "the current context",
-            };
-            let cluster = match (&self.cluster, &self.server) {
-                (Some(c), Some(s)) => format!("cluster {c} ({s})"),
-                (Some(c), None) => format!("cluster {c}"),
-                _ => "no cluster".into(),
-            };
-            let user = self.user.as_ref().map_or("no user".into(), |u| format!("user {u}"));
-            writeln!(out, "Context {context} ({from}): {cluster}, {user}.");
+            self.print_context(out, context);
         }
         if let (Some(user), Some(exec)) = (&self.user, &self.exec) {
             self.print_exec(out, user, exec);
         }
         if let Some(id) = &self.identity {
-            let mut parts = vec![format!("cluster {}", id.cluster)];
-            parts.extend(
-                id.parts
-                    .iter()
-                    .filter(|(k, v)| !repeats_cluster(k, v, &id.cluster))
-                    .map(|(k, v)| format!("{k}={v}")),
-            );
-            if id.unknown_arguments > 0 {
-                parts.push(format!(
-                    "{} argument{} no provider declares (keyed as a digest)",
-                    id.unknown_arguments,
-                    if id.unknown_arguments == 1 { "" } else { "s" }
-                ));
-            }
-            writeln!(out, "Identity (the cache key #{}): {}.", id.key_hash, parts.join(", "));
+            print_identity(out, id);
         }
         if let Some(dir) = &self.cache_dir {
             print_cache_dir(out, dir);
@@ -182,25 +158,26 @@ impl Report {
             }
         }
         if !self.credential_sources.is_empty() {
-            let sources: Vec<String> = self
-                .credential_sources
-                .iter()
-                .map(|s| match s.changed {
-                    Some(t) => format!(
-                        "{} (changed {}, {} ago)",
-                        s.path.display(),
-                        when(t),
-                        span((now - t).num_seconds())
-                    ),
-                    None => format!("{} (missing)", s.path.display()),
-                })
-                .collect();
-            writeln!(out, "Credential sources: {}.", sources.join(", "));
+            print_sources(out, &self.credential_sources, now);
         }
         for note in &self.notes {
             writeln!(out, "Note: {note}");
         }
         writeln!(out, "Verdict: {}", self.verdict);
+    }
+
+    fn print_context(&self, out: &mut Out, context: &str) {
+        let from = match self.context_from {
+            Some("--context") => "named with --context",
+            _ => "the current context",
+        };
+        let cluster = match (&self.cluster, &self.server) {
+            (Some(c), Some(s)) => format!("cluster {c} ({s})"),
+            (Some(c), None) => format!("cluster {c}"),
+            _ => "no cluster".into(),
+        };
+        let user = self.user.as_ref().map_or("no user".into(), |u| format!("user {u}"));
+        writeln!(out, "Context {context} ({from}): {cluster}, {user}.");
     }
 
     fn print_exec(&self, out: &mut Out, user: &str, exec: &ExecReport) {
@@ -251,6 +228,40 @@ impl Report {
     }
 }
 
+fn print_identity(out: &mut Out, id: &IdentityReport) {
+    let mut parts = vec![format!("cluster {}", id.cluster)];
+    parts.extend(
+        id.parts
+            .iter()
+            .filter(|(k, v)| !repeats_cluster(k, v, &id.cluster))
+            .map(|(k, v)| format!("{k}={v}")),
+    );
+    if id.unknown_arguments > 0 {
+        parts.push(format!(
+            "{} argument{} no provider declares (keyed as a digest)",
+            id.unknown_arguments,
+            if id.unknown_arguments == 1 { "" } else { "s" }
+        ));
+    }
+    writeln!(out, "Identity (the cache key #{}): {}.", id.key_hash, parts.join(", "));
+}
+
+fn print_sources(out: &mut Out, sources: &[SourceReport], now: DateTime<Utc>) {
+    let sources: Vec<String> = sources
+        .iter()
+        .map(|s| match s.changed {
+            Some(t) => format!(
+                "{} (changed {}, {} ago)",
+                s.path.display(),
+                when(t),
+                span((now - t).num_seconds())
+            ),
+            None => format!("{} (missing)", s.path.display()),
+        })
+        .collect();
+    writeln!(out, "Credential sources: {}.", sources.join(", "));
+}
+
 fn print_cache_dir(out: &mut Out, dir: &CacheDirReport) {
     let path = dir.path.display();
     if !dir.exists {
@@ -266,7 +277,7 @@ fn print_cache_dir(out: &mut Out, dir: &CacheDirReport) {
         }
         return;
     }
-    let me = crate::cache::platform::current_uid();
+    let me = crate::fs::platform::current_uid();
     let owner = match (dir.owner_uid, me) {
         (Some(uid), Some(me)) if uid == me => format!("yours (uid {uid})"),
         (Some(uid), Some(me)) => format!("owned by uid {uid}, not by you (uid {me})"),

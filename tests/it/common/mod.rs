@@ -182,13 +182,7 @@ impl Sandbox {
             entry.expires = chrono::Utc::now() - chrono::Duration::hours(1);
         }
         fs::write(&path, file.to_yaml()).unwrap();
-        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-        fs::File::options()
-            .write(true)
-            .open(&path)
-            .unwrap()
-            .set_modified(hour_ago)
-            .unwrap();
+        age_file(&path, std::time::Duration::from_secs(3600));
         path
     }
 
@@ -313,6 +307,22 @@ pub fn bin() -> PathBuf {
     std::env::var_os("KUBECREDCACHE_TEST_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_kubecredcache")))
+}
+
+/// Makes a FIFO at `path` (with mkfifo(1)).
+pub fn mkfifo(path: &Path) {
+    let made = Command::new("mkfifo").arg(path).status().unwrap();
+    assert!(made.success(), "mkfifo {}", path.display());
+}
+
+/// Sets the modification time of the file at `path` to `ago` before now.
+pub fn age_file(path: &Path, ago: std::time::Duration) {
+    fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - ago)
+        .unwrap();
 }
 
 pub fn write_script(path: &Path, body: &str) {

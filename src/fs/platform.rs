@@ -1,8 +1,9 @@
-//! How files in the cache directory are created and opened, per platform.
+//! How files are created and opened, per platform: the cache directory's, and the
+//! kubeconfigs `setup` replaces.
 //!
 //! Unix: private modes (0700, 0600) whatever the umask, never following a symlink
 //! planted at a path (`O_NOFOLLOW`), never blocking on a FIFO (`O_NONBLOCK`), and who
-//! may be trusted is told by owner and mode bits (`trust.rs`).
+//! may be trusted is told by owner and mode bits (`cache/trust.rs`).
 //!
 //! Windows: there are no mode bits; privacy comes from the ACL that directories under the
 //! user's profile inherit (only the user, SYSTEM and Administrators), so new files get
@@ -50,6 +51,16 @@ pub fn open_read(path: &Path) -> io::Result<File> {
         return Err(link_error(path));
     }
     Ok(file)
+}
+
+/// Opens a file for reading without blocking (a FIFO there would hang the run), following
+/// a link as the program that owns the file would: an authenticator's configuration.
+pub fn open_nonblocking(path: &Path) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    options.custom_flags(libc::O_NONBLOCK);
+    options.open(path)
 }
 
 /// Opens (creating it if needed, empty and private) a small file of ours for reading
