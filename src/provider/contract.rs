@@ -71,6 +71,95 @@ pub fn check(provider: &dyn Provider, inv: &Invocation, not_mine: &[(&str, &[&st
     kit.child_environment_is_not_keyed();
 }
 
+/// Checks the contract for `launcher`, as [`check`] does for a provider, with its own
+/// flags and variables in `inv` and the command it launches, `inner` (a program and
+/// its arguments some provider recognises), after them: its declarations key as a
+/// provider's do, and the launched command's identity is in every key.
+pub fn check_launcher(
+    launcher: &'static dyn super::Launcher,
+    inv: &Invocation,
+    inner: &'static [&'static str],
+    not_mine: &[(&str, &[&str])],
+) {
+    let base_env = inv.env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let adapter = LauncherUnderTest {
+        launcher,
+        inner,
+        base_env,
+    };
+    check(&adapter, inv, not_mine);
+    let alone: Vec<String> = inner[1..].iter().map(|a| a.to_string()).collect();
+    let found = super::recognise(std::ffi::OsStr::new(inner[0]), &alone)
+        .unwrap_or_else(|| panic!("{}: no provider recognises {inner:?}", launcher.name()));
+    let kit = Kit {
+        provider: &adapter,
+        inv,
+    };
+    let env = kit.base().env;
+    let id = adapter
+        .identity(&parse(&kit.argv(&kit.base(), false, false), launcher.inputs()), &env)
+        .expect("keyed");
+    let inner_id = found.provider.identity(&found.args, &env).expect("keyed alone");
+    assert_eq!(
+        id.cluster,
+        inner_id.cluster,
+        "{}: the cluster is the launched command's",
+        launcher.name()
+    );
+}
+
+/// A launcher with a fixed launched command after its own arguments, as a provider the
+/// kit can vary.
+struct LauncherUnderTest {
+    launcher: &'static dyn super::Launcher,
+    inner: &'static [&'static str],
+    /// The environment the launched command's identity is read in.
+    base_env: HashMap<String, String>,
+}
+
+impl LauncherUnderTest {
+    /// The launched provider for the kit's arguments with the inner command after them
+    /// (how a launcher finds where its command starts is each launcher's own test).
+    fn launched(&self, own: &super::ParsedArgs) -> Option<super::launcher::Launched> {
+        if !self.launcher.recognises(own) {
+            return None;
+        }
+        let inner: Vec<String> = self.inner.iter().map(|a| a.to_string()).collect();
+        super::launcher::Launched::new(self.launcher, inner)
+    }
+}
+
+impl Provider for LauncherUnderTest {
+    fn name(&self) -> &'static str {
+        self.launcher.name()
+    }
+    fn command(&self) -> &'static str {
+        self.launcher.command()
+    }
+    fn description(&self) -> &'static str {
+        self.launcher.description()
+    }
+    fn inputs(&self) -> &'static super::Inputs {
+        self.launcher.inputs()
+    }
+    fn recognises(&self, _program: &str, args: &super::ParsedArgs) -> bool {
+        self.launched(args).is_some()
+    }
+    fn identity(&self, args: &super::ParsedArgs, env: &dyn super::Env) -> Result<super::Identity, String> {
+        self.launched(args)
+            .ok_or("not recognised")?
+            .identity_in(args, env, &self.base_env)
+    }
+    fn credential_sources(&self, args: &super::ParsedArgs, env: &dyn super::Env) -> Vec<std::path::PathBuf> {
+        self.launched(args)
+            .map(|p| p.credential_sources_in(args, env, &self.base_env))
+            .unwrap_or_default()
+    }
+    fn child_env(&self) -> &'static [(&'static str, Option<&'static str>)] {
+        &[]
+    }
+}
+
 /// One variant of the invocation.
 #[derive(Clone, Debug)]
 struct Case {
