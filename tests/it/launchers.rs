@@ -169,3 +169,55 @@ fn a_launcher_that_may_prompt_is_never_refreshed_in_the_background() {
     assert_eq!(running, 0, "aws-vault may ask for a passphrase or an MFA code");
     assert_eq!(s.calls(), 1);
 }
+
+/// A stand-in for a launcher that runs the command after its `--` (aws-okta's and
+/// saml2aws's `exec`, from their cmd/exec.go: credentials in the environment, then the
+/// command), logging to `$FAKE_LAUNCHES`.
+const FAKE_EXEC_LAUNCHER: &str = r#"#!/bin/bash
+echo "$(basename "$0") $*" >> "${FAKE_LAUNCHES:-/dev/null}"
+while [ $# -gt 0 ] && [ "$1" != -- ]; do shift; done
+shift
+export AWS_ACCESS_KEY_ID=AKIA-launched AWS_SECRET_ACCESS_KEY=launched
+exec "$@"
+"#;
+
+#[test]
+fn every_exec_launcher_is_cached_keyed_by_its_own_arguments_and_wrapped_by_setup() {
+    let s = sandbox();
+    s.install();
+    for (launcher, a, b) in [
+        ("aws-okta", &["exec", "prod"][..], &["exec", "dev"][..]),
+        (
+            "saml2aws",
+            &["exec", "--exec-profile", "admin"],
+            &["exec", "-a", "other-idp"],
+        ),
+    ] {
+        write_script(&s.bin.join(launcher), FAKE_EXEC_LAUNCHER);
+        let line = |own: &[&str]| {
+            let mut line = vec![launcher.to_string()];
+            line.extend(own.iter().chain(&["--"]).chain(EKS).map(|a| a.to_string()));
+            line
+        };
+        let before = s.calls();
+        let first = run(&s, &line(a));
+        assert_eq!(run(&s, &line(a)), first, "{launcher}: served from the cache");
+        assert_ne!(run(&s, &line(b)), first, "{launcher}: its own arguments are keyed");
+        assert_eq!(s.calls(), before + 2, "{launcher}");
+
+        let config = s.kube_config();
+        let args: Vec<String> = line(a)[1..].iter().map(|a| format!("{a:?}")).collect();
+        fs::write(
+            &config,
+            format!(
+                "apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: {launcher}\n      args: [{}]\n",
+                args.join(", ")
+            ),
+        )
+        .unwrap();
+        let out = s.run(&["setup"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let written = fs::read_to_string(&config).unwrap();
+        assert!(written.contains("command: kubecredcache"), "{launcher}: {written}");
+    }
+}
