@@ -170,9 +170,10 @@ fn a_launcher_that_may_prompt_is_never_refreshed_in_the_background() {
     assert_eq!(s.calls(), 1);
 }
 
-/// A stand-in for a launcher that runs the command after its `--` (aws-okta's and
-/// saml2aws's `exec`, from their cmd/exec.go: credentials in the environment, then the
-/// command), logging to `$FAKE_LAUNCHES`.
+/// A stand-in for a launcher that runs the command after its `--` (aws-okta's,
+/// saml2aws's and aws-sso's `exec`, from their cmd/.../exec.go: credentials in the
+/// environment, then the command; `op plugin run`, from its documentation), logging to
+/// `$FAKE_LAUNCHES`.
 const FAKE_EXEC_LAUNCHER: &str = r#"#!/bin/bash
 echo "$(basename "$0") $*" >> "${FAKE_LAUNCHES:-/dev/null}"
 while [ $# -gt 0 ] && [ "$1" != -- ]; do shift; done
