@@ -11,10 +11,10 @@
 //! file-store flags, each with its `AWS_VAULT_*` variable), the exec flags
 //! (`--duration`, `--no-session`, `--region`, `--mfa-token` as a digest), and the
 //! variables it reads in place of profile settings (`AWS_REGION`, `AWS_MFA_SERIAL`,
-//! `AWS_ROLE_ARN`, the TTLs, ...). Its parser is kingpin: flags anywhere before `--`,
-//! read like pflag's but for kingpin's `--no-FLAG`, which is left unknown (keyed
-//! verbatim). Only the form with `--` is recognised: without it, kingpin takes the
-//! command's own flags for aws-vault's.
+//! `AWS_ROLE_ARN`, the TTLs, ...). Its parser is kingpin, whose rules are click's
+//! ([`Syntax::Click`]); kingpin's `--no-FLAG` is left unknown (keyed verbatim). Flags
+//! go anywhere before `--`; only the form with `--` is recognised: without it, kingpin
+//! takes the command's own flags for aws-vault's.
 //!
 //! It may ask for the file store's passphrase, an MFA code or an SSO sign-in: never
 //! refreshed in the background. It hands over a session with at least `AWS_MIN_TTL`
@@ -39,7 +39,7 @@ const KEYRING_PATHS: Expand = Expand::GoTilde;
 
 static INPUTS: Inputs = Inputs {
     programs: &["aws-vault"],
-    syntax: Syntax::Pflag,
+    syntax: Syntax::Click,
     flags: &[
         Flag::value("duration", &["--duration", "-d"]).shown(),
         Flag::switch("no-session", &["--no-session", "-n"]),

@@ -8,8 +8,8 @@
 //! pkg/awsconfig): the IdP account (`--idp-account`/`-a`, its settings in
 //! `~/.saml2aws` or `--config`), `--profile`, `--exec-profile`, `--credentials-file`,
 //! `--role`, `--region` and the other login flags, each with its `SAML2AWS_*`
-//! variable; `--password` and `--mfa-token` as digests. Its parser is kingpin: only the
-//! form with `--` is recognised. When the saved credentials no longer pass its check it
+//! variable; `--password` and `--mfa-token` as digests. Its parser is kingpin (read as
+//! [`Syntax::Click`]): only the form with `--` is recognised. When the saved credentials no longer pass its check it
 //! signs in again, which may prompt: never refreshed in the background. It refuses to
 //! run once the saved credentials have expired, so a token served until its own expiry
 //! is no worse than the bare command then; `saml2aws login` rewrites the credentials
@@ -28,7 +28,7 @@ const CONFIG_PATHS: Expand = Expand::GoTilde;
 
 static INPUTS: Inputs = Inputs {
     programs: &["saml2aws"],
-    syntax: Syntax::Pflag,
+    syntax: Syntax::Click,
     flags: &[
         Flag::value("config", &["--config"])
             .env(&["SAML2AWS_CONFIGFILE"])
@@ -167,7 +167,7 @@ mod tests {
                 program: "saml2aws",
                 words: &["exec"],
                 operands: &[],
-                flags: &[("--exec-profile", "admin"), ("-a", "corp"), ("--verbose", "")],
+                flags: &[("--exec-profile", "admin"), ("--idp-account", "corp"), ("--verbose", "")],
                 env: &[("SAML2AWS_PASSWORD", "pw")],
             },
             &["aws", "eks", "get-token", "--cluster-name", "c1"],
