@@ -167,7 +167,11 @@ mod tests {
                 program: "saml2aws",
                 words: &["exec"],
                 operands: &[],
-                flags: &[("--exec-profile", "admin"), ("--idp-account", "corp"), ("--verbose", "")],
+                flags: &[
+                    ("--exec-profile", "admin"),
+                    ("--idp-account", "corp"),
+                    ("--verbose", ""),
+                ],
                 env: &[("SAML2AWS_PASSWORD", "pw")],
             },
             &["aws", "eks", "get-token", "--cluster-name", "c1"],
