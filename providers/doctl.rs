@@ -43,8 +43,9 @@ static INPUTS: Inputs = Inputs {
         Flag::value("http-retry-wait-max", &["--http-retry-wait-max"]).cosmetic(NOT_THE_TOKEN),
         Flag::value("http-retry-wait-min", &["--http-retry-wait-min"]).cosmetic(NOT_THE_TOKEN),
     ],
-    // Where the default config file is (Go's os.UserConfigDir), taken as given.
-    vars: &[&[crate::provider::Var::keyed("xdg-config-home", &["XDG_CONFIG_HOME"]).path(Expand::AsGiven)]],
+    // Where the default config file is (Go's os.UserConfigDir, which refuses a relative
+    // one): keyed as given.
+    vars: &[&[crate::provider::Var::keyed("xdg-config-home", &["XDG_CONFIG_HOME"]).shown()]],
 };
 
 impl Provider for Doctl {

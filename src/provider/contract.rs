@@ -6,7 +6,7 @@
 //!
 //! - recognition is exact, and no other registered provider claims the invocation;
 //! - the key does not depend on the order of flags, `--flag=value` or `--flag value`,
-//!   or which spelling of a flag is used;
+//!   flags before or after the subcommand, or which spelling of a flag is used;
 //! - every value of every flag that is not declared cosmetic, in each spelling, separates
 //!   keys, and so does every variable, each of a flag's fallback variables, and every
 //!   positional that names the cluster; an undeclared flag does too;
@@ -212,17 +212,16 @@ impl Kit<'_> {
     fn argv(&self, case: &Case, equals: bool, reversed: bool) -> Vec<String> {
         let mut out: Vec<String> = self.inv.words.iter().map(|w| w.to_string()).collect();
         out.extend(case.operands.iter().cloned());
-        let mut flags: Vec<&(String, Option<String>)> = case.flags.iter().collect();
-        if reversed {
-            flags.reverse();
-        }
-        for (name, value) in flags {
-            match value {
-                None => out.push(name.clone()),
-                Some(v) if equals => out.push(format!("{name}={v}")),
-                Some(v) => out.extend([name.clone(), v.clone()]),
-            }
-        }
+        out.extend(flag_args(case, equals, reversed));
+        out
+    }
+
+    /// The flags of `case` before the subcommand words and operands, where programs
+    /// with global flags (the AWS CLI, tsh, doctl) take them too.
+    fn argv_flags_first(&self, case: &Case) -> Vec<String> {
+        let mut out = flag_args(case, false, false);
+        out.extend(self.inv.words.iter().map(|w| w.to_string()));
+        out.extend(case.operands.iter().cloned());
         out
     }
 
@@ -331,6 +330,13 @@ impl Kit<'_> {
                 self.argv(&base, false, false)
             );
         }
+        let flags_first = self.argv_flags_first(&base);
+        assert_eq!(
+            self.key_of(&flags_first, &base.env).as_ref(),
+            Some(&reference),
+            "{}: {flags_first:?} (flags before the subcommand) gives another key",
+            self.name()
+        );
         for (i, (given, _)) in base.flags.iter().enumerate() {
             for spelling in self.declared(given).names {
                 let mut respelled = base.clone();
@@ -800,6 +806,23 @@ impl Kit<'_> {
     }
 }
 
+/// The flags of `case` as arguments: `--f=v` or `--f v`, in order or reversed.
+fn flag_args(case: &Case, equals: bool, reversed: bool) -> Vec<String> {
+    let mut flags: Vec<&(String, Option<String>)> = case.flags.iter().collect();
+    if reversed {
+        flags.reverse();
+    }
+    let mut out = Vec::new();
+    for (name, value) in flags {
+        match value {
+            None => out.push(name.clone()),
+            Some(v) if equals => out.push(format!("{name}={v}")),
+            Some(v) => out.extend([name.clone(), v.clone()]),
+        }
+    }
+    out
+}
+
 fn without_flag(case: &Case, flag: &Flag) -> Case {
     let mut out = case.clone();
     out.flags.retain(|(name, _)| !flag.names.contains(&name.as_str()));
@@ -901,6 +924,16 @@ mod tests {
             &INVOCATION,
             &[("kit-fake", &["verify"])],
         );
+    }
+
+    #[test]
+    fn a_provider_that_reads_the_subcommand_by_its_place_fails() {
+        // The first argument taken for the subcommand: wrong where global flags come first.
+        let message = fails(Mutant {
+            inputs: &SOUND,
+            identity: |args, env| declared(args, env).with_shown("subcommand", args.raw().first().cloned()),
+        });
+        assert!(message.contains("flags before the subcommand"), "{message}");
     }
 
     #[test]
