@@ -197,6 +197,13 @@ mod tests {
         let nested = key(&[&["A=1", "env", "AWS_PROFILE=x"][..], &eks].concat());
         assert_eq!(nested.1.part("profile"), Some("x"));
         assert!(nested.1.parts.contains(&("env.runs", "env".into())), "both launchers");
+        let deep: Vec<&str> = std::iter::repeat_n("env", 100_000).chain(eks).collect();
+        assert!(
+            crate::provider::recognise(std::ffi::OsStr::new("env"), &strings(&deep)).is_none(),
+            "nested past the limit: uncached, and no stack overflow"
+        );
+        let eight: Vec<&str> = std::iter::repeat_n("env", 7).chain(eks).collect();
+        assert!(crate::provider::recognise(std::ffi::OsStr::new("env"), &strings(&eight)).is_some());
         assert!(
             crate::provider::recognise(std::ffi::OsStr::new("env"), &strings(&["A=1", "unknown-plugin"])).is_none(),
             "an unknown command is not ours"

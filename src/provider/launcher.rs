@@ -132,7 +132,7 @@ impl Launched {
             return None;
         }
         let program = command.remove(0);
-        let inner = super::recognise(std::ffi::OsStr::new(&program), &command)?.provider;
+        let inner = nested(|| super::recognise(std::ffi::OsStr::new(&program), &command))?.provider;
         Some(Launched {
             launcher,
             inner,
@@ -190,6 +190,25 @@ impl Launched {
             change: &change,
         })
     }
+}
+
+/// Launchers nested deeper than this are not recognised (the line runs uncached): a
+/// kubeconfig with `env env env ...` thousands deep must not exhaust the stack.
+const MAX_NESTING: usize = 8;
+
+/// `recognise` one level deeper, or `None` past [`MAX_NESTING`].
+fn nested<T>(recognise: impl FnOnce() -> Option<T>) -> Option<T> {
+    thread_local! {
+        static DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+    let depth = DEPTH.with(|d| d.get());
+    if depth >= MAX_NESTING {
+        return None;
+    }
+    DEPTH.with(|d| d.set(depth + 1));
+    let found = recognise();
+    DEPTH.with(|d| d.set(depth));
+    found
 }
 
 /// The identity part `{launcher}.{part}`, interned: parts are named by `'static`
