@@ -12,7 +12,9 @@
 //! `~/.config/aws-sso`: config, cache and its file store of credentials) is the
 //! credential source. An expired sign-in opens a browser: never refreshed in the
 //! background. It hands over credentials with at least a minute left
-//! (`RoleCredentials.Expired`): a token is served no longer.
+//! (`RoleCredentials.Expired`): a token is served no longer, which with the default
+//! 60-second expiry margin means not at all (runs that start together still share one
+//! fetch). Its credentials' real expiry is in its store, which may be the keyring.
 
 use std::path::PathBuf;
 

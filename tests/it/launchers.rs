@@ -183,9 +183,12 @@ exec "$@"
 "#;
 
 #[test]
-fn every_exec_launcher_is_cached_keyed_by_its_own_arguments_and_wrapped_by_setup() {
-    let s = sandbox();
+fn every_launcher_is_cached_keyed_by_its_own_arguments_and_its_command_and_wrapped_by_setup() {
+    let mut s = sandbox();
     s.install();
+    // aws-sso's credentials are sure to live one minute: served while more than the
+    // margin is left of it.
+    s.set("KUBECREDCACHE_EXPIRY_MARGIN", "10s");
     for (launcher, a, b) in [
         ("aws-okta", &["exec", "prod"][..], &["exec", "dev"][..]),
         (
@@ -193,18 +196,39 @@ fn every_exec_launcher_is_cached_keyed_by_its_own_arguments_and_wrapped_by_setup
             &["exec", "--exec-profile", "admin"],
             &["exec", "-a", "other-idp"],
         ),
+        ("aws-sso", &["exec", "--profile", "prod"], &["exec", "-p", "dev"]),
+        (
+            "op",
+            &["plugin", "run"],
+            &["--account", "other.1password.com", "plugin", "run"],
+        ),
+        (
+            "env",
+            &["AWS_REGION=eu-west-1"],
+            &["-u", "AWS_PROFILE", "AWS_REGION=eu-west-1"],
+        ),
     ] {
-        write_script(&s.bin.join(launcher), FAKE_EXEC_LAUNCHER);
-        let line = |own: &[&str]| {
+        if launcher != "env" {
+            write_script(&s.bin.join(launcher), FAKE_EXEC_LAUNCHER);
+        }
+        let separator: &[&str] = if launcher == "env" { &[] } else { &["--"] };
+        let line_for = |own: &[&str], inner: &[&str]| {
             let mut line = vec![launcher.to_string()];
-            line.extend(own.iter().chain(&["--"]).chain(EKS).map(|a| a.to_string()));
+            line.extend(own.iter().chain(separator).chain(inner).map(|a| a.to_string()));
             line
         };
+        let line = |own: &[&str]| line_for(own, EKS);
         let before = s.calls();
         let first = run(&s, &line(a));
         assert_eq!(run(&s, &line(a)), first, "{launcher}: served from the cache");
         assert_ne!(run(&s, &line(b)), first, "{launcher}: its own arguments are keyed");
-        assert_eq!(s.calls(), before + 2, "{launcher}");
+        let other_cluster = ["aws", "eks", "get-token", "--cluster-name", "c2"];
+        assert_ne!(
+            run(&s, &line_for(a, &other_cluster)),
+            first,
+            "{launcher}: the launched command's identity is keyed"
+        );
+        assert_eq!(s.calls(), before + 3, "{launcher}");
 
         let config = s.kube_config();
         let args: Vec<String> = line(a)[1..].iter().map(|a| format!("{a:?}")).collect();
