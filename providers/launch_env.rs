@@ -197,6 +197,23 @@ mod tests {
         let nested = key(&[&["A=1", "env", "AWS_PROFILE=x"][..], &eks].concat());
         assert_eq!(nested.1.part("profile"), Some("x"));
         assert!(nested.1.parts.contains(&("env.runs", "env".into())), "both launchers");
+        // The inner env reads its own arguments only: the command's `-i` is not its.
+        let iam = key(&[
+            "A=1",
+            "env",
+            "AWS_PROFILE=x",
+            "aws-iam-authenticator",
+            "token",
+            "-i",
+            "c1",
+        ]);
+        assert_eq!(iam.1.cluster, "c1");
+        assert!(
+            !iam.1.parts.contains(&("env.ignore-environment", "true".into())),
+            "{:?}",
+            iam.1
+        );
+        assert_eq!(iam.1.part("env.unknown-args"), None, "{:?}", iam.1);
         let deep: Vec<&str> = std::iter::repeat_n("env", 100_000).chain(eks).collect();
         assert!(
             crate::provider::recognise(std::ffi::OsStr::new("env"), &strings(&deep)).is_none(),

@@ -101,6 +101,9 @@ pub struct Launched {
     /// The launched program as given, and its arguments.
     program: String,
     args: Vec<String>,
+    /// How many of `args` the inner provider reads: all, but for a launcher, which
+    /// reads its own arguments only (the rest is its command's).
+    inner_len: usize,
 }
 
 /// The provider for `program args` if it is a registered launcher running a command
@@ -132,12 +135,16 @@ impl Launched {
             return None;
         }
         let program = command.remove(0);
-        let inner = nested(|| super::recognise(std::ffi::OsStr::new(&program), &command))?.provider;
+        let (inner, inner_len) = nested(|| {
+            super::recognise(std::ffi::OsStr::new(&program), &command)
+                .map(|found| (found.provider, found.args.raw().len()))
+        })?;
         Some(Launched {
             launcher,
             inner,
             program,
             args: command,
+            inner_len,
         })
     }
 
@@ -180,7 +187,7 @@ impl Launched {
     }
 
     fn inner_args(&self) -> ParsedArgs<'_> {
-        parse(&self.args, self.inner.inputs())
+        parse(&self.args[..self.inner_len], self.inner.inputs())
     }
 
     fn with_inner_env<T>(&self, own: &ParsedArgs, env: &dyn Env, f: impl FnOnce(&dyn Env) -> T) -> T {
