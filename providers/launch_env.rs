@@ -195,7 +195,13 @@ mod tests {
         assert_eq!(cleared.1.part("profile"), None);
         assert!(!format!("{:?}", prod.1).contains("=prod\""), "assignments as digests");
         let nested = key(&[&["A=1", "env", "AWS_PROFILE=x"][..], &eks].concat());
-        assert_eq!(nested.1.part("profile"), Some("x"));
+        assert_eq!(
+            nested.1.part("env>profile"),
+            Some("x"),
+            "one level down: {:?}",
+            nested.1
+        );
+        assert_eq!(nested.1.part("profile"), None);
         assert!(nested.1.parts.contains(&("env.runs", "env".into())), "both launchers");
         // The inner env reads its own arguments only: the command's `-i` is not its.
         let iam = key(&[
@@ -208,17 +214,17 @@ mod tests {
             "c1",
         ]);
         assert_eq!(iam.1.cluster, "c1");
-        assert!(
-            !iam.1.parts.contains(&("env.ignore-environment", "true".into())),
-            "{:?}",
-            iam.1
-        );
-        assert_eq!(iam.1.part("env.unknown-args"), None, "{:?}", iam.1);
+        assert!(iam.1.part("env>env.set").is_some(), "{:?}", iam.1);
+        assert_eq!(iam.1.part("env>env.ignore-environment"), None, "{:?}", iam.1);
+        assert_eq!(iam.1.part("env>env.unknown-args"), None, "{:?}", iam.1);
         let deep: Vec<&str> = std::iter::repeat_n("env", 100_000).chain(eks).collect();
         assert!(
             crate::provider::recognise(std::ffi::OsStr::new("env"), &strings(&deep)).is_none(),
             "nested past the limit: uncached, and no stack overflow"
         );
+        // Two programs named env, by path, nested in either order: two keys.
+        let paths = |a: &'static str, b: &'static str| key(&[&[a, b][..], &eks].concat()).1;
+        assert_ne!(paths("/a/env", "/b/env"), paths("/b/env", "/a/env"));
         let eight: Vec<&str> = std::iter::repeat_n("env", 7).chain(eks).collect();
         assert!(crate::provider::recognise(std::ffi::OsStr::new("env"), &strings(&eight)).is_some());
         assert!(

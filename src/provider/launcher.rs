@@ -156,6 +156,14 @@ impl Launched {
         let inner_args = self.inner_args();
         let mut id = self.with_inner_env(own, outer_env, |inner_env| self.inner.identity(&inner_args, inner_env))?;
         let name = self.launcher.name();
+        if self.inner_is_launcher() {
+            // Its parts one level down: `env /a/env /b/env aws` and `env /b/env /a/env
+            // aws` are two keys, and a part of the outer launcher never meets one of
+            // the inner launcher's command.
+            for (part, _) in &mut id.parts {
+                *part = nested_part(name, part);
+            }
+        }
         id.parts.push((prefixed(name, "runs"), self.inner.name().to_string()));
         for (part, value) in outer.parts {
             id.parts.push((prefixed(name, part), value));
@@ -184,6 +192,12 @@ impl Launched {
             }
         }
         sources
+    }
+
+    /// Whether the launched command is itself a launcher's: a launcher reads only the
+    /// arguments before its own command.
+    fn inner_is_launcher(&self) -> bool {
+        self.inner_len < self.args.len()
     }
 
     fn inner_args(&self) -> ParsedArgs<'_> {
@@ -221,8 +235,17 @@ fn nested<T>(recognise: impl FnOnce() -> Option<T>) -> Option<T> {
 /// The identity part `{launcher}.{part}`, interned: parts are named by `'static`
 /// strings, and a launcher's must not meet the launched provider's.
 fn prefixed(launcher: &str, part: &str) -> &'static str {
+    interned(format!("{launcher}.{part}"))
+}
+
+/// The part `{launcher}>{part}`: a part of the launcher nested in `launcher`.
+fn nested_part(launcher: &str, part: &str) -> &'static str {
+    interned(format!("{launcher}>{part}"))
+}
+
+/// `name` as a `'static` string, leaked once per distinct name.
+fn interned(name: String) -> &'static str {
     static NAMES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
-    let name = format!("{launcher}.{part}");
     let mut names = NAMES
         .get_or_init(Mutex::default)
         .lock()
