@@ -13,3 +13,13 @@ pub mod gke_gcloud_auth_plugin;
 pub mod kubelogin_azure;
 pub mod kubelogin_oidc;
 pub mod oci_oke;
+pub mod doctl;
+pub mod teleport_tsh;
+
+// Launchers: programs that run another command with the credentials they hand it.
+pub mod launch_aws_okta;
+pub mod launch_aws_sso;
+pub mod launch_aws_vault;
+pub mod launch_env;
+pub mod launch_op;
+pub mod launch_saml2aws;

@@ -40,8 +40,15 @@ fuzz_target!(|data: &[u8]| {
     .map(|k| (k.to_string(), env_value.clone()))
     .collect();
 
-    let _ = provider::recognise(OsStr::from_bytes(program), &args);
+    // Launchers too (`env A=B aws ...`, `aws-vault exec p -- ...`): only the registry
+    // finds them, and their identity reads the command they launch.
     let dir = CacheDir::new("/nonexistent");
+    if let Some(found) = provider::recognise(OsStr::from_bytes(program), &args)
+        && let Ok(identity) = found.provider.identity(&found.args, &env)
+    {
+        let _ = CacheKey::new(found.provider.name(), &identity).digest();
+        let _ = found.provider.credential_sources(&found.args, &env);
+    }
     for p in provider::registered() {
         let name = String::from_utf8_lossy(program);
         let parsed = provider::parse(&args, p.inputs());

@@ -134,13 +134,7 @@ fn cache_key(
     // that sign in differently) are two identities, and `bin/aws` is another program in
     // each working directory: a path is keyed absolute. A bare name stays out (but for
     // `--generic`, which keys it as given): the key must not change with PATH.
-    let bytes = program.as_encoded_bytes();
-    if bytes.contains(&b'/') || (cfg!(windows) && bytes.contains(&b'\\')) {
-        let absolute = std::path::absolute(program).unwrap_or_else(|_| program.into());
-        let path = absolute.to_str().map_or_else(
-            || crate::provider::secret_digest(absolute.as_os_str().as_encoded_bytes()),
-            String::from,
-        );
+    if let Some(path) = provider::program_path_part(program) {
         match identity.parts.iter_mut().find(|(name, _)| *name == PROGRAM_PART) {
             Some((_, given)) => *given = path,
             None => identity.parts.push((PROGRAM_PART, path)),

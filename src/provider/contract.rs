@@ -6,7 +6,7 @@
 //!
 //! - recognition is exact, and no other registered provider claims the invocation;
 //! - the key does not depend on the order of flags, `--flag=value` or `--flag value`,
-//!   or which spelling of a flag is used;
+//!   flags before or after the subcommand, or which spelling of a flag is used;
 //! - every value of every flag that is not declared cosmetic, in each spelling, separates
 //!   keys, and so does every variable, each of a flag's fallback variables, and every
 //!   positional that names the cluster; an undeclared flag does too;
@@ -71,6 +71,95 @@ pub fn check(provider: &dyn Provider, inv: &Invocation, not_mine: &[(&str, &[&st
     kit.child_environment_is_not_keyed();
 }
 
+/// Checks the contract for `launcher`, as [`check`] does for a provider, with its own
+/// flags and variables in `inv` and the command it launches, `inner` (a program and
+/// its arguments some provider recognises), after them: its declarations key as a
+/// provider's do, and the launched command's identity is in every key.
+pub fn check_launcher(
+    launcher: &'static dyn super::Launcher,
+    inv: &Invocation,
+    inner: &'static [&'static str],
+    not_mine: &[(&str, &[&str])],
+) {
+    let base_env = inv.env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let adapter = LauncherUnderTest {
+        launcher,
+        inner,
+        base_env,
+    };
+    check(&adapter, inv, not_mine);
+    let alone: Vec<String> = inner[1..].iter().map(|a| a.to_string()).collect();
+    let found = super::recognise(std::ffi::OsStr::new(inner[0]), &alone)
+        .unwrap_or_else(|| panic!("{}: no provider recognises {inner:?}", launcher.name()));
+    let kit = Kit {
+        provider: &adapter,
+        inv,
+    };
+    let env = kit.base().env;
+    let id = adapter
+        .identity(&parse(&kit.argv(&kit.base(), false, false), launcher.inputs()), &env)
+        .expect("keyed");
+    let inner_id = found.provider.identity(&found.args, &env).expect("keyed alone");
+    assert_eq!(
+        id.cluster,
+        inner_id.cluster,
+        "{}: the cluster is the launched command's",
+        launcher.name()
+    );
+}
+
+/// A launcher with a fixed launched command after its own arguments, as a provider the
+/// kit can vary.
+struct LauncherUnderTest {
+    launcher: &'static dyn super::Launcher,
+    inner: &'static [&'static str],
+    /// The environment the launched command's identity is read in.
+    base_env: HashMap<String, String>,
+}
+
+impl LauncherUnderTest {
+    /// The launched provider for the kit's arguments with the inner command after them
+    /// (how a launcher finds where its command starts is each launcher's own test).
+    fn launched(&self, own: &super::ParsedArgs) -> Option<super::launcher::Launched> {
+        if !self.launcher.recognises(own) {
+            return None;
+        }
+        let inner: Vec<String> = self.inner.iter().map(|a| a.to_string()).collect();
+        super::launcher::Launched::new(self.launcher, inner)
+    }
+}
+
+impl Provider for LauncherUnderTest {
+    fn name(&self) -> &'static str {
+        self.launcher.name()
+    }
+    fn command(&self) -> &'static str {
+        self.launcher.command()
+    }
+    fn description(&self) -> &'static str {
+        self.launcher.description()
+    }
+    fn inputs(&self) -> &'static super::Inputs {
+        self.launcher.inputs()
+    }
+    fn recognises(&self, _program: &str, args: &super::ParsedArgs) -> bool {
+        self.launched(args).is_some()
+    }
+    fn identity(&self, args: &super::ParsedArgs, env: &dyn super::Env) -> Result<super::Identity, String> {
+        self.launched(args)
+            .ok_or("not recognised")?
+            .identity_in(args, env, &self.base_env)
+    }
+    fn credential_sources(&self, args: &super::ParsedArgs, env: &dyn super::Env) -> Vec<std::path::PathBuf> {
+        self.launched(args)
+            .map(|p| p.credential_sources_in(args, env, &self.base_env))
+            .unwrap_or_default()
+    }
+    fn child_env(&self) -> &'static [(&'static str, Option<&'static str>)] {
+        &[]
+    }
+}
+
 /// One variant of the invocation.
 #[derive(Clone, Debug)]
 struct Case {
@@ -123,17 +212,16 @@ impl Kit<'_> {
     fn argv(&self, case: &Case, equals: bool, reversed: bool) -> Vec<String> {
         let mut out: Vec<String> = self.inv.words.iter().map(|w| w.to_string()).collect();
         out.extend(case.operands.iter().cloned());
-        let mut flags: Vec<&(String, Option<String>)> = case.flags.iter().collect();
-        if reversed {
-            flags.reverse();
-        }
-        for (name, value) in flags {
-            match value {
-                None => out.push(name.clone()),
-                Some(v) if equals => out.push(format!("{name}={v}")),
-                Some(v) => out.extend([name.clone(), v.clone()]),
-            }
-        }
+        out.extend(flag_args(case, equals, reversed));
+        out
+    }
+
+    /// The flags of `case` before the subcommand words and operands, where programs
+    /// with global flags (the AWS CLI, tsh, doctl) take them too.
+    fn argv_flags_first(&self, case: &Case) -> Vec<String> {
+        let mut out = flag_args(case, false, false);
+        out.extend(self.inv.words.iter().map(|w| w.to_string()));
+        out.extend(case.operands.iter().cloned());
         out
     }
 
@@ -253,6 +341,13 @@ impl Kit<'_> {
                 self.argv(&base, false, false)
             );
         }
+        let flags_first = self.argv_flags_first(&base);
+        assert_eq!(
+            self.key_of(&flags_first, &base.env).as_ref(),
+            Some(&reference),
+            "{}: {flags_first:?} (flags before the subcommand) gives another key",
+            self.name()
+        );
         for (i, (given, _)) in base.flags.iter().enumerate() {
             for spelling in self.declared(given).names {
                 let mut respelled = base.clone();
@@ -751,6 +846,23 @@ impl Kit<'_> {
     }
 }
 
+/// The flags of `case` as arguments: `--f=v` or `--f v`, in order or reversed.
+fn flag_args(case: &Case, equals: bool, reversed: bool) -> Vec<String> {
+    let mut flags: Vec<&(String, Option<String>)> = case.flags.iter().collect();
+    if reversed {
+        flags.reverse();
+    }
+    let mut out = Vec::new();
+    for (name, value) in flags {
+        match value {
+            None => out.push(name.clone()),
+            Some(v) if equals => out.push(format!("{name}={v}")),
+            Some(v) => out.extend([name.clone(), v.clone()]),
+        }
+    }
+    out
+}
+
 fn without_flag(case: &Case, flag: &Flag) -> Case {
     let mut out = case.clone();
     out.flags.retain(|(name, _)| !flag.names.contains(&name.as_str()));
@@ -890,6 +1002,16 @@ mod tests {
             inv: &INVOCATION,
         };
         kit.same_key(None, None, "two cases");
+    }
+
+    #[test]
+    fn a_provider_that_reads_the_subcommand_by_its_place_fails() {
+        // The first argument taken for the subcommand: wrong where global flags come first.
+        let message = fails(Mutant {
+            inputs: &SOUND,
+            identity: |args, env| declared(args, env).with_shown("subcommand", args.raw().first().cloned()),
+        });
+        assert!(message.contains("flags before the subcommand"), "{message}");
     }
 
     #[test]

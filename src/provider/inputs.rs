@@ -41,7 +41,10 @@ pub enum Syntax {
     /// (`--region --debug`) is not taken as one.
     Argparse,
     /// Python's click (the OCI CLI): long flags spelled in full; `-i=x` is the value
-    /// `=x`; switches take no value at all.
+    /// `=x`; switches take no value at all. Go's kingpin (tsh, aws-vault, saml2aws)
+    /// reads flags by the same rules (its lexer: `-fARG`, so `-f=x` is `=x`; a bool flag
+    /// takes no `=value`), with one addition, `--no-SWITCH`, left unknown here and so
+    /// keyed verbatim.
     Click,
 }
 

@@ -7,6 +7,8 @@
 //! - `args.rs`: reading arguments with those declarations;
 //! - `identity.rs`: the [`Identity`] they give;
 //! - `paths.rs`: path values expanded as each program expands them;
+//! - `launcher.rs`: launchers (`aws-vault exec`, `env`), which run a command another
+//!   provider recognises;
 //! - `contract.rs` (tests only): the kit every provider's tests run.
 
 mod args;
@@ -14,6 +16,7 @@ mod args;
 pub mod contract;
 mod identity;
 mod inputs;
+pub(crate) mod launcher;
 mod paths;
 
 use std::ffi::OsStr;
@@ -22,6 +25,7 @@ use std::path::PathBuf;
 pub use args::{ParsedArgs, os_to_string, parse, string_to_os};
 pub use identity::{Env, Identity, PROGRAM_PART, ProcessEnv, secret_digest};
 pub use inputs::{EnvOrder, Flag, Inputs, Role, Syntax, Var, first_set};
+pub use launcher::{EnvChange, LAUNCHED_PROGRAM_PART, Launcher, after_double_dash, go_duration, launchers};
 pub use paths::{Expand, expand_path, keyed_path};
 
 /// An authenticator whose token command kubecredcache knows how to key.
@@ -166,7 +170,8 @@ pub fn registered() -> Vec<&'static dyn Provider> {
     all
 }
 
-/// The provider whose token command this is, if any. `program` is the command as given
+/// The provider whose token command this is, if any: a registered provider's, or a
+/// launcher's running a command that one recognises. `program` is the command as given
 /// (a name or a path); only its file name counts.
 pub fn recognise<'a>(program: &OsStr, args: &'a [String]) -> Option<Recognised<'a>> {
     let name = program_name(program)?;
@@ -183,6 +188,23 @@ pub fn recognise<'a>(program: &OsStr, args: &'a [String]) -> Option<Recognised<'
                 .recognises(name, &args)
                 .then_some(Recognised { provider, args })
         })
+        .or_else(|| launcher::recognise(name, args).map(|(provider, args)| Recognised { provider, args }))
+}
+
+/// A program named by a path, as it is keyed: absolute (`bin/aws` is another program in
+/// each working directory), a digest when it is not UTF-8. `None` for a bare name,
+/// which is keyed by the provider's name alone: the key must not change with PATH.
+pub fn program_path_part(program: &OsStr) -> Option<String> {
+    let bytes = program.as_encoded_bytes();
+    if !(bytes.contains(&b'/') || (cfg!(windows) && bytes.contains(&b'\\'))) {
+        return None;
+    }
+    let absolute = std::path::absolute(program).unwrap_or_else(|_| program.into());
+    Some(
+        absolute
+            .to_str()
+            .map_or_else(|| secret_digest(absolute.as_os_str().as_encoded_bytes()), String::from),
+    )
 }
 
 #[cfg(test)]

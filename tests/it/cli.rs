@@ -6,17 +6,23 @@ use crate::common::{AWS, Sandbox, token};
 fn list_providers_names_every_registered_provider_with_its_command() {
     let s = Sandbox::new();
     let out = s.ok(&["list-providers"]);
-    let lines: Vec<&str> = out.lines().collect();
-    // The library's registry, sorted by name: a provider the linker dropped from the
+    let (providers, launchers) = out
+        .split_once("launchers, in front of any command above:\n")
+        .expect("launchers listed as such");
+    let lines: Vec<&str> = providers.lines().chain(launchers.lines()).collect();
+    // The library's registries, sorted by name: a provider the linker dropped from the
     // binary, or one listed twice, shows up here.
     let registered = kubecredcache::provider::registered();
-    assert_eq!(lines.len(), registered.len(), "{out}");
-    for (line, provider) in lines.iter().zip(&registered) {
-        assert!(line.starts_with(&format!("{} ", provider.name())), "{line}");
-        assert!(
-            line.contains(provider.command()) && line.ends_with(provider.description()),
-            "{line}"
-        );
+    let launching = kubecredcache::provider::launchers();
+    assert_eq!(providers.lines().count(), registered.len(), "{out}");
+    assert_eq!(launchers.lines().count(), launching.len(), "{out}");
+    let listed = registered
+        .iter()
+        .map(|p| (p.name(), p.command(), p.description()))
+        .chain(launching.iter().map(|l| (l.name(), l.command(), l.description())));
+    for (line, (name, command, description)) in lines.iter().zip(listed) {
+        assert!(line.starts_with(&format!("{name} ")), "{line}");
+        assert!(line.contains(command) && line.ends_with(description), "{line}");
     }
     // Columns line up: every command starts where the first one does.
     let at = lines[0].find(registered[0].command()).unwrap();

@@ -1,9 +1,11 @@
 //! End to end: real `kubectl get --raw /api` against a stand-in TLS API server, with
-//! kubeconfigs whose exec entry runs kubecredcache in front of the real AWS CLI (through
-//! a shim that counts its runs) or a fake aws-iam-authenticator.
+//! kubeconfigs whose exec entry runs kubecredcache in front of the real AWS CLI or the
+//! real OCI CLI (through a shim that counts its runs), or a fake aws-iam-authenticator.
 //!
-//! Without kubectl or aws on PATH these tests say so on stderr and skip, unless
+//! Without kubectl, aws or oci on PATH these tests say so on stderr and skip, unless
 //! `KUBECREDCACHE_TEST_STRICT=1` (set by `.ci/run`), which makes a missing tool a failure.
+//! The OCI CLI is looked for at `$KUBECREDCACHE_TEST_OCI_CLI` first (`.ci/run` installs it
+//! with pip into `target/oci-cli` and points there), then on PATH.
 
 use crate::common::api_server::ApiServer;
 use crate::common::{AWS, Sandbox, host_tool};
@@ -36,6 +38,56 @@ impl E2e {
             ),
         );
         Some(e2e)
+    }
+
+    /// A sandbox with the real `oci` behind a counting shim, or `None` to skip.
+    fn with_real_oci() -> Option<E2e> {
+        let oci = match std::env::var_os("KUBECREDCACHE_TEST_OCI_CLI") {
+            Some(path) => Some(PathBuf::from(path)).filter(|p| p.is_file()).or_else(|| {
+                crate::common::skip("KUBECREDCACHE_TEST_OCI_CLI names no file");
+                None
+            })?,
+            None => host_tool("oci")?,
+        };
+        let openssl = host_tool("openssl")?;
+        let e2e = E2e::new()?;
+        crate::common::write_script(
+            &e2e.sandbox.bin.join("oci"),
+            &format!(
+                "#!/bin/bash\necho \"oci $*\" >> \"$FAKE_CALLS\"\nexec {:?} \"$@\"\n",
+                oci
+            ),
+        );
+        e2e.write_oci_config(&openssl, "ocid1.user.oc1..aaaaaaaafirst");
+        Some(e2e)
+    }
+
+    /// `~/.oci/config` with a DEFAULT profile for `user`, signing with a new API key made
+    /// with openssl: made-up OCIDs, since `generate-token` signs offline.
+    fn write_oci_config(&self, openssl: &Path, user: &str) {
+        let dir = self.sandbox.home.join(".oci");
+        std::fs::create_dir_all(&dir).unwrap();
+        let key = dir.join(format!("{}.pem", user.rsplit('.').next().unwrap()));
+        let made = std::process::Command::new(openssl)
+            .args(["genrsa", "-out"])
+            .arg(&key)
+            .arg("2048")
+            .output()
+            .unwrap();
+        assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+        let config = dir.join("config");
+        std::fs::write(
+            &config,
+            format!(
+                "[DEFAULT]\nuser={user}\nfingerprint=12:34:56:78:9a:bc:de:f0:12:34:56:78:9a:bc:de:f0\nkey_file={}\ntenancy=ocid1.tenancy.oc1..aaaaaaaaexample\nregion=us-ashburn-1\n",
+                key.display()
+            ),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        for file in [&key, &config] {
+            std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
     }
 
     /// A sandbox whose aws and aws-iam-authenticator are the fakes of `common`.
@@ -139,6 +191,57 @@ fn real_aws_through_kubectl(api_version: &str) {
         received.iter().all(|t| *t == cached[0]),
         "the server got the cached token, and only it"
     );
+}
+
+const OKE: &[&str] = &[
+    "oci",
+    "ce",
+    "cluster",
+    "generate-token",
+    "--cluster-id",
+    "ocid1.cluster.oc1.iad.aaaaaaaaexample",
+    "--region",
+    "us-ashburn-1",
+];
+
+#[test]
+fn kubectl_through_kubecredcache_and_the_real_oci_cli() {
+    let Some(mut e2e) = E2e::with_real_oci() else {
+        return;
+    };
+    e2e.sandbox.set("SUPPRESS_LABEL_WARNING", "True");
+    e2e.write_kubeconfig(V1BETA1, OKE);
+    for _ in 0..3 {
+        e2e.kubectl_ok();
+    }
+    assert_eq!(e2e.sandbox.calls(), 1, "three kubectl runs, one oci run");
+    let cached = cached_tokens(&e2e.sandbox.cache);
+    assert_eq!(cached.len(), 1);
+    let url = String::from_utf8(base64_decode(&cached[0])).unwrap_or_default();
+    assert!(
+        url.starts_with("https://containerengine.us-ashburn-1.oraclecloud.com/cluster_request/"),
+        "a real OKE token: {url}"
+    );
+    let received = e2e.server.bearer_tokens();
+    assert!(
+        received.iter().all(|t| *t == cached[0]),
+        "the server got the cached token"
+    );
+    // Another user's key in the config file: a new token at the next run.
+    let openssl = host_tool("openssl").unwrap();
+    e2e.write_oci_config(&openssl, "ocid1.user.oc1..aaaaaaaasecond");
+    e2e.kubectl_ok();
+    e2e.kubectl_ok();
+    assert_eq!(e2e.sandbox.calls(), 2, "the config file is a credential source");
+}
+
+/// Standard base64, as the OCI CLI encodes its token.
+fn base64_decode(text: &str) -> Vec<u8> {
+    let out = std::process::Command::new("sh")
+        .args(["-c", "printf %s \"$1\" | base64 -d", "sh", text])
+        .output()
+        .unwrap();
+    out.stdout
 }
 
 #[test]

@@ -18,6 +18,7 @@ mod faults;
 #[cfg(target_os = "linux")]
 mod hostile;
 mod key_properties;
+mod launchers;
 mod login_storms;
 mod more_providers;
 mod never_worse;

@@ -1,7 +1,7 @@
 //! The providers beyond EKS, and opt-in generic caching, through the built binary with
 //! fake authenticators on PATH.
 
-use crate::common::{Sandbox, token};
+use crate::common::{Sandbox, certificate, token};
 use std::fs;
 
 const OIDC: &[&str] = &[
@@ -175,4 +175,120 @@ fn setup_wraps_the_new_providers_too() {
         doc["users"][0]["user"]["exec"]["installHint"],
         "Install gke-gcloud-auth-plugin"
     );
+}
+
+/// Teleport's `tsh kube credentials`, as `tsh kube login` writes it; its stand-in prints
+/// a client certificate and key (no token), as tsh does.
+const TSH: &[&str] = &[
+    "tsh",
+    "kube",
+    "credentials",
+    "--kube-cluster",
+    "k1",
+    "--teleport-cluster",
+    "t1",
+    "--proxy",
+    "teleport.example.com:443",
+];
+
+#[test]
+fn tsh_certificates_are_cached_per_identity_and_a_login_fetches_afresh() {
+    let mut s = Sandbox::new();
+    s.fake("tsh");
+    s.set("FAKE_MODE", "cert");
+    let profiles = s.home.join(".tsh");
+    fs::create_dir_all(&profiles).unwrap();
+    fs::write(profiles.join("teleport.example.com.yaml"), "user: alice\n").unwrap();
+    let first = certificate(&s.ok(TSH));
+    assert_eq!(certificate(&s.ok(TSH)), first, "served from the cache");
+    assert_eq!(s.calls(), 1);
+    // The proxy as its variable, and global flags before the subcommand: one identity.
+    let without_proxy = &TSH[..TSH.len() - 2];
+    s.set("TELEPORT_PROXY", "teleport.example.com:443");
+    assert_eq!(certificate(&s.ok(without_proxy)), first);
+    let mut globals_first = vec!["tsh", "--proxy=teleport.example.com:443"];
+    globals_first.extend(&without_proxy[1..]);
+    assert_eq!(certificate(&s.ok(&globals_first)), first);
+    assert_eq!(s.calls(), 1);
+    let mut bob = TSH.to_vec();
+    bob.extend(["--user", "bob"]);
+    assert_ne!(certificate(&s.ok(&bob)), first, "another Teleport user");
+    // `tsh login` rewrites the profile.
+    fs::write(
+        profiles.join("teleport.example.com.yaml"),
+        "user: alice\nvalid: again\n",
+    )
+    .unwrap();
+    let after_login = certificate(&s.ok(TSH));
+    assert_ne!(after_login, first);
+    assert_eq!(certificate(&s.ok(TSH)), after_login);
+    assert_eq!(s.calls(), 3);
+}
+
+const DOCTL: &[&str] = &[
+    "doctl",
+    "kubernetes",
+    "cluster",
+    "kubeconfig",
+    "exec-credential",
+    "--version=v1beta1",
+    "0c5c1bd9-0bd4-4a09-8e6f-f1e1a0c3a8b4",
+];
+
+#[test]
+fn doctl_is_keyed_by_its_access_token_which_is_never_written_in_clear() {
+    let mut s = Sandbox::new();
+    s.fake("doctl");
+    s.install();
+    let secret = "dop_v1_0123456789abcdefsecret";
+    s.set("DIGITALOCEAN_ACCESS_TOKEN", secret);
+    let first = token(&s.ok(DOCTL));
+    assert_eq!(token(&s.ok(DOCTL)), first);
+    let mut other_context = DOCTL.to_vec();
+    other_context.extend(["--context", "work"]);
+    assert_ne!(token(&s.ok(&other_context)), first, "another auth context");
+    s.set("DIGITALOCEAN_ACCESS_TOKEN", "dop_v1_another");
+    assert_ne!(token(&s.ok(DOCTL)), first, "another access token");
+    assert_eq!(s.calls(), 3);
+    // `doctl auth init` or `auth switch` rewrite the config file.
+    s.set("DIGITALOCEAN_ACCESS_TOKEN", secret);
+    let config = s.home.join(".config/doctl/config.yaml");
+    fs::create_dir_all(config.parent().unwrap()).unwrap();
+    fs::write(&config, "context: default\n").unwrap();
+    let with_config = token(&s.ok(DOCTL));
+    assert_ne!(with_config, first);
+    fs::write(&config, "context: work\n").unwrap();
+    assert_ne!(
+        token(&s.ok(DOCTL)),
+        with_config,
+        "the config file is a credential source"
+    );
+    assert_eq!(s.calls(), 5);
+
+    let path = s.kube_config();
+    let args: Vec<String> = DOCTL.iter().map(|a| format!("{a:?}")).collect();
+    fs::write(
+        &path,
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: ctx\nclusters:\n- name: k\n  cluster: {{server: 'https://k.example.com'}}\n\
+             contexts:\n- name: ctx\n  context: {{cluster: k, user: u}}\n\
+             users:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: kubecredcache\n      args: [{}]\n      env: [{{name: DIGITALOCEAN_ACCESS_TOKEN, value: {secret}}}]\n",
+            args.join(", ")
+        ),
+    )
+    .unwrap();
+    let doctor = s.ok(&["doctor"]);
+    let doctor_json = s.ok(&["doctor", "--json"]);
+    assert!(doctor.contains("access-token=sha256:"), "{doctor}");
+    for shown in [s.ok(&["status"]), s.ok(&["status", "--json"]), doctor, doctor_json] {
+        assert!(!shown.contains(secret), "{shown}");
+    }
+    for entry in fs::read_dir(&s.cache).unwrap() {
+        let entry = entry.unwrap();
+        assert!(!entry.file_name().to_string_lossy().contains(secret));
+        if entry.path().is_file() {
+            let bytes = fs::read(entry.path()).unwrap();
+            assert!(!String::from_utf8_lossy(&bytes).contains(secret), "{:?}", entry.path());
+        }
+    }
 }

@@ -453,23 +453,26 @@ fn gc_removes_what_is_garbage_now() {
 fn list_providers_json() {
     let s = Sandbox::new();
     let json: serde_json::Value = serde_json::from_str(&stdout(&s.run(&["list-providers", "--json"]))).unwrap();
-    let names: Vec<&str> = json
+    let listed: Vec<(&str, &str, &str, &str)> = json
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| p["name"].as_str().unwrap())
+        .map(|p| {
+            let field = |k: &str| p[k].as_str().unwrap();
+            (field("kind"), field("name"), field("command"), field("description"))
+        })
         .collect();
-    let registered: Vec<&str> = kubecredcache::provider::registered().iter().map(|p| p.name()).collect();
-    assert_eq!(names, registered, "the built binary lists what the library registers");
-    for (listed, provider) in json
-        .as_array()
-        .unwrap()
+    let mut expected: Vec<(&str, &str, &str, &str)> = kubecredcache::provider::registered()
         .iter()
-        .zip(kubecredcache::provider::registered())
-    {
-        assert_eq!(listed["command"], provider.command());
-        assert_eq!(listed["description"], provider.description());
-    }
+        .map(|p| ("provider", p.name(), p.command(), p.description()))
+        .collect();
+    expected.extend(
+        kubecredcache::provider::launchers()
+            .iter()
+            .map(|l| ("launcher", l.name(), l.command(), l.description())),
+    );
+    assert_eq!(listed, expected, "the built binary lists what the library registers");
+    assert!(listed.iter().any(|l| l.0 == "launcher" && l.1 == "aws-vault"));
 }
 
 #[test]

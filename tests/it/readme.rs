@@ -66,3 +66,35 @@ fn github_anchors_are_made_as_github_makes_them() {
     );
     assert_eq!(anchor("The `--generic` flag"), "the---generic-flag");
 }
+
+/// The README's `list-providers` example is what the binary prints, and docs/providers.md
+/// has a row for every provider and launcher: a new provider file makes this test say
+/// what to paste where.
+#[test]
+fn the_readme_and_the_providers_doc_list_what_is_registered() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let s = crate::common::Sandbox::new();
+    let listed = s.ok(&["list-providers"]);
+    let example = readme
+        .split("$ kubecredcache list-providers\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the README shows list-providers");
+    assert_eq!(
+        example, listed,
+        "README.md's list-providers example: paste what `kubecredcache list-providers` prints"
+    );
+    let doc = std::fs::read_to_string(root.join("docs/providers.md")).unwrap();
+    let names = kubecredcache::provider::registered()
+        .iter()
+        .map(|p| p.name())
+        .chain(kubecredcache::provider::launchers().iter().map(|l| l.name()))
+        .collect::<Vec<_>>();
+    for name in names {
+        assert!(
+            doc.lines().any(|l| l.starts_with(&format!("| `{name}` |"))),
+            "docs/providers.md has no table row for `{name}`: add one (key, sources, expiry bound)"
+        );
+    }
+}

@@ -12,7 +12,8 @@ use std::process::{Command, Output, Stdio};
 /// `$FAKE_CALLS`, then per `$FAKE_MODE` prints an ExecCredential with a token unique to
 /// the call that expires in `$FAKE_LIFETIME` seconds (`ok`), one without an expiry
 /// (`noexpiry`), one kubectl refuses (`emptytoken`: `"token": ""`; `certonly`: a
-/// client certificate without its key), text that is no credential (`garbage`), or
+/// client certificate without its key), a client certificate and its key (`cert`, as
+/// tsh prints: `certificate()` reads it), text that is no credential (`garbage`), or
 /// fails with exit code 3 (`fail`) or with exit code 1 and its reason on stdout
 /// (`failstdout`, as the OCI CLI does). `$FAKE_SLEEP` delays it; `$FAKE_PIDS` receives
 /// its pid first; `$FAKE_SEEN` receives what it inherited;
@@ -47,6 +48,8 @@ if [ "$FAKE_MODE" = emptytoken ]; then
   printf '{"kind":"ExecCredential","apiVersion":"%s","spec":{},"status":{"expirationTimestamp":"%s","token":""}}\n' "$api" "$expires"
 elif [ "$FAKE_MODE" = certonly ]; then
   printf '{"kind":"ExecCredential","apiVersion":"%s","spec":{},"status":{"expirationTimestamp":"%s","clientCertificateData":"CERT-%s"}}\n' "$api" "$expires" "$n"
+elif [ "$FAKE_MODE" = cert ]; then
+  printf '{"kind":"ExecCredential","apiVersion":"%s","spec":{},"status":{"expirationTimestamp":"%s","clientCertificateData":"-----BEGIN CERTIFICATE-----\\nCERT-%s\\n-----END CERTIFICATE-----\\n","clientKeyData":"-----BEGIN RSA PRIVATE KEY-----\\nKEY-%s\\n-----END RSA PRIVATE KEY-----\\n"}}\n' "$api" "$expires" "$n-$$" "$n-$$"
 elif [ "$FAKE_MODE" = noexpiry ]; then
   printf '{"kind":"ExecCredential","apiVersion":"%s","spec":{},"status":{"token":"%s"}}\n' "$api" "$token"
 else
@@ -334,6 +337,17 @@ pub fn write_script(path: &Path, body: &str) {
 pub fn token(stdout: &str) -> String {
     let v: serde_json::Value = serde_json::from_str(stdout).unwrap_or_else(|e| panic!("{e}: {stdout:?}"));
     v["status"]["token"].as_str().unwrap().to_string()
+}
+
+/// The client certificate in an ExecCredential printed on stdout (a certificate
+/// credential, as tsh prints, has no token).
+pub fn certificate(stdout: &str) -> String {
+    let v: serde_json::Value = serde_json::from_str(stdout).unwrap();
+    assert!(
+        v["status"]["clientKeyData"].as_str().is_some_and(|k| !k.is_empty()),
+        "a certificate without its key: {stdout}"
+    );
+    v["status"]["clientCertificateData"].as_str().unwrap().to_string()
 }
 
 pub fn api_version(stdout: &str) -> String {
