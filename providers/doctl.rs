@@ -143,11 +143,11 @@ mod tests {
         };
         assert_eq!(
             sources(&["-c", "/etc/doctl.yaml"], &[]),
-            [PathBuf::from("/etc/doctl.yaml")]
+            [std::path::absolute("/etc/doctl.yaml").unwrap()]
         );
         assert_eq!(
             sources(&[], &[("DIGITALOCEAN_CONFIG", "/x.yaml")]),
-            [PathBuf::from("/x.yaml")]
+            [std::path::absolute("/x.yaml").unwrap()]
         );
         if cfg!(target_os = "linux") {
             assert_eq!(

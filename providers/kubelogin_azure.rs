@@ -330,7 +330,8 @@ mod tests {
                 ("AZURE_CONFIG_DIR", "/az"),
             ],
         );
-        assert_eq!(moved, ["/c", "/az/azureProfile.json"]);
+        let slashed = |p: &str| crate::provider::absolute_text(p).replace('\\', "/");
+        assert_eq!(moved, [slashed("/c"), slashed("/az/azureProfile.json")]);
     }
 
     #[test]

@@ -238,15 +238,16 @@ mod tests {
                 .map(|p| p.display().to_string().replace('\\', "/"))
                 .collect()
         };
+        let slashed = |p: &str| crate::provider::absolute_text(p).replace('\\', "/");
         let home = [("HOME", "/home/me")];
-        assert_eq!(sources(ISSUER, &home), ["/home/me/.kube/cache/oidc-login"]);
+        assert_eq!(sources(ISSUER, &home), [slashed("/home/me/.kube/cache/oidc-login")]);
         assert_eq!(
             sources(&format!("{ISSUER} --token-cache-dir ~/tc"), &home),
-            ["/home/me/tc"]
+            [slashed("/home/me/tc")]
         );
         assert_eq!(
             sources(ISSUER, &[("HOME", "/home/me"), ("KUBECACHEDIR", "/k")]),
-            ["/k/oidc-login"]
+            [slashed("/k/oidc-login")]
         );
     }
 

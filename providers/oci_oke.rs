@@ -594,7 +594,7 @@ mod tests {
         let argv = args(&token_command(""));
         let parsed = parse(&argv, &INPUTS);
         let sources = OciOke.credential_sources(&parsed, &env(&[("HOME", home), ("OCI_CONFIG_FILE", "/etc/oci")]));
-        assert_eq!(sources[0], PathBuf::from("/etc/oci"));
+        assert_eq!(sources[0], std::path::absolute("/etc/oci").unwrap());
         std::fs::create_dir_all(dir.path().join(".oraclebmc")).unwrap();
         std::fs::write(dir.path().join(".oraclebmc/config"), "[DEFAULT]\n").unwrap();
         let sources = OciOke.credential_sources(&parsed, &env(&[("HOME", home)]));

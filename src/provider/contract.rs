@@ -1107,6 +1107,8 @@ mod tests {
         assert!(key.as_str().contains("c1"), "the shown cluster id is in clear");
     }
 
+    // The kit's path checks use Unix paths (`paths_are_read_as_their_programs_read_them`).
+    #[cfg(unix)]
     #[test]
     fn a_path_keyed_as_written_where_its_program_expands_it_fails() {
         let message = fails(Mutant {
@@ -1120,6 +1122,8 @@ mod tests {
         assert!(message.contains("KIT_CREDENTIALS"), "{message}");
     }
 
+    // The kit's path checks use Unix paths (`paths_are_read_as_their_programs_read_them`).
+    #[cfg(unix)]
     #[test]
     fn a_path_expanded_where_its_program_does_not_fails() {
         let message = fails(Mutant {
@@ -1138,6 +1142,8 @@ mod tests {
 
     /// A provider whose credential sources follow a path variable: watched as written
     /// (the issue's `~/.aws/creds-prod`), they are another file than the program reads.
+    // The kit's path checks use Unix paths (`paths_are_read_as_their_programs_read_them`).
+    #[cfg(unix)]
     #[test]
     fn credential_sources_that_do_not_expand_a_path_fail() {
         struct Sources(Mutant);

@@ -207,6 +207,13 @@ pub fn program_path_part(program: &OsStr) -> Option<String> {
     )
 }
 
+/// For tests: `path` made absolute as this platform does (`/etc/aws` is `Z:\\etc\\aws`
+/// on Windows), as text, the way a path value is keyed.
+#[cfg(test)]
+pub fn absolute_text(path: &str) -> String {
+    os_to_string(std::path::absolute(path).expect("an absolute path").as_os_str())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
