@@ -17,7 +17,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 
 use super::{Out, fail};
-use crate::cache::{CacheDir, CacheEntry, CacheKey, Failure};
+use crate::cache::{CacheDir, CacheEntry, CacheKey};
 use crate::engine::{self, Served};
 use crate::invocation::{self, Invocation};
 use crate::kubeconfig::{self, ExecEnv, Merged, Wrapper};
@@ -310,7 +310,7 @@ fn examine_plan(
     examine_cache(report, env, &key, sources_now, now)
 }
 
-/// The cache directory, the entry for `key`, and its last failure.
+/// The cache directory, the entry for `key`, and the last failure to get a token for it.
 fn examine_cache(
     report: &mut Report,
     env: &ExecEnv,
@@ -339,30 +339,17 @@ fn examine_cache(
     let hash = key.digest();
     let entry = cache.entry(key).ok().flatten();
     report.entry = entry.map(|e| entry_report(&cache, &hash, &e, env, &sources_now, now));
-    if let Some(failure) = cache.failure(&hash) {
-        examine_failure(report, env, key, &failure, &sources_now, now);
-    }
-    Ok(())
-}
-
-/// The last failure to get a token for `key`, and whether it keeps runs from the cache.
-fn examine_failure(
-    report: &mut Report,
-    env: &ExecEnv,
-    key: &CacheKey,
-    failure: &Failure,
-    sources_now: &sources::Snapshot,
-    now: DateTime<Utc>,
-) {
+    let Some(failure) = cache.failure(&hash) else {
+        return Ok(());
+    };
+    // A failure keeps runs from the cache until a fetch succeeds or a new sign-in.
     let age = (now - failure.failed_at).num_seconds();
-    let cooldown = settings::failure_cooldown_in(env).as_secs() as i64;
     let sources_changed_since = sources_now.as_str() != failure.sources;
-    if !sources_changed_since
-        && report
-            .entry
-            .as_ref()
-            .is_none_or(|e| !matches!(e.state, "fresh" | "expiring"))
-    {
+    let served_now = report
+        .entry
+        .as_ref()
+        .is_some_and(|e| matches!(e.state, "fresh" | "expiring"));
+    if !served_now && !sources_changed_since {
         report.problems.push(format!(
             "the last try to get a token for cluster {} failed {} ago (exit code {}) and none has succeeded since; run kubectl at a terminal to see the command's message (it went to the run that failed, and a run at a terminal is not held back), and sign in again as it says",
             key.cluster(),
@@ -370,6 +357,7 @@ fn examine_failure(
             failure.exit_code,
         ));
     }
+    let cooldown = settings::failure_cooldown_in(env).as_secs() as i64;
     report.last_failure = Some(FailureReport {
         failed_at: failure.failed_at,
         seconds_ago: age,
@@ -377,6 +365,7 @@ fn examine_failure(
         cooldown_left_seconds: (age >= 0 && age < cooldown && !sources_changed_since).then_some(cooldown - age),
         sources_changed_since,
     });
+    Ok(())
 }
 
 /// The entry as the hit judges it, and whether the hit would start a refresh.
@@ -390,29 +379,29 @@ fn entry_report(
 ) -> EntryReport {
     let margin = settings::expiry_margin_in(env);
     let ahead = settings::refresh_ahead_in(env);
-    let served = engine::judge(entry, now, margin, || sources_now.clone());
-    let state = match served {
+    let judged = engine::judge(entry, now, margin, || sources_now.clone());
+    let fresh = judged == Served::Fresh;
+    let state = match judged {
         Served::Expired => "expired",
         Served::Stale => "stale",
         Served::Fresh if engine::due_with(ahead, entry, now) => "expiring",
         Served::Fresh => "fresh",
     };
     let margin = chrono::Duration::from_std(margin).unwrap_or(chrono::Duration::MAX);
-    let served_for = entry
-        .expires
-        .checked_sub_signed(margin)
-        .map_or(0, |until| (until - now).num_seconds().max(0));
-    let refresh = match engine::refresh_state_with(cache, hash, entry, now, ahead, settings::refresh_backoff_in(env)) {
-        engine::RefreshState::Idle => None,
-        state => Some(state.as_str()),
+    let served_for = match entry.expires.checked_sub_signed(margin) {
+        Some(until) if fresh => (until - now).num_seconds().max(0),
+        _ => 0,
     };
-    let served = served == Served::Fresh;
+    let refresh = match engine::refresh_state_with(cache, hash, entry, now, ahead, settings::refresh_backoff_in(env)) {
+        state if fresh && state != engine::RefreshState::Idle => Some(state.as_str()),
+        _ => None,
+    };
     EntryReport {
         state,
         expires: entry.expires,
         expires_in_seconds: (entry.expires - now).num_seconds(),
-        served_for_seconds: if served { served_for } else { 0 },
+        served_for_seconds: served_for,
         written: entry.written,
-        refresh: refresh.filter(|_| served),
+        refresh,
     }
 }
