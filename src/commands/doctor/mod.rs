@@ -4,7 +4,7 @@
 //!
 //! It reads the kubeconfig as kubectl merges it, finds the commands as kubectl and
 //! kubecredcache would, reads the identity and the settings from the environment the
-//! exec entry gives the command (`kubeconfig::ExecEnv`), and looks at the cache entry,
+//! exec entry gives the command (`ExecEnv`), and looks at the cache entry,
 //! the last failure and the credential sources through the same functions a wrapped
 //! run uses. It never runs the authenticator and writes nothing. The report itself is
 //! `report.rs`.
@@ -20,7 +20,7 @@ use super::{Out, fail};
 use crate::cache::{CacheDir, CacheEntry, CacheKey};
 use crate::engine::{self, Served};
 use crate::invocation::{self, Invocation};
-use crate::kubeconfig::{self, ExecEnv, Merged, Wrapper};
+use crate::kubeconfig::{self, Exec, ExecEnv, Merged, Wrapper};
 use crate::provider::Env;
 use crate::{settings, sources};
 use report::{CacheDirReport, EntryReport, ExecReport, FailureReport, IdentityReport, Report, SourceReport, span};
@@ -41,11 +41,8 @@ pub fn run(out: &mut Out, explicit: Option<&Path>, context: Option<&str>, json: 
     report.served = report.problems.is_empty();
     report.verdict = verdict(&report);
     if json {
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&report).expect("a report serializes")
-        );
+        let json = serde_json::to_string_pretty(&report).expect("a report serializes");
+        writeln!(out, "{json}");
     } else {
         report.print(out, now);
     }
@@ -54,24 +51,17 @@ pub fn run(out: &mut Out, explicit: Option<&Path>, context: Option<&str>, json: 
 
 fn verdict(report: &Report) -> String {
     let context = report.context.as_deref().unwrap_or("?");
-    if let Some(problem) = report.problems.first() {
-        return format!("not served through the cache: {problem}.");
-    }
-    match &report.entry {
-        Some(entry) if matches!(entry.state, "fresh" | "expiring") => format!(
+    let program = report.exec.as_ref().and_then(|e| e.program.as_deref());
+    match (report.problems.first(), &report.entry) {
+        (Some(problem), _) => format!("not served through the cache: {problem}."),
+        (None, Some(entry)) if matches!(entry.state, "fresh" | "expiring") => format!(
             "served from the cache: kubectl runs for context {context} get the cached token for {} more.",
             span(entry.served_for_seconds)
         ),
-        _ => {
-            let program = report
-                .exec
-                .as_ref()
-                .and_then(|e| e.program.as_deref())
-                .unwrap_or("the command");
-            format!(
-                "served through the cache: the next kubectl run for context {context} runs {program} once and caches its token."
-            )
-        }
+        (None, _) => format!(
+            "served through the cache: the next kubectl run for context {context} runs {} once and caches its token.",
+            program.unwrap_or("the command")
+        ),
     }
 }
 
@@ -134,13 +124,7 @@ fn examine(report: &mut Report, merged: &Merged, wanted: Option<&str>, now: Date
 }
 
 /// The exec entry: the commands, the identity, the cache.
-fn examine_exec(
-    report: &mut Report,
-    user: &str,
-    file: &Path,
-    exec: &kubeconfig::Exec,
-    now: DateTime<Utc>,
-) -> Result<(), String> {
+fn examine_exec(report: &mut Report, user: &str, file: &Path, exec: &Exec, now: DateTime<Utc>) -> Result<(), String> {
     check_api_version(&mut report.problems, user, exec.api_version.as_deref());
     let path_var = std::env::var_os("PATH");
     let command_path = kubeconfig::kubectl_finds(&exec.command, file, path_var.as_deref());
@@ -188,7 +172,7 @@ fn examine_exec(
     let env = ExecEnv::new(&exec.env);
     let plan = engine::plan(OsStr::new(program), args, generic, &env);
     found.provider = plan.as_ref().map(|p| p.keyer.provider().name().to_string());
-    check_program(&mut report.problems, found, program, user, exec, file);
+    report.problems.extend(check_program(found, program, user, exec, file));
     match plan {
         Some(plan) => examine_plan(report, plan, force_refresh, exec, &env, now),
         None => Ok(()),
@@ -210,23 +194,16 @@ fn check_api_version(problems: &mut Vec<String>, user: &str, api_version: Option
 
 /// Whether the user runs kubecredcache, where kubecredcache finds the program it wraps,
 /// and whether that is where kubectl, unwrapped, found it.
-fn check_program(
-    problems: &mut Vec<String>,
-    found: &mut ExecReport,
-    program: &str,
-    user: &str,
-    exec: &kubeconfig::Exec,
-    file: &Path,
-) {
+fn check_program(found: &mut ExecReport, program: &str, user: &str, exec: &Exec, file: &Path) -> Vec<String> {
     if !found.runs_kubecredcache {
-        problems.push(match found.provider {
+        return vec![match found.provider {
             Some(_) => format!("user {user} does not run kubecredcache; `kubecredcache setup --user {user}` makes it"),
             None => format!(
                 "user {user} does not run kubecredcache, and no provider caches {program} (`kubecredcache --generic -- {program} ...` caches any plugin whose credential has an expiry)"
             ),
-        });
-        return;
+        }];
     }
+    let mut problems = Vec::new();
     let exec_path = ExecEnv::new(&exec.env).var_os("PATH");
     found.program_path = kubeconfig::kubecredcache_finds(program, exec_path.as_deref())
         .inspect_err(|missing| problems.push(format!("kubecredcache will not find {program} ({missing})")))
@@ -260,6 +237,7 @@ fn check_program(
             "no provider keys `{program}`, so kubecredcache runs it uncached (`kubecredcache list-providers`; --generic caches any plugin)"
         ));
     }
+    problems
 }
 
 /// What the run decided: the settings that keep it from the cache, its identity and
@@ -268,7 +246,7 @@ fn examine_plan(
     report: &mut Report,
     plan: engine::Plan,
     force_refresh: bool,
-    exec: &kubeconfig::Exec,
+    exec: &Exec,
     env: &ExecEnv,
     now: DateTime<Utc>,
 ) -> Result<(), String> {
