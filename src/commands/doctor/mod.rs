@@ -22,7 +22,8 @@ use crate::engine::{self, Served};
 use crate::invocation::{self, Invocation};
 use crate::kubeconfig::{self, Exec, ExecEnv, Merged, Wrapper};
 use crate::provider::Env;
-use crate::{settings, sources};
+use crate::settings::{self, DISABLE};
+use crate::sources;
 use report::{CacheDirReport, EntryReport, ExecReport, FailureReport, IdentityReport, Report, SourceReport, span};
 
 pub fn run(out: &mut Out, explicit: Option<&Path>, context: Option<&str>, json: bool) -> i32 {
@@ -31,10 +32,7 @@ pub fn run(out: &mut Out, explicit: Option<&Path>, context: Option<&str>, json: 
         Err(e) => return fail(&e),
     };
     let now = Utc::now();
-    let mut report = Report {
-        kubeconfig: merged.files.clone(),
-        ..Report::default()
-    };
+    let mut report = Report::default();
     if let Err(problem) = examine(&mut report, &merged, context, now) {
         report.problems.push(problem);
     }
@@ -68,15 +66,13 @@ fn verdict(report: &Report) -> String {
 /// Fills in the report, step by step; each step that finds a reason the run would not
 /// be served adds it to `problems`, and a step that cannot go on returns its reason.
 fn examine(report: &mut Report, merged: &Merged, wanted: Option<&str>, now: DateTime<Utc>) -> Result<(), String> {
-    let mut files = merged
-        .files
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect::<Vec<_>>()
-        .join(", ");
-    if files.is_empty() {
-        files = "no kubeconfig file".into();
-    }
+    report.kubeconfig = merged.files.clone();
+    let names: Vec<_> = merged.files.iter().map(|p| p.display().to_string()).collect();
+    let files = if names.is_empty() {
+        "no kubeconfig file".to_string()
+    } else {
+        names.join(", ")
+    };
     let (name, from) = match (wanted, &merged.current_context) {
         (Some(name), _) => (name.to_string(), "--context"),
         (None, Some((name, _))) => (name.clone(), "current-context"),
@@ -98,15 +94,11 @@ fn examine(report: &mut Report, merged: &Merged, wanted: Option<&str>, now: Date
         .context(&name)
         .ok_or_else(|| format!("there is no context {name} in {files}"))?;
     report.cluster = context.cluster.clone();
-    report.server = context
-        .cluster
-        .as_deref()
-        .and_then(|c| merged.cluster(c))
-        .and_then(|c| c.server.clone());
-    let user_name = context
-        .user
-        .clone()
-        .ok_or_else(|| format!("context {name} names no user"))?;
+    let cluster = context.cluster.as_deref().and_then(|c| merged.cluster(c));
+    report.server = cluster.and_then(|c| c.server.clone());
+    let Some(user_name) = context.user.clone() else {
+        return Err(format!("context {name} names no user"));
+    };
     report.user = Some(user_name.clone());
     let user = merged
         .user(&user_name)
@@ -256,10 +248,9 @@ fn examine_plan(
         );
     }
     if settings::disabled_in(env) {
-        report.problems.push(format!(
-            "{} is set: kubecredcache runs the command uncached",
-            settings::DISABLE
-        ));
+        report
+            .problems
+            .push(format!("{DISABLE} is set: kubecredcache runs the command uncached"));
     }
     let (identity, key) = plan
         .keyed

@@ -7,8 +7,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::super::Out;
-use super::super::status::repeats_cluster;
+use super::super::{Out, status::repeats_cluster};
 
 #[derive(Debug, Default, Serialize)]
 pub struct Report {
@@ -190,12 +189,8 @@ fn print_exec(out: &mut Out, user: &str, exec: &ExecReport) {
     let program = exec.program.as_deref().unwrap_or("?");
     let provider = exec.provider.as_deref();
     let runs = if exec.runs_kubecredcache {
-        let with: String = exec
-            .options
-            .iter()
-            .filter(|o| *o != "--")
-            .map(|o| format!(" {o}"))
-            .collect();
+        let options = exec.options.iter().filter(|o| *o != "--");
+        let with: String = options.map(|o| format!(" {o}")).collect();
         let keyed = provider.map_or("no provider keys it".into(), |p| {
             format!("the {p} provider keys its tokens")
         });
@@ -227,13 +222,9 @@ fn print_exec(out: &mut Out, user: &str, exec: &ExecReport) {
 }
 
 fn print_identity(out: &mut Out, id: &IdentityReport) {
+    let shown = id.parts.iter().filter(|(k, v)| !repeats_cluster(k, v, &id.cluster));
     let mut parts = vec![format!("cluster {}", id.cluster)];
-    parts.extend(
-        id.parts
-            .iter()
-            .filter(|(k, v)| !repeats_cluster(k, v, &id.cluster))
-            .map(|(k, v)| format!("{k}={v}")),
-    );
+    parts.extend(shown.map(|(k, v)| format!("{k}={v}")));
     let unknown = id.unknown_arguments;
     if unknown > 0 {
         parts.push(format!(
@@ -268,8 +259,7 @@ fn print_cache_dir(out: &mut Out, dir: &CacheDirReport) {
         writeln!(out, "Cache directory {path}: {why}.");
         return;
     }
-    let me = crate::fs::platform::current_uid();
-    let owner = match (dir.owner_uid, me) {
+    let owner = match (dir.owner_uid, crate::fs::platform::current_uid()) {
         (Some(uid), Some(me)) if uid == me => format!("yours (uid {uid})"),
         (Some(uid), Some(me)) => format!("owned by uid {uid}, not by you (uid {me})"),
         _ => "owner unknown (kept private by the profile's ACL on Windows)".into(),
@@ -304,13 +294,11 @@ fn print_entry(out: &mut Out, entry: &EntryReport) {
     };
     let expires = when(entry.expires);
     let sentence = match entry.state {
-        "fresh" | "expiring" => {
-            let served = span(entry.served_for_seconds);
-            format!(
-                "{}, served for {served} more (the token expires at {expires}){refresh}",
-                entry.state
-            )
-        }
+        "fresh" | "expiring" => format!(
+            "{}, served for {} more (the token expires at {expires}){refresh}",
+            entry.state,
+            span(entry.served_for_seconds)
+        ),
         "stale" => String::from(
             "not served, fetched before the credential sources last changed (a new sign-in?); the next run fetches a new token",
         ),
