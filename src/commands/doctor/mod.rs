@@ -76,13 +76,13 @@ fn examine(report: &mut Report, merged: &Merged, wanted: Option<&str>, now: Date
     let (name, from) = match (wanted, &merged.current_context) {
         (Some(name), _) => (name.to_string(), "--context"),
         (None, Some((name, _))) => (name.clone(), "current-context"),
-        (None, None) if merged.files.is_empty() => {
+        (None, None) if names.is_empty() => {
             return Err(
                 "there is no kubeconfig file (KUBECONFIG, or ~/.kube/config); name one with --kubeconfig PATH".into(),
             );
         }
         (None, None) => {
-            let sets = if merged.files.len() == 1 { "sets" } else { "set" };
+            let sets = if names.len() == 1 { "sets" } else { "set" };
             return Err(format!(
                 "{files} {sets} no current context; name one with --context NAME"
             ));
@@ -118,8 +118,7 @@ fn examine(report: &mut Report, merged: &Merged, wanted: Option<&str>, now: Date
 /// The exec entry: the commands, the identity, the cache.
 fn examine_exec(report: &mut Report, user: &str, file: &Path, exec: &Exec, now: DateTime<Utc>) -> Result<(), String> {
     check_api_version(&mut report.problems, user, exec.api_version.as_deref());
-    let path_var = std::env::var_os("PATH");
-    let command_path = kubeconfig::kubectl_finds(&exec.command, file, path_var.as_deref());
+    let command_path = kubeconfig::kubectl_finds(&exec.command, file, std::env::var_os("PATH").as_deref());
     if let Err(missing) = &command_path {
         report
             .problems
@@ -204,12 +203,11 @@ fn check_program(found: &mut ExecReport, program: &str, user: &str, exec: &Exec,
     // own PATH; wrapped, kubecredcache looks on the entry's (setup now writes the
     // full path, an older one did not).
     let sets_path = exec.env.iter().any(|(name, _)| name == "PATH");
-    let path_var = std::env::var_os("PATH");
     if sets_path
         && !program.contains(['/', '\\'])
         && let (Some(ours), Ok(kubectls)) = (
             found.program_path.as_ref(),
-            kubeconfig::kubectl_finds(program, file, path_var.as_deref()),
+            kubeconfig::kubectl_finds(program, file, std::env::var_os("PATH").as_deref()),
         )
         && std::fs::canonicalize(ours).ok() != std::fs::canonicalize(&kubectls).ok()
     {
