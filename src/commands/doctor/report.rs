@@ -7,8 +7,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::super::Out;
-use super::super::status::repeats_cluster;
+use super::super::{Out, status::repeats_cluster};
 
 #[derive(Debug, Default, Serialize)]
 pub struct Report {
@@ -119,8 +118,7 @@ pub struct SourceReport {
 
 /// `12m04s`, `3h05m`, `2d04h`: how long, for people.
 pub fn span(seconds: i64) -> String {
-    let s = seconds.max(0);
-    match s {
+    match seconds.max(0) {
         s if s < 60 => format!("{s}s"),
         s if s < 3600 => format!("{}m{:02}s", s / 60, s % 60),
         s if s < 86400 => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
@@ -132,6 +130,11 @@ fn when(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+/// `s` after a count that is not one.
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
 impl Report {
     /// The report as plain sentences, the verdict last.
     pub fn print(&self, out: &mut Out, now: DateTime<Utc>) {
@@ -139,22 +142,23 @@ impl Report {
             self.print_context(out, context);
         }
         if let (Some(user), Some(exec)) = (&self.user, &self.exec) {
-            self.print_exec(out, user, exec);
+            print_exec(out, user, exec);
         }
         if let Some(id) = &self.identity {
             print_identity(out, id);
         }
+        // A cache directory is looked at only once there is an identity to look up.
         if let Some(dir) = &self.cache_dir {
             print_cache_dir(out, dir);
-        }
-        if self.identity.is_some() && self.cache_dir.as_ref().is_some_and(|d| d.problem.is_none()) {
-            match &self.entry {
-                Some(entry) => print_entry(out, entry),
-                None => writeln!(out, "Cache entry: none for this identity."),
-            }
-            match &self.last_failure {
-                Some(failure) => print_failure(out, failure),
-                None => writeln!(out, "No failed fetch is recorded."),
+            if dir.problem.is_none() {
+                match &self.entry {
+                    Some(entry) => print_entry(out, entry),
+                    None => writeln!(out, "Cache entry: none for this identity."),
+                }
+                match &self.last_failure {
+                    Some(failure) => print_failure(out, failure),
+                    None => writeln!(out, "No failed fetch is recorded."),
+                }
             }
         }
         if !self.credential_sources.is_empty() {
@@ -179,68 +183,53 @@ impl Report {
         let user = self.user.as_ref().map_or("no user".into(), |u| format!("user {u}"));
         writeln!(out, "Context {context} ({from}): {cluster}, {user}.");
     }
+}
 
-    fn print_exec(&self, out: &mut Out, user: &str, exec: &ExecReport) {
-        let program = exec.program.as_deref().unwrap_or("?");
-        let provider = exec.provider.as_deref();
-        if exec.runs_kubecredcache {
-            let options: Vec<&str> = exec.options.iter().map(String::as_str).filter(|o| *o != "--").collect();
-            let with = if options.is_empty() {
-                String::new()
-            } else {
-                format!(" {}", options.join(" "))
-            };
-            let keyed = match provider {
-                Some(p) => format!("the {p} provider keys its tokens"),
-                None => "no provider keys it".into(),
-            };
-            writeln!(
-                out,
-                "User {user} runs kubecredcache{with} in front of {program}; {keyed}."
-            );
-        } else {
-            let wrap = match provider {
-                Some(p) => format!("`kubecredcache setup --user {user}` would wrap it (provider {p})"),
-                None => "no provider caches it".into(),
-            };
-            writeln!(
-                out,
-                "User {user} runs {program} directly, not through kubecredcache; {wrap}."
-            );
+fn print_exec(out: &mut Out, user: &str, exec: &ExecReport) {
+    let program = exec.program.as_deref().unwrap_or("?");
+    let provider = exec.provider.as_deref();
+    let runs = if exec.runs_kubecredcache {
+        let options = exec.options.iter().filter(|o| *o != "--");
+        let with: String = options.map(|o| format!(" {o}")).collect();
+        let keyed = provider.map_or("no provider keys it".into(), |p| {
+            format!("the {p} provider keys its tokens")
+        });
+        format!("kubecredcache{with} in front of {program}; {keyed}")
+    } else {
+        let wrap = provider.map_or("no provider caches it".into(), |p| {
+            format!("`kubecredcache setup --user {user}` would wrap it (provider {p})")
+        });
+        format!("{program} directly, not through kubecredcache; {wrap}")
+    };
+    writeln!(out, "User {user} runs {runs}.");
+    match &exec.command_path {
+        Some(path) => writeln!(out, "kubectl finds {} at {}.", exec.command, path.display()),
+        None => writeln!(out, "kubectl does not find {}.", exec.command),
+    }
+    if exec.runs_kubecredcache && exec.program.is_some() {
+        match &exec.program_path {
+            Some(path) => writeln!(out, "kubecredcache finds {program} at {}.", path.display()),
+            None => writeln!(out, "kubecredcache does not find {program}."),
         }
-        match &exec.command_path {
-            Some(path) => writeln!(out, "kubectl finds {} at {}.", exec.command, path.display()),
-            None => writeln!(out, "kubectl does not find {}.", exec.command),
-        }
-        if exec.runs_kubecredcache && exec.program.is_some() {
-            match &exec.program_path {
-                Some(path) => writeln!(out, "kubecredcache finds {program} at {}.", path.display()),
-                None => writeln!(out, "kubecredcache does not find {program}."),
-            }
-        }
-        if !exec.env.is_empty() {
-            writeln!(
-                out,
-                "Its exec env sets {} (values not shown; they override kubectl's environment).",
-                exec.env.join(", ")
-            );
-        }
+    }
+    if !exec.env.is_empty() {
+        let env = exec.env.join(", ");
+        writeln!(
+            out,
+            "Its exec env sets {env} (values not shown; they override kubectl's environment)."
+        );
     }
 }
 
 fn print_identity(out: &mut Out, id: &IdentityReport) {
+    let shown = id.parts.iter().filter(|(k, v)| !repeats_cluster(k, v, &id.cluster));
     let mut parts = vec![format!("cluster {}", id.cluster)];
-    parts.extend(
-        id.parts
-            .iter()
-            .filter(|(k, v)| !repeats_cluster(k, v, &id.cluster))
-            .map(|(k, v)| format!("{k}={v}")),
-    );
-    if id.unknown_arguments > 0 {
+    parts.extend(shown.map(|(k, v)| format!("{k}={v}")));
+    let unknown = id.unknown_arguments;
+    if unknown > 0 {
         parts.push(format!(
-            "{} argument{} no provider declares (keyed as a digest)",
-            id.unknown_arguments,
-            if id.unknown_arguments == 1 { "" } else { "s" }
+            "{unknown} argument{} no provider declares (keyed as a digest)",
+            plural(unknown)
         ));
     }
     writeln!(out, "Identity (the cache key #{}): {}.", id.key_hash, parts.join(", "));
@@ -249,14 +238,12 @@ fn print_identity(out: &mut Out, id: &IdentityReport) {
 fn print_sources(out: &mut Out, sources: &[SourceReport], now: DateTime<Utc>) {
     let sources: Vec<String> = sources
         .iter()
-        .map(|s| match s.changed {
-            Some(t) => format!(
-                "{} (changed {}, {} ago)",
-                s.path.display(),
-                when(t),
-                span((now - t).num_seconds())
-            ),
-            None => format!("{} (missing)", s.path.display()),
+        .map(|s| {
+            let path = s.path.display();
+            match s.changed {
+                Some(t) => format!("{path} (changed {}, {} ago)", when(t), span((now - t).num_seconds())),
+                None => format!("{path} (missing)"),
+            }
         })
         .collect();
     writeln!(out, "Credential sources: {}.", sources.join(", "));
@@ -265,44 +252,36 @@ fn print_sources(out: &mut Out, sources: &[SourceReport], now: DateTime<Utc>) {
 fn print_cache_dir(out: &mut Out, dir: &CacheDirReport) {
     let path = dir.path.display();
     if !dir.exists {
-        match &dir.problem {
-            None => writeln!(
-                out,
-                "Cache directory {path}: does not exist yet; the first fetch creates it."
-            ),
-            Some(problem) => writeln!(
-                out,
-                "Cache directory {path}: does not exist, and cannot be made: {problem}."
-            ),
-        }
+        let why = match &dir.problem {
+            None => "does not exist yet; the first fetch creates it".into(),
+            Some(problem) => format!("does not exist, and cannot be made: {problem}"),
+        };
+        writeln!(out, "Cache directory {path}: {why}.");
         return;
     }
-    let me = crate::fs::platform::current_uid();
-    let owner = match (dir.owner_uid, me) {
+    let owner = match (dir.owner_uid, crate::fs::platform::current_uid()) {
         (Some(uid), Some(me)) if uid == me => format!("yours (uid {uid})"),
         (Some(uid), Some(me)) => format!("owned by uid {uid}, not by you (uid {me})"),
         _ => "owner unknown (kept private by the profile's ACL on Windows)".into(),
     };
     let mode = dir.mode.as_deref().map_or(String::new(), |m| format!(", mode {m}"));
-    let others = if dir.files_not_ours.is_empty() {
-        "nothing in it that is not kubecredcache's".to_string()
-    } else {
-        format!(
-            "also {} that {} not kubecredcache's (left alone): {}",
-            dir.files_not_ours.len(),
-            if dir.files_not_ours.len() == 1 { "is" } else { "are" },
+    let others = match dir.files_not_ours.len() {
+        0 => "nothing in it that is not kubecredcache's".to_string(),
+        n => format!(
+            "also {n} that {} not kubecredcache's (left alone): {}",
+            if n == 1 { "is" } else { "are" },
             dir.files_not_ours.join(", ")
-        )
+        ),
     };
-    let usable = match &dir.problem {
-        None => String::new(),
-        Some(problem) => format!("; not used: {problem}"),
-    };
+    let usable = dir
+        .problem
+        .as_ref()
+        .map_or(String::new(), |p| format!("; not used: {p}"));
+    let ours = dir.files_of_ours;
     writeln!(
         out,
-        "Cache directory {path}: {owner}{mode}, {} file{} of kubecredcache's, {others}{usable}.",
-        dir.files_of_ours,
-        if dir.files_of_ours == 1 { "" } else { "s" }
+        "Cache directory {path}: {owner}{mode}, {ours} file{} of kubecredcache's, {others}{usable}.",
+        plural(ours)
     );
 }
 
@@ -313,42 +292,34 @@ fn print_entry(out: &mut Out, entry: &EntryReport) {
         Some("backing off") => "; the last refresh ahead failed, and none is tried for a while",
         _ => "",
     };
-    match entry.state {
-        "fresh" | "expiring" => writeln!(
-            out,
-            "Cache entry: {}, served for {} more (the token expires at {}){refresh}.",
+    let expires = when(entry.expires);
+    let sentence = match entry.state {
+        "fresh" | "expiring" => format!(
+            "{}, served for {} more (the token expires at {expires}){refresh}",
             entry.state,
-            span(entry.served_for_seconds),
-            when(entry.expires)
+            span(entry.served_for_seconds)
         ),
-        "stale" => writeln!(
-            out,
-            "Cache entry: not served, fetched before the credential sources last changed (a new sign-in?); the next run fetches a new token."
+        "stale" => String::from(
+            "not served, fetched before the credential sources last changed (a new sign-in?); the next run fetches a new token",
         ),
-        _ => writeln!(
-            out,
-            "Cache entry: expired (the token {} at {}); a run needs a new one.",
-            if entry.expires_in_seconds > 0 {
-                "is within the expiry margin of its end"
-            } else {
-                "ended"
-            },
-            when(entry.expires)
-        ),
-    }
+        _ if entry.expires_in_seconds > 0 => {
+            format!("expired (the token is within the expiry margin of its end at {expires}); a run needs a new one")
+        }
+        _ => format!("expired (the token ended at {expires}); a run needs a new one"),
+    };
+    writeln!(out, "Cache entry: {sentence}.");
 }
 
 fn print_failure(out: &mut Out, failure: &FailureReport) {
-    let after = if failure.sources_changed_since {
-        "; the credential sources changed since (a new sign-in?), so the next run tries again".to_string()
-    } else {
-        match failure.cooldown_left_seconds {
-            Some(left) => format!(
-                "; runs without a terminal replay it for {} more instead of trying again",
-                span(left)
-            ),
-            None => String::new(),
+    let after = match failure.cooldown_left_seconds {
+        _ if failure.sources_changed_since => {
+            "; the credential sources changed since (a new sign-in?), so the next run tries again".into()
         }
+        Some(left) => format!(
+            "; runs without a terminal replay it for {} more instead of trying again",
+            span(left)
+        ),
+        None => String::new(),
     };
     writeln!(
         out,
