@@ -173,7 +173,8 @@ fn edit(
     }
     let found = doc.clone();
     let outcomes = kubeconfig::rewrite(&mut doc, direction, only, wrapper, path)?;
-    let edited = match outcomes.iter().any(|o| o.outcome.changed()) {
+    let changed = |o: &UserOutcome| matches!(o.outcome, Outcome::Wrapped { .. } | Outcome::Unwrapped { .. });
+    let edited = match outcomes.iter().any(changed) {
         true => Some(kubeconfig::splice(text, &found, &doc)?),
         false => None,
     };
