@@ -25,8 +25,8 @@ struct Node {
 }
 
 enum Kind {
-    Scalar,
-    Alias,
+    /// A scalar or an alias: nothing within to edit.
+    Leaf,
     Sequence(Vec<Node>),
     /// Its keys' names, keys and values, and whether a merge key is among them.
     Mapping(Vec<(String, Node, Node)>, bool),
@@ -67,16 +67,12 @@ pub fn splice(text: &str, before: &Value, after: &Value) -> Result<String, Strin
     }
 }
 
-/// The document as written, from libyaml's events.
+/// The document as written, from libyaml's events. `parse` has read the text already,
+/// as one document: libyaml reads it too, and its first event starts that document.
 fn tree(text: &str) -> Result<Node, String> {
-    let mut events = spanned_events(text)
-        .map_err(|()| "not YAML".to_string())?
-        .into_iter()
-        .peekable();
-    match events.next().map(|s| s.event) {
-        Some(Event::DocumentStart(_)) => node(&mut events, 0),
-        _ => Err("no document".into()),
-    }
+    let mut events = spanned_events(text).unwrap_or_default().into_iter().peekable();
+    events.next();
+    node(&mut events, 0)
 }
 
 type Events = std::iter::Peekable<std::vec::IntoIter<Spanned>>;
@@ -88,8 +84,8 @@ fn node(events: &mut Events, depth: usize) -> Result<Node, String> {
     };
     let shared = |anchor: Option<String>, tag: Option<String>| (anchor.map(|_| "an anchor")).or(tag.map(|_| "a tag"));
     let (shared, kind) = match event {
-        Event::Scalar { anchor, tag, .. } => (shared(anchor, tag), Kind::Scalar),
-        Event::Alias(_) => (Some("an alias"), Kind::Alias),
+        Event::Scalar { anchor, tag, .. } => (shared(anchor, tag), Kind::Leaf),
+        Event::Alias(_) => (Some("an alias"), Kind::Leaf),
         Event::SequenceStart { anchor, tag } => {
             let mut items = Vec::new();
             while !matches!(events.peek().map(|s| &s.event), Some(Event::SequenceEnd) | None) {
@@ -117,8 +113,8 @@ fn node(events: &mut Events, depth: usize) -> Result<Node, String> {
         _ => return Err(unexpected()),
     };
     let end = match kind {
-        Kind::Sequence(_) | Kind::Mapping(..) => events.next().ok_or_else(unexpected)?.span.end,
-        _ => span.end,
+        Kind::Leaf => span.end,
+        _ => events.next().ok_or_else(unexpected)?.span.end,
     };
     let span = span.start..end;
     Ok(Node { span, shared, kind })
