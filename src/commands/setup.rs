@@ -110,25 +110,18 @@ fn listed(paths: &[impl AsRef<Path>]) -> String {
     names.join(", ")
 }
 
-/// The error for a `--user` that no file has as an exec user.
+/// The error for the first `--user` that no file has as an exec user.
 fn unknown_user(users: &[String], plans: &[Plan], paths: &[PathBuf]) -> Option<String> {
-    users.iter().find_map(|user| {
-        let found: Vec<&Outcome> = plans
-            .iter()
-            .flat_map(|p| &p.outcomes)
-            .filter(|o| &o.user == user)
-            .map(|o| &o.outcome)
-            .collect();
-        if found.iter().any(|o| **o != Outcome::NoExec) {
-            None
-        } else if found.is_empty() {
-            Some(format!("no user named '{user}' in {}", listed(paths)))
-        } else {
-            Some(format!(
-                "user '{user}' has no exec command in {} (it uses a token or a certificate): nothing to do for it",
-                listed(paths)
-            ))
-        }
+    let outcomes = || plans.iter().flat_map(|p| &p.outcomes);
+    let user = users
+        .iter()
+        .find(|user| outcomes().all(|o| &o.user != *user || o.outcome == Outcome::NoExec))?;
+    let files = listed(paths);
+    Some(match outcomes().any(|o| &o.user == user) {
+        true => format!(
+            "user '{user}' has no exec command in {files} (it uses a token or a certificate): nothing to do for it"
+        ),
+        false => format!("no user named '{user}' in {files}"),
     })
 }
 
@@ -270,18 +263,14 @@ fn print_summary(out: &mut Out, path: &Path, outcomes: &[UserOutcome]) {
             }
             Outcome::AlreadyWrapped => writeln!(out, "  left alone {user}: already runs kubecredcache"),
             Outcome::NotWrapped => writeln!(out, "  left alone {user}: does not run kubecredcache"),
-            Outcome::PathUnknown(command) => {
-                writeln!(
-                    out,
-                    "  left alone {user}: its env sets PATH, and '{command}' is not on this PATH, so which file kubectl runs is unknown here; run setup where kubectl finds it, or write its full path in the entry"
-                )
-            }
-            Outcome::UnknownCommand(command) => {
-                writeln!(
-                    out,
-                    "  left alone {user}: no provider caches '{command}' (kubecredcache list-providers)"
-                )
-            }
+            Outcome::PathUnknown(command) => writeln!(
+                out,
+                "  left alone {user}: its env sets PATH, and '{command}' is not on this PATH, so which file kubectl runs is unknown here; run setup where kubectl finds it, or write its full path in the entry"
+            ),
+            Outcome::UnknownCommand(command) => writeln!(
+                out,
+                "  left alone {user}: no provider caches '{command}' (kubecredcache list-providers)"
+            ),
             Outcome::NotUnderstood(why) => writeln!(
                 out,
                 "  left alone {user}: runs kubecredcache with arguments unsetup cannot take apart ({why}); edit it by hand"
