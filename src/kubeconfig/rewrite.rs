@@ -213,16 +213,13 @@ fn wrap(exec: &mut Mapping, wrapper: &Wrapper, kubeconfig: &Path) -> Outcome {
 }
 
 fn unwrap(exec: &mut Mapping, wrapper: &Wrapper) -> Outcome {
-    let Some((command, args)) = command_and_args(exec) else {
+    let Some((_, args)) = command_and_args(exec).filter(|(command, _)| wrapper.is_wrapper(command)) else {
         return Outcome::NotWrapped;
     };
-    if !wrapper.is_wrapper(&command) {
-        return Outcome::NotWrapped;
-    }
     // kubecredcache's own options come off as kubecredcache reads them; anything it
     // would not run as a command is left for a person to look at.
     let (wrapped, dropped) = match invocation::read(&args) {
-        Invocation::Wrap { command, .. } => (command.to_vec(), args[..args.len() - command.len()].to_vec()),
+        Invocation::Wrap { command, .. } => (command, &args[..args.len() - command.len()]),
         Invocation::Ours => {
             return Outcome::NotUnderstood(match args.first() {
                 None => "it runs kubecredcache without a command".into(),
@@ -231,11 +228,12 @@ fn unwrap(exec: &mut Mapping, wrapper: &Wrapper) -> Outcome {
         }
         Invocation::Usage(why) => return Outcome::NotUnderstood(why),
     };
-    let mut wrapped = wrapped.into_iter();
-    let original = wrapped.next().expect("a wrapped command is never empty");
-    exec.insert("command".into(), original.into());
-    set_args(exec, wrapped.collect());
-    Outcome::Unwrapped { dropped }
+    let (original, rest) = wrapped.split_first().expect("a wrapped command is never empty");
+    exec.insert("command".into(), original.as_str().into());
+    set_args(exec, rest.to_vec());
+    Outcome::Unwrapped {
+        dropped: dropped.to_vec(),
+    }
 }
 
 #[cfg(test)]
