@@ -146,9 +146,7 @@ pub fn kubecredcache_finds(program: &str, path_var: Option<&OsStr>) -> Result<Pa
             let candidate = absolute_clean(&dir.join(name));
             match executable(&candidate) {
                 Ok(()) => return Ok(candidate),
-                Err(Missing::NotExecutable(p)) if first_problem == Missing::NotFound => {
-                    first_problem = Missing::NotExecutable(p)
-                }
+                Err(problem) if first_problem == Missing::NotFound => first_problem = problem,
                 Err(_) => {}
             }
         }

@@ -64,19 +64,17 @@ pub fn files(explicit: Option<&Path>) -> Result<Files, String> {
             origin: Origin::Explicit,
         });
     }
-    if let Some(list) = std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
-        let mut paths: Vec<PathBuf> = Vec::new();
-        for path in std::env::split_paths(&list).filter(|p| !p.as_os_str().is_empty()) {
-            if !paths.contains(&path) {
-                paths.push(path);
-            }
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for path in std::env::split_paths(&std::env::var_os("KUBECONFIG").unwrap_or_default()) {
+        if !path.as_os_str().is_empty() && !paths.contains(&path) {
+            paths.push(path);
         }
-        if !paths.is_empty() {
-            return Ok(Files {
-                paths,
-                origin: Origin::Variable,
-            });
-        }
+    }
+    if !paths.is_empty() {
+        return Ok(Files {
+            paths,
+            origin: Origin::Variable,
+        });
     }
     crate::provider::home_dir(&crate::provider::ProcessEnv)
         .or_else(home::home_dir)
