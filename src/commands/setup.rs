@@ -37,7 +37,8 @@ pub fn run(out: &mut Out, explicit: Option<&Path>, users: &[String], dry_run: bo
     let (wrapper, found_as) = match wrapper() {
         Ok(found) => found,
         Err(e) if direction == Direction::Wrap => return fail(&format!("{e}; nothing written")),
-        // unsetup wraps nothing, so says nothing of how kubectl finds kubecredcache.
+        // unsetup writes no new entry, so says nothing of how kubectl finds it; it knows
+        // kubecredcache by name (and wraps a backup with that name to compare it).
         Err(_) => (
             Wrapper {
                 command: WRAPPER.into(),
@@ -290,7 +291,7 @@ fn wrapper() -> Result<(Wrapper, String), String> {
     let path_var = std::env::var_os("PATH");
     let why_full_path = match kubeconfig::kubectl_finds(WRAPPER, Path::new("/"), path_var.as_deref()) {
         Ok(found) if fs::canonicalize(&found).ok().as_ref() == Some(&this) => {
-            let found_as = format!("{}, found on PATH at {}", WRAPPER, found.display());
+            let found_as = format!("{WRAPPER}, found on PATH at {}", found.display());
             let wrapper = Wrapper {
                 command: WRAPPER.into(),
                 this_binary: Some(this),

@@ -43,12 +43,7 @@ pub fn splice(text: &str, before: &Value, after: &Value) -> Result<String, Strin
         .map_or(("", text), |body| ("\u{feff}", body));
     let root = tree(body)?;
     let mut edits = Vec::new();
-    let users = |doc: &Value| {
-        doc.get("users")
-            .and_then(Value::as_sequence)
-            .cloned()
-            .unwrap_or_default()
-    };
+    let users = |doc: &Value| doc["users"].as_sequence().cloned().unwrap_or_default();
     for (index, (old, new)) in users(before).iter().zip(users(after)).enumerate() {
         let (old, new) = (&old["user"]["exec"], &new["user"]["exec"]);
         if old != new {
