@@ -18,9 +18,11 @@ pub struct Merged {
     pub files: Vec<PathBuf>,
     /// The current context and the file that set it.
     pub current_context: Option<(String, PathBuf)>,
-    pub contexts: Vec<Context>,
-    pub users: Vec<User>,
-    pub clusters: Vec<Cluster>,
+    /// Every definition, in the files' order: the first of a name is the one kubectl
+    /// uses, and the one the lookups below find.
+    contexts: Vec<Context>,
+    users: Vec<User>,
+    clusters: Vec<Cluster>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,27 +86,19 @@ impl Merged {
             self.current_context = Some((current, file.to_path_buf()));
         }
         for (name, item) in named(doc, "contexts") {
-            if self.context(&name).is_none() {
-                let context = item.get("context");
-                self.contexts.push(Context {
-                    name,
-                    cluster: text(context.and_then(|c| c.get("cluster"))),
-                    user: text(context.and_then(|c| c.get("user"))),
-                });
-            }
+            let context = item.get("context");
+            self.contexts.push(Context {
+                name,
+                cluster: text(context.and_then(|c| c.get("cluster"))),
+                user: text(context.and_then(|c| c.get("user"))),
+            });
         }
         for (name, item) in named(doc, "clusters") {
-            if self.cluster(&name).is_none() {
-                self.clusters.push(Cluster {
-                    name,
-                    server: text(item.get("cluster").and_then(|c| c.get("server"))),
-                });
-            }
+            let server = text(item.get("cluster").and_then(|c| c.get("server")));
+            self.clusters.push(Cluster { name, server });
         }
         for (name, item) in named(doc, "users") {
-            if self.user(&name).is_none() {
-                self.users.push(read_user(name, item.get("user"), file));
-            }
+            self.users.push(read_user(name, item.get("user"), file));
         }
         Ok(())
     }
