@@ -52,7 +52,13 @@ pub fn splice(text: &str, before: &Value, after: &Value) -> Result<String, Strin
             edits.extend(found.map_err(|why| format!("user '{}': {why}", name.escape_debug()))?);
         }
     }
-    let new = format!("{bom}{}", apply(body, edits));
+    // The last first: each range stays where it was found.
+    edits.sort_by_key(|(range, _)| std::cmp::Reverse(range.start));
+    let mut new = body.to_string();
+    for (range, with) in edits {
+        new.replace_range(range, &with);
+    }
+    new.insert_str(0, bom);
     match parse(&new) {
         Ok((doc, unsure)) if unsure.is_empty() && doc == *after => Ok(new),
         _ => Err(
@@ -259,16 +265,6 @@ fn scalar_end(text: &str, node: &Node) -> usize {
 
 fn column(text: &str, at: usize) -> usize {
     at - text[..at].rfind('\n').map_or(0, |i| i + 1)
-}
-
-/// The text with each edit made.
-fn apply(text: &str, mut edits: Vec<Edit>) -> String {
-    edits.sort_by_key(|(range, _)| std::cmp::Reverse(range.start));
-    let mut out = text.to_string();
-    for (range, with) in edits {
-        out.replace_range(range, &with);
-    }
-    out
 }
 
 /// `s` as a scalar kubectl's YAML 1.1 reads as that string, in block and in flow
