@@ -49,9 +49,7 @@ pub fn run(out: &mut Out, explicit: Option<&Path>, users: &[String], dry_run: bo
     };
     // Every file is read and rewritten in memory first: a mistake in the command line
     // must not leave some files written and others not.
-    let mut plans = Vec::new();
-    let mut failed = false;
-    let mut missing = Vec::new();
+    let (mut plans, mut missing, mut failed) = (Vec::new(), Vec::new(), false);
     for path in &files.paths {
         match plan(path, users, direction, &wrapper) {
             Ok(Some(plan)) => plans.push(plan),

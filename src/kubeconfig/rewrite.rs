@@ -137,10 +137,7 @@ pub(super) fn command_and_args(exec: &Mapping) -> Option<(String, Vec<String>)> 
 /// (kubectl reads both as none).
 fn set_args(exec: &mut Mapping, args: Vec<String>) {
     if !args.is_empty() || exec.contains_key("args") {
-        exec.insert(
-            "args".into(),
-            Value::Sequence(args.into_iter().map(Value::String).collect()),
-        );
+        exec.insert("args".into(), args.into());
     }
 }
 
