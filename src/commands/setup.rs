@@ -15,8 +15,7 @@ use similar::Algorithm::Myers;
 
 use super::{Out, fail};
 use crate::kubeconfig::{
-    self, Direction, Files, MadeAbsolute, Missing, Origin, Outcome, UserOutcome, V1ALPHA1, V1BETA1, WRAPPER, Wrapper,
-    replace,
+    self, Direction, Files, MadeAbsolute, Missing, Outcome, UserOutcome, V1ALPHA1, V1BETA1, WRAPPER, Wrapper, replace,
 };
 
 /// One file, read and rewritten in memory.
@@ -89,8 +88,8 @@ pub fn run(out: &mut Out, explicit: Option<&Path>, users: &[String], dry_run: bo
 /// An error for files that are not there where kubectl needs them: the file named with
 /// `--kubeconfig` (kubectl fails too), or no kubeconfig at all.
 fn check_files(files: &Files, missing: &[&PathBuf], nothing_read: bool) -> Option<i32> {
-    match (files.origin, missing.first()) {
-        (Origin::Explicit, Some(path)) => Some(fail(&format!(
+    match (files.explicit, missing.first()) {
+        (true, Some(path)) => Some(fail(&format!(
             "{}: no such file (kubectl --kubeconfig would fail on it too)",
             path.display()
         ))),

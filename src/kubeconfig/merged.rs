@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde_norway::Value;
 
+use super::Files;
 use super::rewrite::command_and_args;
-use super::{Files, Origin};
 
 /// The merged view.
 #[derive(Debug, Clone, Default)]
@@ -111,7 +111,7 @@ pub fn load(files: &Files) -> Result<Merged, String> {
     for path in &files.paths {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && files.origin != Origin::Explicit => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !files.explicit => continue,
             Err(e) => return Err(format!("cannot read {} ({e})", path.display())),
         };
         let (doc, _) = super::parse(&text).map_err(|e| format!("{} is {e}", path.display()))?;
@@ -209,7 +209,7 @@ mod tests {
         let c = write(tmp.path(), "c", "current-context: d\n");
         let files = Files {
             paths: vec![a.clone(), tmp.path().join("missing"), b.clone(), c.clone()],
-            origin: Origin::Variable,
+            explicit: false,
         };
         let merged = load(&files).unwrap();
         assert_eq!(merged.files, [a.clone(), b.clone(), c], "the missing one skipped");
@@ -241,7 +241,7 @@ mod tests {
         );
         let merged = load(&Files {
             paths: vec![a],
-            origin: Origin::Explicit,
+            explicit: true,
         })
         .unwrap();
         let exec = merged.user("u").unwrap().exec.clone().unwrap();
@@ -258,11 +258,11 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let missing = Files {
             paths: vec![tmp.path().join("missing")],
-            origin: Origin::Explicit,
+            explicit: true,
         };
         assert!(load(&missing).is_err());
         let default = Files {
-            origin: Origin::Default,
+            explicit: false,
             ..missing
         };
         assert!(load(&default).unwrap().files.is_empty(), "no ~/.kube/config: empty");
@@ -270,7 +270,7 @@ mod tests {
         assert!(
             load(&Files {
                 paths: vec![bad],
-                origin: Origin::Variable
+                explicit: false
             })
             .is_err()
         );
@@ -278,7 +278,7 @@ mod tests {
         assert!(
             load(&Files {
                 paths: vec![empty],
-                origin: Origin::Variable
+                explicit: false
             })
             .is_ok()
         );
