@@ -102,7 +102,6 @@ fn check_files(files: &Files, missing: &[&PathBuf], nothing_read: bool) -> Optio
     }
 }
 
-/// `paths`, comma-separated.
 fn listed(paths: &[impl AsRef<Path>]) -> String {
     let names: Vec<_> = paths.iter().map(|p| p.as_ref().display().to_string()).collect();
     names.join(", ")

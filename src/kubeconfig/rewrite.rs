@@ -216,7 +216,7 @@ fn unwrap(exec: &mut Mapping, wrapper: &Wrapper) -> Outcome {
     // kubecredcache's own options come off as kubecredcache reads them; anything it
     // would not run as a command is left for a person to look at.
     let (wrapped, dropped) = match invocation::read(&args) {
-        Invocation::Wrap { command, .. } => (command, &args[..args.len() - command.len()]),
+        Invocation::Wrap { command, .. } => (command, args[..args.len() - command.len()].to_vec()),
         Invocation::Ours => {
             return Outcome::NotUnderstood(match args.first() {
                 None => "it runs kubecredcache without a command".into(),
@@ -228,9 +228,7 @@ fn unwrap(exec: &mut Mapping, wrapper: &Wrapper) -> Outcome {
     let (original, rest) = wrapped.split_first().expect("a wrapped command is never empty");
     exec.insert("command".into(), original.as_str().into());
     set_args(exec, rest.to_vec());
-    Outcome::Unwrapped {
-        dropped: dropped.to_vec(),
-    }
+    Outcome::Unwrapped { dropped }
 }
 
 #[cfg(test)]
