@@ -38,9 +38,8 @@ type Edit = (Range<usize>, String);
 /// `text` with the exec entries that differ between `before` (the document `text` is)
 /// and `after` given `after`'s `command`, `args` and `apiVersion`, in place.
 pub fn splice(text: &str, before: &Value, after: &Value) -> Result<String, String> {
-    let (bom, body) = text
-        .strip_prefix('\u{feff}')
-        .map_or(("", text), |body| ("\u{feff}", body));
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let bom = &text[..text.len() - body.len()];
     let root = tree(body)?;
     let mut edits = Vec::new();
     let users = |doc: &Value| doc["users"].as_sequence().cloned().unwrap_or_default();
