@@ -198,9 +198,7 @@ fn edit_exec(text: &str, root: &Node, index: usize, old: &Value, new: &Value) ->
 /// The edit that makes `args` (written) the value of the args key `key`, now `value`:
 /// a block list stays one, each item where the first stood; else a flow list.
 fn args_edit(text: &str, key: &Node, value: &Node, args: &[String], flow: String, place: &str) -> Result<Edit, String> {
-    let colon = text[key.span.end..]
-        .find(':')
-        .map_or(key.span.end, |i| key.span.end + i + 1);
+    let colon = key.span.end + text[key.span.end..].find(':').map_or(0, |i| i + 1);
     let Kind::Sequence(items) = &value.kind else {
         // `args:` with nothing after it, `~` or `null`.
         return Ok(match value.span.is_empty() {
@@ -244,10 +242,8 @@ fn args_added(text: &str, exec: &Node, key: &Node, value: &Node, flow: String) -
     // After what else stands on the command's line (a comment stays with it).
     let newline = newline_at(text, end);
     let at = text[end..].find(newline).map_or(text.len(), |i| end + i);
-    (
-        at..at,
-        format!("{newline}{}args: {flow}", " ".repeat(column(text, key.span.start))),
-    )
+    let indent = " ".repeat(column(text, key.span.start));
+    (at..at, format!("{newline}{indent}args: {flow}"))
 }
 
 /// Where a scalar's own text ends: a block scalar's (`|`, `>`) span takes in the line
