@@ -11,8 +11,12 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use similar::Algorithm::Myers;
+
 use super::{Out, fail};
-use crate::kubeconfig::{self, Direction, Files, Missing, Origin, Outcome, UserOutcome, Wrapper, replace};
+use crate::kubeconfig::{
+    self, Direction, Files, MadeAbsolute, Missing, Outcome, UserOutcome, V1ALPHA1, V1BETA1, WRAPPER, Wrapper, replace,
+};
 
 /// One file, read and rewritten in memory.
 struct Plan {
@@ -21,7 +25,7 @@ struct Plan {
     outcomes: Vec<UserOutcome>,
     /// What would be written, if anything changed, and the backup it comes from when
     /// `unsetup` restores one.
-    new: Option<(Vec<u8>, Option<PathBuf>)>,
+    new: Option<(String, Option<PathBuf>)>,
 }
 
 pub fn run(out: &mut Out, explicit: Option<&Path>, users: &[String], dry_run: bool, direction: Direction) -> i32 {
@@ -29,22 +33,22 @@ pub fn run(out: &mut Out, explicit: Option<&Path>, users: &[String], dry_run: bo
         Ok(files) => files,
         Err(e) => return fail(&e),
     };
-    let (wrapper, found_as) = match (direction, wrapper()) {
-        (Direction::Wrap, Err(e)) => return fail(&format!("{e}; nothing written")),
-        (_, Ok(found)) => found,
-        (Direction::Unwrap, Err(_)) => (
+    let (wrapper, found_as) = match wrapper() {
+        Ok(found) => found,
+        Err(e) if direction == Direction::Wrap => return fail(&format!("{e}; nothing written")),
+        // unsetup writes no new entry, so says nothing of how kubectl finds it; it knows
+        // kubecredcache by name (and wraps a backup with that name to compare it).
+        Err(_) => (
             Wrapper {
-                command: kubeconfig::WRAPPER.into(),
+                command: WRAPPER.into(),
                 this_binary: None,
             },
-            FoundAs::NotOnPath,
+            String::new(),
         ),
     };
     // Every file is read and rewritten in memory first: a mistake in the command line
     // must not leave some files written and others not.
-    let mut plans = Vec::new();
-    let mut failed = false;
-    let mut missing = Vec::new();
+    let (mut plans, mut missing, mut failed) = (Vec::new(), Vec::new(), false);
     for path in &files.paths {
         match plan(path, users, direction, &wrapper) {
             Ok(Some(plan)) => plans.push(plan),
@@ -76,7 +80,7 @@ pub fn run(out: &mut Out, explicit: Option<&Path>, users: &[String], dry_run: bo
     }
     if wrapped_any {
         let verb = if dry_run { "would run" } else { "runs" };
-        writeln!(out, "kubectl {verb} {}", found_as.describe(&wrapper.command));
+        writeln!(out, "kubectl {verb} {found_as}");
     }
     i32::from(failed)
 }
@@ -84,50 +88,37 @@ pub fn run(out: &mut Out, explicit: Option<&Path>, users: &[String], dry_run: bo
 /// An error for files that are not there where kubectl needs them: the file named with
 /// `--kubeconfig` (kubectl fails too), or no kubeconfig at all.
 fn check_files(files: &Files, missing: &[&PathBuf], nothing_read: bool) -> Option<i32> {
-    match (files.origin, missing.first()) {
-        (Origin::Explicit, Some(path)) => Some(fail(&format!(
+    match (files.explicit, missing.first()) {
+        (true, Some(path)) => Some(fail(&format!(
             "{}: no such file (kubectl --kubeconfig would fail on it too)",
             path.display()
         ))),
         (_, Some(_)) if nothing_read => Some(fail(&format!(
             "no kubeconfig to edit: {} do{} not exist; name one with --kubeconfig PATH",
-            missing
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
+            listed(missing),
             if missing.len() == 1 { "es" } else { "" }
         ))),
         _ => None,
     }
 }
 
-/// The error for a `--user` that no file has as an exec user.
+fn listed(paths: &[impl AsRef<Path>]) -> String {
+    let names: Vec<_> = paths.iter().map(|p| p.as_ref().display().to_string()).collect();
+    names.join(", ")
+}
+
+/// The error for the first `--user` that no file has as an exec user.
 fn unknown_user(users: &[String], plans: &[Plan], paths: &[PathBuf]) -> Option<String> {
-    let files = || {
-        paths
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    users.iter().find_map(|user| {
-        let found: Vec<&Outcome> = plans
-            .iter()
-            .flat_map(|p| &p.outcomes)
-            .filter(|o| &o.user == user)
-            .map(|o| &o.outcome)
-            .collect();
-        if found.iter().any(|o| **o != Outcome::NoExec) {
-            None
-        } else if found.is_empty() {
-            Some(format!("no user named '{user}' in {}", files()))
-        } else {
-            Some(format!(
-                "user '{user}' has no exec command in {} (it uses a token or a certificate): nothing to do for it",
-                files()
-            ))
-        }
+    let outcomes = || plans.iter().flat_map(|p| &p.outcomes);
+    let user = users
+        .iter()
+        .find(|user| outcomes().all(|o| &o.user != *user || o.outcome == Outcome::NoExec))?;
+    let files = listed(paths);
+    Some(match outcomes().any(|o| &o.user == user) {
+        true => format!(
+            "user '{user}' has no exec command in {files} (it uses a token or a certificate): nothing to do for it"
+        ),
+        false => format!("no user named '{user}' in {files}"),
     })
 }
 
@@ -140,13 +131,10 @@ fn plan(path: &Path, only: &[String], direction: Direction, wrapper: &Wrapper) -
     };
     let (outcomes, edited) = edit(&text, path, only, direction, wrapper)?;
     let new = edited.map(|edited| {
-        let restore = (direction == Direction::Unwrap)
-            .then(|| restorable(path, &text, &outcomes, wrapper))
-            .flatten();
-        match restore {
-            Some((backup, bytes)) => (bytes, Some(backup)),
-            None => (edited.into_bytes(), None),
-        }
+        let restore = (direction == Direction::Unwrap).then(|| restorable(path, &text, &outcomes, wrapper));
+        restore
+            .flatten()
+            .map_or((edited, None), |(backup, found)| (found, Some(backup)))
     });
     Ok(Some(Plan {
         path: path.to_path_buf(),
@@ -173,7 +161,8 @@ fn edit(
     }
     let found = doc.clone();
     let outcomes = kubeconfig::rewrite(&mut doc, direction, only, wrapper, path)?;
-    let edited = match outcomes.iter().any(|o| o.outcome.changed()) {
+    let changed = |o: &UserOutcome| matches!(o.outcome, Outcome::Wrapped { .. } | Outcome::Unwrapped { .. });
+    let edited = match outcomes.iter().any(changed) {
         true => Some(kubeconfig::splice(text, &found, &doc)?),
         false => None,
     };
@@ -183,7 +172,7 @@ fn edit(
 /// The newest backup that `setup`, wrapping the users `unsetup` unwraps (each of them),
 /// turns into the file as it is: giving it back undoes `setup` byte for byte, comments
 /// and all, and loses nothing written since.
-fn restorable(path: &Path, text: &str, outcomes: &[UserOutcome], wrapper: &Wrapper) -> Option<(PathBuf, Vec<u8>)> {
+fn restorable(path: &Path, text: &str, outcomes: &[UserOutcome], wrapper: &Wrapper) -> Option<(PathBuf, String)> {
     let unwrapped: Vec<String> = outcomes
         .iter()
         .filter(|o| matches!(o.outcome, Outcome::Unwrapped { .. }))
@@ -191,12 +180,11 @@ fn restorable(path: &Path, text: &str, outcomes: &[UserOutcome], wrapper: &Wrapp
         .collect();
     let real = fs::canonicalize(path).ok()?;
     replace::backups(&real).into_iter().rev().find_map(|backup| {
-        let bytes = replace::read_backup(&real, &backup)?;
-        let found = std::str::from_utf8(&bytes).ok()?;
-        let (outcomes, wrapped) = edit(found, path, &unwrapped, Direction::Wrap, wrapper).ok()?;
+        let found = String::from_utf8(replace::read_backup(&real, &backup)?).ok()?;
+        let (outcomes, wrapped) = edit(&found, path, &unwrapped, Direction::Wrap, wrapper).ok()?;
         // Each user unwrapped now was one setup wrapped (not one wrapped before it ran).
         let all_wrapped = outcomes.iter().all(|o| matches!(o.outcome, Outcome::Wrapped { .. }));
-        (all_wrapped && wrapped.as_deref() == Some(text)).then_some((backup, bytes))
+        (all_wrapped && wrapped.as_deref() == Some(text)).then_some((backup, found))
     })
 }
 
@@ -213,17 +201,15 @@ fn write(out: &mut Out, plan: &Plan, direction: Direction, dry_run: bool) -> Res
         .iter()
         .any(|o| matches!(o.outcome, Outcome::Wrapped { .. }));
     if dry_run {
-        let new_text = String::from_utf8_lossy(new);
-        let diff = similar::TextDiff::from_lines(plan.text.as_str(), &*new_text);
-        let (old_name, new_name) = (
-            plan.path.display().to_string(),
-            format!("{} (after {})", plan.path.display(), verb(direction)),
-        );
-        write!(
-            out,
-            "{}",
-            diff.unified_diff().context_radius(3).header(&old_name, &new_name)
-        );
+        let verb = if direction == Direction::Wrap {
+            "setup"
+        } else {
+            "unsetup"
+        };
+        let old = plan.path.display().to_string();
+        let after = format!("{old} (after {verb})");
+        let diff = similar::udiff::unified_diff(Myers, &plan.text, new, 3, Some((&old, &after)));
+        write!(out, "{diff}");
         if let Some(backup) = restored {
             writeln!(out, "  (that is {}, the file as setup found it)", backup.display());
         }
@@ -231,7 +217,7 @@ fn write(out: &mut Out, plan: &Plan, direction: Direction, dry_run: bool) -> Res
     }
     let target = replace::target(&plan.path)?;
     let (kept, _) = replace::keep(&target, plan.text.as_bytes())?;
-    replace::replace(&target, new)?;
+    replace::replace(&target, new.as_bytes())?;
     match restored {
         Some(backup) => writeln!(
             out,
@@ -242,13 +228,6 @@ fn write(out: &mut Out, plan: &Plan, direction: Direction, dry_run: bool) -> Res
         None => writeln!(out, "  written; the version it replaces is kept in {}", kept.display()),
     }
     Ok(wrapped)
-}
-
-fn verb(direction: Direction) -> &'static str {
-    match direction {
-        Direction::Wrap => "setup",
-        Direction::Unwrap => "unsetup",
-    }
 }
 
 fn print_summary(out: &mut Out, path: &Path, outcomes: &[UserOutcome]) {
@@ -265,43 +244,30 @@ fn print_summary(out: &mut Out, path: &Path, outcomes: &[UserOutcome]) {
             } => {
                 let mut notes = String::new();
                 if *upgraded_from_v1alpha1 {
-                    notes.push_str(&format!(
-                        ", apiVersion {} -> {} (kubectl rejects v1alpha1)",
-                        kubeconfig::V1ALPHA1,
-                        kubeconfig::V1BETA1
-                    ));
+                    notes = format!(", apiVersion {V1ALPHA1} -> {V1BETA1} (kubectl rejects v1alpha1)");
                 }
-                if let Some(kubeconfig::MadeAbsolute { from, to, because }) = made_absolute {
+                if let Some(MadeAbsolute { from, to, because }) = made_absolute {
                     notes.push_str(&format!(", command {from} -> {to} ({because})"));
                 }
                 writeln!(out, "  wrapped    {user} ({provider}){notes}");
             }
             Outcome::Unwrapped { dropped } => {
                 let options: Vec<&str> = dropped.iter().map(String::as_str).filter(|o| *o != "--").collect();
-                if options.is_empty() {
-                    writeln!(out, "  unwrapped  {user}");
-                } else {
-                    writeln!(
-                        out,
-                        "  unwrapped  {user} (kubecredcache's options dropped: {})",
-                        options.join(" ")
-                    );
+                match options.join(" ") {
+                    none if none.is_empty() => writeln!(out, "  unwrapped  {user}"),
+                    options => writeln!(out, "  unwrapped  {user} (kubecredcache's options dropped: {options})"),
                 }
             }
             Outcome::AlreadyWrapped => writeln!(out, "  left alone {user}: already runs kubecredcache"),
             Outcome::NotWrapped => writeln!(out, "  left alone {user}: does not run kubecredcache"),
-            Outcome::PathUnknown(command) => {
-                writeln!(
-                    out,
-                    "  left alone {user}: its env sets PATH, and '{command}' is not on this PATH, so which file kubectl runs is unknown here; run setup where kubectl finds it, or write its full path in the entry"
-                )
-            }
-            Outcome::UnknownCommand(command) => {
-                writeln!(
-                    out,
-                    "  left alone {user}: no provider caches '{command}' (kubecredcache list-providers)"
-                )
-            }
+            Outcome::PathUnknown(command) => writeln!(
+                out,
+                "  left alone {user}: its env sets PATH, and '{command}' is not on this PATH, so which file kubectl runs is unknown here; run setup where kubectl finds it, or write its full path in the entry"
+            ),
+            Outcome::UnknownCommand(command) => writeln!(
+                out,
+                "  left alone {user}: no provider caches '{command}' (kubecredcache list-providers)"
+            ),
             Outcome::NotUnderstood(why) => writeln!(
                 out,
                 "  left alone {user}: runs kubecredcache with arguments unsetup cannot take apart ({why}); edit it by hand"
@@ -311,67 +277,40 @@ fn print_summary(out: &mut Out, path: &Path, outcomes: &[UserOutcome]) {
     }
 }
 
-/// How kubectl will find the kubecredcache that `setup` writes.
-enum FoundAs {
-    /// `kubecredcache` on PATH is this binary.
-    OnPath(PathBuf),
-    /// Nothing named kubecredcache on PATH.
-    NotOnPath,
-    /// PATH finds another file by that name first.
-    Another(PathBuf),
-    /// PATH's first match is in a relative directory, which kubectl refuses.
-    Relative(PathBuf),
-}
-
-impl FoundAs {
-    fn describe(&self, command: &str) -> String {
-        match self {
-            FoundAs::OnPath(found) => format!("{command}, found on PATH at {}", found.display()),
-            FoundAs::NotOnPath => format!(
-                "{command} by its full path: kubecredcache is not on PATH here (keep the file there, or run unsetup before you move it)"
-            ),
-            FoundAs::Another(other) => format!(
-                "{command} by its full path: the kubecredcache on PATH, {}, is another file",
-                other.display()
-            ),
-            FoundAs::Relative(relative) => format!(
-                "{command} by its full path: PATH finds {} first, in a relative directory, which kubectl refuses",
-                relative.display()
-            ),
-        }
-    }
-}
-
 /// What `setup` writes as the command: `kubecredcache` if kubectl, looking that name up
-/// on PATH as it does, finds this very binary; else this binary's full path.
-fn wrapper() -> Result<(Wrapper, FoundAs), String> {
+/// on PATH as it does, finds this very binary; else this binary's full path. With it,
+/// how kubectl will find it, in words.
+fn wrapper() -> Result<(Wrapper, String), String> {
     let this = std::env::current_exe()
         .and_then(fs::canonicalize)
         .map_err(|e| format!("cannot tell where this kubecredcache is ({e})"))?;
     let path_var = std::env::var_os("PATH");
-    let found_as = match kubeconfig::kubectl_finds(kubeconfig::WRAPPER, Path::new("/"), path_var.as_deref()) {
-        Ok(found) if fs::canonicalize(&found).ok().as_ref() == Some(&this) => FoundAs::OnPath(found),
-        Ok(found) => FoundAs::Another(found),
-        Err(Missing::RelativeToWorkingDir(relative)) => FoundAs::Relative(relative),
-        Err(_) => FoundAs::NotOnPath,
+    let why_full_path = match kubeconfig::kubectl_finds(WRAPPER, Path::new("/"), path_var.as_deref()) {
+        Ok(found) if fs::canonicalize(&found).ok().as_ref() == Some(&this) => {
+            let found_as = format!("{WRAPPER}, found on PATH at {}", found.display());
+            let wrapper = Wrapper {
+                command: WRAPPER.into(),
+                this_binary: Some(this),
+            };
+            return Ok((wrapper, found_as));
+        }
+        Ok(other) => format!("the kubecredcache on PATH, {}, is another file", other.display()),
+        Err(Missing::RelativeToWorkingDir(relative)) => format!(
+            "PATH finds {} first, in a relative directory, which kubectl refuses",
+            relative.display()
+        ),
+        Err(_) => "kubecredcache is not on PATH here (keep the file there, or run unsetup before you move it)".into(),
     };
-    let command = match found_as {
-        FoundAs::OnPath(_) => kubeconfig::WRAPPER.to_string(),
-        _ => this
-            .to_str()
-            .ok_or_else(|| {
-                format!(
-                    "{} is not UTF-8, which a kubeconfig cannot hold; put kubecredcache on PATH",
-                    this.display()
-                )
-            })?
-            .to_string(),
+    let Some(command) = this.to_str().map(String::from) else {
+        return Err(format!(
+            "{} is not UTF-8, which a kubeconfig cannot hold; put kubecredcache on PATH",
+            this.display()
+        ));
     };
-    Ok((
-        Wrapper {
-            command,
-            this_binary: Some(this),
-        },
-        found_as,
-    ))
+    let found_as = format!("{command} by its full path: {why_full_path}");
+    let wrapper = Wrapper {
+        command,
+        this_binary: Some(this),
+    };
+    Ok((wrapper, found_as))
 }

@@ -118,12 +118,10 @@ pub fn kubectl_finds(command: &str, kubeconfig: &Path, path_var: Option<&OsStr>)
         };
         for name in names_for(command) {
             let candidate = dir.join(name);
-            if executable(&candidate).is_ok() {
-                return if candidate.is_absolute() {
-                    Ok(candidate)
-                } else {
-                    Err(Missing::RelativeToWorkingDir(candidate))
-                };
+            match executable(&candidate) {
+                Ok(()) if candidate.is_absolute() => return Ok(candidate),
+                Ok(()) => return Err(Missing::RelativeToWorkingDir(candidate)),
+                Err(_) => {}
             }
         }
     }
@@ -146,9 +144,7 @@ pub fn kubecredcache_finds(program: &str, path_var: Option<&OsStr>) -> Result<Pa
             let candidate = absolute_clean(&dir.join(name));
             match executable(&candidate) {
                 Ok(()) => return Ok(candidate),
-                Err(Missing::NotExecutable(p)) if first_problem == Missing::NotFound => {
-                    first_problem = Missing::NotExecutable(p)
-                }
+                Err(problem) if first_problem == Missing::NotFound => first_problem = problem,
                 Err(_) => {}
             }
         }

@@ -8,21 +8,21 @@ use std::path::{Path, PathBuf};
 
 use serde_norway::Value;
 
+use super::Files;
 use super::rewrite::command_and_args;
-use super::{Files, Origin};
 
 /// The merged view.
 #[derive(Debug, Clone, Default)]
 pub struct Merged {
     /// The files read, in order.
     pub files: Vec<PathBuf>,
-    /// Files of `KUBECONFIG` that do not exist.
-    pub skipped: Vec<PathBuf>,
     /// The current context and the file that set it.
     pub current_context: Option<(String, PathBuf)>,
-    pub contexts: Vec<Context>,
-    pub users: Vec<User>,
-    pub clusters: Vec<Cluster>,
+    /// Every definition, in the files' order: the first of a name is the one kubectl
+    /// uses, and the one the lookups below find.
+    contexts: Vec<Context>,
+    users: Vec<User>,
+    clusters: Vec<Cluster>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,15 +30,12 @@ pub struct Context {
     pub name: String,
     pub cluster: Option<String>,
     pub user: Option<String>,
-    /// The file that defines it.
-    pub file: PathBuf,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cluster {
     pub name: String,
     pub server: Option<String>,
-    pub file: PathBuf,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +74,34 @@ impl Merged {
     pub fn cluster(&self, name: &str) -> Option<&Cluster> {
         self.clusters.iter().find(|c| c.name == name)
     }
+
+    fn add(&mut self, file: &Path, doc: &Value) -> Result<(), String> {
+        // An empty file (null) is an empty configuration.
+        if !matches!(doc, Value::Mapping(_) | Value::Null) {
+            return Err(format!("{} is not a kubeconfig (not a mapping)", file.display()));
+        }
+        if self.current_context.is_none()
+            && let Some(current) = text(doc.get("current-context"))
+        {
+            self.current_context = Some((current, file.to_path_buf()));
+        }
+        for (name, item) in named(doc, "contexts") {
+            let context = item.get("context");
+            self.contexts.push(Context {
+                name,
+                cluster: text(context.and_then(|c| c.get("cluster"))),
+                user: text(context.and_then(|c| c.get("user"))),
+            });
+        }
+        for (name, item) in named(doc, "clusters") {
+            let server = text(item.get("cluster").and_then(|c| c.get("server")));
+            self.clusters.push(Cluster { name, server });
+        }
+        for (name, item) in named(doc, "users") {
+            self.users.push(read_user(name, item.get("user"), file));
+        }
+        Ok(())
+    }
 }
 
 /// Reads and merges `files`. An error, in one line, for a file kubectl could not load
@@ -86,10 +111,7 @@ pub fn load(files: &Files) -> Result<Merged, String> {
     for path in &files.paths {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && files.origin != Origin::Explicit => {
-                merged.skipped.push(path.clone());
-                continue;
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !files.explicit => continue,
             Err(e) => return Err(format!("cannot read {} ({e})", path.display())),
         };
         let (doc, _) = super::parse(&text).map_err(|e| format!("{} is {e}", path.display()))?;
@@ -115,78 +137,29 @@ fn named<'v>(doc: &'v Value, key: &str) -> impl Iterator<Item = (String, &'v Val
         .filter_map(|item| Some((text(item.get("name"))?, item)))
 }
 
-impl Merged {
-    fn add(&mut self, file: &Path, doc: &Value) -> Result<(), String> {
-        match doc {
-            Value::Mapping(_) => {}
-            Value::Null => return Ok(()), // an empty file
-            _ => return Err(format!("{} is not a kubeconfig (not a mapping)", file.display())),
-        }
-        if self.current_context.is_none()
-            && let Some(current) = text(doc.get("current-context"))
-        {
-            self.current_context = Some((current, file.to_path_buf()));
-        }
-        for (name, item) in named(doc, "contexts") {
-            if self.context(&name).is_none() {
-                let context = item.get("context");
-                self.contexts.push(Context {
-                    name,
-                    cluster: text(context.and_then(|c| c.get("cluster"))),
-                    user: text(context.and_then(|c| c.get("user"))),
-                    file: file.to_path_buf(),
-                });
-            }
-        }
-        for (name, item) in named(doc, "clusters") {
-            if self.cluster(&name).is_none() {
-                self.clusters.push(Cluster {
-                    name,
-                    server: text(item.get("cluster").and_then(|c| c.get("server"))),
-                    file: file.to_path_buf(),
-                });
-            }
-        }
-        for (name, item) in named(doc, "users") {
-            if self.user(&name).is_none() {
-                self.users.push(read_user(name, item.get("user"), file));
-            }
-        }
-        Ok(())
-    }
-}
-
 fn read_user(name: String, user: Option<&Value>, file: &Path) -> User {
-    let exec = user
-        .and_then(|u| u.get("exec"))
-        .and_then(Value::as_mapping)
-        .map(|exec| {
-            let mut problem = None;
-            let (command, args) = command_and_args(exec).unwrap_or_else(|| {
-                problem = Some("its command is missing, or its args are not all strings".to_string());
-                (text(exec.get("command")).unwrap_or_default(), Vec::new())
-            });
-            let env = exec
-                .get("env")
-                .and_then(Value::as_sequence)
-                .into_iter()
-                .flatten()
-                .filter_map(|e| {
-                    Some((
-                        e.get("name")?.as_str()?.to_string(),
-                        e.get("value")?.as_str()?.to_string(),
-                    ))
-                })
-                .collect();
-            Exec {
-                command,
-                args,
-                env,
-                api_version: text(exec.get("apiVersion")),
-                provide_cluster_info: exec.get("provideClusterInfo").and_then(Value::as_bool) == Some(true),
-                problem,
-            }
-        });
+    let exec = user.and_then(|u| u.get("exec")?.as_mapping()).map(|exec| {
+        let found = command_and_args(exec);
+        let problem = found
+            .is_none()
+            .then(|| "its command is missing, or its args are not all strings".to_string());
+        let (command, args) = found.unwrap_or_else(|| (text(exec.get("command")).unwrap_or_default(), Vec::new()));
+        let env = exec.get("env").and_then(Value::as_sequence).into_iter().flatten();
+        let pair = |e: &Value| {
+            Some((
+                e.get("name")?.as_str()?.to_string(),
+                e.get("value")?.as_str()?.to_string(),
+            ))
+        };
+        Exec {
+            command,
+            args,
+            env: env.filter_map(pair).collect(),
+            api_version: text(exec.get("apiVersion")),
+            provide_cluster_info: exec.get("provideClusterInfo").and_then(Value::as_bool) == Some(true),
+            problem,
+        }
+    });
     let other = user.and_then(|u| {
         [
             ("token", "a token"),
@@ -235,11 +208,11 @@ mod tests {
         );
         let c = write(tmp.path(), "c", "current-context: d\n");
         let files = Files {
-            paths: vec![a.clone(), tmp.path().join("missing"), b.clone(), c],
-            origin: Origin::Variable,
+            paths: vec![a.clone(), tmp.path().join("missing"), b.clone(), c.clone()],
+            explicit: false,
         };
         let merged = load(&files).unwrap();
-        assert_eq!(merged.skipped, [tmp.path().join("missing")]);
+        assert_eq!(merged.files, [a.clone(), b.clone(), c], "the missing one skipped");
         assert_eq!(
             merged.current_context,
             Some(("c".into(), b.clone())),
@@ -250,7 +223,6 @@ mod tests {
             (context.cluster.as_deref(), context.user.as_deref()),
             (Some("k"), Some("u"))
         );
-        assert_eq!(context.file, a);
         let user = merged.user("u").unwrap();
         assert_eq!(user.exec, None, "a's definition wins");
         assert_eq!(user.other, Some("a token"));
@@ -269,7 +241,7 @@ mod tests {
         );
         let merged = load(&Files {
             paths: vec![a],
-            origin: Origin::Explicit,
+            explicit: true,
         })
         .unwrap();
         let exec = merged.user("u").unwrap().exec.clone().unwrap();
@@ -286,11 +258,11 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let missing = Files {
             paths: vec![tmp.path().join("missing")],
-            origin: Origin::Explicit,
+            explicit: true,
         };
         assert!(load(&missing).is_err());
         let default = Files {
-            origin: Origin::Default,
+            explicit: false,
             ..missing
         };
         assert!(load(&default).unwrap().files.is_empty(), "no ~/.kube/config: empty");
@@ -298,7 +270,7 @@ mod tests {
         assert!(
             load(&Files {
                 paths: vec![bad],
-                origin: Origin::Variable
+                explicit: false
             })
             .is_err()
         );
@@ -306,7 +278,7 @@ mod tests {
         assert!(
             load(&Files {
                 paths: vec![empty],
-                origin: Origin::Variable
+                explicit: false
             })
             .is_ok()
         );

@@ -37,22 +37,13 @@ pub const V1BETA1: &str = "client.authentication.k8s.io/v1beta1";
 /// by that name on PATH.
 pub const WRAPPER: &str = "kubecredcache";
 
-/// Where the kubeconfig files come from: kubectl treats a missing file differently for each.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Origin {
-    /// `--kubeconfig PATH`: it must exist.
-    Explicit,
-    /// Named in `KUBECONFIG`: a missing one is skipped.
-    Variable,
-    /// `~/.kube/config`: a missing one is an empty configuration.
-    Default,
-}
-
-/// The kubeconfig files, in kubectl's order, and where the list came from.
+/// The kubeconfig files, in kubectl's order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Files {
     pub paths: Vec<PathBuf>,
-    pub origin: Origin,
+    /// Named with `--kubeconfig PATH`, which must exist. Else a missing file is skipped
+    /// (from `KUBECONFIG`) or an empty configuration (`~/.kube/config`): the same.
+    pub explicit: bool,
 }
 
 /// The kubeconfig files: `--kubeconfig`, else each file named in `KUBECONFIG`
@@ -61,28 +52,23 @@ pub fn files(explicit: Option<&Path>) -> Result<Files, String> {
     if let Some(path) = explicit {
         return Ok(Files {
             paths: vec![path.to_path_buf()],
-            origin: Origin::Explicit,
+            explicit: true,
         });
     }
-    if let Some(list) = std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
-        let mut paths: Vec<PathBuf> = Vec::new();
-        for path in std::env::split_paths(&list).filter(|p| !p.as_os_str().is_empty()) {
-            if !paths.contains(&path) {
-                paths.push(path);
-            }
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for path in std::env::split_paths(&std::env::var_os("KUBECONFIG").unwrap_or_default()) {
+        if !path.as_os_str().is_empty() && !paths.contains(&path) {
+            paths.push(path);
         }
-        if !paths.is_empty() {
-            return Ok(Files {
-                paths,
-                origin: Origin::Variable,
-            });
-        }
+    }
+    if !paths.is_empty() {
+        return Ok(Files { paths, explicit: false });
     }
     crate::provider::home_dir(&crate::provider::ProcessEnv)
         .or_else(home::home_dir)
         .map(|h| Files {
             paths: vec![h.join(".kube").join("config")],
-            origin: Origin::Default,
+            explicit: false,
         })
         .ok_or_else(|| "no home directory: name the file with --kubeconfig PATH".to_string())
 }

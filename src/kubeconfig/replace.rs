@@ -106,12 +106,9 @@ pub fn read_backup(real: &Path, path: &Path) -> Option<Vec<u8>> {
 /// that holds them, or a new one under the first free name. Returns its path and
 /// whether it is new.
 pub fn keep(target: &Target, bytes: &[u8]) -> Result<(PathBuf, bool), String> {
-    let existing = backups(&target.real);
-    if let Some(same) = existing
-        .iter()
-        .find(|b| read_backup(&target.real, b).as_deref() == Some(bytes))
-    {
-        return Ok((same.clone(), false));
+    let mut existing = backups(&target.real).into_iter();
+    if let Some(same) = existing.find(|b| read_backup(&target.real, b).as_deref() == Some(bytes)) {
+        return Ok((same, false));
     }
     let base = format!("{}{BACKUP}", target.real.display());
     let free = (0..10_000u32)

@@ -69,12 +69,6 @@ pub enum Outcome {
     NoExec,
 }
 
-impl Outcome {
-    pub fn changed(&self) -> bool {
-        matches!(self, Outcome::Wrapped { .. } | Outcome::Unwrapped { .. })
-    }
-}
-
 /// A command `setup` wrote as the path kubectl runs, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MadeAbsolute {
@@ -114,18 +108,11 @@ pub fn rewrite(
         if !only.is_empty() && !only.contains(&name) {
             continue;
         }
-        let Some(Value::Mapping(exec)) = user.get_mut("user").and_then(|u| u.get_mut("exec")) else {
-            if !only.is_empty() {
-                outcomes.push(UserOutcome {
-                    user: name,
-                    outcome: Outcome::NoExec,
-                });
-            }
-            continue;
-        };
-        let outcome = match direction {
-            Direction::Wrap => wrap(exec, wrapper, kubeconfig),
-            Direction::Unwrap => unwrap(exec, wrapper),
+        let outcome = match (user.get_mut("user").and_then(|u| u.get_mut("exec")), direction) {
+            (Some(Value::Mapping(exec)), Direction::Wrap) => wrap(exec, wrapper, kubeconfig),
+            (Some(Value::Mapping(exec)), Direction::Unwrap) => unwrap(exec, wrapper),
+            _ if only.is_empty() => continue,
+            _ => Outcome::NoExec,
         };
         outcomes.push(UserOutcome { user: name, outcome });
     }
@@ -150,10 +137,7 @@ pub(super) fn command_and_args(exec: &Mapping) -> Option<(String, Vec<String>)> 
 /// (kubectl reads both as none).
 fn set_args(exec: &mut Mapping, args: Vec<String>) {
     if !args.is_empty() || exec.contains_key("args") {
-        exec.insert(
-            "args".into(),
-            Value::Sequence(args.into_iter().map(Value::String).collect()),
-        );
+        exec.insert("args".into(), args.into());
     }
 }
 
@@ -162,41 +146,38 @@ fn set_args(exec: &mut Mapping, args: Vec<String>) {
 /// - `bin/aws`: kubectl runs it from the kubeconfig's directory, kubecredcache would
 ///   from kubectl's working directory;
 /// - `aws` in an entry whose `env:` sets `PATH`: kubectl looks it up on its own `PATH`
-///   (the one `setup` runs with), kubecredcache would on the entry's.
-fn path_kubectl_runs(exec: &Mapping, command: &str, kubeconfig: &Path) -> Option<MadeAbsolute> {
+///   (the one `setup` runs with), kubecredcache would on the entry's. Not on this
+///   `PATH`, it is [`Outcome::PathUnknown`].
+fn path_kubectl_runs(exec: &Mapping, command: &str, kubeconfig: &Path) -> Result<Option<MadeAbsolute>, Outcome> {
     let (to, because) = if let Some(absolute) = resolve_relative_command(command, kubeconfig) {
         (
             absolute,
             "kubectl ran it from the kubeconfig's directory; kubecredcache needs the full path",
         )
     } else if !has_separator(command) && env_sets_path(exec) {
-        let found = kubectl_finds(command, kubeconfig, std::env::var_os("PATH").as_deref()).ok()?;
+        // kubectl's PATH may not be this one (sudo, cron, another shell): which file
+        // kubectl runs is unknown here, and wrapped, kubecredcache would look on the entry's.
+        let found = kubectl_finds(command, kubeconfig, std::env::var_os("PATH").as_deref())
+            .map_err(|_| Outcome::PathUnknown(command.to_string()))?;
         (
             found,
             "found on kubectl's PATH; the entry's env sets another PATH for the command it runs",
         )
     } else {
-        return None;
+        return Ok(None);
     };
-    Some(MadeAbsolute {
+    Ok(Some(MadeAbsolute {
         from: command.to_string(),
         to: to.to_string_lossy().into_owned(),
         because,
-    })
+    }))
 }
 
-/// Whether the entry's `env:` list sets `PATH`.
+/// Whether the entry's `env:` list sets `PATH` (on Windows, in any case).
 fn env_sets_path(exec: &Mapping) -> bool {
-    let Some(Value::Sequence(env)) = exec.get("env") else {
-        return false;
-    };
-    env.iter().filter_map(|e| e.get("name")?.as_str()).any(|name| {
-        if cfg!(windows) {
-            name.eq_ignore_ascii_case("PATH")
-        } else {
-            name == "PATH"
-        }
-    })
+    let env = exec.get("env").and_then(Value::as_sequence).into_iter().flatten();
+    let mut names = env.filter_map(|e| e.get("name")?.as_str());
+    names.any(|name| name == "PATH" || (cfg!(windows) && name.eq_ignore_ascii_case("PATH")))
 }
 
 fn wrap(exec: &mut Mapping, wrapper: &Wrapper, kubeconfig: &Path) -> Outcome {
@@ -209,12 +190,10 @@ fn wrap(exec: &mut Mapping, wrapper: &Wrapper, kubeconfig: &Path) -> Outcome {
     let Some(provider) = provider::recognise(OsStr::new(&command), &args).map(|found| found.provider.name()) else {
         return Outcome::UnknownCommand(command);
     };
-    let made_absolute = path_kubectl_runs(exec, &command, kubeconfig);
-    if made_absolute.is_none() && !has_separator(&command) && env_sets_path(exec) {
-        // kubectl's PATH is not this one (sudo, cron, another shell): which file kubectl
-        // runs is unknown here, and wrapped, kubecredcache would look on the entry's PATH.
-        return Outcome::PathUnknown(command);
-    }
+    let made_absolute = match path_kubectl_runs(exec, &command, kubeconfig) {
+        Ok(made_absolute) => made_absolute,
+        Err(unknown) => return unknown,
+    };
     let wrapped = made_absolute.as_ref().map_or(command, |m| m.to.clone());
     exec.insert("command".into(), wrapper.command.clone().into());
     set_args(exec, std::iter::once(wrapped).chain(args).collect());
@@ -231,16 +210,13 @@ fn wrap(exec: &mut Mapping, wrapper: &Wrapper, kubeconfig: &Path) -> Outcome {
 }
 
 fn unwrap(exec: &mut Mapping, wrapper: &Wrapper) -> Outcome {
-    let Some((command, args)) = command_and_args(exec) else {
+    let Some((_, args)) = command_and_args(exec).filter(|(command, _)| wrapper.is_wrapper(command)) else {
         return Outcome::NotWrapped;
     };
-    if !wrapper.is_wrapper(&command) {
-        return Outcome::NotWrapped;
-    }
     // kubecredcache's own options come off as kubecredcache reads them; anything it
     // would not run as a command is left for a person to look at.
     let (wrapped, dropped) = match invocation::read(&args) {
-        Invocation::Wrap { command, .. } => (command.to_vec(), args[..args.len() - command.len()].to_vec()),
+        Invocation::Wrap { command, .. } => (command, args[..args.len() - command.len()].to_vec()),
         Invocation::Ours => {
             return Outcome::NotUnderstood(match args.first() {
                 None => "it runs kubecredcache without a command".into(),
@@ -249,10 +225,9 @@ fn unwrap(exec: &mut Mapping, wrapper: &Wrapper) -> Outcome {
         }
         Invocation::Usage(why) => return Outcome::NotUnderstood(why),
     };
-    let mut wrapped = wrapped.into_iter();
-    let original = wrapped.next().expect("a wrapped command is never empty");
-    exec.insert("command".into(), original.into());
-    set_args(exec, wrapped.collect());
+    let (original, rest) = wrapped.split_first().expect("a wrapped command is never empty");
+    exec.insert("command".into(), original.as_str().into());
+    set_args(exec, rest.to_vec());
     Outcome::Unwrapped { dropped }
 }
 

@@ -25,8 +25,8 @@ struct Node {
 }
 
 enum Kind {
-    Scalar,
-    Alias,
+    /// A scalar or an alias: nothing within to edit.
+    Leaf,
     Sequence(Vec<Node>),
     /// Its keys' names, keys and values, and whether a merge key is among them.
     Mapping(Vec<(String, Node, Node)>, bool),
@@ -38,17 +38,11 @@ type Edit = (Range<usize>, String);
 /// `text` with the exec entries that differ between `before` (the document `text` is)
 /// and `after` given `after`'s `command`, `args` and `apiVersion`, in place.
 pub fn splice(text: &str, before: &Value, after: &Value) -> Result<String, String> {
-    let (bom, body) = text
-        .strip_prefix('\u{feff}')
-        .map_or(("", text), |body| ("\u{feff}", body));
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let bom = &text[..text.len() - body.len()];
     let root = tree(body)?;
     let mut edits = Vec::new();
-    let users = |doc: &Value| {
-        doc.get("users")
-            .and_then(Value::as_sequence)
-            .cloned()
-            .unwrap_or_default()
-    };
+    let users = |doc: &Value| doc["users"].as_sequence().cloned().unwrap_or_default();
     for (index, (old, new)) in users(before).iter().zip(users(after)).enumerate() {
         let (old, new) = (&old["user"]["exec"], &new["user"]["exec"]);
         if old != new {
@@ -57,7 +51,13 @@ pub fn splice(text: &str, before: &Value, after: &Value) -> Result<String, Strin
             edits.extend(found.map_err(|why| format!("user '{}': {why}", name.escape_debug()))?);
         }
     }
-    let new = format!("{bom}{}", apply(body, edits));
+    // The last first: each range stays where it was found.
+    edits.sort_by_key(|(range, _)| std::cmp::Reverse(range.start));
+    let mut new = body.to_string();
+    for (range, with) in edits {
+        new.replace_range(range, &with);
+    }
+    new.insert_str(0, bom);
     match parse(&new) {
         Ok((doc, unsure)) if unsure.is_empty() && doc == *after => Ok(new),
         _ => Err(
@@ -67,16 +67,12 @@ pub fn splice(text: &str, before: &Value, after: &Value) -> Result<String, Strin
     }
 }
 
-/// The document as written, from libyaml's events.
+/// The document as written, from libyaml's events. `parse` has read the text already,
+/// as one document: libyaml reads it too, and its first event starts that document.
 fn tree(text: &str) -> Result<Node, String> {
-    let mut events = spanned_events(text)
-        .map_err(|()| "not YAML".to_string())?
-        .into_iter()
-        .peekable();
-    match events.next().map(|s| s.event) {
-        Some(Event::DocumentStart(_)) => node(&mut events, 0),
-        _ => Err("no document".into()),
-    }
+    let mut events = spanned_events(text).unwrap_or_default().into_iter().peekable();
+    events.next();
+    node(&mut events, 0)
 }
 
 type Events = std::iter::Peekable<std::vec::IntoIter<Spanned>>;
@@ -88,8 +84,8 @@ fn node(events: &mut Events, depth: usize) -> Result<Node, String> {
     };
     let shared = |anchor: Option<String>, tag: Option<String>| (anchor.map(|_| "an anchor")).or(tag.map(|_| "a tag"));
     let (shared, kind) = match event {
-        Event::Scalar { anchor, tag, .. } => (shared(anchor, tag), Kind::Scalar),
-        Event::Alias(_) => (Some("an alias"), Kind::Alias),
+        Event::Scalar { anchor, tag, .. } => (shared(anchor, tag), Kind::Leaf),
+        Event::Alias(_) => (Some("an alias"), Kind::Leaf),
         Event::SequenceStart { anchor, tag } => {
             let mut items = Vec::new();
             while !matches!(events.peek().map(|s| &s.event), Some(Event::SequenceEnd) | None) {
@@ -117,8 +113,8 @@ fn node(events: &mut Events, depth: usize) -> Result<Node, String> {
         _ => return Err(unexpected()),
     };
     let end = match kind {
-        Kind::Sequence(_) | Kind::Mapping(..) => events.next().ok_or_else(unexpected)?.span.end,
-        _ => span.end,
+        Kind::Leaf => span.end,
+        _ => events.next().ok_or_else(unexpected)?.span.end,
     };
     let span = span.start..end;
     Ok(Node { span, shared, kind })
@@ -202,9 +198,7 @@ fn edit_exec(text: &str, root: &Node, index: usize, old: &Value, new: &Value) ->
 /// The edit that makes `args` (written) the value of the args key `key`, now `value`:
 /// a block list stays one, each item where the first stood; else a flow list.
 fn args_edit(text: &str, key: &Node, value: &Node, args: &[String], flow: String, place: &str) -> Result<Edit, String> {
-    let colon = text[key.span.end..]
-        .find(':')
-        .map_or(key.span.end, |i| key.span.end + i + 1);
+    let colon = key.span.end + text[key.span.end..].find(':').map_or(0, |i| i + 1);
     let Kind::Sequence(items) = &value.kind else {
         // `args:` with nothing after it, `~` or `null`.
         return Ok(match value.span.is_empty() {
@@ -248,10 +242,8 @@ fn args_added(text: &str, exec: &Node, key: &Node, value: &Node, flow: String) -
     // After what else stands on the command's line (a comment stays with it).
     let newline = newline_at(text, end);
     let at = text[end..].find(newline).map_or(text.len(), |i| end + i);
-    (
-        at..at,
-        format!("{newline}{}args: {flow}", " ".repeat(column(text, key.span.start))),
-    )
+    let indent = " ".repeat(column(text, key.span.start));
+    (at..at, format!("{newline}{indent}args: {flow}"))
 }
 
 /// Where a scalar's own text ends: a block scalar's (`|`, `>`) span takes in the line
@@ -268,16 +260,6 @@ fn scalar_end(text: &str, node: &Node) -> usize {
 
 fn column(text: &str, at: usize) -> usize {
     at - text[..at].rfind('\n').map_or(0, |i| i + 1)
-}
-
-/// The text with each edit made.
-fn apply(text: &str, mut edits: Vec<Edit>) -> String {
-    edits.sort_by_key(|(range, _)| std::cmp::Reverse(range.start));
-    let mut out = text.to_string();
-    for (range, with) in edits {
-        out.replace_range(range, &with);
-    }
-    out
 }
 
 /// `s` as a scalar kubectl's YAML 1.1 reads as that string, in block and in flow
