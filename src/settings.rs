@@ -3,9 +3,9 @@
 //! it is reported in one line and the default is used.
 //!
 //! [`ALL`] is the one list of them, with their defaults and meanings: `--help` prints
-//! it, and a test holds the README's table to it. Each reader has a `_in` twin that
-//! reads another environment than the process's: `doctor` reads the one a kubeconfig's
-//! exec entry gives the command.
+//! it, and a test holds the README's table to it. The readers `doctor` needs (`_in`)
+//! take the environment to read: a run passes its own (`ProcessEnv`), `doctor` the one
+//! a kubeconfig's exec entry gives the command.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -117,11 +117,6 @@ fn text(vars: &dyn Env, name: &str) -> Option<String> {
 /// the home directory (a kubeconfig's `env:` list has no shell to expand it). An error,
 /// in one line, when there is no home directory or the path is relative: a relative
 /// cache directory would put token files in whatever directory kubectl runs from.
-pub fn cache_dir_path() -> Result<PathBuf, String> {
-    cache_dir_path_in(&ProcessEnv)
-}
-
-/// [`cache_dir_path`] in the environment `vars`.
 pub fn cache_dir_path_in(vars: &dyn Env) -> Result<PathBuf, String> {
     // The home in `vars`, else the system's record of the user.
     let home = || {
@@ -147,28 +142,16 @@ pub fn cache_dir_path_in(vars: &dyn Env) -> Result<PathBuf, String> {
 }
 
 /// `KUBECREDCACHE_DISABLE=1` (or `true`/`yes`) bypasses the cache entirely.
-pub fn disabled() -> bool {
-    disabled_in(&ProcessEnv)
-}
-
 pub fn disabled_in(vars: &dyn Env) -> bool {
     switch_var(vars, DISABLE)
 }
 
 /// `KUBECREDCACHE_FORCE_REFRESH=1` (or `true`/`yes`): fetch afresh, ignoring the cache.
-pub fn force_refresh() -> bool {
-    force_refresh_in(&ProcessEnv)
-}
-
 pub fn force_refresh_in(vars: &dyn Env) -> bool {
     switch_var(vars, FORCE_REFRESH)
 }
 
 /// A token is served only while it has more than this left. Default 60 s.
-pub fn expiry_margin() -> Duration {
-    expiry_margin_in(&ProcessEnv)
-}
-
 pub fn expiry_margin_in(vars: &dyn Env) -> Duration {
     duration_var(vars, EXPIRY_MARGIN, EXPIRY_MARGIN_DEFAULT)
 }
@@ -200,10 +183,6 @@ pub enum RefreshAhead {
 }
 
 /// `KUBECREDCACHE_REFRESH_AHEAD`: unset for the default, `0` for off, or a duration.
-pub fn refresh_ahead() -> RefreshAhead {
-    refresh_ahead_in(&ProcessEnv)
-}
-
 pub fn refresh_ahead_in(vars: &dyn Env) -> RefreshAhead {
     match text(vars, REFRESH_AHEAD) {
         None => RefreshAhead::LastThird,
@@ -221,10 +200,6 @@ pub fn refresh_ahead_in(vars: &dyn Env) -> RefreshAhead {
 }
 
 /// After a failed background refresh, none is tried for this long. Default 5 minutes.
-pub fn refresh_backoff() -> Duration {
-    refresh_backoff_in(&ProcessEnv)
-}
-
 pub fn refresh_backoff_in(vars: &dyn Env) -> Duration {
     duration_var(vars, REFRESH_BACKOFF, REFRESH_BACKOFF_DEFAULT)
 }

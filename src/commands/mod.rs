@@ -216,7 +216,7 @@ fn usage_error(e: &clap::Error, subcommand: Option<String>) -> i32 {
 /// may not be trusted (not ours, or writable by others), since nothing in it is then
 /// ours to list or remove.
 fn open_cache() -> Result<CacheDir, String> {
-    let cache = crate::settings::cache_dir_path().map(CacheDir::new)?;
+    let cache = crate::settings::cache_dir_path_in(&crate::provider::ProcessEnv).map(CacheDir::new)?;
     cache.check().map_err(|why| why.to_string())?;
     Ok(cache)
 }

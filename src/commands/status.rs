@@ -14,7 +14,9 @@ use serde::Serialize;
 
 use super::{Out, fail, open_cache};
 use crate::cache::{CacheDir, digest_of};
-use crate::engine::{RefreshState, refresh_state};
+use crate::engine::{RefreshState, refresh_state_with};
+use crate::provider::ProcessEnv;
+use crate::settings;
 
 /// One entry, as `status --json` prints it.
 #[derive(Serialize)]
@@ -56,9 +58,11 @@ pub fn run(out: &mut Out, json: bool) -> i32 {
 
 fn rows(cache: &CacheDir, now: DateTime<Utc>) -> std::io::Result<Vec<Row>> {
     let mut rows = Vec::new();
+    let ahead = settings::refresh_ahead_in(&ProcessEnv);
+    let backoff = settings::refresh_backoff_in(&ProcessEnv);
     for (name, file) in cache.cache_files()? {
         for (key, e) in &file.entries {
-            let refresh = match refresh_state(cache, &digest_of(key), e, now) {
+            let refresh = match refresh_state_with(cache, &digest_of(key), e, now, ahead, backoff) {
                 RefreshState::Idle => None,
                 state => Some(state.as_str()),
             };

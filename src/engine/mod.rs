@@ -30,13 +30,13 @@ use crate::provider::{self, Env, Identity, PROGRAM_PART, ParsedArgs, ProcessEnv,
 use crate::settings;
 use crate::sources::Snapshot;
 
-pub use refresh::{RefreshState, due_with, refresh_state, refresh_state_with};
+pub use refresh::{RefreshState, due_with, refresh_state_with};
 
 /// Runs the wrapped command through the cache and returns the exit code. `generic`:
 /// `--generic` with its `--key-env` variables. `force_refresh` (or
 /// `KUBECREDCACHE_FORCE_REFRESH=1`) skips the cache read.
 pub fn run(program: &OsStr, raw_args: &[OsString], force_refresh: bool, generic: Option<Vec<String>>) -> i32 {
-    if settings::disabled() {
+    if settings::disabled_in(&ProcessEnv) {
         // The command runs exactly as without us.
         log::debug!("cache disabled by {}", settings::DISABLE);
         return spawn::exec(program, raw_args, &[]);
@@ -58,7 +58,7 @@ pub fn run(program: &OsStr, raw_args: &[OsString], force_refresh: bool, generic:
     if let Some(hash) = refresh::started_as_refresh() {
         return request.refresh_in_background(&hash);
     }
-    if force_refresh || settings::force_refresh() {
+    if force_refresh || settings::force_refresh_in(&ProcessEnv) {
         log::debug!("force refresh: not reading the cache");
         return request.fetch(Accept::Nothing);
     }
@@ -210,7 +210,7 @@ impl<'a> Request<'a> {
         let (identity, key) = keyed
             .inspect_err(|why| log::debug!("{}: {why}; running it uncached", provider.name()))
             .ok()?;
-        let path = settings::cache_dir_path()
+        let path = settings::cache_dir_path_in(&ProcessEnv)
             .inspect_err(|why| output::warn(&format!("{why}; running without cache")))
             .ok()?;
         log::debug!(
@@ -228,7 +228,7 @@ impl<'a> Request<'a> {
             key,
             cache: CacheDir::new(path),
             exec_info: ExecInfo::parse(std::env::var("KUBERNETES_EXEC_INFO").ok().as_deref()),
-            margin: settings::expiry_margin(),
+            margin: settings::expiry_margin_in(&ProcessEnv),
         })
     }
 

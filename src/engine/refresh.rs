@@ -52,7 +52,7 @@ pub fn due_with(setting: RefreshAhead, entry: &CacheEntry, now: DateTime<Utc>) -
 /// `KUBECREDCACHE_REFRESH_AHEAD` (before the checks of who may be asked and what is
 /// already running).
 pub fn is_due(entry: &CacheEntry, now: DateTime<Utc>) -> bool {
-    due_with(settings::refresh_ahead(), entry, now)
+    due_with(settings::refresh_ahead_in(&ProcessEnv), entry, now)
 }
 
 /// Whether fetching this entry most likely involved a person (see [`PROMPT_SECONDS`]).
@@ -80,20 +80,8 @@ impl RefreshState {
     }
 }
 
-/// The refresh state of the entry whose key hash is `hash`.
-pub fn refresh_state(cache: &CacheDir, hash: &str, entry: &CacheEntry, now: DateTime<Utc>) -> RefreshState {
-    refresh_state_with(
-        cache,
-        hash,
-        entry,
-        now,
-        settings::refresh_ahead(),
-        settings::refresh_backoff(),
-    )
-}
-
-/// [`refresh_state`] under the given settings (`doctor` reads them from the environment
-/// a kubeconfig gives the command).
+/// The refresh state of the entry whose key hash is `hash`, under the given settings
+/// (`doctor` reads them from the environment a kubeconfig gives the command).
 pub fn refresh_state_with(
     cache: &CacheDir,
     hash: &str,
@@ -132,7 +120,8 @@ impl Request<'_> {
             return;
         }
         let hash = self.key.digest();
-        if self.cache.refresh_failed_within(&hash, settings::refresh_backoff()) {
+        let backoff = settings::refresh_backoff_in(&ProcessEnv);
+        if self.cache.refresh_failed_within(&hash, backoff) {
             log::debug!("refresh ahead: backing off after a failure");
             return;
         }
