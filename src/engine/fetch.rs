@@ -117,7 +117,11 @@ impl Request<'_> {
                 Some(lock)
             }
             Wait::GaveUp => {
-                self.say_we_stopped_waiting();
+                messages::error(&format!(
+                    "stopped waiting for the other process fetching the token for cluster {}; running {} itself",
+                    self.key.cluster(),
+                    self.program.to_string_lossy()
+                ));
                 None
             }
             Wait::NoLock => None,
@@ -188,7 +192,11 @@ impl Request<'_> {
             Ok(Some(held)) => Wait::Held(held),
             Ok(None) => match stopped.pid {
                 Some(pid) => {
-                    self.say_the_holder_is_stopped(pid);
+                    messages::error(&format!(
+                        "the kubecredcache process fetching the token for cluster {} (pid {pid}) is stopped (Ctrl-Z?); running {} now",
+                        self.key.cluster(),
+                        self.program.to_string_lossy()
+                    ));
                     Wait::NoLock
                 }
                 None => Wait::GaveUp,
@@ -200,14 +208,6 @@ impl Request<'_> {
         }
     }
 
-    fn say_the_holder_is_stopped(&self, pid: u32) {
-        messages::error(&format!(
-            "the kubecredcache process fetching the token for cluster {} (pid {pid}) is stopped (Ctrl-Z?); running {} now",
-            self.key.cluster(),
-            self.program.to_string_lossy()
-        ));
-    }
-
     /// One line, after a second of waiting: a user staring at a silent kubectl learns
     /// that another terminal may be waiting for them (to log in, to type a code).
     fn say_why_we_wait(&self, cache: &CacheDir, behind_refresh: bool, wait: Duration) {
@@ -216,22 +216,14 @@ impl Request<'_> {
             None => "another kubecredcache process".into(),
         };
         let what = if behind_refresh {
-            "refreshing it in the background".to_string()
+            "refreshing it in the background"
         } else {
-            "fetching it; it may be waiting for a login or a code in another terminal".to_string()
+            "fetching it; it may be waiting for a login or a code in another terminal"
         };
         messages::error(&format!(
             "waiting (at most {}s) for the token for cluster {}: {who} is {what}",
             wait.as_secs(),
             self.key.cluster()
-        ));
-    }
-
-    fn say_we_stopped_waiting(&self) {
-        messages::error(&format!(
-            "stopped waiting for the other process fetching the token for cluster {}; running {} itself",
-            self.key.cluster(),
-            self.program.to_string_lossy()
         ));
     }
 
@@ -348,16 +340,10 @@ impl Request<'_> {
 }
 
 /// Whether starting the command failed for a reason of its own, which running it bare
-/// would meet too: not found, or not runnable (permission, format).
+/// would meet too: not found, or not runnable (permission; among exec(2)'s errors a bad
+/// format, a directory, a path too long or looping, arguments too long).
 fn fails_bare_too(error: &std::io::Error) -> bool {
     use std::io::ErrorKind;
-    matches!(error.kind(), ErrorKind::NotFound | ErrorKind::PermissionDenied)
-        || error.raw_os_error().is_some_and(is_the_programs_fault)
-}
-
-/// OS errors of exec(2) that are the program's, not ours: a bad format, a directory, a
-/// path too long or looping, arguments too long.
-fn is_the_programs_fault(errno: i32) -> bool {
     #[cfg(unix)]
     let theirs = [
         libc::ENOEXEC,
@@ -371,7 +357,8 @@ fn is_the_programs_fault(errno: i32) -> bool {
     // ERROR_BAD_EXE_FORMAT, ERROR_DIRECTORY, ERROR_FILENAME_EXCED_RANGE.
     #[cfg(windows)]
     let theirs = [193, 267, 206];
-    theirs.contains(&errno)
+    matches!(error.kind(), ErrorKind::NotFound | ErrorKind::PermissionDenied)
+        || error.raw_os_error().is_some_and(|errno| theirs.contains(&errno))
 }
 
 /// When a token stops being served: its stated expiry, or what the provider says the
