@@ -193,13 +193,9 @@ fn terminal_columns() -> Option<usize> {
 
 #[cfg(unix)]
 fn terminal_columns() -> Option<usize> {
-    let mut size = libc::winsize {
-        ws_row: 0,
-        ws_col: 0,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
-    // SAFETY: TIOCGWINSZ writes one winsize into the struct we pass; fd 1 may be anything.
+    // SAFETY: winsize is plain integers, so all zeroes is one; TIOCGWINSZ writes one
+    // winsize into the struct we pass; fd 1 may be anything.
+    let mut size: libc::winsize = unsafe { std::mem::zeroed() };
     let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) } == 0;
     (ok && size.ws_col > 0).then(|| size.ws_col.into())
 }
