@@ -247,7 +247,8 @@ const LONGEST: Duration = Duration::from_secs(366 * 24 * 3600);
 /// most once: `90s`, `2m`, `1h`, `1h30m`, `2m30s`; at most a year.
 pub fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
-    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+    // Plain seconds; the empty text lands here too, and does not parse.
+    if text.bytes().all(|b| b.is_ascii_digit()) {
         return Some(Duration::from_secs(text.parse().ok()?)).filter(|d| *d <= LONGEST);
     }
     let mut rest = text;
@@ -261,9 +262,6 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
         let (_, scale) = units.by_ref().find(|(u, _)| *u == unit)?;
         seconds = seconds.checked_add(number.checked_mul(scale)?)?;
         rest = &rest[digits + unit.len_utf8()..];
-    }
-    if text.is_empty() {
-        return None;
     }
     Some(Duration::from_secs(seconds)).filter(|d| *d <= LONGEST)
 }
