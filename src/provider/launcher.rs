@@ -161,7 +161,7 @@ impl Launched {
             // aws` are two keys, and a part of the outer launcher never meets one of
             // the inner launcher's command.
             for (part, _) in &mut id.parts {
-                *part = nested_part(name, part);
+                *part = interned(format!("{name}>{part}"));
             }
         }
         id.parts.push((prefixed(name, "runs"), self.inner.name().to_string()));
@@ -238,11 +238,6 @@ fn prefixed(launcher: &str, part: &str) -> &'static str {
     interned(format!("{launcher}.{part}"))
 }
 
-/// The part `{launcher}>{part}`: a part of the launcher nested in `launcher`.
-fn nested_part(launcher: &str, part: &str) -> &'static str {
-    interned(format!("{launcher}>{part}"))
-}
-
 /// `name` as a `'static` string, leaked once per distinct name.
 fn interned(name: String) -> &'static str {
     static NAMES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
@@ -300,10 +295,7 @@ impl Provider for Launched {
         let inner = self.with_inner_env(own, env, |inner_env| {
             self.inner.expiry_bound(token, &self.inner_args(), inner_env)
         });
-        match (inner, self.launcher.expiry_bound(own, env)) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        inner.into_iter().chain(self.launcher.expiry_bound(own, env)).min()
     }
 
     fn issued_at(&self, token: &str) -> Option<DateTime<Utc>> {
