@@ -125,7 +125,7 @@ impl LauncherUnderTest {
             return None;
         }
         let inner: Vec<String> = self.inner.iter().map(|a| a.to_string()).collect();
-        super::launcher::Launched::new(self.launcher, inner)
+        super::launcher::Launched::new(self.launcher, &inner)
     }
 }
 

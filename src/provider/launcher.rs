@@ -12,9 +12,9 @@
 //! uncached, as it would bare, since what it reads is unknown (`--generic` in front of
 //! the launcher caches it on the user's word).
 
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 
@@ -114,12 +114,11 @@ pub(super) fn recognise<'a>(name: &str, args: &'a [String]) -> Option<(&'static 
         .filter(|l| l.inputs().programs.contains(&name))
         .find_map(|launcher| {
             let at = launcher.split(args)?;
-            args.get(at)?;
             let own = parse(&args[..at], launcher.inputs());
             if !launcher.recognises(&own) {
                 return None;
             }
-            let launched = Launched::new(launcher, args[at..].to_vec())?;
+            let launched = Launched::new(launcher, &args[at..])?;
             // One per recognised run, for the life of the process (a kubectl run, a
             // doctor run): the engine and the commands hold providers as `'static`.
             let launched: &'static Launched = Box::leak(Box::new(launched));
@@ -130,20 +129,16 @@ pub(super) fn recognise<'a>(name: &str, args: &'a [String]) -> Option<(&'static 
 impl Launched {
     /// `launcher` running `command` (its program, then its arguments), if a provider
     /// recognises that command as it stands.
-    pub(super) fn new(launcher: &'static dyn Launcher, mut command: Vec<String>) -> Option<Launched> {
-        if command.is_empty() {
-            return None;
-        }
-        let program = command.remove(0);
+    pub(super) fn new(launcher: &'static dyn Launcher, command: &[String]) -> Option<Launched> {
+        let (program, args) = command.split_first()?;
         let (inner, inner_len) = nested(|| {
-            super::recognise(std::ffi::OsStr::new(&program), &command)
-                .map(|found| (found.provider, found.args.raw().len()))
+            super::recognise(std::ffi::OsStr::new(program), args).map(|found| (found.provider, found.args.raw().len()))
         })?;
         Some(Launched {
             launcher,
             inner,
-            program,
-            args: command,
+            program: program.clone(),
+            args: args.to_vec(),
             inner_len,
         })
     }
@@ -240,11 +235,8 @@ fn prefixed(launcher: &str, part: &str) -> &'static str {
 
 /// `name` as a `'static` string, leaked once per distinct name.
 fn interned(name: String) -> &'static str {
-    static NAMES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
-    let mut names = NAMES
-        .get_or_init(Mutex::default)
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    static NAMES: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+    let mut names = NAMES.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some(known) = names.get(name.as_str()) {
         return known;
     }
