@@ -130,10 +130,9 @@ impl ParsedArgs<'_> {
     /// `--name`, `--name=value`, `--name value`. Returns whether it took `next`.
     fn long(&mut self, arg: &str, next: Option<&str>) -> bool {
         let syntax = self.inputs.syntax;
-        let (name, inline) = match arg.split_once('=') {
-            Some((name, value)) => (name, Some(value)),
-            None => (arg, None),
-        };
+        let (name, inline) = arg
+            .split_once('=')
+            .map_or((arg, None), |(name, value)| (name, Some(value)));
         // `--=x` and `---x` are no flag to pflag (a syntax error), nor to the others.
         let flag = (name.len() > 2 && !name[2..].starts_with('-'))
             .then(|| find_flag(self.inputs, name))
