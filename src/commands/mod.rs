@@ -201,10 +201,9 @@ fn usage_error(e: &clap::Error, subcommand: Option<String>) -> i32 {
         _ => None,
     });
     let suggestion = suggested.map_or(String::new(), |s| format!("; did you mean {s}?"));
-    let help = match subcommand {
-        Some(sub) => format!("kubecredcache {sub} --help"),
-        None => "kubecredcache --help".into(),
-    };
+    let help = subcommand.map_or("kubecredcache --help".into(), |sub| {
+        format!("kubecredcache {sub} --help")
+    });
     messages::error(&format!(
         "{}{suggestion} (see {help})",
         message.strip_prefix("error: ").unwrap_or(&message)

@@ -172,13 +172,9 @@ fn truncate(text: &str, width: usize) -> String {
     if chars.len() <= width {
         return text.to_string();
     }
-    let kept = width.saturating_sub(1);
-    let tail = kept / 2;
-    let head = kept - tail;
-    let mut cut: String = chars[..head].iter().collect();
-    cut.push('…');
-    cut.extend(&chars[chars.len() - tail..]);
-    cut
+    let tail = width.saturating_sub(1) / 2;
+    let head: String = chars[..width.saturating_sub(1) - tail].iter().collect();
+    format!("{head}…{}", chars[chars.len() - tail..].iter().collect::<String>())
 }
 
 /// Columns of the terminal on stdout, if it is one (else `COLUMNS`, else no limit).
