@@ -107,7 +107,7 @@ impl Request<'_> {
             && let Some(entry) = self.fetched_meanwhile(accept, &at_start)
         {
             log::debug!("another process fetched it meanwhile");
-            return output::credential(&entry.exec_credential(), self.wanted_api_version());
+            return output::credential(&entry.exec_credential(), self.exec_info.api_version.as_deref());
         }
         let flight = match wait {
             Wait::Held(lock) => {
@@ -149,7 +149,7 @@ impl Request<'_> {
             self.store(cache, &fetched, sources);
         }
         drop(flight);
-        let code = output::credential(&fetched.credential, self.wanted_api_version());
+        let code = output::credential(&fetched.credential, self.exec_info.api_version.as_deref());
         if let Some(cache) = cache {
             cache.maybe_collect_garbage(settings::gc_interval(), settings::gc_age());
         }

@@ -42,20 +42,19 @@ pub fn run(program: &OsStr, raw_args: &[OsString], force_refresh: bool, generic:
         return spawn::exec(program, raw_args, &[]);
     }
     let args: Vec<String> = raw_args.iter().map(|a| provider::os_to_string(a)).collect();
-    let Some(plan) = plan(program, &args, generic, &ProcessEnv) else {
+    let Some(Plan { keyer, args, keyed }) = plan(program, &args, generic, &ProcessEnv) else {
         log::debug!(
             "no provider recognises {}; running it uncached",
             program.to_string_lossy()
         );
         return spawn::exec(program, raw_args, &[]);
     };
-    let Plan { keyer, args, keyed } = plan;
     let provider = keyer.provider();
     let Some(request) = Request::new(provider, &args, keyed, program, raw_args) else {
         // Uncached, but still with the provider's changes to the command's environment.
         return spawn::exec(program, raw_args, provider.child_env());
     };
-    if let Some(hash) = refresh::started_as_refresh() {
+    if let Ok(hash) = std::env::var(refresh::CHILD_ENV) {
         return request.refresh_in_background(&hash);
     }
     if force_refresh || settings::force_refresh_in(&ProcessEnv) {
@@ -252,7 +251,7 @@ impl<'a> Request<'a> {
     /// The hit: print the cached credential, then maybe start a refresh ahead.
     fn serve_hit(&self, entry: &CacheEntry, now: DateTime<Utc>) -> i32 {
         log::debug!("hit: expires {}", entry.expires);
-        let code = output::credential(&entry.exec_credential(), self.wanted_api_version());
+        let code = output::credential(&entry.exec_credential(), self.exec_info.api_version.as_deref());
         self.maybe_refresh_ahead(entry, now);
         code
     }
@@ -260,10 +259,5 @@ impl<'a> Request<'a> {
     /// The provider's credential sources as they are now.
     fn sources_now(&self) -> Snapshot {
         Snapshot::of(&self.provider.credential_sources(self.args, &ProcessEnv))
-    }
-
-    /// The apiVersion kubectl asked for in `KUBERNETES_EXEC_INFO`, if any.
-    fn wanted_api_version(&self) -> Option<&str> {
-        self.exec_info.api_version.as_deref()
     }
 }

@@ -22,11 +22,6 @@ pub const CHILD_ENV: &str = "KUBECREDCACHE_INTERNAL_REFRESH";
 /// that person something (an MFA code): such entries are not refreshed in the background.
 pub const PROMPT_SECONDS: f64 = 5.0;
 
-/// The key hash, when this process is a background refresh.
-pub fn started_as_refresh() -> Option<String> {
-    std::env::var(CHILD_ENV).ok()
-}
-
 /// How long before expiry a hit starts a refresh, for this entry: the last third of its
 /// lifetime, at least 3 minutes, but never more than half of it, so that a token just
 /// fetched is never due at once (a 2-minute token would otherwise be refreshed as soon
