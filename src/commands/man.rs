@@ -32,7 +32,6 @@ fn page(cli: &clap::Command) -> Roff {
     page
 }
 
-/// NAME and SYNOPSIS.
 fn name_and_synopsis(page: &mut Roff) {
     page.control("SH", ["NAME"]);
     page.text([roman(
@@ -127,9 +126,7 @@ fn subcommands(page: &mut Roff, cli: &clap::Command) {
             header.extend(arg_header(positional));
         }
         if args.iter().any(|a| !a.is_positional()) {
-            header.push(roman(" ["));
-            header.push(italic("OPTIONS"));
-            header.push(roman("]"));
+            header.extend(marked(" [_OPTIONS_]"));
         }
         page.control("TP", []);
         page.text(header);
@@ -165,7 +162,6 @@ fn environment(page: &mut Roff) {
     page.text([roman("The command itself sees the whole environment.")]);
 }
 
-/// EXIT STATUS, FILES and SEE ALSO.
 fn exit_status_files_see_also(page: &mut Roff) {
     page.control("SH", ["EXIT STATUS"]);
     page.text([roman(
@@ -237,8 +233,7 @@ fn arg_header(arg: &clap::Arg) -> Vec<Inline> {
         header.push(bold(format!("--{long}")));
     }
     if arg.get_num_args().is_some_and(|n| n.takes_values()) {
-        header.push(roman(" "));
-        header.push(italic(value));
+        header.extend([roman(" "), italic(value)]);
     }
     header
 }
