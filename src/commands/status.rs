@@ -123,11 +123,7 @@ fn print_table(out: &mut Out, rows: &[Row], width: Option<usize>) {
                 r.cluster.clone(),
                 r.provider.clone(),
                 expires_in(r.expires_in_seconds),
-                match r.refresh {
-                    None => "-".into(),
-                    Some("backing off") => "backoff".into(),
-                    Some(state) => state.into(),
-                },
+                r.refresh.unwrap_or("-").replace("backing off", "backoff"),
                 identity_text(r),
             ]
         })
