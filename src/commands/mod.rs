@@ -113,7 +113,12 @@ pub fn run(args: Vec<OsString>) -> i32 {
         .filter(|a| SUBCOMMANDS.contains(a))
         .map(String::from);
     let parsed = Cli::command()
-        .after_help(after_help())
+        // How to use it in a kubeconfig, and every variable of `settings::ALL`.
+        .after_help(format!(
+            "In a kubeconfig, put `command: kubecredcache` and the old command and its arguments in `args`,\n\
+             or let `kubecredcache setup` do it.\n\n{}",
+            crate::settings::help_text()
+        ))
         .try_get_matches_from(std::iter::once(OsString::from("kubecredcache")).chain(args))
         .and_then(|matches| Cli::from_arg_matches(&matches));
     let cli = match parsed {
@@ -159,16 +164,6 @@ pub fn run(args: Vec<OsString>) -> i32 {
         Command::Man => man::run(&mut out, Cli::command()),
     };
     out.finish(code)
-}
-
-/// What `--help` says after the subcommands: how to use it in a kubeconfig, and every
-/// environment variable (from the one list of them, `settings::ALL`).
-fn after_help() -> String {
-    format!(
-        "In a kubeconfig, put `command: kubecredcache` and the old command and its arguments in `args`,\n\
-         or let `kubecredcache setup` do it.\n\n{}",
-        crate::settings::help_text()
-    )
 }
 
 /// clap's message in one line (its first paragraph), its suggestion if it has one
