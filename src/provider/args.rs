@@ -278,10 +278,9 @@ fn is_negative_number(arg: &str) -> bool {
     let Some(n) = arg.strip_prefix('-') else {
         return false;
     };
-    match n.split_once('.') {
-        None => !n.is_empty() && digits(n),
-        Some((whole, fraction)) => digits(whole) && !fraction.is_empty() && digits(fraction),
-    }
+    // Without a dot, all of it is the part that must not be empty.
+    let (whole, fraction) = n.split_once('.').unwrap_or(("", n));
+    digits(whole) && !fraction.is_empty() && digits(fraction)
 }
 
 /// Converts an OS string into a `String` without ever mapping two different inputs to
