@@ -14,8 +14,10 @@ use super::inputs::{Flag, Inputs, Syntax, first_set};
 /// declare, together with the table they were read with.
 #[derive(Debug, Clone)]
 pub struct ParsedArgs<'a> {
-    inputs: &'static Inputs,
-    raw: &'a [String],
+    /// The declarations these arguments were read with.
+    pub inputs: &'static Inputs,
+    /// The arguments as given.
+    pub raw: &'a [String],
     /// Known flags in the order given: `(key, value)`; switches get `"true"` or, where the
     /// parser takes a value for them (`--x=false` to pflag), `"true"`/`"false"`.
     pub flags: Vec<(&'static str, String)>,
@@ -27,16 +29,6 @@ pub struct ParsedArgs<'a> {
 }
 
 impl<'a> ParsedArgs<'a> {
-    /// The declarations these arguments were read with.
-    pub fn inputs(&self) -> &'static Inputs {
-        self.inputs
-    }
-
-    /// The arguments as given.
-    pub fn raw(&self) -> &'a [String] {
-        self.raw
-    }
-
     /// The last value given for the flag `key` (later flags override earlier ones, as in
     /// every program we wrap).
     pub fn last(&self, key: &str) -> Option<&str> {

@@ -1009,7 +1009,7 @@ mod tests {
         // The first argument taken for the subcommand: wrong where global flags come first.
         let message = fails(Mutant {
             inputs: &SOUND,
-            identity: |args, env| declared(args, env).with_shown("subcommand", args.raw().first().cloned()),
+            identity: |args, env| declared(args, env).with_shown("subcommand", args.raw.first().cloned()),
         });
         assert!(message.contains("flags before the subcommand"), "{message}");
     }
@@ -1219,7 +1219,7 @@ mod tests {
         let message = fails(Mutant {
             inputs: &SOUND,
             identity: |args, env| {
-                let raw = args.raw();
+                let raw = args.raw;
                 let cluster = raw.iter().enumerate().find_map(|(i, a)| {
                     if a == "-i" || a == "--cluster-id" {
                         raw.get(i + 1).cloned()

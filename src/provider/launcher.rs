@@ -132,7 +132,7 @@ impl Launched {
     pub(super) fn new(launcher: &'static dyn Launcher, command: &[String]) -> Option<Launched> {
         let (program, args) = command.split_first()?;
         let (inner, inner_len) = nested(|| {
-            super::recognise(std::ffi::OsStr::new(program), args).map(|found| (found.provider, found.args.raw().len()))
+            super::recognise(std::ffi::OsStr::new(program), args).map(|found| (found.provider, found.args.raw.len()))
         })?;
         Some(Launched {
             launcher,
