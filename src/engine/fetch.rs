@@ -186,9 +186,9 @@ impl Request<'_> {
                 noted = true;
                 self.say_why_we_wait(cache, behind_refresh, wait);
             }
-            !stopped.seen(waited, || cache.flight_holder_stopped(&self.key))
+            !stopped.seen(waited, || cache.flight_holder_stopped(self.key))
         };
-        match cache.lock_flight(&self.key, wait, &mut watch) {
+        match cache.lock_flight(self.key, wait, &mut watch) {
             Ok(Some(held)) => Wait::Held(held),
             Ok(None) => match stopped.pid {
                 Some(pid) => {
@@ -211,7 +211,7 @@ impl Request<'_> {
     /// One line, after a second of waiting: a user staring at a silent kubectl learns
     /// that another terminal may be waiting for them (to log in, to type a code).
     fn say_why_we_wait(&self, cache: &CacheDir, behind_refresh: bool, wait: Duration) {
-        let who = match cache.flight_holder(&self.key) {
+        let who = match cache.flight_holder(self.key) {
             Some(pid) => format!("another kubecredcache process (pid {pid})"),
             None => "another kubecredcache process".into(),
         };
@@ -239,7 +239,7 @@ impl Request<'_> {
         if accept != Accept::AnyFresh {
             return None;
         }
-        let entry = self.cache.entry(&self.key).ok().flatten()?;
+        let entry = self.cache.entry(self.key).ok().flatten()?;
         let taken = entry.is_fresh(Utc::now(), self.margin)
             && (entry.sources == at_start.as_str() || entry.sources == self.sources_now().as_str());
         taken.then_some(entry)
@@ -325,7 +325,7 @@ impl Request<'_> {
         entry.interactive = self.exec_info.spec.interactive;
         entry.fetch_seconds = fetched.seconds;
         entry.sources = sources.into_string();
-        match cache.store(&self.key, entry, now, settings::lock_wait()) {
+        match cache.store(self.key, entry, now, settings::lock_wait()) {
             // A fresh token ends a cooldown, and any back-off of a failed background refresh.
             Ok(()) => {
                 cache.forget_failure(&self.key.digest());

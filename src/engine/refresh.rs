@@ -141,7 +141,7 @@ impl Request<'_> {
         let Some(cache) = self.writable_cache() else {
             return 0;
         };
-        let Ok(Some(flight)) = cache.lock_flight(&self.key, Duration::ZERO, &mut |_| true) else {
+        let Ok(Some(flight)) = cache.lock_flight(self.key, Duration::ZERO, &mut |_| true) else {
             log::debug!("refresh ahead: another process is fetching; nothing to do");
             cache.release_refresh(hash);
             return 0;
@@ -162,7 +162,7 @@ impl Request<'_> {
             && self
                 .stored_since(started)
                 .is_some_and(|e| e.sources != self.sources_now().as_str())
-            && let Ok(Some(flight)) = cache.lock_flight(&self.key, Duration::ZERO, &mut |_| true)
+            && let Ok(Some(flight)) = cache.lock_flight(self.key, Duration::ZERO, &mut |_| true)
         {
             log::debug!("refresh ahead: the credential sources changed while it ran; once more");
             code = self.fetch_holding(Some(cache), Some(flight), true);
@@ -176,7 +176,7 @@ impl Request<'_> {
     /// The entry of this key, if it was written at `started` or later.
     fn stored_since(&self, started: DateTime<Utc>) -> Option<CacheEntry> {
         self.cache
-            .entry(&self.key)
+            .entry(self.key)
             .ok()
             .flatten()
             .filter(|e| e.written >= started)
