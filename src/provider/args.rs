@@ -28,6 +28,41 @@ pub struct ParsedArgs<'a> {
     pub unknown: Vec<String>,
 }
 
+/// Sorts `args` by the flag table of `inputs`, reading them as the program's parser
+/// does. Never fails: anything odd lands in `unknown`.
+pub fn parse<'a>(args: &'a [String], inputs: &'static Inputs) -> ParsedArgs<'a> {
+    let mut out = ParsedArgs {
+        inputs,
+        raw: args,
+        flags: Vec::new(),
+        positionals: Vec::new(),
+        unknown: Vec::new(),
+    };
+    let mut i = 0;
+    while let Some(arg) = args.get(i) {
+        i += 1;
+        if arg == "--" {
+            out.positionals.extend(args[i..].iter().cloned());
+            break;
+        }
+        // `-` alone and the empty string are operands to every parser.
+        if arg.len() < 2 || !arg.starts_with('-') {
+            out.positionals.push(arg.clone());
+            continue;
+        }
+        let next = args.get(i).map(String::as_str);
+        let took_next = if arg.starts_with("--") {
+            out.long(arg, next)
+        } else {
+            out.short(arg, next)
+        };
+        if took_next {
+            i += 1;
+        }
+    }
+    out
+}
+
 impl<'a> ParsedArgs<'a> {
     /// The last value given for the flag `key` (later flags override earlier ones, as in
     /// every program we wrap).
@@ -81,44 +116,7 @@ impl<'a> ParsedArgs<'a> {
     fn fallback(&self, key: &str) -> &'static [&'static str] {
         self.inputs.flag(key).map_or(&[][..], |f| f.env)
     }
-}
 
-/// Sorts `args` by the flag table of `inputs`, reading them as the program's parser
-/// does. Never fails: anything odd lands in `unknown`.
-pub fn parse<'a>(args: &'a [String], inputs: &'static Inputs) -> ParsedArgs<'a> {
-    let mut out = ParsedArgs {
-        inputs,
-        raw: args,
-        flags: Vec::new(),
-        positionals: Vec::new(),
-        unknown: Vec::new(),
-    };
-    let mut i = 0;
-    while let Some(arg) = args.get(i) {
-        i += 1;
-        if arg == "--" {
-            out.positionals.extend(args[i..].iter().cloned());
-            break;
-        }
-        // `-` alone and the empty string are operands to every parser.
-        if arg.len() < 2 || !arg.starts_with('-') {
-            out.positionals.push(arg.clone());
-            continue;
-        }
-        let next = args.get(i).map(String::as_str);
-        let took_next = if arg.starts_with("--") {
-            out.long(arg, next)
-        } else {
-            out.short(arg, next)
-        };
-        if took_next {
-            i += 1;
-        }
-    }
-    out
-}
-
-impl ParsedArgs<'_> {
     /// `--name`, `--name=value`, `--name value`. Returns whether it took `next`.
     fn long(&mut self, arg: &str, next: Option<&str>) -> bool {
         let syntax = self.inputs.syntax;
@@ -230,7 +228,6 @@ fn find_flag(inputs: &'static Inputs, name: &str) -> Option<&'static Flag> {
     matches.all(|f| f.key == first.key).then_some(first)
 }
 
-/// The declared flags with a long spelling that starts with `prefix`.
 fn prefixed<'p>(inputs: &'static Inputs, prefix: &'p str) -> impl Iterator<Item = &'static Flag> + 'p {
     inputs
         .flags
@@ -238,7 +235,6 @@ fn prefixed<'p>(inputs: &'static Inputs, prefix: &'p str) -> impl Iterator<Item 
         .filter(move |f| f.names.iter().any(|n| n.starts_with("--") && n.starts_with(prefix)))
 }
 
-/// The declared short flag `-c`.
 fn short_flag(inputs: &'static Inputs, c: char) -> Option<&'static Flag> {
     inputs.flags.iter().find(|f| {
         f.names
