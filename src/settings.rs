@@ -118,7 +118,6 @@ fn text(vars: &dyn Env, name: &str) -> Option<String> {
 /// in one line, when there is no home directory or the path is relative: a relative
 /// cache directory would put token files in whatever directory kubectl runs from.
 pub fn cache_dir_path_in(vars: &dyn Env) -> Result<PathBuf, String> {
-    // The home in `vars`, else the system's record of the user.
     let home = || {
         provider::home_dir(vars)
             .or_else(home::home_dir)

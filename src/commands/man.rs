@@ -112,7 +112,6 @@ fn options(page: &mut Roff, cli: &clap::Command) {
     }
 }
 
-/// SUBCOMMANDS, each with its options, from clap.
 fn subcommands(page: &mut Roff, cli: &clap::Command) {
     page.control("SH", ["SUBCOMMANDS"]);
     for sub in cli.get_subcommands().filter(|s| !s.is_hide_set()) {
@@ -145,7 +144,6 @@ fn subcommands(page: &mut Roff, cli: &clap::Command) {
     }
 }
 
-/// ENVIRONMENT: every variable of `settings::ALL`.
 fn environment(page: &mut Roff) {
     page.control("SH", ["ENVIRONMENT"]);
     for setting in settings::ALL {

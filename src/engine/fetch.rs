@@ -32,7 +32,6 @@ struct StoppedHolder {
     last: Option<u32>,
 }
 
-/// How often a waiter looks whether the lock's holder is stopped.
 const LOOK_FOR_A_STOPPED_HOLDER_EVERY: Duration = Duration::from_millis(100);
 
 impl StoppedHolder {

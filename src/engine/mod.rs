@@ -139,7 +139,6 @@ pub enum Served {
     Expired,
     /// Fresh, but the credential sources are not as they were when it was fetched.
     Stale,
-    /// Served.
     Fresh,
 }
 
@@ -242,7 +241,6 @@ impl<'a> Request<'a> {
         code
     }
 
-    /// The provider's credential sources as they are now.
     fn sources_now(&self) -> Snapshot {
         Snapshot::of(&self.provider.credential_sources(self.args, &ProcessEnv))
     }

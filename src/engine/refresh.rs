@@ -173,7 +173,6 @@ impl Request<'_> {
         code
     }
 
-    /// The entry of this key, if it was written at `started` or later.
     fn stored_since(&self, started: DateTime<Utc>) -> Option<CacheEntry> {
         self.cache
             .entry(self.key)
