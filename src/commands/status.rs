@@ -175,21 +175,17 @@ fn truncate(text: &str, width: usize) -> String {
 
 /// Columns of the terminal on stdout, if it is one (else `COLUMNS`, else no limit).
 fn terminal_width() -> Option<usize> {
-    terminal_columns().or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()))
-}
-
-#[cfg(windows)]
-fn terminal_columns() -> Option<usize> {
-    None
-}
-
-#[cfg(unix)]
-fn terminal_columns() -> Option<usize> {
-    // SAFETY: winsize is plain integers, so all zeroes is one; TIOCGWINSZ writes one
-    // winsize into the struct we pass; fd 1 may be anything.
-    let mut size: libc::winsize = unsafe { std::mem::zeroed() };
-    let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) } == 0;
-    (ok && size.ws_col > 0).then(|| size.ws_col.into())
+    #[cfg(unix)]
+    {
+        // SAFETY: winsize is plain integers, so all zeroes is one; TIOCGWINSZ writes one
+        // winsize into the struct we pass; fd 1 may be anything.
+        let mut size: libc::winsize = unsafe { std::mem::zeroed() };
+        let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) } == 0;
+        if ok && size.ws_col > 0 {
+            return Some(size.ws_col.into());
+        }
+    }
+    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok())
 }
 
 #[cfg(test)]
