@@ -158,13 +158,11 @@ impl Request<'_> {
     /// The cache directory, created private if needed; `None` (after one warning) when
     /// it cannot be used, and the run goes on uncached.
     pub(super) fn writable_cache(&self) -> Option<&CacheDir> {
-        match self.cache.prepare() {
-            Ok(()) => Some(&self.cache),
-            Err(why) => {
-                output::warn_uncached(&why.to_string());
-                None
-            }
-        }
+        self.cache
+            .prepare()
+            .inspect_err(|why| output::warn_uncached(&why.to_string()))
+            .ok()?;
+        Some(&self.cache)
     }
 
     /// Waits for the single-flight lock, saying why after a second. A holder that is
