@@ -129,11 +129,8 @@ fn subcommands(page: &mut Roff, cli: &clap::Command) {
         }
         page.control("TP", []);
         page.text(header);
-        page.text([roman(
-            sub.get_about()
-                .map(|a| a.to_string().replace('`', ""))
-                .unwrap_or_default(),
-        )]);
+        let about = sub.get_about().map(|a| plain(&a.to_string()));
+        page.text([roman(about.unwrap_or_default())]);
         if !args.is_empty() {
             page.control("RS", []);
             for arg in args {

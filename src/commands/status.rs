@@ -62,10 +62,8 @@ fn rows(cache: &CacheDir, now: DateTime<Utc>) -> std::io::Result<Vec<Row>> {
     let backoff = settings::refresh_backoff_in(&ProcessEnv);
     for (name, file) in cache.cache_files()? {
         for (key, e) in &file.entries {
-            let refresh = match refresh_state_with(cache, &digest_of(key), e, now, ahead, backoff) {
-                RefreshState::Idle => None,
-                state => Some(state.as_str()),
-            };
+            let state = refresh_state_with(cache, &digest_of(key), e, now, ahead, backoff);
+            let refresh = (state != RefreshState::Idle).then(|| state.as_str());
             rows.push(Row {
                 cluster: file.cluster.clone(),
                 provider: e.provider.clone(),

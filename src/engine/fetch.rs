@@ -224,14 +224,12 @@ impl Request<'_> {
         ));
     }
 
-    /// What another process stored while we waited for the lock, if `accept` takes it:
-    /// a fresh token fetched with the sources as they are now, or as they were when this
-    /// run started (`at_start`). The second is the token this run's own command would
-    /// have given, had it run at once as bare: a command that writes its own sources
-    /// (botocore's role cache, gcloud's access tokens) makes the first differ, and each
-    /// waiter would then run the command again in turn, one after the other, where bare
-    /// runs would have run side by side. A switch made after this run started is still
-    /// never served past it: the next run's own start sees it.
+    /// What another process stored while we waited for the lock, if `accept` takes it: a
+    /// fresh token fetched with the sources as they are now, or as they were when this run
+    /// started (`at_start`), which is what its own command would have given run bare at
+    /// once. Without the second, a command that writes its own sources (botocore's role
+    /// cache, gcloud's access tokens) would have each waiter run it again, one after the
+    /// other. A switch made after this run started is never served: the next run sees it.
     fn fetched_meanwhile(&self, accept: Accept, at_start: &Snapshot) -> Option<CacheEntry> {
         if accept != Accept::AnyFresh {
             return None;
@@ -287,13 +285,12 @@ impl Request<'_> {
         })
     }
 
-    /// The command could not be started our way. When our own machinery failed (a pipe
-    /// or a descriptor too many under `ulimit -n`, a fork refused for want of memory or
-    /// processes), bare it may well have run: the foreground run becomes the command
-    /// (exec, which needs none of that), as if we were not there, and reports what bare
-    /// would if that fails too. A failure bare would have (not found: 127, not runnable:
-    /// 126) is reported at once; a background refresh just reports; and so is a failure
-    /// after the command started: it may have spent a one-time code, and runs once.
+    /// The command could not be started our way. When our own machinery failed (a pipe or
+    /// a descriptor too many under `ulimit -n`, a fork refused for want of memory or
+    /// processes), bare it may well have run: the foreground run becomes the command (exec
+    /// needs none of that) and reports as bare would if that fails too. Reported at once: a
+    /// failure bare would have too (127, 126), a background refresh's, and one after the
+    /// command started (it may have spent a one-time code, and runs once).
     fn run_bare_instead(&self, error: &std::io::Error, background: bool) -> i32 {
         if background || fails_bare_too(error) || upstream::failed_after_start(error) {
             return spawn::report_spawn_error(self.program, error);
