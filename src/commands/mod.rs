@@ -20,7 +20,7 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::cache::CacheDir;
 pub use crate::invocation::{SUBCOMMANDS, did_you_mean};
-use crate::kubeconfig::Direction;
+use crate::kubeconfig::Direction::{Unwrap, Wrap};
 use crate::messages;
 use out::Out;
 
@@ -136,14 +136,8 @@ pub fn run(args: Vec<OsString>) -> i32 {
         Err(e) => return usage_error(&e, subcommand),
     };
     let code = match cli.command {
-        Command::Setup(a) => setup::run(&mut out, a.kubeconfig.as_deref(), &a.users, a.dry_run, Direction::Wrap),
-        Command::Unsetup(a) => setup::run(
-            &mut out,
-            a.kubeconfig.as_deref(),
-            &a.users,
-            a.dry_run,
-            Direction::Unwrap,
-        ),
+        Command::Setup(a) => setup::run(&mut out, a.kubeconfig.as_deref(), &a.users, a.dry_run, Wrap),
+        Command::Unsetup(a) => setup::run(&mut out, a.kubeconfig.as_deref(), &a.users, a.dry_run, Unwrap),
         Command::Status { json } => status::run(&mut out, json),
         Command::Doctor {
             kubeconfig,
