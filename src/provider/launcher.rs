@@ -121,8 +121,7 @@ pub(super) fn recognise<'a>(name: &str, args: &'a [String]) -> Option<(&'static 
             let launched = Launched::new(launcher, &args[at..])?;
             // One per recognised run, for the life of the process (a kubectl run, a
             // doctor run): the engine and the commands hold providers as `'static`.
-            let launched: &'static Launched = Box::leak(Box::new(launched));
-            Some((launched as &'static dyn Provider, own))
+            Some((Box::leak(Box::new(launched)) as &'static dyn Provider, own))
         })
 }
 
@@ -217,13 +216,13 @@ fn nested<T>(recognise: impl FnOnce() -> Option<T>) -> Option<T> {
     thread_local! {
         static DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
     }
-    let depth = DEPTH.with(|d| d.get());
+    let depth = DEPTH.get();
     if depth >= MAX_NESTING {
         return None;
     }
-    DEPTH.with(|d| d.set(depth + 1));
+    DEPTH.set(depth + 1);
     let found = recognise();
-    DEPTH.with(|d| d.set(depth));
+    DEPTH.set(depth);
     found
 }
 
