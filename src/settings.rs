@@ -284,9 +284,8 @@ pub fn help_text() -> String {
     let mut out = String::from("Environment (README.md has the details):\n");
     for setting in ALL {
         out.push_str(&format!("  {} [default: {}]\n", setting.name, setting.default));
-        let meaning = setting.meaning.replace('`', "");
         let mut line = String::new();
-        for word in meaning.split_whitespace() {
+        for word in setting.meaning.replace('`', "").split_whitespace() {
             if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > 72 {
                 out.push_str(&format!("      {line}\n"));
                 line.clear();

@@ -2,10 +2,8 @@
 //! or as JSON. Each provider's identity is shown the same way, as the parts of its key
 //! (secrets there are digests already). Never prints a token.
 //!
-//! The table fits 80 columns: the identity (last in the row) and then the cluster give
-//! way, their middles cut out and marked with `…` (names differ at their ends). The
-//! JSON has the whole of every value, and `null` where there is none (README.md
-//! documents its shape).
+//! The table fits the terminal (`SHRINKABLE`, `truncate`); the JSON has the whole of
+//! every value, and `null` where there is none (README.md documents its shape).
 
 use std::collections::BTreeMap;
 
