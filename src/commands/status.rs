@@ -142,17 +142,13 @@ fn print_table(out: &mut Out, rows: &[Row], width: Option<usize>) {
             widths[column] -= over.min(widths[column].saturating_sub(narrowest));
         }
     }
-    let mut line = |cells: &[String]| {
-        let fitted: Vec<String> = cells
+    for row in [HEADER.map(String::from)].iter().chain(&cells) {
+        let fitted: Vec<String> = row
             .iter()
             .zip(&widths)
             .map(|(c, w)| format!("{:w$}", truncate(c, *w)))
             .collect();
         writeln!(out, "{}", fitted.join("  ").trim_end());
-    };
-    line(&HEADER.map(String::from));
-    for row in &cells {
-        line(row);
     }
 }
 
