@@ -269,8 +269,6 @@ impl Provider for Launched {
         self.launcher.recognises(own)
     }
 
-    /// The launched command's identity (its cluster names the cache file), read with
-    /// the environment the launcher gives it, and the launcher's parts under its name.
     fn identity(&self, own: &ParsedArgs, env: &dyn Env) -> Result<Identity, String> {
         self.identity_in(own, env, env)
     }
