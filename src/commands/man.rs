@@ -235,20 +235,15 @@ fn arg_header(arg: &clap::Arg) -> Vec<Inline> {
 
 /// The argument's help, with its possible values when clap knows them.
 fn arg_help(arg: &clap::Arg) -> String {
-    let mut help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
     let values: Vec<String> = arg
         .get_possible_values()
         .iter()
         .filter(|v| !v.is_hide_set())
         .map(|v| v.get_name().to_string())
         .collect();
-    if !values.is_empty() {
-        if !help.is_empty() {
-            help.push(' ');
-        }
-        help.push_str(&format!("One of: {}.", values.join(", ")));
-    }
-    help
+    let values = (!values.is_empty()).then(|| format!("One of: {}.", values.join(", ")));
+    let help = arg.get_help().map(|h| h.to_string()).filter(|h| !h.is_empty());
+    help.into_iter().chain(values).collect::<Vec<_>>().join(" ")
 }
 
 /// A setting's text as plain ASCII: no Markdown backticks, and the two non-ASCII signs it
