@@ -7,7 +7,7 @@
 //! take the environment to read: a run passes its own (`ProcessEnv`), `doctor` the one
 //! a kubeconfig's exec entry gives the command.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::provider::{self, Env, ProcessEnv};
@@ -126,10 +126,9 @@ pub fn cache_dir_path_in(vars: &dyn Env) -> Result<PathBuf, String> {
     let Some(dir) = vars.var_os(DIR).filter(|d| !d.is_empty()) else {
         return Ok(home()?.join(".kubecredcache"));
     };
-    let path = PathBuf::from(&dir);
-    let path = match path.strip_prefix("~") {
+    let path = match Path::new(&dir).strip_prefix("~") {
         Ok(rest) => home()?.join(rest),
-        Err(_) => path,
+        Err(_) => PathBuf::from(&dir),
     };
     if path.is_relative() {
         return Err(format!(
