@@ -150,10 +150,11 @@ impl Launched {
         let inner_args = self.inner_args();
         let mut id = self.with_inner_env(own, outer_env, |inner_env| self.inner.identity(&inner_args, inner_env))?;
         let name = self.launcher.name();
-        if self.inner_is_launcher() {
-            // Its parts one level down: `env /a/env /b/env aws` and `env /b/env /a/env
-            // aws` are two keys, and a part of the outer launcher never meets one of
-            // the inner launcher's command.
+        // Reading fewer than all its arguments, the launched command is a launcher's. Its
+        // parts go one level down: `env /a/env /b/env aws` and `env /b/env /a/env aws` are
+        // two keys, and a part of the outer launcher never meets one of the inner
+        // launcher's command.
+        if self.inner_len < self.args.len() {
             for (part, _) in &mut id.parts {
                 *part = interned(format!("{name}>{part}"));
             }
@@ -186,12 +187,6 @@ impl Launched {
             }
         }
         sources
-    }
-
-    /// Whether the launched command is itself a launcher's: a launcher reads only the
-    /// arguments before its own command.
-    fn inner_is_launcher(&self) -> bool {
-        self.inner_len < self.args.len()
     }
 
     fn inner_args(&self) -> ParsedArgs<'_> {
