@@ -9,11 +9,11 @@ pub mod aws;
 
 pub mod aws_eks;
 pub mod aws_iam_authenticator;
+pub mod doctl;
 pub mod gke_gcloud_auth_plugin;
 pub mod kubelogin_azure;
 pub mod kubelogin_oidc;
 pub mod oci_oke;
-pub mod doctl;
 pub mod teleport_tsh;
 
 // Launchers: programs that run another command with the credentials they hand it.
