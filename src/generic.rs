@@ -66,7 +66,7 @@ impl Provider for Generic {
             id.parts.push(("env", value));
         }
         // Order matters to a program we know nothing about: keep it.
-        id.unknown_args = args.raw().to_vec();
+        id.unknown_args = args.raw.to_vec();
         Ok(id)
     }
 }

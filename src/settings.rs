@@ -3,11 +3,11 @@
 //! it is reported in one line and the default is used.
 //!
 //! [`ALL`] is the one list of them, with their defaults and meanings: `--help` prints
-//! it, and a test holds the README's table to it. Each reader has a `_in` twin that
-//! reads another environment than the process's: `doctor` reads the one a kubeconfig's
-//! exec entry gives the command.
+//! it, and a test holds the README's table to it. The readers `doctor` needs (`_in`)
+//! take the environment to read: a run passes its own (`ProcessEnv`), `doctor` the one
+//! a kubeconfig's exec entry gives the command.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::provider::{self, Env, ProcessEnv};
@@ -117,13 +117,7 @@ fn text(vars: &dyn Env, name: &str) -> Option<String> {
 /// the home directory (a kubeconfig's `env:` list has no shell to expand it). An error,
 /// in one line, when there is no home directory or the path is relative: a relative
 /// cache directory would put token files in whatever directory kubectl runs from.
-pub fn cache_dir_path() -> Result<PathBuf, String> {
-    cache_dir_path_in(&ProcessEnv)
-}
-
-/// [`cache_dir_path`] in the environment `vars`.
 pub fn cache_dir_path_in(vars: &dyn Env) -> Result<PathBuf, String> {
-    // The home in `vars`, else the system's record of the user.
     let home = || {
         provider::home_dir(vars)
             .or_else(home::home_dir)
@@ -132,10 +126,9 @@ pub fn cache_dir_path_in(vars: &dyn Env) -> Result<PathBuf, String> {
     let Some(dir) = vars.var_os(DIR).filter(|d| !d.is_empty()) else {
         return Ok(home()?.join(".kubecredcache"));
     };
-    let path = PathBuf::from(&dir);
-    let path = match path.strip_prefix("~") {
+    let path = match Path::new(&dir).strip_prefix("~") {
         Ok(rest) => home()?.join(rest),
-        Err(_) => path,
+        Err(_) => PathBuf::from(&dir),
     };
     if path.is_relative() {
         return Err(format!(
@@ -147,28 +140,16 @@ pub fn cache_dir_path_in(vars: &dyn Env) -> Result<PathBuf, String> {
 }
 
 /// `KUBECREDCACHE_DISABLE=1` (or `true`/`yes`) bypasses the cache entirely.
-pub fn disabled() -> bool {
-    disabled_in(&ProcessEnv)
-}
-
 pub fn disabled_in(vars: &dyn Env) -> bool {
     switch_var(vars, DISABLE)
 }
 
 /// `KUBECREDCACHE_FORCE_REFRESH=1` (or `true`/`yes`): fetch afresh, ignoring the cache.
-pub fn force_refresh() -> bool {
-    force_refresh_in(&ProcessEnv)
-}
-
 pub fn force_refresh_in(vars: &dyn Env) -> bool {
     switch_var(vars, FORCE_REFRESH)
 }
 
 /// A token is served only while it has more than this left. Default 60 s.
-pub fn expiry_margin() -> Duration {
-    expiry_margin_in(&ProcessEnv)
-}
-
 pub fn expiry_margin_in(vars: &dyn Env) -> Duration {
     duration_var(vars, EXPIRY_MARGIN, EXPIRY_MARGIN_DEFAULT)
 }
@@ -200,10 +181,6 @@ pub enum RefreshAhead {
 }
 
 /// `KUBECREDCACHE_REFRESH_AHEAD`: unset for the default, `0` for off, or a duration.
-pub fn refresh_ahead() -> RefreshAhead {
-    refresh_ahead_in(&ProcessEnv)
-}
-
 pub fn refresh_ahead_in(vars: &dyn Env) -> RefreshAhead {
     match text(vars, REFRESH_AHEAD) {
         None => RefreshAhead::LastThird,
@@ -221,10 +198,6 @@ pub fn refresh_ahead_in(vars: &dyn Env) -> RefreshAhead {
 }
 
 /// After a failed background refresh, none is tried for this long. Default 5 minutes.
-pub fn refresh_backoff() -> Duration {
-    refresh_backoff_in(&ProcessEnv)
-}
-
 pub fn refresh_backoff_in(vars: &dyn Env) -> Duration {
     duration_var(vars, REFRESH_BACKOFF, REFRESH_BACKOFF_DEFAULT)
 }
@@ -272,7 +245,8 @@ const LONGEST: Duration = Duration::from_secs(366 * 24 * 3600);
 /// most once: `90s`, `2m`, `1h`, `1h30m`, `2m30s`; at most a year.
 pub fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
-    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+    // Plain seconds; the empty text lands here too, and does not parse.
+    if text.bytes().all(|b| b.is_ascii_digit()) {
         return Some(Duration::from_secs(text.parse().ok()?)).filter(|d| *d <= LONGEST);
     }
     let mut rest = text;
@@ -286,9 +260,6 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
         let (_, scale) = units.by_ref().find(|(u, _)| *u == unit)?;
         seconds = seconds.checked_add(number.checked_mul(scale)?)?;
         rest = &rest[digits + unit.len_utf8()..];
-    }
-    if text.is_empty() {
-        return None;
     }
     Some(Duration::from_secs(seconds)).filter(|d| *d <= LONGEST)
 }
@@ -312,9 +283,8 @@ pub fn help_text() -> String {
     let mut out = String::from("Environment (README.md has the details):\n");
     for setting in ALL {
         out.push_str(&format!("  {} [default: {}]\n", setting.name, setting.default));
-        let meaning = setting.meaning.replace('`', "");
         let mut line = String::new();
-        for word in meaning.split_whitespace() {
+        for word in setting.meaning.replace('`', "").split_whitespace() {
             if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > 72 {
                 out.push_str(&format!("      {line}\n"));
                 line.clear();

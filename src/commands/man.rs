@@ -32,7 +32,6 @@ fn page(cli: &clap::Command) -> Roff {
     page
 }
 
-/// NAME and SYNOPSIS.
 fn name_and_synopsis(page: &mut Roff) {
     page.control("SH", ["NAME"]);
     page.text([roman(
@@ -40,55 +39,17 @@ fn name_and_synopsis(page: &mut Roff) {
     )]);
 
     page.control("SH", ["SYNOPSIS"]);
-    let synopsis: [&[Inline]; 4] = [
-        &[
-            bold("kubecredcache"),
-            roman(" "),
-            italic("COMMAND"),
-            roman(" ["),
-            italic("ARGS"),
-            roman("...]"),
-        ],
-        &[
-            bold("kubecredcache"),
-            roman(" ["),
-            bold("--force-refresh"),
-            roman("] ["),
-            bold("--"),
-            roman("] "),
-            italic("COMMAND"),
-            roman(" ["),
-            italic("ARGS"),
-            roman("...]"),
-        ],
-        &[
-            bold("kubecredcache --generic"),
-            roman(" ["),
-            bold("--key-env"),
-            roman(" "),
-            italic("NAME"),
-            roman("]... "),
-            bold("--"),
-            roman(" "),
-            italic("COMMAND"),
-            roman(" ["),
-            italic("ARGS"),
-            roman("...]"),
-        ],
-        &[
-            bold("kubecredcache"),
-            roman(" "),
-            italic("SUBCOMMAND"),
-            roman(" ["),
-            italic("OPTIONS"),
-            roman("]"),
-        ],
+    let synopsis = [
+        "*kubecredcache* _COMMAND_ [_ARGS_...]",
+        "*kubecredcache* [*--force-refresh*] [*--*] _COMMAND_ [_ARGS_...]",
+        "*kubecredcache --generic* [*--key-env* _NAME_]... *--* _COMMAND_ [_ARGS_...]",
+        "*kubecredcache* _SUBCOMMAND_ [_OPTIONS_]",
     ];
     for (i, line) in synopsis.into_iter().enumerate() {
         if i > 0 {
             page.control("br", []);
         }
-        page.text(line.to_vec());
+        page.text(marked(line));
     }
 }
 
@@ -102,13 +63,10 @@ fn description(page: &mut Roff) {
          it nears expiry.",
     )]);
     page.control("PP", []);
-    page.text([
-        roman("Put kubecredcache in front of the command in the kubeconfig's exec entry, moving the old command into "),
-        italic("args"),
-        roman(", or let "),
-        bold("kubecredcache setup"),
-        roman(" do it:"),
-    ]);
+    page.text(marked(
+        "Put kubecredcache in front of the command in the kubeconfig's exec entry, moving the old command into \
+         _args_, or let *kubecredcache setup* do it:",
+    ));
     page.control("PP", []);
     page.control("nf", []);
     page.control("RS", ["4"]);
@@ -119,46 +77,41 @@ fn description(page: &mut Roff) {
     page.control("RE", []);
     page.control("fi", []);
     page.control("PP", []);
-    page.text([
-        roman("A command no provider knows (see "),
-        bold("kubecredcache list-providers"),
-        roman(") runs as it is, uncached, unless "),
-        bold("--generic"),
-        roman(
-            " is given. Whatever goes wrong with the cache, kubectl gets what the command alone would have given it.",
-        ),
-    ]);
+    page.text(marked(
+        "A command no provider knows (see *kubecredcache list-providers*) runs as it is, uncached, unless \
+         *--generic* is given. Whatever goes wrong with the cache, kubectl gets what the command alone would have \
+         given it.",
+    ));
 }
 
 /// OPTIONS: ours before a command to wrap, then clap's.
 fn options(page: &mut Roff, cli: &clap::Command) {
     page.control("SH", ["OPTIONS"]);
-    option(
-        page,
-        vec![bold("--force-refresh")],
-        "Fetch afresh, ignoring the cache, and store the new token.",
-    );
-    option(
-        page,
-        vec![bold("--generic")],
-        "Cache any plugin that prints an ExecCredential with an expiry, keyed by its whole command line.",
-    );
-    option(
-        page,
-        vec![bold("--key-env"), roman(" "), italic("NAME")],
-        "With --generic: the environment variable NAME is part of the key too (as a digest). May be repeated.",
-    );
-    option(
-        page,
-        vec![bold("--")],
-        "The next argument is the command to run, even if it is named like one of our subcommands.",
-    );
+    for (header, help) in [
+        (
+            "*--force-refresh*",
+            "Fetch afresh, ignoring the cache, and store the new token.",
+        ),
+        (
+            "*--generic*",
+            "Cache any plugin that prints an ExecCredential with an expiry, keyed by its whole command line.",
+        ),
+        (
+            "*--key-env* _NAME_",
+            "With --generic: the environment variable NAME is part of the key too (as a digest). May be repeated.",
+        ),
+        (
+            "*--*",
+            "The next argument is the command to run, even if it is named like one of our subcommands.",
+        ),
+    ] {
+        option(page, marked(header), help);
+    }
     for arg in cli.get_arguments().filter(|a| !a.is_hide_set()) {
         option(page, arg_header(arg), &arg_help(arg));
     }
 }
 
-/// SUBCOMMANDS, each with its options, from clap.
 fn subcommands(page: &mut Roff, cli: &clap::Command) {
     page.control("SH", ["SUBCOMMANDS"]);
     for sub in cli.get_subcommands().filter(|s| !s.is_hide_set()) {
@@ -172,17 +125,12 @@ fn subcommands(page: &mut Roff, cli: &clap::Command) {
             header.extend(arg_header(positional));
         }
         if args.iter().any(|a| !a.is_positional()) {
-            header.push(roman(" ["));
-            header.push(italic("OPTIONS"));
-            header.push(roman("]"));
+            header.extend(marked(" [_OPTIONS_]"));
         }
         page.control("TP", []);
         page.text(header);
-        page.text([roman(
-            sub.get_about()
-                .map(|a| a.to_string().replace('`', ""))
-                .unwrap_or_default(),
-        )]);
+        let about = sub.get_about().map(|a| plain(&a.to_string()));
+        page.text([roman(about.unwrap_or_default())]);
         if !args.is_empty() {
             page.control("RS", []);
             for arg in args {
@@ -193,7 +141,6 @@ fn subcommands(page: &mut Roff, cli: &clap::Command) {
     }
 }
 
-/// ENVIRONMENT: every variable of `settings::ALL`.
 fn environment(page: &mut Roff) {
     page.control("SH", ["ENVIRONMENT"]);
     for setting in settings::ALL {
@@ -210,7 +157,6 @@ fn environment(page: &mut Roff) {
     page.text([roman("The command itself sees the whole environment.")]);
 }
 
-/// EXIT STATUS, FILES and SEE ALSO.
 fn exit_status_files_see_also(page: &mut Roff) {
     page.control("SH", ["EXIT STATUS"]);
     page.text([roman(
@@ -221,22 +167,37 @@ fn exit_status_files_see_also(page: &mut Roff) {
     page.control("SH", ["FILES"]);
     option(
         page,
-        vec![italic("~/.kubecredcache/cache-CLUSTER.yaml")],
+        marked("_~/.kubecredcache/cache-CLUSTER.yaml_"),
         "The cached credentials of one cluster (the directory 0700, files 0600). Elsewhere with KUBECREDCACHE_DIR.",
     );
     option(
         page,
-        vec![italic("~/.kube/config")],
+        marked("_~/.kube/config_"),
         "The kubeconfig that setup and unsetup edit when KUBECONFIG names no files. Each edited file is \
          first copied to FILE.kubecredcache.bak.",
     );
 
     page.control("SH", ["SEE ALSO"]);
-    page.text([
-        bold("kubectl"),
-        roman("(1); the README and docs/ at "),
-        roman(env!("CARGO_PKG_REPOSITORY")),
-    ]);
+    page.text(marked(concat!(
+        "*kubectl*(1); the README and docs/ at ",
+        env!("CARGO_PKG_REPOSITORY")
+    )));
+}
+
+/// Text with `*bold*` and `_italic_` spans as roff inlines (the rest roman), so that
+/// the page's fixed text reads as it renders.
+fn marked(text: &str) -> Vec<Inline> {
+    let mut inlines = Vec::new();
+    for (i, part) in text.split('*').enumerate() {
+        for (j, piece) in part.split('_').enumerate().filter(|(_, p)| !p.is_empty()) {
+            inlines.push(match (i % 2, j % 2) {
+                (1, _) => bold(piece),
+                (_, 1) => italic(piece),
+                _ => roman(piece),
+            });
+        }
+    }
+    inlines
 }
 
 /// One `.TP` entry: a bold or italic header, then its text.
@@ -267,28 +228,22 @@ fn arg_header(arg: &clap::Arg) -> Vec<Inline> {
         header.push(bold(format!("--{long}")));
     }
     if arg.get_num_args().is_some_and(|n| n.takes_values()) {
-        header.push(roman(" "));
-        header.push(italic(value));
+        header.extend([roman(" "), italic(value)]);
     }
     header
 }
 
 /// The argument's help, with its possible values when clap knows them.
 fn arg_help(arg: &clap::Arg) -> String {
-    let mut help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
     let values: Vec<String> = arg
         .get_possible_values()
         .iter()
         .filter(|v| !v.is_hide_set())
         .map(|v| v.get_name().to_string())
         .collect();
-    if !values.is_empty() {
-        if !help.is_empty() {
-            help.push(' ');
-        }
-        help.push_str(&format!("One of: {}.", values.join(", ")));
-    }
-    help
+    let values = (!values.is_empty()).then(|| format!("One of: {}.", values.join(", ")));
+    let help = arg.get_help().map(|h| h.to_string()).filter(|h| !h.is_empty());
+    help.into_iter().chain(values).collect::<Vec<_>>().join(" ")
 }
 
 /// A setting's text as plain ASCII: no Markdown backticks, and the two non-ASCII signs it

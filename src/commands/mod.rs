@@ -20,7 +20,7 @@ use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::cache::CacheDir;
 pub use crate::invocation::{SUBCOMMANDS, did_you_mean};
-use crate::kubeconfig::Direction;
+use crate::kubeconfig::Direction::{Unwrap, Wrap};
 use crate::messages;
 use out::Out;
 
@@ -113,7 +113,12 @@ pub fn run(args: Vec<OsString>) -> i32 {
         .filter(|a| SUBCOMMANDS.contains(a))
         .map(String::from);
     let parsed = Cli::command()
-        .after_help(after_help())
+        // How to use it in a kubeconfig, and every variable of `settings::ALL`.
+        .after_help(format!(
+            "In a kubeconfig, put `command: kubecredcache` and the old command and its arguments in `args`,\n\
+             or let `kubecredcache setup` do it.\n\n{}",
+            crate::settings::help_text()
+        ))
         .try_get_matches_from(std::iter::once(OsString::from("kubecredcache")).chain(args))
         .and_then(|matches| Cli::from_arg_matches(&matches));
     let cli = match parsed {
@@ -131,14 +136,8 @@ pub fn run(args: Vec<OsString>) -> i32 {
         Err(e) => return usage_error(&e, subcommand),
     };
     let code = match cli.command {
-        Command::Setup(a) => setup::run(&mut out, a.kubeconfig.as_deref(), &a.users, a.dry_run, Direction::Wrap),
-        Command::Unsetup(a) => setup::run(
-            &mut out,
-            a.kubeconfig.as_deref(),
-            &a.users,
-            a.dry_run,
-            Direction::Unwrap,
-        ),
+        Command::Setup(a) => setup::run(&mut out, a.kubeconfig.as_deref(), &a.users, a.dry_run, Wrap),
+        Command::Unsetup(a) => setup::run(&mut out, a.kubeconfig.as_deref(), &a.users, a.dry_run, Unwrap),
         Command::Status { json } => status::run(&mut out, json),
         Command::Doctor {
             kubeconfig,
@@ -159,16 +158,6 @@ pub fn run(args: Vec<OsString>) -> i32 {
         Command::Man => man::run(&mut out, Cli::command()),
     };
     out.finish(code)
-}
-
-/// What `--help` says after the subcommands: how to use it in a kubeconfig, and every
-/// environment variable (from the one list of them, `settings::ALL`).
-fn after_help() -> String {
-    format!(
-        "In a kubeconfig, put `command: kubecredcache` and the old command and its arguments in `args`,\n\
-         or let `kubecredcache setup` do it.\n\n{}",
-        crate::settings::help_text()
-    )
 }
 
 /// clap's message in one line (its first paragraph), its suggestion if it has one
@@ -201,10 +190,9 @@ fn usage_error(e: &clap::Error, subcommand: Option<String>) -> i32 {
         _ => None,
     });
     let suggestion = suggested.map_or(String::new(), |s| format!("; did you mean {s}?"));
-    let help = match subcommand {
-        Some(sub) => format!("kubecredcache {sub} --help"),
-        None => "kubecredcache --help".into(),
-    };
+    let help = subcommand.map_or("kubecredcache --help".into(), |sub| {
+        format!("kubecredcache {sub} --help")
+    });
     messages::error(&format!(
         "{}{suggestion} (see {help})",
         message.strip_prefix("error: ").unwrap_or(&message)
@@ -216,7 +204,7 @@ fn usage_error(e: &clap::Error, subcommand: Option<String>) -> i32 {
 /// may not be trusted (not ours, or writable by others), since nothing in it is then
 /// ours to list or remove.
 fn open_cache() -> Result<CacheDir, String> {
-    let cache = crate::settings::cache_dir_path().map(CacheDir::new)?;
+    let cache = crate::settings::cache_dir_path_in(&crate::provider::ProcessEnv).map(CacheDir::new)?;
     cache.check().map_err(|why| why.to_string())?;
     Ok(cache)
 }

@@ -2,10 +2,8 @@
 //! or as JSON. Each provider's identity is shown the same way, as the parts of its key
 //! (secrets there are digests already). Never prints a token.
 //!
-//! The table fits 80 columns: the identity (last in the row) and then the cluster give
-//! way, their middles cut out and marked with `…` (names differ at their ends). The
-//! JSON has the whole of every value, and `null` where there is none (README.md
-//! documents its shape).
+//! The table fits the terminal (`SHRINKABLE`, `truncate`); the JSON has the whole of
+//! every value, and `null` where there is none (README.md documents its shape).
 
 use std::collections::BTreeMap;
 
@@ -14,7 +12,9 @@ use serde::Serialize;
 
 use super::{Out, fail, open_cache};
 use crate::cache::{CacheDir, digest_of};
-use crate::engine::{RefreshState, refresh_state};
+use crate::engine::{RefreshState, refresh_state_with};
+use crate::provider::ProcessEnv;
+use crate::settings;
 
 /// One entry, as `status --json` prints it.
 #[derive(Serialize)]
@@ -56,12 +56,12 @@ pub fn run(out: &mut Out, json: bool) -> i32 {
 
 fn rows(cache: &CacheDir, now: DateTime<Utc>) -> std::io::Result<Vec<Row>> {
     let mut rows = Vec::new();
+    let ahead = settings::refresh_ahead_in(&ProcessEnv);
+    let backoff = settings::refresh_backoff_in(&ProcessEnv);
     for (name, file) in cache.cache_files()? {
         for (key, e) in &file.entries {
-            let refresh = match refresh_state(cache, &digest_of(key), e, now) {
-                RefreshState::Idle => None,
-                state => Some(state.as_str()),
-            };
+            let state = refresh_state_with(cache, &digest_of(key), e, now, ahead, backoff);
+            let refresh = (state != RefreshState::Idle).then(|| state.as_str());
             rows.push(Row {
                 cluster: file.cluster.clone(),
                 provider: e.provider.clone(),
@@ -119,11 +119,7 @@ fn print_table(out: &mut Out, rows: &[Row], width: Option<usize>) {
                 r.cluster.clone(),
                 r.provider.clone(),
                 expires_in(r.expires_in_seconds),
-                match r.refresh {
-                    None => "-".into(),
-                    Some("backing off") => "backoff".into(),
-                    Some(state) => state.into(),
-                },
+                r.refresh.unwrap_or("-").replace("backing off", "backoff"),
                 identity_text(r),
             ]
         })
@@ -146,17 +142,13 @@ fn print_table(out: &mut Out, rows: &[Row], width: Option<usize>) {
             widths[column] -= over.min(widths[column].saturating_sub(narrowest));
         }
     }
-    let mut line = |cells: &[String]| {
-        let fitted: Vec<String> = cells
+    for row in [HEADER.map(String::from)].iter().chain(&cells) {
+        let fitted: Vec<String> = row
             .iter()
             .zip(&widths)
             .map(|(c, w)| format!("{:w$}", truncate(c, *w)))
             .collect();
         writeln!(out, "{}", fitted.join("  ").trim_end());
-    };
-    line(&HEADER.map(String::from));
-    for row in &cells {
-        line(row);
     }
 }
 
@@ -168,36 +160,24 @@ fn truncate(text: &str, width: usize) -> String {
     if chars.len() <= width {
         return text.to_string();
     }
-    let kept = width.saturating_sub(1);
-    let tail = kept / 2;
-    let head = kept - tail;
-    let mut cut: String = chars[..head].iter().collect();
-    cut.push('…');
-    cut.extend(&chars[chars.len() - tail..]);
-    cut
+    let tail = width.saturating_sub(1) / 2;
+    let head: String = chars[..width.saturating_sub(1) - tail].iter().collect();
+    format!("{head}…{}", chars[chars.len() - tail..].iter().collect::<String>())
 }
 
 /// Columns of the terminal on stdout, if it is one (else `COLUMNS`, else no limit).
 fn terminal_width() -> Option<usize> {
-    terminal_columns().or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()))
-}
-
-#[cfg(windows)]
-fn terminal_columns() -> Option<usize> {
-    None
-}
-
-#[cfg(unix)]
-fn terminal_columns() -> Option<usize> {
-    let mut size = libc::winsize {
-        ws_row: 0,
-        ws_col: 0,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
-    // SAFETY: TIOCGWINSZ writes one winsize into the struct we pass; fd 1 may be anything.
-    let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) } == 0;
-    (ok && size.ws_col > 0).then(|| size.ws_col.into())
+    #[cfg(unix)]
+    {
+        // SAFETY: winsize is plain integers, so all zeroes is one; TIOCGWINSZ writes one
+        // winsize into the struct we pass; fd 1 may be anything.
+        let mut size: libc::winsize = unsafe { std::mem::zeroed() };
+        let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) } == 0;
+        if ok && size.ws_col > 0 {
+            return Some(size.ws_col.into());
+        }
+    }
+    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok())
 }
 
 #[cfg(test)]

@@ -32,7 +32,6 @@ struct StoppedHolder {
     last: Option<u32>,
 }
 
-/// How often a waiter looks whether the lock's holder is stopped.
 const LOOK_FOR_A_STOPPED_HOLDER_EVERY: Duration = Duration::from_millis(100);
 
 impl StoppedHolder {
@@ -107,7 +106,7 @@ impl Request<'_> {
             && let Some(entry) = self.fetched_meanwhile(accept, &at_start)
         {
             log::debug!("another process fetched it meanwhile");
-            return output::credential(&entry.exec_credential(), self.wanted_api_version());
+            return output::credential(&entry.exec_credential(), self.exec_info.api_version.as_deref());
         }
         let flight = match wait {
             Wait::Held(lock) => {
@@ -117,7 +116,11 @@ impl Request<'_> {
                 Some(lock)
             }
             Wait::GaveUp => {
-                self.say_we_stopped_waiting();
+                messages::error(&format!(
+                    "stopped waiting for the other process fetching the token for cluster {}; running {} itself",
+                    self.key.cluster(),
+                    self.program.to_string_lossy()
+                ));
                 None
             }
             Wait::NoLock => None,
@@ -145,7 +148,7 @@ impl Request<'_> {
             self.store(cache, &fetched, sources);
         }
         drop(flight);
-        let code = output::credential(&fetched.credential, self.wanted_api_version());
+        let code = output::credential(&fetched.credential, self.exec_info.api_version.as_deref());
         if let Some(cache) = cache {
             cache.maybe_collect_garbage(settings::gc_interval(), settings::gc_age());
         }
@@ -155,13 +158,11 @@ impl Request<'_> {
     /// The cache directory, created private if needed; `None` (after one warning) when
     /// it cannot be used, and the run goes on uncached.
     pub(super) fn writable_cache(&self) -> Option<&CacheDir> {
-        match self.cache.prepare() {
-            Ok(()) => Some(&self.cache),
-            Err(why) => {
-                output::warn_uncached(&why.to_string());
-                None
-            }
-        }
+        self.cache
+            .prepare()
+            .inspect_err(|why| output::warn_uncached(&why.to_string()))
+            .ok()?;
+        Some(&self.cache)
     }
 
     /// Waits for the single-flight lock, saying why after a second. A holder that is
@@ -182,13 +183,17 @@ impl Request<'_> {
                 noted = true;
                 self.say_why_we_wait(cache, behind_refresh, wait);
             }
-            !stopped.seen(waited, || cache.flight_holder_stopped(&self.key))
+            !stopped.seen(waited, || cache.flight_holder_stopped(self.key))
         };
-        match cache.lock_flight(&self.key, wait, &mut watch) {
+        match cache.lock_flight(self.key, wait, &mut watch) {
             Ok(Some(held)) => Wait::Held(held),
             Ok(None) => match stopped.pid {
                 Some(pid) => {
-                    self.say_the_holder_is_stopped(pid);
+                    messages::error(&format!(
+                        "the kubecredcache process fetching the token for cluster {} (pid {pid}) is stopped (Ctrl-Z?); running {} now",
+                        self.key.cluster(),
+                        self.program.to_string_lossy()
+                    ));
                     Wait::NoLock
                 }
                 None => Wait::GaveUp,
@@ -200,25 +205,17 @@ impl Request<'_> {
         }
     }
 
-    fn say_the_holder_is_stopped(&self, pid: u32) {
-        messages::error(&format!(
-            "the kubecredcache process fetching the token for cluster {} (pid {pid}) is stopped (Ctrl-Z?); running {} now",
-            self.key.cluster(),
-            self.program.to_string_lossy()
-        ));
-    }
-
     /// One line, after a second of waiting: a user staring at a silent kubectl learns
     /// that another terminal may be waiting for them (to log in, to type a code).
     fn say_why_we_wait(&self, cache: &CacheDir, behind_refresh: bool, wait: Duration) {
-        let who = match cache.flight_holder(&self.key) {
+        let who = match cache.flight_holder(self.key) {
             Some(pid) => format!("another kubecredcache process (pid {pid})"),
             None => "another kubecredcache process".into(),
         };
         let what = if behind_refresh {
-            "refreshing it in the background".to_string()
+            "refreshing it in the background"
         } else {
-            "fetching it; it may be waiting for a login or a code in another terminal".to_string()
+            "fetching it; it may be waiting for a login or a code in another terminal"
         };
         messages::error(&format!(
             "waiting (at most {}s) for the token for cluster {}: {who} is {what}",
@@ -227,27 +224,17 @@ impl Request<'_> {
         ));
     }
 
-    fn say_we_stopped_waiting(&self) {
-        messages::error(&format!(
-            "stopped waiting for the other process fetching the token for cluster {}; running {} itself",
-            self.key.cluster(),
-            self.program.to_string_lossy()
-        ));
-    }
-
-    /// What another process stored while we waited for the lock, if `accept` takes it:
-    /// a fresh token fetched with the sources as they are now, or as they were when this
-    /// run started (`at_start`). The second is the token this run's own command would
-    /// have given, had it run at once as bare: a command that writes its own sources
-    /// (botocore's role cache, gcloud's access tokens) makes the first differ, and each
-    /// waiter would then run the command again in turn, one after the other, where bare
-    /// runs would have run side by side. A switch made after this run started is still
-    /// never served past it: the next run's own start sees it.
+    /// What another process stored while we waited for the lock, if `accept` takes it: a
+    /// fresh token fetched with the sources as they are now, or as they were when this run
+    /// started (`at_start`), which is what its own command would have given run bare at
+    /// once. Without the second, a command that writes its own sources (botocore's role
+    /// cache, gcloud's access tokens) would have each waiter run it again, one after the
+    /// other. A switch made after this run started is never served: the next run sees it.
     fn fetched_meanwhile(&self, accept: Accept, at_start: &Snapshot) -> Option<CacheEntry> {
         if accept != Accept::AnyFresh {
             return None;
         }
-        let entry = self.cache.entry(&self.key).ok().flatten()?;
+        let entry = self.cache.entry(self.key).ok().flatten()?;
         let taken = entry.is_fresh(Utc::now(), self.margin)
             && (entry.sources == at_start.as_str() || entry.sources == self.sources_now().as_str());
         taken.then_some(entry)
@@ -298,13 +285,12 @@ impl Request<'_> {
         })
     }
 
-    /// The command could not be started our way. When our own machinery failed (a pipe
-    /// or a descriptor too many under `ulimit -n`, a fork refused for want of memory or
-    /// processes), bare it may well have run: the foreground run becomes the command
-    /// (exec, which needs none of that), as if we were not there, and reports what bare
-    /// would if that fails too. A failure bare would have (not found: 127, not runnable:
-    /// 126) is reported at once; a background refresh just reports; and so is a failure
-    /// after the command started: it may have spent a one-time code, and runs once.
+    /// The command could not be started our way. When our own machinery failed (a pipe or
+    /// a descriptor too many under `ulimit -n`, a fork refused for want of memory or
+    /// processes), bare it may well have run: the foreground run becomes the command (exec
+    /// needs none of that) and reports as bare would if that fails too. Reported at once: a
+    /// failure bare would have too (127, 126), a background refresh's, and one after the
+    /// command started (it may have spent a one-time code, and runs once).
     fn run_bare_instead(&self, error: &std::io::Error, background: bool) -> i32 {
         if background || fails_bare_too(error) || upstream::failed_after_start(error) {
             return spawn::report_spawn_error(self.program, error);
@@ -333,7 +319,7 @@ impl Request<'_> {
         entry.interactive = self.exec_info.spec.interactive;
         entry.fetch_seconds = fetched.seconds;
         entry.sources = sources.into_string();
-        match cache.store(&self.key, entry, now, settings::lock_wait()) {
+        match cache.store(self.key, entry, now, settings::lock_wait()) {
             // A fresh token ends a cooldown, and any back-off of a failed background refresh.
             Ok(()) => {
                 cache.forget_failure(&self.key.digest());
@@ -348,16 +334,10 @@ impl Request<'_> {
 }
 
 /// Whether starting the command failed for a reason of its own, which running it bare
-/// would meet too: not found, or not runnable (permission, format).
+/// would meet too: not found, or not runnable (permission; among exec(2)'s errors a bad
+/// format, a directory, a path too long or looping, arguments too long).
 fn fails_bare_too(error: &std::io::Error) -> bool {
     use std::io::ErrorKind;
-    matches!(error.kind(), ErrorKind::NotFound | ErrorKind::PermissionDenied)
-        || error.raw_os_error().is_some_and(is_the_programs_fault)
-}
-
-/// OS errors of exec(2) that are the program's, not ours: a bad format, a directory, a
-/// path too long or looping, arguments too long.
-fn is_the_programs_fault(errno: i32) -> bool {
     #[cfg(unix)]
     let theirs = [
         libc::ENOEXEC,
@@ -371,7 +351,8 @@ fn is_the_programs_fault(errno: i32) -> bool {
     // ERROR_BAD_EXE_FORMAT, ERROR_DIRECTORY, ERROR_FILENAME_EXCED_RANGE.
     #[cfg(windows)]
     let theirs = [193, 267, 206];
-    theirs.contains(&errno)
+    matches!(error.kind(), ErrorKind::NotFound | ErrorKind::PermissionDenied)
+        || error.raw_os_error().is_some_and(|errno| theirs.contains(&errno))
 }
 
 /// When a token stops being served: its stated expiry, or what the provider says the

@@ -30,13 +30,13 @@ use crate::provider::{self, Env, Identity, PROGRAM_PART, ParsedArgs, ProcessEnv,
 use crate::settings;
 use crate::sources::Snapshot;
 
-pub use refresh::{RefreshState, due_with, refresh_state, refresh_state_with};
+pub use refresh::{RefreshState, due_with, refresh_state_with};
 
 /// Runs the wrapped command through the cache and returns the exit code. `generic`:
 /// `--generic` with its `--key-env` variables. `force_refresh` (or
 /// `KUBECREDCACHE_FORCE_REFRESH=1`) skips the cache read.
 pub fn run(program: &OsStr, raw_args: &[OsString], force_refresh: bool, generic: Option<Vec<String>>) -> i32 {
-    if settings::disabled() {
+    if settings::disabled_in(&ProcessEnv) {
         // The command runs exactly as without us.
         log::debug!("cache disabled by {}", settings::DISABLE);
         return spawn::exec(program, raw_args, &[]);
@@ -49,16 +49,14 @@ pub fn run(program: &OsStr, raw_args: &[OsString], force_refresh: bool, generic:
         );
         return spawn::exec(program, raw_args, &[]);
     };
-    let Plan { keyer, args, keyed } = plan;
-    let provider = keyer.provider();
-    let Some(request) = Request::new(provider, &args, keyed, program, raw_args) else {
+    let Some(request) = Request::new(&plan, program, raw_args) else {
         // Uncached, but still with the provider's changes to the command's environment.
-        return spawn::exec(program, raw_args, provider.child_env());
+        return spawn::exec(program, raw_args, plan.keyer.provider().child_env());
     };
-    if let Some(hash) = refresh::started_as_refresh() {
+    if let Ok(hash) = std::env::var(refresh::CHILD_ENV) {
         return request.refresh_in_background(&hash);
     }
-    if force_refresh || settings::force_refresh() {
+    if force_refresh || settings::force_refresh_in(&ProcessEnv) {
         log::debug!("force refresh: not reading the cache");
         return request.fetch(Accept::Nothing);
     }
@@ -68,7 +66,7 @@ pub fn run(program: &OsStr, raw_args: &[OsString], force_refresh: bool, generic:
         Ok(None) => request.fetch(Accept::AnyFresh),
         Err(untrusted) => {
             output::warn_uncached(&untrusted.to_string());
-            spawn::exec(program, raw_args, provider.child_env())
+            spawn::exec(program, raw_args, request.provider.child_env())
         }
     }
 }
@@ -117,31 +115,21 @@ pub fn plan<'a>(program: &OsStr, args: &'a [String], generic: Option<Vec<String>
             (Keyer::Registered(found.provider), found.args)
         }
     };
-    let keyed = cache_key(keyer.provider(), program, &args, env);
-    Some(Plan { keyer, args, keyed })
-}
-
-/// The identity a provider reads from `args` and `env`, and the cache key a run with
-/// them uses; an error (why) when it cannot be keyed safely and runs uncached.
-fn cache_key(
-    provider: &dyn Provider,
-    program: &OsStr,
-    args: &ParsedArgs,
-    env: &dyn Env,
-) -> Result<(Identity, CacheKey), String> {
-    let mut identity = provider.identity(args, env)?;
-    // Two programs named by path (`/opt/prod/aws` and `/opt/dev/aws`, wrapper scripts
-    // that sign in differently) are two identities, and `bin/aws` is another program in
-    // each working directory: a path is keyed absolute. A bare name stays out (but for
-    // `--generic`, which keys it as given): the key must not change with PATH.
-    if let Some(path) = provider::program_path_part(program) {
-        match identity.parts.iter_mut().find(|(name, _)| *name == PROGRAM_PART) {
-            Some((_, given)) => *given = path,
-            None => identity.parts.push((PROGRAM_PART, path)),
+    let keyed = keyer.provider().identity(&args, env).map(|mut identity| {
+        // Two programs named by path (`/opt/prod/aws` and `/opt/dev/aws`, wrapper scripts
+        // that sign in differently) are two identities, and `bin/aws` is another program in
+        // each working directory: a path is keyed absolute. A bare name stays out (but for
+        // `--generic`, which keys it as given): the key must not change with PATH.
+        if let Some(path) = provider::program_path_part(program) {
+            match identity.parts.iter_mut().find(|(name, _)| *name == PROGRAM_PART) {
+                Some((_, given)) => *given = path,
+                None => identity.parts.push((PROGRAM_PART, path)),
+            }
         }
-    }
-    let key = CacheKey::new(provider.name(), &identity);
-    Ok((identity, key))
+        let key = CacheKey::new(keyer.provider().name(), &identity);
+        (identity, key)
+    });
+    Some(Plan { keyer, args, keyed })
 }
 
 /// Whether a cache entry may be served.
@@ -151,7 +139,6 @@ pub enum Served {
     Expired,
     /// Fresh, but the credential sources are not as they were when it was fetched.
     Stale,
-    /// Served.
     Fresh,
 }
 
@@ -190,8 +177,8 @@ struct Request<'a> {
     raw_args: &'a [OsString],
     args: &'a ParsedArgs<'a>,
     provider: &'a dyn Provider,
-    identity: Identity,
-    key: CacheKey,
+    identity: &'a Identity,
+    key: &'a CacheKey,
     cache: CacheDir,
     exec_info: ExecInfo,
     margin: Duration,
@@ -200,17 +187,14 @@ struct Request<'a> {
 impl<'a> Request<'a> {
     /// `None` when the run must not use the cache: an identity that cannot be keyed
     /// safely, or nowhere to keep a cache (the reason is logged or warned).
-    fn new(
-        provider: &'a dyn Provider,
-        args: &'a ParsedArgs<'a>,
-        keyed: Result<(Identity, CacheKey), String>,
-        program: &'a OsStr,
-        raw_args: &'a [OsString],
-    ) -> Option<Request<'a>> {
-        let (identity, key) = keyed
+    fn new(plan: &'a Plan<'a>, program: &'a OsStr, raw_args: &'a [OsString]) -> Option<Request<'a>> {
+        let provider = plan.keyer.provider();
+        let (identity, key) = plan
+            .keyed
+            .as_ref()
             .inspect_err(|why| log::debug!("{}: {why}; running it uncached", provider.name()))
             .ok()?;
-        let path = settings::cache_dir_path()
+        let path = settings::cache_dir_path_in(&ProcessEnv)
             .inspect_err(|why| output::warn(&format!("{why}; running without cache")))
             .ok()?;
         log::debug!(
@@ -222,13 +206,13 @@ impl<'a> Request<'a> {
         Some(Request {
             program,
             raw_args,
-            args,
+            args: &plan.args,
             provider,
             identity,
             key,
             cache: CacheDir::new(path),
             exec_info: ExecInfo::parse(std::env::var("KUBERNETES_EXEC_INFO").ok().as_deref()),
-            margin: settings::expiry_margin(),
+            margin: settings::expiry_margin_in(&ProcessEnv),
         })
     }
 
@@ -236,7 +220,7 @@ impl<'a> Request<'a> {
     /// provider's credential sources were exactly as they are now. An error when the
     /// cache directory may not be trusted.
     fn lookup(&self, now: DateTime<Utc>) -> Result<Option<CacheEntry>, Untrusted> {
-        let Some(entry) = self.cache.entry(&self.key)? else {
+        let Some(entry) = self.cache.entry(self.key)? else {
             return Ok(None);
         };
         match judge(&entry, now, self.margin, || self.sources_now()) {
@@ -252,18 +236,12 @@ impl<'a> Request<'a> {
     /// The hit: print the cached credential, then maybe start a refresh ahead.
     fn serve_hit(&self, entry: &CacheEntry, now: DateTime<Utc>) -> i32 {
         log::debug!("hit: expires {}", entry.expires);
-        let code = output::credential(&entry.exec_credential(), self.wanted_api_version());
+        let code = output::credential(&entry.exec_credential(), self.exec_info.api_version.as_deref());
         self.maybe_refresh_ahead(entry, now);
         code
     }
 
-    /// The provider's credential sources as they are now.
     fn sources_now(&self) -> Snapshot {
         Snapshot::of(&self.provider.credential_sources(self.args, &ProcessEnv))
-    }
-
-    /// The apiVersion kubectl asked for in `KUBERNETES_EXEC_INFO`, if any.
-    fn wanted_api_version(&self) -> Option<&str> {
-        self.exec_info.api_version.as_deref()
     }
 }

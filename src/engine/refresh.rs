@@ -22,11 +22,6 @@ pub const CHILD_ENV: &str = "KUBECREDCACHE_INTERNAL_REFRESH";
 /// that person something (an MFA code): such entries are not refreshed in the background.
 pub const PROMPT_SECONDS: f64 = 5.0;
 
-/// The key hash, when this process is a background refresh.
-pub fn started_as_refresh() -> Option<String> {
-    std::env::var(CHILD_ENV).ok()
-}
-
 /// How long before expiry a hit starts a refresh, for this entry: the last third of its
 /// lifetime, at least 3 minutes, but never more than half of it, so that a token just
 /// fetched is never due at once (a 2-minute token would otherwise be refreshed as soon
@@ -52,7 +47,7 @@ pub fn due_with(setting: RefreshAhead, entry: &CacheEntry, now: DateTime<Utc>) -
 /// `KUBECREDCACHE_REFRESH_AHEAD` (before the checks of who may be asked and what is
 /// already running).
 pub fn is_due(entry: &CacheEntry, now: DateTime<Utc>) -> bool {
-    due_with(settings::refresh_ahead(), entry, now)
+    due_with(settings::refresh_ahead_in(&ProcessEnv), entry, now)
 }
 
 /// Whether fetching this entry most likely involved a person (see [`PROMPT_SECONDS`]).
@@ -80,20 +75,8 @@ impl RefreshState {
     }
 }
 
-/// The refresh state of the entry whose key hash is `hash`.
-pub fn refresh_state(cache: &CacheDir, hash: &str, entry: &CacheEntry, now: DateTime<Utc>) -> RefreshState {
-    refresh_state_with(
-        cache,
-        hash,
-        entry,
-        now,
-        settings::refresh_ahead(),
-        settings::refresh_backoff(),
-    )
-}
-
-/// [`refresh_state`] under the given settings (`doctor` reads them from the environment
-/// a kubeconfig gives the command).
+/// The refresh state of the entry whose key hash is `hash`, under the given settings
+/// (`doctor` reads them from the environment a kubeconfig gives the command).
 pub fn refresh_state_with(
     cache: &CacheDir,
     hash: &str,
@@ -132,7 +115,8 @@ impl Request<'_> {
             return;
         }
         let hash = self.key.digest();
-        if self.cache.refresh_failed_within(&hash, settings::refresh_backoff()) {
+        let backoff = settings::refresh_backoff_in(&ProcessEnv);
+        if self.cache.refresh_failed_within(&hash, backoff) {
             log::debug!("refresh ahead: backing off after a failure");
             return;
         }
@@ -157,7 +141,7 @@ impl Request<'_> {
         let Some(cache) = self.writable_cache() else {
             return 0;
         };
-        let Ok(Some(flight)) = cache.lock_flight(&self.key, Duration::ZERO, &mut |_| true) else {
+        let Ok(Some(flight)) = cache.lock_flight(self.key, Duration::ZERO, &mut |_| true) else {
             log::debug!("refresh ahead: another process is fetching; nothing to do");
             cache.release_refresh(hash);
             return 0;
@@ -178,7 +162,7 @@ impl Request<'_> {
             && self
                 .stored_since(started)
                 .is_some_and(|e| e.sources != self.sources_now().as_str())
-            && let Ok(Some(flight)) = cache.lock_flight(&self.key, Duration::ZERO, &mut |_| true)
+            && let Ok(Some(flight)) = cache.lock_flight(self.key, Duration::ZERO, &mut |_| true)
         {
             log::debug!("refresh ahead: the credential sources changed while it ran; once more");
             code = self.fetch_holding(Some(cache), Some(flight), true);
@@ -189,10 +173,9 @@ impl Request<'_> {
         code
     }
 
-    /// The entry of this key, if it was written at `started` or later.
     fn stored_since(&self, started: DateTime<Utc>) -> Option<CacheEntry> {
         self.cache
-            .entry(&self.key)
+            .entry(self.key)
             .ok()
             .flatten()
             .filter(|e| e.written >= started)

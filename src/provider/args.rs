@@ -14,8 +14,10 @@ use super::inputs::{Flag, Inputs, Syntax, first_set};
 /// declare, together with the table they were read with.
 #[derive(Debug, Clone)]
 pub struct ParsedArgs<'a> {
-    inputs: &'static Inputs,
-    raw: &'a [String],
+    /// The declarations these arguments were read with.
+    pub inputs: &'static Inputs,
+    /// The arguments as given.
+    pub raw: &'a [String],
     /// Known flags in the order given: `(key, value)`; switches get `"true"` or, where the
     /// parser takes a value for them (`--x=false` to pflag), `"true"`/`"false"`.
     pub flags: Vec<(&'static str, String)>,
@@ -26,17 +28,42 @@ pub struct ParsedArgs<'a> {
     pub unknown: Vec<String>,
 }
 
+/// Sorts `args` by the flag table of `inputs`, reading them as the program's parser
+/// does. Never fails: anything odd lands in `unknown`.
+pub fn parse<'a>(args: &'a [String], inputs: &'static Inputs) -> ParsedArgs<'a> {
+    let mut out = ParsedArgs {
+        inputs,
+        raw: args,
+        flags: Vec::new(),
+        positionals: Vec::new(),
+        unknown: Vec::new(),
+    };
+    let mut i = 0;
+    while let Some(arg) = args.get(i) {
+        i += 1;
+        if arg == "--" {
+            out.positionals.extend(args[i..].iter().cloned());
+            break;
+        }
+        // `-` alone and the empty string are operands to every parser.
+        if arg.len() < 2 || !arg.starts_with('-') {
+            out.positionals.push(arg.clone());
+            continue;
+        }
+        let next = args.get(i).map(String::as_str);
+        let took_next = if arg.starts_with("--") {
+            out.long(arg, next)
+        } else {
+            out.short(arg, next)
+        };
+        if took_next {
+            i += 1;
+        }
+    }
+    out
+}
+
 impl<'a> ParsedArgs<'a> {
-    /// The declarations these arguments were read with.
-    pub fn inputs(&self) -> &'static Inputs {
-        self.inputs
-    }
-
-    /// The arguments as given.
-    pub fn raw(&self) -> &'a [String] {
-        self.raw
-    }
-
     /// The last value given for the flag `key` (later flags override earlier ones, as in
     /// every program we wrap).
     pub fn last(&self, key: &str) -> Option<&str> {
@@ -89,51 +116,13 @@ impl<'a> ParsedArgs<'a> {
     fn fallback(&self, key: &str) -> &'static [&'static str] {
         self.inputs.flag(key).map_or(&[][..], |f| f.env)
     }
-}
 
-/// Sorts `args` by the flag table of `inputs`, reading them as the program's parser
-/// does. Never fails: anything odd lands in `unknown`.
-pub fn parse<'a>(args: &'a [String], inputs: &'static Inputs) -> ParsedArgs<'a> {
-    let mut out = ParsedArgs {
-        inputs,
-        raw: args,
-        flags: Vec::new(),
-        positionals: Vec::new(),
-        unknown: Vec::new(),
-    };
-    let mut i = 0;
-    while let Some(arg) = args.get(i) {
-        i += 1;
-        if arg == "--" {
-            out.positionals.extend(args[i..].iter().cloned());
-            break;
-        }
-        // `-` alone and the empty string are operands to every parser.
-        if arg.len() < 2 || !arg.starts_with('-') {
-            out.positionals.push(arg.clone());
-            continue;
-        }
-        let next = args.get(i).map(String::as_str);
-        let took_next = if arg.starts_with("--") {
-            out.long(arg, next)
-        } else {
-            out.short(arg, next)
-        };
-        if took_next {
-            i += 1;
-        }
-    }
-    out
-}
-
-impl ParsedArgs<'_> {
     /// `--name`, `--name=value`, `--name value`. Returns whether it took `next`.
     fn long(&mut self, arg: &str, next: Option<&str>) -> bool {
         let syntax = self.inputs.syntax;
-        let (name, inline) = match arg.split_once('=') {
-            Some((name, value)) => (name, Some(value)),
-            None => (arg, None),
-        };
+        let (name, inline) = arg
+            .split_once('=')
+            .map_or((arg, None), |(name, value)| (name, Some(value)));
         // `--=x` and `---x` are no flag to pflag (a syntax error), nor to the others.
         let flag = (name.len() > 2 && !name[2..].starts_with('-'))
             .then(|| find_flag(self.inputs, name))
@@ -239,7 +228,6 @@ fn find_flag(inputs: &'static Inputs, name: &str) -> Option<&'static Flag> {
     matches.all(|f| f.key == first.key).then_some(first)
 }
 
-/// The declared flags with a long spelling that starts with `prefix`.
 fn prefixed<'p>(inputs: &'static Inputs, prefix: &'p str) -> impl Iterator<Item = &'static Flag> + 'p {
     inputs
         .flags
@@ -247,7 +235,6 @@ fn prefixed<'p>(inputs: &'static Inputs, prefix: &'p str) -> impl Iterator<Item 
         .filter(move |f| f.names.iter().any(|n| n.starts_with("--") && n.starts_with(prefix)))
 }
 
-/// The declared short flag `-c`.
 fn short_flag(inputs: &'static Inputs, c: char) -> Option<&'static Flag> {
     inputs.flags.iter().find(|f| {
         f.names
@@ -279,10 +266,9 @@ fn is_negative_number(arg: &str) -> bool {
     let Some(n) = arg.strip_prefix('-') else {
         return false;
     };
-    match n.split_once('.') {
-        None => !n.is_empty() && digits(n),
-        Some((whole, fraction)) => digits(whole) && !fraction.is_empty() && digits(fraction),
-    }
+    // Without a dot, all of it is the part that must not be empty.
+    let (whole, fraction) = n.split_once('.').unwrap_or(("", n));
+    digits(whole) && !fraction.is_empty() && digits(fraction)
 }
 
 /// Converts an OS string into a `String` without ever mapping two different inputs to

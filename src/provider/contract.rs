@@ -125,7 +125,7 @@ impl LauncherUnderTest {
             return None;
         }
         let inner: Vec<String> = self.inner.iter().map(|a| a.to_string()).collect();
-        super::launcher::Launched::new(self.launcher, inner)
+        super::launcher::Launched::new(self.launcher, &inner)
     }
 }
 
@@ -1009,7 +1009,7 @@ mod tests {
         // The first argument taken for the subcommand: wrong where global flags come first.
         let message = fails(Mutant {
             inputs: &SOUND,
-            identity: |args, env| declared(args, env).with_shown("subcommand", args.raw().first().cloned()),
+            identity: |args, env| declared(args, env).with_shown("subcommand", args.raw.first().cloned()),
         });
         assert!(message.contains("flags before the subcommand"), "{message}");
     }
@@ -1225,7 +1225,7 @@ mod tests {
         let message = fails(Mutant {
             inputs: &SOUND,
             identity: |args, env| {
-                let raw = args.raw();
+                let raw = args.raw;
                 let cluster = raw.iter().enumerate().find_map(|(i, a)| {
                     if a == "-i" || a == "--cluster-id" {
                         raw.get(i + 1).cloned()

@@ -68,7 +68,7 @@ impl Identity {
     /// `read_by_provider` are the caller's to add. An error when a relative path cannot
     /// be made absolute (no working directory): the command then runs uncached.
     pub fn declared(cluster: impl Into<String>, args: &ParsedArgs, env: &dyn Env) -> Result<Identity, String> {
-        let inputs = args.inputs();
+        let inputs = args.inputs;
         let mut id = Identity::new(cluster);
         for flag in inputs.flags.iter().filter(|f| f.is_keyed()) {
             id.add_flag(flag, args, env)?;

@@ -12,9 +12,9 @@
 //! uncached, as it would bare, since what it reads is unknown (`--generic` in front of
 //! the launcher caches it on the user's word).
 
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 
@@ -114,36 +114,30 @@ pub(super) fn recognise<'a>(name: &str, args: &'a [String]) -> Option<(&'static 
         .filter(|l| l.inputs().programs.contains(&name))
         .find_map(|launcher| {
             let at = launcher.split(args)?;
-            args.get(at)?;
             let own = parse(&args[..at], launcher.inputs());
             if !launcher.recognises(&own) {
                 return None;
             }
-            let launched = Launched::new(launcher, args[at..].to_vec())?;
+            let launched = Launched::new(launcher, &args[at..])?;
             // One per recognised run, for the life of the process (a kubectl run, a
             // doctor run): the engine and the commands hold providers as `'static`.
-            let launched: &'static Launched = Box::leak(Box::new(launched));
-            Some((launched as &'static dyn Provider, own))
+            Some((Box::leak(Box::new(launched)) as &'static dyn Provider, own))
         })
 }
 
 impl Launched {
     /// `launcher` running `command` (its program, then its arguments), if a provider
     /// recognises that command as it stands.
-    pub(super) fn new(launcher: &'static dyn Launcher, mut command: Vec<String>) -> Option<Launched> {
-        if command.is_empty() {
-            return None;
-        }
-        let program = command.remove(0);
+    pub(super) fn new(launcher: &'static dyn Launcher, command: &[String]) -> Option<Launched> {
+        let (program, args) = command.split_first()?;
         let (inner, inner_len) = nested(|| {
-            super::recognise(std::ffi::OsStr::new(&program), &command)
-                .map(|found| (found.provider, found.args.raw().len()))
+            super::recognise(std::ffi::OsStr::new(program), args).map(|found| (found.provider, found.args.raw.len()))
         })?;
         Some(Launched {
             launcher,
             inner,
-            program,
-            args: command,
+            program: program.clone(),
+            args: args.to_vec(),
             inner_len,
         })
     }
@@ -156,12 +150,13 @@ impl Launched {
         let inner_args = self.inner_args();
         let mut id = self.with_inner_env(own, outer_env, |inner_env| self.inner.identity(&inner_args, inner_env))?;
         let name = self.launcher.name();
-        if self.inner_is_launcher() {
-            // Its parts one level down: `env /a/env /b/env aws` and `env /b/env /a/env
-            // aws` are two keys, and a part of the outer launcher never meets one of
-            // the inner launcher's command.
+        // Reading fewer than all its arguments, the launched command is a launcher's. Its
+        // parts go one level down: `env /a/env /b/env aws` and `env /b/env /a/env aws` are
+        // two keys, and a part of the outer launcher never meets one of the inner
+        // launcher's command.
+        if self.inner_len < self.args.len() {
             for (part, _) in &mut id.parts {
-                *part = nested_part(name, part);
+                *part = interned(format!("{name}>{part}"));
             }
         }
         id.parts.push((prefixed(name, "runs"), self.inner.name().to_string()));
@@ -194,12 +189,6 @@ impl Launched {
         sources
     }
 
-    /// Whether the launched command is itself a launcher's: a launcher reads only the
-    /// arguments before its own command.
-    fn inner_is_launcher(&self) -> bool {
-        self.inner_len < self.args.len()
-    }
-
     fn inner_args(&self) -> ParsedArgs<'_> {
         parse(&self.args[..self.inner_len], self.inner.inputs())
     }
@@ -222,13 +211,13 @@ fn nested<T>(recognise: impl FnOnce() -> Option<T>) -> Option<T> {
     thread_local! {
         static DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
     }
-    let depth = DEPTH.with(|d| d.get());
+    let depth = DEPTH.get();
     if depth >= MAX_NESTING {
         return None;
     }
-    DEPTH.with(|d| d.set(depth + 1));
+    DEPTH.set(depth + 1);
     let found = recognise();
-    DEPTH.with(|d| d.set(depth));
+    DEPTH.set(depth);
     found
 }
 
@@ -238,18 +227,10 @@ fn prefixed(launcher: &str, part: &str) -> &'static str {
     interned(format!("{launcher}.{part}"))
 }
 
-/// The part `{launcher}>{part}`: a part of the launcher nested in `launcher`.
-fn nested_part(launcher: &str, part: &str) -> &'static str {
-    interned(format!("{launcher}>{part}"))
-}
-
 /// `name` as a `'static` string, leaked once per distinct name.
 fn interned(name: String) -> &'static str {
-    static NAMES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
-    let mut names = NAMES
-        .get_or_init(Mutex::default)
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    static NAMES: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+    let mut names = NAMES.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some(known) = names.get(name.as_str()) {
         return known;
     }
@@ -283,8 +264,6 @@ impl Provider for Launched {
         self.launcher.recognises(own)
     }
 
-    /// The launched command's identity (its cluster names the cache file), read with
-    /// the environment the launcher gives it, and the launcher's parts under its name.
     fn identity(&self, own: &ParsedArgs, env: &dyn Env) -> Result<Identity, String> {
         self.identity_in(own, env, env)
     }
@@ -300,10 +279,7 @@ impl Provider for Launched {
         let inner = self.with_inner_env(own, env, |inner_env| {
             self.inner.expiry_bound(token, &self.inner_args(), inner_env)
         });
-        match (inner, self.launcher.expiry_bound(own, env)) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        inner.into_iter().chain(self.launcher.expiry_bound(own, env)).min()
     }
 
     fn issued_at(&self, token: &str) -> Option<DateTime<Utc>> {
