@@ -96,14 +96,21 @@ mod tests {
         assert!(dir.claim_refresh(HASH));
         assert!(!dir.claim_refresh(HASH));
         assert!(dir.refresh_running(HASH));
-        let old = SystemTime::now() - Duration::from_secs(3600);
         let running = tmp.path().join(names::refresh_running(HASH));
-        fs::File::options()
-            .write(true)
-            .open(&running)
-            .unwrap()
-            .set_modified(old)
-            .unwrap();
+        let age = |secs| {
+            fs::File::options()
+                .write(true)
+                .open(&running)
+                .unwrap()
+                .set_modified(SystemTime::now() - Duration::from_secs(secs))
+                .unwrap();
+        };
+        // A refresh may run for minutes (a slow STS, a longer KUBECREDCACHE_REFRESH_TIMEOUT):
+        // two minutes in, it is still running, and nobody starts a second one.
+        age(120);
+        assert!(dir.refresh_running(HASH));
+        assert!(!dir.claim_refresh(HASH));
+        age(3600);
         assert!(!dir.refresh_running(HASH));
         assert!(
             dir.claim_refresh(HASH),
