@@ -246,3 +246,15 @@ fn every_launcher_is_cached_keyed_by_its_own_arguments_and_its_command_and_wrapp
         assert!(written.contains("command: kubecredcache"), "{launcher}: {written}");
     }
 }
+
+/// aws-vault reads `AWS_MIN_TTL` with Go's `time.ParseDuration`, for which `0` is a
+/// duration: it then hands over a cached session with any time left, so a token signed
+/// with it may die at once. Not served again.
+#[test]
+fn aws_vault_with_a_min_ttl_of_zero_has_its_tokens_served_no_longer() {
+    let mut s = sandbox();
+    s.set("AWS_MIN_TTL", "0");
+    let first = run(&s, &vault("prod", EKS));
+    assert_ne!(run(&s, &vault("prod", EKS)), first, "fetched afresh, as bare");
+    assert_eq!(s.calls(), 2);
+}
