@@ -148,7 +148,18 @@ impl Launched {
     pub(super) fn identity_in(&self, own: &ParsedArgs, env: &dyn Env, outer_env: &dyn Env) -> Result<Identity, String> {
         let outer = self.launcher.identity(own, env)?;
         let inner_args = self.inner_args();
-        let mut id = self.with_inner_env(own, outer_env, |inner_env| self.inner.identity(&inner_args, inner_env))?;
+        let mut id = self.with_inner_env(own, outer_env, |inner_env| {
+            // `env -i`, `env -u HOME`: the command finds its files through a home we
+            // cannot see (Python asks the password database, Go gives up), so neither its
+            // key nor its credential sources can be told; run it as bare.
+            if super::home_dir(inner_env).is_none() && super::home_dir(outer_env).is_some() {
+                return Err(format!(
+                    "{} leaves the command it runs no home directory",
+                    self.launcher.name()
+                ));
+            }
+            self.inner.identity(&inner_args, inner_env)
+        })?;
         let name = self.launcher.name();
         // Reading fewer than all its arguments, the launched command is a launcher's. Its
         // parts go one level down: `env /a/env /b/env aws` and `env /b/env /a/env aws` are

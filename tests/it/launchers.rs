@@ -258,3 +258,18 @@ fn aws_vault_with_a_min_ttl_of_zero_has_its_tokens_served_no_longer() {
     assert_ne!(run(&s, &vault("prod", EKS)), first, "fetched afresh, as bare");
     assert_eq!(s.calls(), 2);
 }
+
+/// `env -u HOME` (or `env -i`) leaves the command a home we cannot see: the AWS CLI
+/// finds `~/.aws` through the password database, so a new `aws configure` there would go
+/// unnoticed. The command runs as bare, each time.
+#[test]
+fn env_that_takes_the_home_away_runs_its_command_as_bare() {
+    let s = sandbox();
+    let line: Vec<String> = ["env", "-u", "HOME"].iter().chain(EKS).map(|a| a.to_string()).collect();
+    let first = run(&s, &line);
+    let credentials = s.home.join(".aws/credentials");
+    fs::create_dir_all(credentials.parent().unwrap()).unwrap();
+    fs::write(&credentials, "[default]\naws_access_key_id = AKIA-NEW\n").unwrap();
+    assert_ne!(run(&s, &line), first, "the new credentials are used at once");
+    assert_eq!(s.calls(), 2);
+}
