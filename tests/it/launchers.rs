@@ -273,3 +273,44 @@ fn env_that_takes_the_home_away_runs_its_command_as_bare() {
     assert_ne!(run(&s, &line), first, "the new credentials are used at once");
     assert_eq!(s.calls(), 2);
 }
+
+/// `op plugin run` chooses the item per terminal session, else per directory (the
+/// nearest `.op/plugins/<plugin>.json` up from the working directory), else globally:
+/// `cd` into a project configured with other credentials, or another terminal, is
+/// another identity, and `op plugin init` in a directory fetches afresh.
+#[test]
+fn op_plugin_run_is_keyed_by_the_working_directory_and_the_terminal_session() {
+    let s = sandbox();
+    write_script(&s.bin.join("op"), FAKE_EXEC_LAUNCHER);
+    let line: Vec<&str> = ["op", "plugin", "run", "--"].iter().chain(EKS).copied().collect();
+    let in_dir = |dir: &std::path::Path| {
+        let mut cmd = s.command(&line);
+        cmd.current_dir(dir);
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        token(std::str::from_utf8(&out.stdout).unwrap())
+    };
+    let (prod, dev) = (s.root.path().join("prod"), s.root.path().join("dev"));
+    fs::create_dir_all(&prod).unwrap();
+    fs::create_dir_all(&dev).unwrap();
+    let first = in_dir(&prod);
+    assert_eq!(in_dir(&prod), first, "served from the cache");
+    assert_ne!(in_dir(&dev), first, "another directory may have other credentials");
+    // `op plugin init` there, "use automatically in this directory".
+    fs::create_dir_all(prod.join(".op/plugins")).unwrap();
+    fs::write(prod.join(".op/plugins/aws.json"), "{}").unwrap();
+    let configured = in_dir(&prod);
+    assert_ne!(configured, first, "a directory default set: fetched afresh");
+    // Another terminal (its own session) may have its own session default.
+    let mut other_terminal = std::process::Command::new("setsid");
+    other_terminal
+        .arg(crate::common::bin())
+        .args(&line)
+        .current_dir(&prod)
+        .env_clear()
+        .envs(s.command(&[]).get_envs().filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned()))));
+    let out = other_terminal.output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_ne!(token(std::str::from_utf8(&out.stdout).unwrap()), configured);
+    assert_eq!(s.calls(), 4);
+}
