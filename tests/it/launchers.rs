@@ -308,9 +308,73 @@ fn op_plugin_run_is_keyed_by_the_working_directory_and_the_terminal_session() {
         .args(&line)
         .current_dir(&prod)
         .env_clear()
-        .envs(s.command(&[]).get_envs().filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned()))));
+        .envs(
+            s.command(&[])
+                .get_envs()
+                .filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned()))),
+        );
     let out = other_terminal.output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_ne!(token(std::str::from_utf8(&out.stdout).unwrap()), configured);
     assert_eq!(s.calls(), 4);
+}
+
+/// The first 16 hex digits of SHA-256, as kubecredcache's digests show a secret.
+fn digest_hex(secret: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(secret.as_bytes())[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// An MFA code or the file store's passphrase proves who signs in; the profile chooses
+/// whose credentials. A digest of a 6-digit code (or of a passphrase) is undone by
+/// trying them all: neither is in the key, the cache directory or `doctor`, and another
+/// code for the same profile is served the same token.
+#[test]
+fn aws_vaults_mfa_code_and_passphrase_stay_out_of_the_cache_and_doctor() {
+    let mut s = sandbox();
+    s.install();
+    s.set("AWS_VAULT_FILE_PASSPHRASE", "hunter2");
+    let with_code = |code: &str| {
+        let mut line: Vec<String> = ["aws-vault", "exec", "--mfa-token", code, "prod", "--"]
+            .map(String::from)
+            .to_vec();
+        line.extend(EKS.iter().map(|a| a.to_string()));
+        line
+    };
+    let first = run(&s, &with_code("918273"));
+    assert_eq!(run(&s, &with_code("123456")), first, "the same profile's credentials");
+    assert_eq!(s.calls(), 1);
+    let args: Vec<String> = with_code("918273").iter().map(|a| format!("{a:?}")).collect();
+    fs::write(
+        s.kube_config(),
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: ctx\nclusters:\n- name: k\n  cluster: {{server: 'https://k.example.com'}}\n\
+             contexts:\n- name: ctx\n  context: {{cluster: k, user: u}}\n\
+             users:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: kubecredcache\n      args: [{}]\n",
+            args.join(", ")
+        ),
+    )
+    .unwrap();
+    let mut shown = vec![
+        s.ok(&["doctor"]),
+        s.ok(&["doctor", "--json"]),
+        s.ok(&["status", "--json"]),
+    ];
+    for entry in fs::read_dir(&s.cache).unwrap() {
+        let entry = entry.unwrap();
+        shown.push(entry.file_name().to_string_lossy().into_owned());
+        if entry.path().is_file() {
+            shown.push(String::from_utf8_lossy(&fs::read(entry.path()).unwrap()).into_owned());
+        }
+    }
+    assert!(shown[0].contains("aws-vault.profile=prod"), "{}", shown[0]);
+    for text in &shown {
+        for secret in ["918273", "123456", "hunter2"] {
+            assert!(!text.contains(secret), "{secret} in clear: {text}");
+            assert!(!text.contains(&digest_hex(secret)), "a digest of {secret}: {text}");
+        }
+    }
 }
