@@ -138,6 +138,7 @@ impl Launcher for AwsVault {
 
     fn recognises(&self, own: &ParsedArgs) -> bool {
         matches!(own.positionals.as_slice(), [exec, profile] if exec == "exec" && !profile.is_empty())
+            && !crate::provider::kingpin_reads_an_arguments_file(own.raw)
     }
 
     fn identity(&self, own: &ParsedArgs, env: &dyn Env) -> Result<crate::provider::Identity, String> {

@@ -132,7 +132,7 @@ impl Launcher for Saml2aws {
     }
 
     fn recognises(&self, own: &ParsedArgs) -> bool {
-        own.positionals == ["exec"]
+        own.positionals == ["exec"] && !crate::provider::kingpin_reads_an_arguments_file(own.raw)
     }
 
     /// Its configuration of IdP accounts, the credentials file `saml2aws login` writes

@@ -314,6 +314,14 @@ pub fn after_double_dash(args: &[String]) -> Option<usize> {
     args.iter().position(|a| a == "--").map(|at| at + 1)
 }
 
+/// Whether Go's kingpin (aws-vault, saml2aws, tsh) reads more arguments from a file
+/// here: each argument `@FILE` before `--`, flag values too, stands for the lines of
+/// FILE (its lexer, `ExpandArgsFromFile`). We do not read that file, so such a line
+/// cannot be keyed: it is not recognised, and runs as bare.
+pub fn kingpin_reads_an_arguments_file(args: &[String]) -> bool {
+    args.iter().take_while(|a| *a != "--").any(|a| a.starts_with('@'))
+}
+
 /// The value of a Go duration as `time.ParseDuration` reads it: an optional sign, then
 /// numbers with units (`ns`, `us`, `µs`, `ms`, `s`, `m`, `h`), or `0` alone; `None`
 /// where Go's is an error. Every form counts: a value Go reads and this did not would
@@ -411,6 +419,22 @@ mod tests {
         for bad in ["", "5", "m", "5x", "-", ".s", "1..5s", "1e3s", "0m0", "9999999999h"] {
             assert_eq!(go_duration(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn kingpin_argument_files_are_seen_before_the_double_dash_only() {
+        let line = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(kingpin_reads_an_arguments_file(&line(&[
+            "exec",
+            "@prod.args",
+            "--",
+            "aws"
+        ])));
+        assert!(kingpin_reads_an_arguments_file(&line(&["--region", "@r", "exec", "p"])));
+        assert!(!kingpin_reads_an_arguments_file(&line(&[
+            "exec", "p", "--", "aws", "@x"
+        ])));
+        assert!(!kingpin_reads_an_arguments_file(&line(&["exec", "--region=@r", "p"])));
     }
 
     #[test]

@@ -10,8 +10,9 @@ use std::time::Duration;
 /// A stand-in for `aws-vault exec`, from 99designs/aws-vault v7's cli/exec.go: refuses
 /// inside an aws-vault subshell; removes the user's AWS credential and profile
 /// variables; sets AWS_VAULT, the region variables for `--region`, and credentials of
-/// the profile; then runs the command after `--`. Each run appends a line to
-/// `$FAKE_LAUNCHES` (not `$FAKE_CALLS`, which counts the launched authenticator's runs).
+/// the profile (kingpin's `@FILE` read for the profile alone); then runs the command
+/// after `--`. Each run appends a line to `$FAKE_LAUNCHES` (not `$FAKE_CALLS`, which
+/// counts the launched authenticator's runs).
 const FAKE_AWS_VAULT: &str = r#"#!/bin/bash
 echo "aws-vault $*" >> "${FAKE_LAUNCHES:-/dev/null}"
 [ -n "$AWS_VAULT" ] && { echo "aws-vault: running in an existing aws-vault subshell" >&2; exit 1; }
@@ -24,6 +25,7 @@ while [ $# -gt 0 ]; do
     --region=*) region=${1#--region=} ;;
     --duration|-d|--backend|--mfa-token|-t|--prompt|--file-dir|--keychain) shift ;;
     -*) ;;
+    @*) profile=$(head -n 1 "${1#@}") ;;
     *) profile=$1 ;;
   esac
   shift
@@ -377,4 +379,19 @@ fn aws_vaults_mfa_code_and_passphrase_stay_out_of_the_cache_and_doctor() {
             assert!(!text.contains(&digest_hex(secret)), "a digest of {secret}: {text}");
         }
     }
+}
+
+/// kingpin (aws-vault, saml2aws, tsh) reads an argument `@FILE` before `--` as the lines
+/// of FILE: `aws-vault exec @profile.args -- ...` names whatever profile the file holds
+/// now, which the command line does not show. Such a line runs as bare, each time.
+#[test]
+fn a_kingpin_arguments_file_is_not_keyed_by_its_name() {
+    let s = sandbox();
+    let file = s.root.path().join("profile.args");
+    fs::write(&file, "prod\n").unwrap();
+    let line = vault(&format!("@{}", file.display()), EKS);
+    let prod = run(&s, &line);
+    fs::write(&file, "dev\n").unwrap();
+    assert_ne!(run(&s, &line), prod, "another profile in the file: not prod's token");
+    assert_eq!(s.calls(), 2);
 }
