@@ -22,6 +22,9 @@ inventory::submit! { &Doctl as &dyn Provider }
 
 const NOT_THE_TOKEN: &str = "does not change the token exec-credential prints";
 
+const SSO_ISSUER_URL_VAR: &str = "DIGITALOCEAN_KUBECONFIG.EXEC_CREDENTIAL.SSO_ISSUER_URL";
+const SSO_CLIENT_ID_VAR: &str = "DIGITALOCEAN_KUBECONFIG.EXEC_CREDENTIAL.SSO_CLIENT_ID";
+
 static INPUTS: Inputs = Inputs {
     programs: &["doctl"],
     syntax: Syntax::Pflag,
@@ -35,6 +38,15 @@ static INPUTS: Inputs = Inputs {
         Flag::value("config", &["--config", "-c"])
             .env(&["DIGITALOCEAN_CONFIG"])
             .path(Expand::AsGiven),
+        // exec-credential's SSO sign-in (both set), a browser flow on a local port in
+        // place of the access token; viper's variable names keep the dots of its keys.
+        Flag::value("sso-issuer-url", &["--sso-issuer-url"]).env(&[SSO_ISSUER_URL_VAR]),
+        Flag::value("sso-client-id", &["--sso-client-id"])
+            .env(&[SSO_CLIENT_ID_VAR])
+            .shown(),
+        Flag::value("sso-local-server-port", &["--sso-local-server-port"])
+            .env(&["DIGITALOCEAN_KUBECONFIG.EXEC_CREDENTIAL.SSO_LOCAL_SERVER_PORT"])
+            .shown(),
         Flag::value("output", &["--output", "-o"]).cosmetic(NOT_THE_TOKEN),
         Flag::switch("trace", &["--trace"]).cosmetic(NOT_THE_TOKEN),
         Flag::switch("verbose", &["--verbose", "-v"]).cosmetic(NOT_THE_TOKEN),
@@ -83,11 +95,28 @@ impl Provider for Doctl {
 
     /// The config file: the tokens of every auth context, and which one is current.
     fn credential_sources(&self, args: &ParsedArgs, env: &dyn Env) -> Vec<PathBuf> {
-        let file = match args.value("config", env) {
-            Some(file) => expand_path(&file, Expand::AsGiven, env).ok(),
-            None => user_config_dir(env).map(|d| d.join("doctl").join("config.yaml")),
-        };
-        file.into_iter().collect()
+        config_file(args, env).into_iter().collect()
+    }
+
+    /// An SSO sign-in (commands/kubernetes.go: the issuer or client id set, as a flag,
+    /// its variable or in the config file) opens a browser once doctl's own cached
+    /// token has expired.
+    fn may_prompt(&self, args: &ParsedArgs, env: &dyn Env) -> bool {
+        let set = |name| args.value(name, env).is_some_and(|v| !v.is_empty());
+        set("sso-issuer-url")
+            || set("sso-client-id")
+            || config_file(args, env)
+                .and_then(|file| crate::provider::read_config_file(&file))
+                .is_some_and(|text| text.contains("sso-issuer-url") || text.contains("sso-client-id"))
+    }
+}
+
+/// The config file doctl reads: `--config`, else `DIGITALOCEAN_CONFIG`, else
+/// `config.yaml` in its config directory.
+fn config_file(args: &ParsedArgs, env: &dyn Env) -> Option<PathBuf> {
+    match args.value("config", env) {
+        Some(file) => expand_path(&file, Expand::AsGiven, env).ok(),
+        None => user_config_dir(env).map(|d| d.join("doctl").join("config.yaml")),
     }
 }
 
@@ -129,6 +158,35 @@ mod tests {
                 ("doctl", &["kubernetes", "cluster", "kubeconfig", "exec-credential"]),
             ],
         );
+    }
+
+    #[test]
+    fn an_sso_sign_in_may_prompt_a_token_login_does_not() {
+        let prompts = |extra: &[&str], env: &[(&str, &str)]| {
+            let mut line: Vec<String> = ["kubernetes", "cluster", "kubeconfig", "exec-credential", "c1"]
+                .map(String::from)
+                .to_vec();
+            line.extend(extra.iter().map(|a| a.to_string()));
+            let env: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            let args = parse(&line, &INPUTS);
+            assert!(Doctl.recognises("doctl", &args), "{line:?}");
+            Doctl.may_prompt(&args, &env)
+        };
+        assert!(!prompts(&[], &[]));
+        assert!(prompts(
+            &["--sso-issuer-url=https://idp.example", "--sso-client-id=c"],
+            &[]
+        ));
+        assert!(prompts(&["--sso-client-id", "c"], &[]));
+        assert!(prompts(&[], &[(SSO_ISSUER_URL_VAR, "https://idp.example")]));
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.yaml");
+        std::fs::write(
+            &config,
+            "kubeconfig:\n  exec-credential:\n    sso-issuer-url: https://idp\n",
+        )
+        .unwrap();
+        assert!(prompts(&["--config", config.to_str().unwrap()], &[]));
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //! cli/exec.go, vault/config.go, vault/vault.go): the profile and `~/.aws/config` (or
 //! `AWS_CONFIG_FILE`), the key store (`--backend`, the keychain, collection, pass and
 //! file-store flags, each with its `AWS_VAULT_*` variable), the exec flags
-//! (`--duration`, `--no-session`, `--region`, `--mfa-token` as a digest), and the
+//! (`--duration`, `--no-session`, `--region`; not `--mfa-token`, which proves the
+//! sign-in and does not choose whose credentials), and the
 //! variables it reads in place of profile settings (`AWS_REGION`, `AWS_MFA_SERIAL`,
 //! `AWS_ROLE_ARN`, the TTLs, ...). Its parser is kingpin, whose rules are click's
 //! ([`Syntax::Click`]); kingpin's `--no-FLAG` is left unknown (keyed verbatim). Flags
@@ -37,6 +38,12 @@ inventory::submit! { &AwsVault as &dyn Launcher }
 /// leading `~/` only, which Go's rule here matches.
 const KEYRING_PATHS: Expand = Expand::GoTilde;
 
+/// An MFA code (or the file store's passphrase, `AWS_VAULT_FILE_PASSPHRASE`, left
+/// undeclared for the same reason) proves who signs in; the profile chooses whose
+/// credentials. Not keyed at all: a digest of a 6-digit code or of a passphrase is
+/// undone by trying them, and `doctor` shows digests.
+const PROVES_NOT_CHOOSES: &str = "a one-time code: it proves the sign-in, the profile chooses whose credentials";
+
 static INPUTS: Inputs = Inputs {
     programs: &["aws-vault"],
     syntax: Syntax::Click,
@@ -44,7 +51,7 @@ static INPUTS: Inputs = Inputs {
         Flag::value("duration", &["--duration", "-d"]).shown(),
         Flag::switch("no-session", &["--no-session", "-n"]),
         Flag::value("region", &["--region"]).shown(),
-        Flag::value("mfa-token", &["--mfa-token", "-t"]),
+        Flag::value("mfa-token", &["--mfa-token", "-t"]).cosmetic(PROVES_NOT_CHOOSES),
         Flag::switch("json", &["--json", "-j"]),
         Flag::switch("server", &["--server", "-s", "--ecs-server"]),
         Flag::switch("ec2-server", &["--ec2-server"]),
@@ -77,7 +84,6 @@ static INPUTS: Inputs = Inputs {
     vars: &[&[
         // vault/config.go: the config file, opened as given.
         Var::keyed("aws-config-file", &["AWS_CONFIG_FILE"]).path(Expand::AsGiven),
-        Var::keyed("file-passphrase", &["AWS_VAULT_FILE_PASSPHRASE"]),
         // Set inside an aws-vault subshell, where it refuses to run.
         Var::keyed("subshell", &["AWS_VAULT"]).shown(),
         Var::keyed("region-variable", &["AWS_REGION"]).shown(),
@@ -132,6 +138,7 @@ impl Launcher for AwsVault {
 
     fn recognises(&self, own: &ParsedArgs) -> bool {
         matches!(own.positionals.as_slice(), [exec, profile] if exec == "exec" && !profile.is_empty())
+            && !crate::provider::kingpin_reads_an_arguments_file(own.raw)
     }
 
     fn identity(&self, own: &ParsedArgs, env: &dyn Env) -> Result<crate::provider::Identity, String> {
@@ -203,7 +210,7 @@ mod tests {
                 words: &["exec"],
                 operands: &["prod"],
                 flags: &[("--duration", "1h"), ("--backend", "file"), ("--debug", "")],
-                env: &[("AWS_VAULT_FILE_PASSPHRASE", "pw")],
+                env: &[("AWS_MFA_SERIAL", "arn:aws:iam::1:mfa/me")],
             },
             EKS,
             &[("aws-vault", &["list"]), ("aws-vault", &["login", "prod"])],

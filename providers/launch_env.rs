@@ -191,8 +191,14 @@ mod tests {
         assert_eq!(prod.1.part("env.runs"), Some("aws-eks"));
         let unset = key(&[&["-u", "AWS_PROFILE"][..], &eks].concat());
         assert_eq!(unset.1.part("profile"), None);
-        let cleared = key(&[&["-i"][..], &eks].concat());
+        let cleared = key(&[&["-i", "HOME=/h"][..], &eks].concat());
         assert_eq!(cleared.1.part("profile"), None);
+        // No home for the command: where it reads its credentials is unknown.
+        for line in [&["-i"][..], &["-u", "HOME"], &["HOME="]] {
+            let args = strings(&[line, &eks].concat());
+            let found = crate::provider::recognise(std::ffi::OsStr::new("env"), &args).expect("recognised");
+            assert!(found.provider.identity(&found.args, &env).is_err(), "{line:?}");
+        }
         assert!(!format!("{:?}", prod.1).contains("=prod\""), "assignments as digests");
         let nested = key(&[&["A=1", "env", "AWS_PROFILE=x"][..], &eks].concat());
         assert_eq!(

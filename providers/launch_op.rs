@@ -13,10 +13,19 @@
 //! refreshed in the background. The session variables `OP_SESSION_<account>` have
 //! names that cannot be declared: a signed-in session changes no item, so they are
 //! left out.
+//!
+//! Which item a plugin uses is chosen per terminal session, else per directory (the
+//! working directory or the nearest parent with `.op/plugins/<plugin>.json`), else
+//! globally (the shell plugins guide: "Prompt me for each new terminal session", "Use
+//! automatically when in this directory or subdirectories", "Use as global default").
+//! So the working directory and the terminal session (the Unix session, one per
+//! terminal window or tab) are keyed too, and the `.op/plugins` directories of the
+//! working directory and its parents are credential sources: `cd` into a project with
+//! other credentials, or another terminal, fetches afresh.
 
 use std::path::PathBuf;
 
-use crate::provider::{Env, Expand, Flag, Inputs, Launcher, ParsedArgs, Syntax, Var, expand_path};
+use crate::provider::{Env, Expand, Flag, Identity, Inputs, Launcher, ParsedArgs, Syntax, Var, expand_path};
 
 pub struct OnePassword;
 
@@ -70,21 +79,58 @@ impl Launcher for OnePassword {
         own.positionals == ["plugin", "run"]
     }
 
+    /// Its flags and variables, the working directory and the terminal session: each
+    /// may choose another item. Without a working directory it cannot be told.
+    fn identity(&self, own: &ParsedArgs, env: &dyn Env) -> Result<Identity, String> {
+        let cwd = std::env::current_dir().map_err(|e| format!("op plugin run without a working directory: {e}"))?;
+        let id = Identity::declared("", own, env)?.with_shown(
+            "working-directory",
+            Some(crate::provider::os_to_string(cwd.as_os_str())),
+        );
+        Ok(id.with_shown("terminal-session", terminal_session()))
+    }
+
     /// The config directory: `--config`, else `OP_CONFIG_DIR`, else `~/.config/op` (and
-    /// the older `~/.op`).
+    /// the older `~/.op`); and the directory defaults, `.op/plugins` in the working
+    /// directory and each of its parents.
     fn credential_sources(&self, own: &ParsedArgs, env: &dyn Env) -> Vec<PathBuf> {
-        if let Some(dir) = own.value("config", env) {
-            return expand_path(&dir, Expand::AsGiven, env).ok().into_iter().collect();
-        }
-        let Some(home) = crate::provider::home_dir(env) else {
-            return Vec::new();
+        let mut sources: Vec<PathBuf> = match own.value("config", env) {
+            Some(dir) => expand_path(&dir, Expand::AsGiven, env).ok().into_iter().collect(),
+            None => crate::provider::home_dir(env)
+                .map(|home| {
+                    let config = home.join(".config").join("op");
+                    vec![config.join("plugins"), config, home.join(".op")]
+                })
+                .unwrap_or_default(),
         };
-        let config = home.join(".config").join("op");
-        vec![config.join("plugins"), config, home.join(".op")]
+        if let Ok(cwd) = std::env::current_dir() {
+            for dir in cwd.ancestors() {
+                let plugins = dir.join(".op").join("plugins");
+                if !sources.contains(&plugins) {
+                    sources.push(plugins);
+                }
+            }
+        }
+        sources
     }
 
     fn may_prompt(&self, _own: &ParsedArgs, _env: &dyn Env) -> bool {
         true
+    }
+}
+
+/// The Unix session kubecredcache runs in (its id): one per terminal window or tab, whose
+/// shell leads it.
+fn terminal_session() -> Option<String> {
+    #[cfg(unix)]
+    {
+        // SAFETY: getsid has no preconditions; 0 is this process.
+        let sid = unsafe { libc::getsid(0) };
+        (sid >= 0).then(|| sid.to_string())
+    }
+    #[cfg(not(unix))]
+    {
+        None
     }
 }
 

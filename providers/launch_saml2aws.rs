@@ -8,12 +8,14 @@
 //! pkg/awsconfig): the IdP account (`--idp-account`/`-a`, its settings in
 //! `~/.saml2aws` or `--config`), `--profile`, `--exec-profile`, `--credentials-file`,
 //! `--role`, `--region` and the other login flags, each with its `SAML2AWS_*`
-//! variable; `--password` and `--mfa-token` as digests. Its parser is kingpin (read as
-//! [`Syntax::Click`]): only the form with `--` is recognised. When the saved credentials no longer pass its check it
-//! signs in again, which may prompt: never refreshed in the background. It refuses to
-//! run once the saved credentials have expired, so a token served until its own expiry
-//! is no worse than the bare command then; `saml2aws login` rewrites the credentials
-//! file, a credential source, and the next run fetches afresh.
+//! variable; not `--password` and `--mfa-token`, which prove the sign-in and do not
+//! choose whose credentials (a digest of either is undone by guessing). Its parser is
+//! kingpin (read as [`Syntax::Click`]): only the form with `--` is recognised. When the
+//! saved credentials no longer pass its check it signs in again, which may prompt:
+//! never refreshed in the background. It refuses to run once the saved credentials
+//! have expired, so a token served until its own expiry is no worse than the bare
+//! command then; `saml2aws login` rewrites the credentials file, a credential source,
+//! and the next run fetches afresh.
 
 use std::path::PathBuf;
 
@@ -25,6 +27,8 @@ inventory::submit! { &Saml2aws as &dyn Launcher }
 
 /// `~/.saml2aws` and `--config`: mitchellh/go-homedir's `Expand`, a leading `~`.
 const CONFIG_PATHS: Expand = Expand::GoTilde;
+
+const PROVES_NOT_CHOOSES: &str = "proves the sign-in; the account and user choose whose credentials";
 
 static INPUTS: Inputs = Inputs {
     programs: &["saml2aws"],
@@ -54,8 +58,14 @@ static INPUTS: Inputs = Inputs {
         Flag::value("username", &["--username"])
             .env(&["SAML2AWS_USERNAME"])
             .shown(),
-        Flag::value("password", &["--password"]).env(&["SAML2AWS_PASSWORD"]),
-        Flag::value("mfa-token", &["--mfa-token"]).env(&["SAML2AWS_MFA_TOKEN"]),
+        // They prove the sign-in of the user the IdP account and `--username` name: not
+        // keyed at all (a digest of a password or a 6-digit code is undone by guessing).
+        Flag::value("password", &["--password"])
+            .env(&["SAML2AWS_PASSWORD"])
+            .cosmetic(PROVES_NOT_CHOOSES),
+        Flag::value("mfa-token", &["--mfa-token"])
+            .env(&["SAML2AWS_MFA_TOKEN"])
+            .cosmetic(PROVES_NOT_CHOOSES),
         Flag::value("role", &["--role"]).env(&["SAML2AWS_ROLE"]).shown(),
         Flag::value("policyfile", &["--policyfile"])
             .env(&["SAML2AWS_POLICY_FILE"])
@@ -122,7 +132,7 @@ impl Launcher for Saml2aws {
     }
 
     fn recognises(&self, own: &ParsedArgs) -> bool {
-        own.positionals == ["exec"]
+        own.positionals == ["exec"] && !crate::provider::kingpin_reads_an_arguments_file(own.raw)
     }
 
     /// Its configuration of IdP accounts, the credentials file `saml2aws login` writes
@@ -172,7 +182,7 @@ mod tests {
                     ("--idp-account", "corp"),
                     ("--verbose", ""),
                 ],
-                env: &[("SAML2AWS_PASSWORD", "pw")],
+                env: &[("SAML2AWS_ROLE", "arn:aws:iam::1:role/admin")],
             },
             &["aws", "eks", "get-token", "--cluster-name", "c1"],
             &[("saml2aws", &["login"]), ("saml2aws", &["console"])],

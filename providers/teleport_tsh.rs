@@ -92,7 +92,7 @@ impl Provider for TeleportTsh {
     }
 
     fn recognises(&self, _program: &str, args: &ParsedArgs) -> bool {
-        args.positionals == ["kube", "credentials"]
+        args.positionals == ["kube", "credentials"] && !crate::provider::kingpin_reads_an_arguments_file(args.raw)
     }
 
     fn identity(&self, args: &ParsedArgs, env: &dyn Env) -> Result<Identity, String> {

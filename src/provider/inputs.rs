@@ -43,8 +43,11 @@ pub enum Syntax {
     /// Python's click (the OCI CLI): long flags spelled in full; `-i=x` is the value
     /// `=x`; switches take no value at all. Go's kingpin (tsh, aws-vault, saml2aws)
     /// reads flags by the same rules (its lexer: `-fARG`, so `-f=x` is `=x`; a bool flag
-    /// takes no `=value`), with one addition, `--no-SWITCH`, left unknown here and so
-    /// keyed verbatim.
+    /// takes no `=value`), with two additions: `--no-SWITCH`, left unknown here and so
+    /// keyed verbatim; and `@FILE`, arguments read from a file, which a kingpin
+    /// program's `recognises` refuses with [`kingpin_reads_an_arguments_file`].
+    ///
+    /// [`kingpin_reads_an_arguments_file`]: super::kingpin_reads_an_arguments_file
     Click,
 }
 

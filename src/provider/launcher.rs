@@ -148,7 +148,18 @@ impl Launched {
     pub(super) fn identity_in(&self, own: &ParsedArgs, env: &dyn Env, outer_env: &dyn Env) -> Result<Identity, String> {
         let outer = self.launcher.identity(own, env)?;
         let inner_args = self.inner_args();
-        let mut id = self.with_inner_env(own, outer_env, |inner_env| self.inner.identity(&inner_args, inner_env))?;
+        let mut id = self.with_inner_env(own, outer_env, |inner_env| {
+            // `env -i`, `env -u HOME`: the command finds its files through a home we
+            // cannot see (Python asks the password database, Go gives up), so neither its
+            // key nor its credential sources can be told; run it as bare.
+            if super::home_dir(inner_env).is_none() && super::home_dir(outer_env).is_some() {
+                return Err(format!(
+                    "{} leaves the command it runs no home directory",
+                    self.launcher.name()
+                ));
+            }
+            self.inner.identity(&inner_args, inner_env)
+        })?;
         let name = self.launcher.name();
         // Reading fewer than all its arguments, the launched command is a launcher's. Its
         // parts go one level down: `env /a/env /b/env aws` and `env /b/env /a/env aws` are
@@ -303,34 +314,63 @@ pub fn after_double_dash(args: &[String]) -> Option<usize> {
     args.iter().position(|a| a == "--").map(|at| at + 1)
 }
 
-/// The value of a Go duration as `time.ParseDuration` reads the usual ones (`90s`,
-/// `5m`, `1h30m`, `1.5h`): `None` for anything else, as Go's error.
+/// Whether Go's kingpin (aws-vault, saml2aws, tsh) reads more arguments from a file
+/// here: each argument `@FILE` before `--`, flag values too, stands for the lines of
+/// FILE (its lexer, `ExpandArgsFromFile`). We do not read that file, so such a line
+/// cannot be keyed: it is not recognised, and runs as bare.
+pub fn kingpin_reads_an_arguments_file(args: &[String]) -> bool {
+    args.iter().take_while(|a| *a != "--").any(|a| a.starts_with('@'))
+}
+
+/// The value of a Go duration as `time.ParseDuration` reads it: an optional sign, then
+/// numbers with units (`ns`, `us`, `µs`, `ms`, `s`, `m`, `h`), or `0` alone; `None`
+/// where Go's is an error. Every form counts: a value Go reads and this did not would
+/// leave its program's rule (aws-vault's `AWS_MIN_TTL=0`) unseen.
 pub fn go_duration(text: &str) -> Option<chrono::Duration> {
-    let mut rest = text;
-    let mut total = 0f64;
+    let (negative, mut rest) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    if rest == "0" {
+        return Some(chrono::Duration::zero());
+    }
     if rest.is_empty() {
         return None;
     }
+    let mut nanos = 0f64;
     while !rest.is_empty() {
         let digits = rest
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
             .unwrap_or(rest.len());
-        let number: f64 = rest[..digits].parse().ok()?;
+        let number = &rest[..digits];
+        // Go wants a digit on one side of the point at least, and one point at most.
+        if !number.bytes().any(|b| b.is_ascii_digit()) || number.matches('.').count() > 1 {
+            return None;
+        }
+        let number: f64 = number.parse().ok()?;
         rest = &rest[digits..];
         let unit = rest
             .find(|c: char| c.is_ascii_digit() || c == '.')
             .unwrap_or(rest.len());
-        let seconds = match &rest[..unit] {
-            "h" => 3600.0,
-            "m" => 60.0,
-            "s" => 1.0,
-            "ms" => 0.001,
+        let scale = match &rest[..unit] {
+            "h" => 3.6e12,
+            "m" => 6e10,
+            "s" => 1e9,
+            "ms" => 1e6,
+            "us" | "\u{b5}s" | "\u{3bc}s" => 1e3,
+            "ns" => 1.0,
             _ => return None,
         };
-        total += number * seconds;
+        nanos += number * scale;
         rest = &rest[unit..];
     }
-    chrono::Duration::try_milliseconds((total * 1000.0) as i64)
+    // Go's own limit: about 290 years.
+    if nanos > i64::MAX as f64 {
+        return None;
+    }
+    let value = chrono::Duration::nanoseconds(nanos as i64);
+    Some(if negative { -value } else { value })
 }
 
 #[cfg(test)]
@@ -369,9 +409,32 @@ mod tests {
         assert_eq!(go_duration("1h30m"), chrono::Duration::try_minutes(90));
         assert_eq!(go_duration("1.5h"), chrono::Duration::try_minutes(90));
         assert_eq!(go_duration("90s"), chrono::Duration::try_seconds(90));
-        for bad in ["", "5", "m", "5x", "-5m"] {
+        assert_eq!(go_duration("0"), Some(chrono::Duration::zero()), "Go's zero");
+        assert_eq!(go_duration("+0"), Some(chrono::Duration::zero()));
+        assert_eq!(go_duration("-5m"), chrono::Duration::try_minutes(-5));
+        assert_eq!(go_duration("1500ms"), chrono::Duration::try_milliseconds(1500));
+        assert_eq!(go_duration("2us"), Some(chrono::Duration::microseconds(2)));
+        assert_eq!(go_duration("2\u{b5}s"), Some(chrono::Duration::microseconds(2)));
+        assert_eq!(go_duration(".5s"), chrono::Duration::try_milliseconds(500));
+        for bad in ["", "5", "m", "5x", "-", ".s", "1..5s", "1e3s", "0m0", "9999999999h"] {
             assert_eq!(go_duration(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn kingpin_argument_files_are_seen_before_the_double_dash_only() {
+        let line = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(kingpin_reads_an_arguments_file(&line(&[
+            "exec",
+            "@prod.args",
+            "--",
+            "aws"
+        ])));
+        assert!(kingpin_reads_an_arguments_file(&line(&["--region", "@r", "exec", "p"])));
+        assert!(!kingpin_reads_an_arguments_file(&line(&[
+            "exec", "p", "--", "aws", "@x"
+        ])));
+        assert!(!kingpin_reads_an_arguments_file(&line(&["exec", "--region=@r", "p"])));
     }
 
     #[test]

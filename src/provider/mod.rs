@@ -25,7 +25,10 @@ use std::path::PathBuf;
 pub use args::{ParsedArgs, os_to_string, parse, string_to_os};
 pub use identity::{Env, Identity, PROGRAM_PART, ProcessEnv, secret_digest};
 pub use inputs::{EnvOrder, Flag, Inputs, Role, Syntax, Var, first_set};
-pub use launcher::{EnvChange, LAUNCHED_PROGRAM_PART, Launcher, after_double_dash, go_duration, launchers};
+pub use launcher::{
+    EnvChange, LAUNCHED_PROGRAM_PART, Launcher, after_double_dash, go_duration, kingpin_reads_an_arguments_file,
+    launchers,
+};
 pub use paths::{Expand, expand_path, keyed_path};
 
 /// An authenticator whose token command kubecredcache knows how to key.

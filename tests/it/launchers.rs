@@ -10,8 +10,9 @@ use std::time::Duration;
 /// A stand-in for `aws-vault exec`, from 99designs/aws-vault v7's cli/exec.go: refuses
 /// inside an aws-vault subshell; removes the user's AWS credential and profile
 /// variables; sets AWS_VAULT, the region variables for `--region`, and credentials of
-/// the profile; then runs the command after `--`. Each run appends a line to
-/// `$FAKE_LAUNCHES` (not `$FAKE_CALLS`, which counts the launched authenticator's runs).
+/// the profile (kingpin's `@FILE` read for the profile alone); then runs the command
+/// after `--`. Each run appends a line to `$FAKE_LAUNCHES` (not `$FAKE_CALLS`, which
+/// counts the launched authenticator's runs).
 const FAKE_AWS_VAULT: &str = r#"#!/bin/bash
 echo "aws-vault $*" >> "${FAKE_LAUNCHES:-/dev/null}"
 [ -n "$AWS_VAULT" ] && { echo "aws-vault: running in an existing aws-vault subshell" >&2; exit 1; }
@@ -24,6 +25,7 @@ while [ $# -gt 0 ]; do
     --region=*) region=${1#--region=} ;;
     --duration|-d|--backend|--mfa-token|-t|--prompt|--file-dir|--keychain) shift ;;
     -*) ;;
+    @*) profile=$(head -n 1 "${1#@}") ;;
     *) profile=$1 ;;
   esac
   shift
@@ -245,4 +247,151 @@ fn every_launcher_is_cached_keyed_by_its_own_arguments_and_its_command_and_wrapp
         let written = fs::read_to_string(&config).unwrap();
         assert!(written.contains("command: kubecredcache"), "{launcher}: {written}");
     }
+}
+
+/// aws-vault reads `AWS_MIN_TTL` with Go's `time.ParseDuration`, for which `0` is a
+/// duration: it then hands over a cached session with any time left, so a token signed
+/// with it may die at once. Not served again.
+#[test]
+fn aws_vault_with_a_min_ttl_of_zero_has_its_tokens_served_no_longer() {
+    let mut s = sandbox();
+    s.set("AWS_MIN_TTL", "0");
+    let first = run(&s, &vault("prod", EKS));
+    assert_ne!(run(&s, &vault("prod", EKS)), first, "fetched afresh, as bare");
+    assert_eq!(s.calls(), 2);
+}
+
+/// `env -u HOME` (or `env -i`) leaves the command a home we cannot see: the AWS CLI
+/// finds `~/.aws` through the password database, so a new `aws configure` there would go
+/// unnoticed. The command runs as bare, each time.
+#[test]
+fn env_that_takes_the_home_away_runs_its_command_as_bare() {
+    let s = sandbox();
+    let line: Vec<String> = ["env", "-u", "HOME"].iter().chain(EKS).map(|a| a.to_string()).collect();
+    let first = run(&s, &line);
+    let credentials = s.home.join(".aws/credentials");
+    fs::create_dir_all(credentials.parent().unwrap()).unwrap();
+    fs::write(&credentials, "[default]\naws_access_key_id = AKIA-NEW\n").unwrap();
+    assert_ne!(run(&s, &line), first, "the new credentials are used at once");
+    assert_eq!(s.calls(), 2);
+}
+
+/// `op plugin run` chooses the item per terminal session, else per directory (the
+/// nearest `.op/plugins/<plugin>.json` up from the working directory), else globally:
+/// `cd` into a project configured with other credentials, or another terminal, is
+/// another identity, and `op plugin init` in a directory fetches afresh.
+#[test]
+fn op_plugin_run_is_keyed_by_the_working_directory_and_the_terminal_session() {
+    let s = sandbox();
+    write_script(&s.bin.join("op"), FAKE_EXEC_LAUNCHER);
+    let line: Vec<&str> = ["op", "plugin", "run", "--"].iter().chain(EKS).copied().collect();
+    let in_dir = |dir: &std::path::Path| {
+        let mut cmd = s.command(&line);
+        cmd.current_dir(dir);
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        token(std::str::from_utf8(&out.stdout).unwrap())
+    };
+    let (prod, dev) = (s.root.path().join("prod"), s.root.path().join("dev"));
+    fs::create_dir_all(&prod).unwrap();
+    fs::create_dir_all(&dev).unwrap();
+    let first = in_dir(&prod);
+    assert_eq!(in_dir(&prod), first, "served from the cache");
+    assert_ne!(in_dir(&dev), first, "another directory may have other credentials");
+    // `op plugin init` there, "use automatically in this directory".
+    fs::create_dir_all(prod.join(".op/plugins")).unwrap();
+    fs::write(prod.join(".op/plugins/aws.json"), "{}").unwrap();
+    let configured = in_dir(&prod);
+    assert_ne!(configured, first, "a directory default set: fetched afresh");
+    // Another terminal (its own session) may have its own session default.
+    let mut other_terminal = std::process::Command::new("setsid");
+    other_terminal
+        .arg(crate::common::bin())
+        .args(&line)
+        .current_dir(&prod)
+        .env_clear()
+        .envs(
+            s.command(&[])
+                .get_envs()
+                .filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned()))),
+        );
+    let out = other_terminal.output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_ne!(token(std::str::from_utf8(&out.stdout).unwrap()), configured);
+    assert_eq!(s.calls(), 4);
+}
+
+/// The first 16 hex digits of SHA-256, as kubecredcache's digests show a secret.
+fn digest_hex(secret: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(secret.as_bytes())[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// An MFA code or the file store's passphrase proves who signs in; the profile chooses
+/// whose credentials. A digest of a 6-digit code (or of a passphrase) is undone by
+/// trying them all: neither is in the key, the cache directory or `doctor`, and another
+/// code for the same profile is served the same token.
+#[test]
+fn aws_vaults_mfa_code_and_passphrase_stay_out_of_the_cache_and_doctor() {
+    let mut s = sandbox();
+    s.install();
+    s.set("AWS_VAULT_FILE_PASSPHRASE", "hunter2");
+    let with_code = |code: &str| {
+        let mut line: Vec<String> = ["aws-vault", "exec", "--mfa-token", code, "prod", "--"]
+            .map(String::from)
+            .to_vec();
+        line.extend(EKS.iter().map(|a| a.to_string()));
+        line
+    };
+    let first = run(&s, &with_code("918273"));
+    assert_eq!(run(&s, &with_code("123456")), first, "the same profile's credentials");
+    assert_eq!(s.calls(), 1);
+    let args: Vec<String> = with_code("918273").iter().map(|a| format!("{a:?}")).collect();
+    fs::write(
+        s.kube_config(),
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: ctx\nclusters:\n- name: k\n  cluster: {{server: 'https://k.example.com'}}\n\
+             contexts:\n- name: ctx\n  context: {{cluster: k, user: u}}\n\
+             users:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: kubecredcache\n      args: [{}]\n",
+            args.join(", ")
+        ),
+    )
+    .unwrap();
+    let mut shown = vec![
+        s.ok(&["doctor"]),
+        s.ok(&["doctor", "--json"]),
+        s.ok(&["status", "--json"]),
+    ];
+    for entry in fs::read_dir(&s.cache).unwrap() {
+        let entry = entry.unwrap();
+        shown.push(entry.file_name().to_string_lossy().into_owned());
+        if entry.path().is_file() {
+            shown.push(String::from_utf8_lossy(&fs::read(entry.path()).unwrap()).into_owned());
+        }
+    }
+    assert!(shown[0].contains("aws-vault.profile=prod"), "{}", shown[0]);
+    for text in &shown {
+        for secret in ["918273", "123456", "hunter2"] {
+            assert!(!text.contains(secret), "{secret} in clear: {text}");
+            assert!(!text.contains(&digest_hex(secret)), "a digest of {secret}: {text}");
+        }
+    }
+}
+
+/// kingpin (aws-vault, saml2aws, tsh) reads an argument `@FILE` before `--` as the lines
+/// of FILE: `aws-vault exec @profile.args -- ...` names whatever profile the file holds
+/// now, which the command line does not show. Such a line runs as bare, each time.
+#[test]
+fn a_kingpin_arguments_file_is_not_keyed_by_its_name() {
+    let s = sandbox();
+    let file = s.root.path().join("profile.args");
+    fs::write(&file, "prod\n").unwrap();
+    let line = vault(&format!("@{}", file.display()), EKS);
+    let prod = run(&s, &line);
+    fs::write(&file, "dev\n").unwrap();
+    assert_ne!(run(&s, &line), prod, "another profile in the file: not prod's token");
+    assert_eq!(s.calls(), 2);
 }

@@ -248,3 +248,34 @@ fn the_background_refresh_runs_in_a_session_of_its_own() {
     );
     wait_for("the background refresh", || refresh_files(&s.cache, ".running") == 0);
 }
+
+/// doctl's SSO sign-in (`--sso-issuer-url` and `--sso-client-id`, as DigitalOcean's
+/// kubeconfig for an SSO cluster has them) opens a browser on a local port once doctl's
+/// own token has expired: never started in the background.
+#[test]
+fn doctl_with_an_sso_sign_in_is_never_refreshed_in_the_background() {
+    let mut s = Sandbox::new();
+    s.fake("doctl");
+    let line = [
+        "doctl",
+        "kubernetes",
+        "cluster",
+        "kubeconfig",
+        "exec-credential",
+        "--version=v1beta1",
+        "--sso-issuer-url=https://idp.example.com",
+        "--sso-client-id=k8s",
+        "c0ffee",
+    ];
+    s.set("KUBECREDCACHE_REFRESH_AHEAD", "250s").set("FAKE_LIFETIME", "200");
+    let first = token(&s.ok(&line));
+    s.age_entries("c0ffee", Duration::from_secs(300));
+    // A refresh, had one started, would still be running when we look.
+    s.set("FAKE_LIFETIME", "900").set("FAKE_SLEEP", "3");
+    assert_eq!(token(&s.ok(&line)), first, "served from the cache");
+    assert_eq!(
+        refresh_files(&s.cache, ".running"),
+        0,
+        "an SSO sign-in is not refreshed unattended"
+    );
+}
