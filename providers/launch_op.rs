@@ -122,7 +122,15 @@ impl Launcher for OnePassword {
 /// The Unix session kubecredcache runs in (its id): one per terminal window or tab, whose
 /// shell leads it.
 fn terminal_session() -> Option<String> {
-    #[cfg(unix)]
+    // On Linux through syscall(2), already imported: `getsid` as one more imported
+    // symbol would cost every run, of any provider, its binding by the dynamic loader.
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: getsid has no preconditions; 0 is this process.
+        let sid = unsafe { libc::syscall(libc::SYS_getsid, 0) };
+        (sid >= 0).then(|| sid.to_string())
+    }
+    #[cfg(all(unix, not(target_os = "linux")))]
     {
         // SAFETY: getsid has no preconditions; 0 is this process.
         let sid = unsafe { libc::getsid(0) };
