@@ -185,7 +185,7 @@ fn edit_exec(text: &str, root: &Node, index: usize, old: &Value, new: &Value) ->
         let args: Vec<String> = args.filter_map(Value::as_str).map(written).collect();
         let flow = format!("[{}]", args.join(", "));
         edits.push(match pair(exec, "args", &place)? {
-            Some((key, value)) => args_edit(text, key, value, &args, flow, &place)?,
+            Some((key, value)) => args_edit(text, key, value, &args, flow, &place, same_last(old, new))?,
             None => {
                 let (key, command) = pair(exec, "command", &place)?.ok_or("it has no command; edit it by hand")?;
                 args_added(text, exec, key, command, flow)
@@ -195,9 +195,35 @@ fn edit_exec(text: &str, root: &Node, index: usize, old: &Value, new: &Value) ->
     Ok(edits)
 }
 
+/// How many of the last args `old` and `new` have in common: a block list keeps those
+/// as written, and the comments among them.
+fn same_last(old: &Value, new: &Value) -> usize {
+    let args = |exec: &Value| {
+        exec.get("args")
+            .and_then(Value::as_sequence)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let (old, new) = (args(old), args(new));
+    old.iter()
+        .rev()
+        .zip(new.iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count()
+}
+
 /// The edit that makes `args` (written) the value of the args key `key`, now `value`:
-/// a block list stays one, each item where the first stood; else a flow list.
-fn args_edit(text: &str, key: &Node, value: &Node, args: &[String], flow: String, place: &str) -> Result<Edit, String> {
+/// a block list stays one, its last `kept` items as they are written and the new ones
+/// where the first stood; else a flow list.
+fn args_edit(
+    text: &str,
+    key: &Node,
+    value: &Node,
+    args: &[String],
+    flow: String,
+    place: &str,
+    kept: usize,
+) -> Result<Edit, String> {
     let colon = key.span.end + text[key.span.end..].find(':').map_or(0, |i| i + 1);
     let Kind::Sequence(items) = &value.kind else {
         // `args:` with nothing after it, `~` or `null`.
@@ -220,7 +246,24 @@ fn args_edit(text: &str, key: &Node, value: &Node, args: &[String], flow: String
     }
     let start = value.span.start;
     let between = format!("{}{}- ", newline_at(text, start), " ".repeat(column(text, start)));
+    // Up to the `- ` of the first item kept, if nothing but space stands between them.
+    let first_kept = items.len().checked_sub(kept).and_then(|i| items.get(i));
+    if let Some(dash) = first_kept.and_then(|item| dash_of(text, item)) {
+        let new = &args[..args.len() - kept];
+        return Ok((
+            start..dash,
+            new.iter()
+                .map(|arg| format!("- {arg}{}", &between[..between.len() - 2]))
+                .collect(),
+        ));
+    }
     Ok((start..end, format!("- {}", args.join(&between))))
+}
+
+/// Where the `-` of the block list item `item` stands.
+fn dash_of(text: &str, item: &Node) -> Option<usize> {
+    let before = text[..item.span.start].trim_end_matches([' ', '\t', '\r', '\n']);
+    before.ends_with('-').then(|| before.len() - 1)
 }
 
 /// The line break that ends the line `at` stands on (the file's, at its end).
@@ -340,7 +383,11 @@ mod tests {
             ),
             (
                 "    exec:\n      command: aws\n      args: # the args\n        - eks\n        - \"get-token\"\n        - --cluster-name\n        - |-\n          c\n",
-                "    exec:\n      command: kubecredcache\n      args: # the args\n        - aws\n        - eks\n        - get-token\n        - --cluster-name\n        - c\n".into(),
+                "    exec:\n      command: kubecredcache\n      args: # the args\n        - aws\n        - eks\n        - \"get-token\"\n        - --cluster-name\n        - |-\n          c\n".into(),
+            ),
+            (
+                "    exec:\n      command: aws\n      args:\n      # the sub-command\n      - eks # of aws\n      - get-token\n",
+                "    exec:\n      command: kubecredcache\n      args:\n      # the sub-command\n      - aws\n      - eks # of aws\n      - get-token\n".into(),
             ),
             (
                 "    exec:\n      command: |-\n        aws\n      args: [eks, \"get-token\",\n        --cluster-name, 'c']\n",
@@ -397,6 +444,16 @@ mod tests {
                     "\n      - --force-refresh\n      - gke-gcloud-auth-plugin",
                 ),
                 exec("gke-gcloud-auth-plugin", " []"),
+            ),
+            (
+                exec(
+                    "kubecredcache",
+                    "\n      # its sub-command\n      - aws\n      - eks # of aws\n      - get-token",
+                ),
+                exec(
+                    "aws",
+                    "\n      # its sub-command\n      - eks # of aws\n      - get-token",
+                ),
             ),
             (
                 exec("kubecredcache", " # why\n      - gke-gcloud-auth-plugin"),

@@ -736,7 +736,7 @@ fn setup_changes_only_the_wrapped_values_and_every_other_byte_stays() {
         .replace("v1alpha1   # old", "v1beta1   # old")
         .replace(
             "command: aws  # the CLI\n      args:\n      - eks\n      - get-token\n      - --cluster-name\n      - 'prod'",
-            "command: kubecredcache  # the CLI\n      args:\n      - aws\n      - eks\n      - get-token\n      - --cluster-name\n      - prod",
+            "command: kubecredcache  # the CLI\n      args:\n      - aws\n      - eks\n      - get-token\n      - --cluster-name\n      - 'prod'",
         )
         .replace(
             "command: 'gke-gcloud-auth-plugin',",
@@ -771,6 +771,26 @@ fn setup_changes_only_the_wrapped_values_and_every_other_byte_stays() {
             fs::remove_file(backup).unwrap();
         }
     }
+}
+
+#[test]
+fn comments_among_the_args_stay_through_setup_and_unsetup_in_place() {
+    let s = Sandbox::new();
+    s.install();
+    let path = s.kube_config();
+    let original = "users:\n- name: eks\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: aws\n      args:\n      # what aws runs\n      - eks  # the service\n      - get-token\n      # which cluster\n      - --cluster-name\n      - \"prod\"  # quoted\n";
+    fs::write(&path, original).unwrap();
+    ok(&s.run(&["setup"]));
+    let wrapped = original
+        .replace("command: aws", "command: kubecredcache")
+        .replace("# what aws runs\n", "# what aws runs\n      - aws\n");
+    assert_eq!(fs::read_to_string(&path).unwrap(), wrapped);
+    // Without the backup, unsetup takes the entry apart in place: the same comments.
+    for backup in replace_backups(&path) {
+        fs::remove_file(backup).unwrap();
+    }
+    ok(&s.run(&["unsetup"]));
+    assert_eq!(fs::read_to_string(&path).unwrap(), original);
 }
 
 /// The backups beside `path`.
