@@ -715,6 +715,64 @@ fn a_file_kubectl_refuses_for_a_written_boolean_word_is_not_made_to_skip_tls_ver
 }
 
 #[test]
+fn a_file_kubectl_refuses_for_a_name_twice_in_a_list_is_refused_and_left_as_it_is() {
+    let s = Sandbox::new();
+    s.install();
+    let path = s.kube_config();
+    let user = |name: &str| {
+        format!(
+            "- name: {name}\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: gke-gcloud-auth-plugin\n"
+        )
+    };
+    // kubectl: `duplicate name "u" in list` (a missing name is ""), or a name that is
+    // not a string, refuses the whole file.
+    let cases = [
+        format!("users:\n{}{}", user("u"), user("'u'")),
+        format!("users:\n{}", user("v").replace("- name: v\n ", "-").repeat(2)),
+        format!("users:\n{}{}", user("u"), user("1")),
+        format!(
+            "clusters:\n- {{name: c, cluster: {{server: 'https://a'}}}}\n- {{name: c, cluster: {{server: 'https://b'}}}}\nusers:\n{}",
+            user("u")
+        ),
+        format!(
+            "users:\n{}contexts: [{{name: x, context: {{user: u}}}}, {{name: x, context: {{}}}}]\n",
+            user("u")
+        ),
+        format!(
+            "users:\n{}extensions: [{{name: e, extension: {{}}}}, {{name: e, extension: {{}}}}]\n",
+            user("u")
+        ),
+        format!(
+            "preferences: {{extensions: [{{name: e, extension: {{}}}}, {{name: e, extension: {{}}}}]}}\nusers:\n{}",
+            user("u")
+        ),
+        format!("users:\n{}", user("u")).replace(
+            "    exec:",
+            "    extensions: [{name: e, extension: {}}, {name: e, extension: {}}]\n    exec:",
+        ),
+    ];
+    let kubectl = host_tool("kubectl");
+    for text in cases {
+        fs::write(&path, &text).unwrap();
+        if let Some(kubectl) = &kubectl {
+            assert!(
+                !kubectl_view(&s, kubectl, &path).status.success(),
+                "kubectl refuses {text}"
+            );
+        }
+        let out = s.run(&["setup"]);
+        assert_eq!(out.status.code(), Some(1), "{text}");
+        let err = one_line_error(&out);
+        assert!(
+            err.contains("kubectl refuses it") && err.contains("nothing written"),
+            "{err}"
+        );
+        assert_eq!(fs::read_to_string(&path).unwrap(), text, "left as it was");
+        assert!(replace_backups(&path).is_empty(), "{text}");
+    }
+}
+
+#[test]
 fn setup_changes_only_the_wrapped_values_and_every_other_byte_stays() {
     let s = Sandbox::new();
     s.install();
