@@ -170,6 +170,10 @@ fn exec_of(root: &Node, index: usize) -> Result<(&Node, String), String> {
 /// `old`) `new`'s command, args and apiVersion.
 fn edit_exec(text: &str, root: &Node, index: usize, old: &Value, new: &Value) -> Result<Vec<Edit>, String> {
     let (exec, place) = exec_of(root, index)?;
+    // An entry written as JSON (a kubeconfig a tool wrote as JSON) stays JSON.
+    let json = text[exec.span.start..].starts_with('{')
+        && matches!(&exec.kind, Kind::Mapping(pairs, _) if pairs.first().is_some_and(|(_, key, _)| text[key.span.start..].starts_with('"')));
+    let written = |s: &str| if json { quoted(s) } else { written(s) };
     let mut edits = Vec::new();
     for key in ["command", "apiVersion"] {
         let found = pair(exec, key, &place)?;
@@ -183,12 +187,13 @@ fn edit_exec(text: &str, root: &Node, index: usize, old: &Value, new: &Value) ->
     if old.get("args") != new.get("args") {
         let args = new.get("args").and_then(Value::as_sequence).into_iter().flatten();
         let args: Vec<String> = args.filter_map(Value::as_str).map(written).collect();
+        let args_key = if json { "\"args\"" } else { "args" };
         let flow = format!("[{}]", args.join(", "));
         edits.push(match pair(exec, "args", &place)? {
             Some((key, value)) => args_edit(text, key, value, &args, flow, &place, same_last(old, new))?,
             None => {
                 let (key, command) = pair(exec, "command", &place)?.ok_or("it has no command; edit it by hand")?;
-                args_added(text, exec, key, command, flow)
+                args_added(text, exec, key, command, &format!("{args_key}: {flow}"))
             }
         });
     }
@@ -275,18 +280,18 @@ fn newline_at(text: &str, at: usize) -> &'static str {
     if crlf { "\r\n" } else { "\n" }
 }
 
-/// The edit that adds `args: flow` after the command (`key: value`) of `exec`: a new
-/// line at the command key's column, or `, args: ...` in a `{...}` mapping.
-fn args_added(text: &str, exec: &Node, key: &Node, value: &Node, flow: String) -> Edit {
+/// The edit that adds `args` (`args: [...]`) after the command (`key: value`) of `exec`:
+/// a new line at the command key's column, or `, args: [...]` in a `{...}` mapping.
+fn args_added(text: &str, exec: &Node, key: &Node, value: &Node, args: &str) -> Edit {
     let end = scalar_end(text, value);
     if text[exec.span.start..].starts_with('{') {
-        return (end..end, format!(", args: {flow}"));
+        return (end..end, format!(", {args}"));
     }
     // After what else stands on the command's line (a comment stays with it).
     let newline = newline_at(text, end);
     let at = text[end..].find(newline).map_or(text.len(), |i| end + i);
     let indent = " ".repeat(column(text, key.span.start));
-    (at..at, format!("{newline}{indent}args: {flow}"))
+    (at..at, format!("{newline}{indent}{args}"))
 }
 
 /// Where a scalar's own text ends: a block scalar's (`|`, `>`) span takes in the line
@@ -312,6 +317,11 @@ fn written(s: &str) -> String {
     if plain_everywhere(s) {
         return s.to_string();
     }
+    quoted(s)
+}
+
+/// `s` double-quoted, which YAML 1.1 and JSON both read as that string.
+fn quoted(s: &str) -> String {
     let mut out = String::from('"');
     for c in s.chars() {
         match c {

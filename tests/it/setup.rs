@@ -773,6 +773,44 @@ fn a_file_kubectl_refuses_for_a_name_twice_in_a_list_is_refused_and_left_as_it_i
 }
 
 #[test]
+fn a_kubeconfig_written_as_json_stays_json_through_setup_and_unsetup() {
+    let s = Sandbox::new();
+    s.install();
+    let path = s.kube_config();
+    let exec = |command: &str, args: &str| {
+        format!(r#"{{"apiVersion":"client.authentication.k8s.io/v1beta1","command":"{command}"{args}}}"#)
+    };
+    let user = |name: &str, exec: String| format!(r#"{{"name":"{name}","user":{{"exec":{exec}}}}}"#);
+    let original = format!(
+        r#"{{"apiVersion":"v1","kind":"Config","users":[{},{}]}}"#,
+        user(
+            "eks",
+            exec("aws", r#","args":["eks","get-token","--cluster-name","prod"]"#)
+        ),
+        user("gke", exec("gke-gcloud-auth-plugin", "")),
+    );
+    fs::write(&path, &original).unwrap();
+    ok(&s.run(&["setup"]));
+    let wrapped = fs::read_to_string(&path).unwrap();
+    let read: serde_json::Value =
+        serde_json::from_str(&wrapped).unwrap_or_else(|e| panic!("not JSON after setup ({e}):\n{wrapped}"));
+    assert_eq!(read["users"][0]["user"]["exec"]["args"][0], "aws", "{wrapped}");
+    assert_eq!(
+        read["users"][1]["user"]["exec"]["args"][0], "gke-gcloud-auth-plugin",
+        "{wrapped}"
+    );
+    // Without the backup, unsetup edits in place: JSON still.
+    for backup in replace_backups(&path) {
+        fs::remove_file(backup).unwrap();
+    }
+    ok(&s.run(&["unsetup"]));
+    let unwrapped = fs::read_to_string(&path).unwrap();
+    let read: serde_json::Value =
+        serde_json::from_str(&unwrapped).unwrap_or_else(|e| panic!("not JSON after unsetup ({e}):\n{unwrapped}"));
+    assert_eq!(read["users"][0]["user"]["exec"]["command"], "aws", "{unwrapped}");
+}
+
+#[test]
 fn setup_changes_only_the_wrapped_values_and_every_other_byte_stays() {
     let s = Sandbox::new();
     s.install();
