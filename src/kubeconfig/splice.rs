@@ -250,7 +250,7 @@ fn args_edit(
         return Ok((colon..end, " []".into()));
     }
     let start = value.span.start;
-    let between = format!("{}{}- ", newline_at(text, start), " ".repeat(column(text, start)));
+    let between = format!("{}{}- ", line_end(text, start).1, " ".repeat(column(text, start)));
     // Up to the `- ` of the first item kept, if nothing but space stands between them.
     let first_kept = items.len().checked_sub(kept).and_then(|i| items.get(i));
     if let Some(dash) = first_kept.and_then(|item| dash_of(text, item)) {
@@ -267,17 +267,30 @@ fn args_edit(
 
 /// Where the `-` of the block list item `item` stands.
 fn dash_of(text: &str, item: &Node) -> Option<usize> {
-    let before = text[..item.span.start].trim_end_matches([' ', '\t', '\r', '\n']);
+    let before = text[..item.span.start].trim_end_matches(|c| c == ' ' || c == '\t' || BREAKS.contains(&c));
     before.ends_with('-').then(|| before.len() - 1)
 }
 
-/// The line break that ends the line `at` stands on (the file's, at its end).
-fn newline_at(text: &str, at: usize) -> &'static str {
-    let crlf = match text[at..].find('\n') {
-        Some(i) => text[..at + i].ends_with('\r'),
-        None => text.contains("\r\n"),
+/// YAML 1.1's line breaks, go-yaml's as libyaml's: a lone `\r` (old Mac files), NEL,
+/// and the Unicode line and paragraph separators end a line as `\n` does.
+const BREAKS: [char; 5] = ['\n', '\r', '\u{85}', '\u{2028}', '\u{2029}'];
+
+/// Where the line `at` stands on ends, and the line break that ends it (`\r\n` one
+/// break; at the end of the file, its first break, or `\n`).
+fn line_end(text: &str, at: usize) -> (usize, &str) {
+    let break_at = |i: usize| {
+        let rest = &text[i..];
+        let len = if rest.starts_with("\r\n") {
+            2
+        } else {
+            rest.chars().next().map_or(0, char::len_utf8)
+        };
+        &rest[..len]
     };
-    if crlf { "\r\n" } else { "\n" }
+    match text[at..].find(BREAKS) {
+        Some(i) => (at + i, break_at(at + i)),
+        None => (text.len(), text.find(BREAKS).map_or("\n", break_at)),
+    }
 }
 
 /// The edit that adds `args` (`args: [...]`) after the command (`key: value`) of `exec`:
@@ -288,8 +301,7 @@ fn args_added(text: &str, exec: &Node, key: &Node, value: &Node, args: &str) -> 
         return (end..end, format!(", {args}"));
     }
     // After what else stands on the command's line (a comment stays with it).
-    let newline = newline_at(text, end);
-    let at = text[end..].find(newline).map_or(text.len(), |i| end + i);
+    let (at, newline) = line_end(text, end);
     let indent = " ".repeat(column(text, key.span.start));
     (at..at, format!("{newline}{indent}{args}"))
 }
@@ -306,8 +318,12 @@ fn scalar_end(text: &str, node: &Node) -> usize {
     end
 }
 
+/// The column of `at`, in characters, as libyaml counts it.
 fn column(text: &str, at: usize) -> usize {
-    at - text[..at].rfind('\n').map_or(0, |i| i + 1)
+    let line = text[..at]
+        .rfind(BREAKS)
+        .map_or(0, |i| i + text[i..].chars().next().map_or(0, char::len_utf8));
+    text[line..at].chars().count()
 }
 
 /// `s` as a scalar kubectl's YAML 1.1 reads as that string, in block and in flow

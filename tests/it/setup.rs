@@ -811,6 +811,29 @@ fn a_kubeconfig_written_as_json_stays_json_through_setup_and_unsetup() {
 }
 
 #[test]
+fn lines_ended_by_a_lone_carriage_return_or_a_unicode_separator_are_lines_to_setup_too() {
+    let s = Sandbox::new();
+    s.install();
+    let path = s.kube_config();
+    // YAML ends a line at `\r` alone (old Mac files), NEL, U+2028 and U+2029, as at `\n`:
+    // a new `args` line goes after the command's line, at its key's column.
+    let exec = "users:\n- name: u\n  user:\n    exec: # gke\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: gke-gcloud-auth-plugin # the plugin\n      interactiveMode: Never\n";
+    for newline in ["\r", "\u{85}", "\u{2028}", "\u{2029}"] {
+        let original = exec.replace('\n', newline);
+        fs::write(&path, &original).unwrap();
+        ok(&s.run(&["setup"]));
+        let wrapped = original.replace(
+            &format!("command: gke-gcloud-auth-plugin # the plugin{newline}"),
+            &format!("command: kubecredcache # the plugin{newline}      args: [gke-gcloud-auth-plugin]{newline}"),
+        );
+        assert_eq!(fs::read_to_string(&path).unwrap(), wrapped, "{newline:?}");
+        for backup in replace_backups(&path) {
+            fs::remove_file(backup).unwrap();
+        }
+    }
+}
+
+#[test]
 fn setup_changes_only_the_wrapped_values_and_every_other_byte_stays() {
     let s = Sandbox::new();
     s.install();
