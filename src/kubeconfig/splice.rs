@@ -309,13 +309,12 @@ fn args_added(text: &str, exec: &Node, key: &Node, value: &Node, args: &str) -> 
 /// Where a scalar's own text ends: a block scalar's (`|`, `>`) span takes in the line
 /// breaks after it, which stay.
 fn scalar_end(text: &str, node: &Node) -> usize {
-    let Range { start, mut end } = node.span;
-    if text[start..].starts_with(['|', '>']) {
-        while end > start + 1 && text.as_bytes()[end - 1].is_ascii_whitespace() {
-            end -= 1;
-        }
+    let Range { start, end } = node.span;
+    if !text[start..].starts_with(['|', '>']) {
+        return end;
     }
-    end
+    let own = text[start + 1..end].trim_end_matches(|c| c == ' ' || c == '\t' || BREAKS.contains(&c));
+    start + 1 + own.len()
 }
 
 /// The column of `at`, in characters, as libyaml counts it.

@@ -830,6 +830,21 @@ fn lines_ended_by_a_lone_carriage_return_or_a_unicode_separator_are_lines_to_set
         for backup in replace_backups(&path) {
             fs::remove_file(backup).unwrap();
         }
+        // A block scalar's value ends before the line breaks after it, whichever they are.
+        let block = |command: &str| {
+            exec.replace(
+                "command: gke-gcloud-auth-plugin # the plugin\n",
+                &format!("command: {command}\n      # the plugin\n"),
+            )
+            .replace('\n', newline)
+        };
+        fs::write(&path, block("|-\n        gke-gcloud-auth-plugin")).unwrap();
+        ok(&s.run(&["setup"]));
+        let wrapped = block("kubecredcache\n      args: [gke-gcloud-auth-plugin]");
+        assert_eq!(fs::read_to_string(&path).unwrap(), wrapped, "{newline:?}");
+        for backup in replace_backups(&path) {
+            fs::remove_file(backup).unwrap();
+        }
     }
 }
 
