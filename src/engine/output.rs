@@ -38,11 +38,14 @@ pub const FAILED_STDOUT_AT_MOST: usize = 4 << 10;
 /// `Abort!` on stderr): this way the user learns why. Not on stdout, which kubectl reads
 /// as the credential.
 ///
-/// That is more than bare shows, so only what cannot be a credential, whole or cut
-/// short, is passed on, and anything else is not, with one line that says so: no JSON
-/// (`{`), none of the names under which an ExecCredential holds a secret, in the JSON
-/// or YAML kubectl reads (`token`, `clientKeyData`; a value always follows its name),
-/// only plain text (no terminal escapes, no binary), and no longer than a message.
+/// That is more than bare shows, so only words are passed on, and anything else is not,
+/// with one line that says so: an allow-list, as a deny-list of secret shapes fails open
+/// (`Bearer eyJ...`, an access key, `password hunter2` all passed the names it knew).
+/// Every word is letters, within plain punctuation (a token, a key, a number, JSON are
+/// not); none is one of the names under which an ExecCredential holds a secret
+/// (`token`, `clientKeyData`; a value always follows its name); only plain text (no
+/// terminal escapes, no binary), and no longer than a message. A password that is a
+/// plain word still passes: the cost of showing why the OCI CLI failed.
 pub fn failed_command_stdout(stdout: &[u8]) {
     match failed_stdout_text(stdout) {
         Ok(Some(text)) => {
@@ -68,13 +71,24 @@ fn failed_stdout_text(stdout: &[u8]) -> Result<Option<String>, usize> {
     let plain = text.chars().all(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'));
     if stdout.len() > FAILED_STDOUT_AT_MOST
         || !plain
-        || ["{", "token", "clientkeydata", "private key"]
+        || !text.split_whitespace().all(a_word)
+        || ["token", "clientkeydata", "private key"]
             .iter()
             .any(|s| lower.contains(s))
     {
         return Err(stdout.len());
     }
     Ok(Some(format!("{}\n", text.trim_end())))
+}
+
+/// A word of a message, not a secret's shape: letters only, in parts joined by `-` or
+/// `'` (`re-run`, `CLI's`, `--profile`), within punctuation, and no longer than words are.
+fn a_word(word: &str) -> bool {
+    let core = word.trim_matches(|c: char| "\"'`([<.,:;!?)]>".contains(c));
+    core.len() <= 24
+        && core
+            .split(['-', '\''])
+            .all(|part| part.chars().all(|c| c.is_ascii_alphabetic()))
 }
 
 /// One warning line on stderr.
@@ -100,7 +114,9 @@ mod tests {
             failed_stdout_text(message.as_bytes()),
             Ok(Some(format!("{}\n", message.trim_end())))
         );
-        let fits = "x".repeat(FAILED_STDOUT_AT_MOST);
+        let message = "fake: This CLI's session has expired (re-run `oci session authenticate --profile x`)!";
+        assert_eq!(failed_stdout_text(message.as_bytes()), Ok(Some(format!("{message}\n"))));
+        let fits = format!("{}x", "xx ".repeat(FAILED_STDOUT_AT_MOST / 3));
         assert!(failed_stdout_text(fits.as_bytes()).is_ok());
         let secret = "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5bC7d";
         let not_shown = [
@@ -111,6 +127,10 @@ mod tests {
             format!("warning: retrying\n{{\"status\":{{\"Token\":\"{secret}\"}}}}"),
             "session expired\u{1b}]0;title\u{7}".to_string(),
             "-----BEGIN RSA PRIVATE KEY-----\ncorrect-horse-battery-staple\n".to_string(),
+            "Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl".to_string(),
+            "AKIAIOSFODNN7EXAMPLE wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".to_string(),
+            "login with password hunter2".to_string(),
+            "ERROR: the session expired at 12:30".to_string(),
         ];
         for text in not_shown {
             assert_eq!(failed_stdout_text(text.as_bytes()), Err(text.len()), "{text}");

@@ -94,6 +94,9 @@ pub fn rewrite(
     wrapper: &Wrapper,
     kubeconfig: &Path,
 ) -> Result<Vec<UserOutcome>, String> {
+    if let Some(why) = misnamed(doc) {
+        return Err(format!("kubectl refuses it: {why}; give each its own name"));
+    }
     let Value::Mapping(root) = doc else {
         return Err("not a kubeconfig (its top level is not a mapping)".into());
     };
@@ -117,6 +120,32 @@ pub fn rewrite(
         outcomes.push(UserOutcome { user: name, outcome });
     }
     Ok(outcomes)
+}
+
+/// What kubectl refuses a whole file for in its lists of named things (clusters,
+/// contexts, users, extensions): a name twice (a missing one is ""), or a name that is
+/// not a string. A file kubectl refuses is not one to write.
+fn misnamed(doc: &Value) -> Option<String> {
+    let mut lists = vec![
+        ("extensions".to_string(), &doc["extensions"]),
+        ("preferences.extensions".to_string(), &doc["preferences"]["extensions"]),
+    ];
+    for (list, field) in [("clusters", "cluster"), ("contexts", "context"), ("users", "user")] {
+        lists.push((list.to_string(), &doc[list]));
+        for (i, item) in doc[list].as_sequence().into_iter().flatten().enumerate() {
+            lists.push((format!("{list}[{i}].{field}.extensions"), &item[field]["extensions"]));
+        }
+    }
+    lists.into_iter().find_map(|(at, list)| {
+        let mut seen = std::collections::HashSet::new();
+        list.as_sequence()?.iter().find_map(|item| match &item["name"] {
+            Value::Null => (!seen.insert("")).then(|| format!("more than one entry without a name in {at}")),
+            Value::String(name) => {
+                (!seen.insert(name)).then(|| format!("the name '{}' twice in {at}", name.escape_debug()))
+            }
+            _ => Some(format!("a name that is not a string in {at}")),
+        })
+    })
 }
 
 /// An exec entry's command and arguments, if they are strings.

@@ -170,6 +170,10 @@ fn exec_of(root: &Node, index: usize) -> Result<(&Node, String), String> {
 /// `old`) `new`'s command, args and apiVersion.
 fn edit_exec(text: &str, root: &Node, index: usize, old: &Value, new: &Value) -> Result<Vec<Edit>, String> {
     let (exec, place) = exec_of(root, index)?;
+    // An entry written as JSON (a kubeconfig a tool wrote as JSON) stays JSON.
+    let json = text[exec.span.start..].starts_with('{')
+        && matches!(&exec.kind, Kind::Mapping(pairs, _) if pairs.first().is_some_and(|(_, key, _)| text[key.span.start..].starts_with('"')));
+    let written = |s: &str| if json { quoted(s) } else { written(s) };
     let mut edits = Vec::new();
     for key in ["command", "apiVersion"] {
         let found = pair(exec, key, &place)?;
@@ -183,21 +187,48 @@ fn edit_exec(text: &str, root: &Node, index: usize, old: &Value, new: &Value) ->
     if old.get("args") != new.get("args") {
         let args = new.get("args").and_then(Value::as_sequence).into_iter().flatten();
         let args: Vec<String> = args.filter_map(Value::as_str).map(written).collect();
+        let args_key = if json { "\"args\"" } else { "args" };
         let flow = format!("[{}]", args.join(", "));
         edits.push(match pair(exec, "args", &place)? {
-            Some((key, value)) => args_edit(text, key, value, &args, flow, &place)?,
+            Some((key, value)) => args_edit(text, key, value, &args, flow, &place, same_last(old, new))?,
             None => {
                 let (key, command) = pair(exec, "command", &place)?.ok_or("it has no command; edit it by hand")?;
-                args_added(text, exec, key, command, flow)
+                args_added(text, exec, key, command, &format!("{args_key}: {flow}"))
             }
         });
     }
     Ok(edits)
 }
 
+/// How many of the last args `old` and `new` have in common: a block list keeps those
+/// as written, and the comments among them.
+fn same_last(old: &Value, new: &Value) -> usize {
+    let args = |exec: &Value| {
+        exec.get("args")
+            .and_then(Value::as_sequence)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let (old, new) = (args(old), args(new));
+    old.iter()
+        .rev()
+        .zip(new.iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count()
+}
+
 /// The edit that makes `args` (written) the value of the args key `key`, now `value`:
-/// a block list stays one, each item where the first stood; else a flow list.
-fn args_edit(text: &str, key: &Node, value: &Node, args: &[String], flow: String, place: &str) -> Result<Edit, String> {
+/// a block list stays one, its last `kept` items as they are written and the new ones
+/// where the first stood; else a flow list.
+fn args_edit(
+    text: &str,
+    key: &Node,
+    value: &Node,
+    args: &[String],
+    flow: String,
+    place: &str,
+    kept: usize,
+) -> Result<Edit, String> {
     let colon = key.span.end + text[key.span.end..].find(':').map_or(0, |i| i + 1);
     let Kind::Sequence(items) = &value.kind else {
         // `args:` with nothing after it, `~` or `null`.
@@ -219,47 +250,79 @@ fn args_edit(text: &str, key: &Node, value: &Node, args: &[String], flow: String
         return Ok((colon..end, " []".into()));
     }
     let start = value.span.start;
-    let between = format!("{}{}- ", newline_at(text, start), " ".repeat(column(text, start)));
+    let between = format!("{}{}- ", line_end(text, start).1, " ".repeat(column(text, start)));
+    // Up to the `- ` of the first item kept, if nothing but space stands between them.
+    let first_kept = items.len().checked_sub(kept).and_then(|i| items.get(i));
+    if let Some(dash) = first_kept.and_then(|item| dash_of(text, item)) {
+        let new = &args[..args.len() - kept];
+        return Ok((
+            start..dash,
+            new.iter()
+                .map(|arg| format!("- {arg}{}", &between[..between.len() - 2]))
+                .collect(),
+        ));
+    }
     Ok((start..end, format!("- {}", args.join(&between))))
 }
 
-/// The line break that ends the line `at` stands on (the file's, at its end).
-fn newline_at(text: &str, at: usize) -> &'static str {
-    let crlf = match text[at..].find('\n') {
-        Some(i) => text[..at + i].ends_with('\r'),
-        None => text.contains("\r\n"),
-    };
-    if crlf { "\r\n" } else { "\n" }
+/// Where the `-` of the block list item `item` stands.
+fn dash_of(text: &str, item: &Node) -> Option<usize> {
+    let before = text[..item.span.start].trim_end_matches(|c| c == ' ' || c == '\t' || BREAKS.contains(&c));
+    before.ends_with('-').then(|| before.len() - 1)
 }
 
-/// The edit that adds `args: flow` after the command (`key: value`) of `exec`: a new
-/// line at the command key's column, or `, args: ...` in a `{...}` mapping.
-fn args_added(text: &str, exec: &Node, key: &Node, value: &Node, flow: String) -> Edit {
+/// YAML 1.1's line breaks, go-yaml's as libyaml's: a lone `\r` (old Mac files), NEL,
+/// and the Unicode line and paragraph separators end a line as `\n` does.
+const BREAKS: [char; 5] = ['\n', '\r', '\u{85}', '\u{2028}', '\u{2029}'];
+
+/// Where the line `at` stands on ends, and the line break that ends it (`\r\n` one
+/// break; at the end of the file, its first break, or `\n`).
+fn line_end(text: &str, at: usize) -> (usize, &str) {
+    let break_at = |i: usize| {
+        let rest = &text[i..];
+        let len = if rest.starts_with("\r\n") {
+            2
+        } else {
+            rest.chars().next().map_or(0, char::len_utf8)
+        };
+        &rest[..len]
+    };
+    match text[at..].find(BREAKS) {
+        Some(i) => (at + i, break_at(at + i)),
+        None => (text.len(), text.find(BREAKS).map_or("\n", break_at)),
+    }
+}
+
+/// The edit that adds `args` (`args: [...]`) after the command (`key: value`) of `exec`:
+/// a new line at the command key's column, or `, args: [...]` in a `{...}` mapping.
+fn args_added(text: &str, exec: &Node, key: &Node, value: &Node, args: &str) -> Edit {
     let end = scalar_end(text, value);
     if text[exec.span.start..].starts_with('{') {
-        return (end..end, format!(", args: {flow}"));
+        return (end..end, format!(", {args}"));
     }
     // After what else stands on the command's line (a comment stays with it).
-    let newline = newline_at(text, end);
-    let at = text[end..].find(newline).map_or(text.len(), |i| end + i);
+    let (at, newline) = line_end(text, end);
     let indent = " ".repeat(column(text, key.span.start));
-    (at..at, format!("{newline}{indent}args: {flow}"))
+    (at..at, format!("{newline}{indent}{args}"))
 }
 
 /// Where a scalar's own text ends: a block scalar's (`|`, `>`) span takes in the line
 /// breaks after it, which stay.
 fn scalar_end(text: &str, node: &Node) -> usize {
-    let Range { start, mut end } = node.span;
-    if text[start..].starts_with(['|', '>']) {
-        while end > start + 1 && text.as_bytes()[end - 1].is_ascii_whitespace() {
-            end -= 1;
-        }
+    let Range { start, end } = node.span;
+    if !text[start..].starts_with(['|', '>']) {
+        return end;
     }
-    end
+    let own = text[start + 1..end].trim_end_matches(|c| c == ' ' || c == '\t' || BREAKS.contains(&c));
+    start + 1 + own.len()
 }
 
+/// The column of `at`, in characters, as libyaml counts it.
 fn column(text: &str, at: usize) -> usize {
-    at - text[..at].rfind('\n').map_or(0, |i| i + 1)
+    let line = text[..at]
+        .rfind(BREAKS)
+        .map_or(0, |i| i + text[i..].chars().next().map_or(0, char::len_utf8));
+    text[line..at].chars().count()
 }
 
 /// `s` as a scalar kubectl's YAML 1.1 reads as that string, in block and in flow
@@ -269,6 +332,11 @@ fn written(s: &str) -> String {
     if plain_everywhere(s) {
         return s.to_string();
     }
+    quoted(s)
+}
+
+/// `s` double-quoted, which YAML 1.1 and JSON both read as that string.
+fn quoted(s: &str) -> String {
     let mut out = String::from('"');
     for c in s.chars() {
         match c {
@@ -340,7 +408,11 @@ mod tests {
             ),
             (
                 "    exec:\n      command: aws\n      args: # the args\n        - eks\n        - \"get-token\"\n        - --cluster-name\n        - |-\n          c\n",
-                "    exec:\n      command: kubecredcache\n      args: # the args\n        - aws\n        - eks\n        - get-token\n        - --cluster-name\n        - c\n".into(),
+                "    exec:\n      command: kubecredcache\n      args: # the args\n        - aws\n        - eks\n        - \"get-token\"\n        - --cluster-name\n        - |-\n          c\n".into(),
+            ),
+            (
+                "    exec:\n      command: aws\n      args:\n      # the sub-command\n      - eks # of aws\n      - get-token\n",
+                "    exec:\n      command: kubecredcache\n      args:\n      # the sub-command\n      - aws\n      - eks # of aws\n      - get-token\n".into(),
             ),
             (
                 "    exec:\n      command: |-\n        aws\n      args: [eks, \"get-token\",\n        --cluster-name, 'c']\n",
@@ -397,6 +469,16 @@ mod tests {
                     "\n      - --force-refresh\n      - gke-gcloud-auth-plugin",
                 ),
                 exec("gke-gcloud-auth-plugin", " []"),
+            ),
+            (
+                exec(
+                    "kubecredcache",
+                    "\n      # its sub-command\n      - aws\n      - eks # of aws\n      - get-token",
+                ),
+                exec(
+                    "aws",
+                    "\n      # its sub-command\n      - eks # of aws\n      - get-token",
+                ),
             ),
             (
                 exec("kubecredcache", " # why\n      - gke-gcloud-auth-plugin"),

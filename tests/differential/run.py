@@ -2,8 +2,8 @@
 """Differential test of `setup` and `unsetup` against real kubectl.
 
 Generates random kubeconfigs (every quoting style, block scalars, tags, YAML 1.1 words
-and numbers, anchors and merges, CRLF, a BOM, comments everywhere but inside args),
-then for each one:
+and numbers, anchors and merges, CRLF, a lone CR, U+2028, a BOM, comments everywhere,
+among block args too, exec entries written as JSON), then for each one:
 
 - `kubectl config view --raw -o json` before and after `setup`: the same, once each
   entry that runs kubecredcache is read as the command it wraps (and v1alpha1 as
@@ -129,7 +129,15 @@ def exec_fields(rng, command, args, flow, indent):
     shape = rng.choice(["block", "block", "flow", "flow"] + (["absent", "null", "empty"] if not args else []))
     if shape == "block" and args and not flow:
         pad = " " * (indent + rng.choice([0, 2]))
-        fields.append(("args", "".join(f"\n{pad}- " + scalar(rng, a, False, len(pad) + 2) for a in args)))
+        items = []
+        for i, a in enumerate(args):
+            # Comments among the items, but by the first and before the second, which
+            # unsetup takes away with the first when it is the command wrapped.
+            if i != 1 and rng.random() < 0.15:
+                items.append(f"\n{pad}# before {i}")
+            item = scalar(rng, a, False, len(pad) + 2)
+            items.append(f"\n{pad}- {item}" + (comment(rng) if i and "\n" not in item and item[0] not in "|>" else ""))
+        fields.append(("args", "".join(items)))
     elif shape in ("block", "flow"):
         items = [scalar(rng, a, True, indent) for a in args]
         sep = ",\n" + " " * (indent + 2) if rng.random() < 0.2 and not flow else ", "
@@ -162,7 +170,9 @@ def user_lines(rng, index, anchors):
     lines.append("  user:")
     if rng.random() < 0.2:
         fields = exec_fields(rng, command, args, True, 4)
-        return lines + ["    exec: {" + ", ".join(f"{k}:{v}" for k, v in fields) + "}" + comment(rng)]
+        # Now and then as a tool writing JSON writes it: keys quoted.
+        quote = (lambda k: f'"{k}"') if rng.random() < 0.3 else (lambda k: k)
+        return lines + ["    exec: {" + ", ".join(f"{quote(k)}:{v}" for k, v in fields) + "}" + comment(rng)]
     lines.append("    exec:" + comment(rng))
     for key, text in exec_fields(rng, command, args, False, 6):
         if rng.random() < 0.15:
@@ -197,7 +207,7 @@ def kubeconfig(rng):
         lines.insert(2, hazard)
     if rng.random() < 0.02:
         lines.insert(0, rng.choice(["%YAML 1.1\n---", "%YAML 1.2\n---"]))
-    newline = "\r\n" if rng.random() < 0.15 else "\n"
+    newline = rng.choices(["\n", "\r\n", "\r", "\u2028"], [85, 11, 2, 2])[0]
     text = newline.join("\n".join(lines).split("\n")) + newline
     return ("\ufeff" if rng.random() < 0.05 else "") + text
 
@@ -225,7 +235,8 @@ def as_unwrapped(doc):
 
 
 def comments(text):
-    return sorted(line.strip() for line in text.replace("\r", "").split("\n") if line.strip().startswith("#"))
+    lines = re.split("\r\n|[\r\n\x85\u2028\u2029]", text)
+    return sorted(line.strip() for line in lines if line.strip().startswith("#"))
 
 
 def one(binary, kubectl, seed, index, keep):

@@ -146,3 +146,25 @@ fn a_run_short_of_descriptors_gets_its_token_as_bare() {
         }
     }
 }
+
+#[test]
+fn a_failing_plugins_stdout_that_may_be_a_secret_stays_hidden_as_kubectl_hides_it() {
+    let s = Sandbox::new();
+    // Shapes a deny-list of credential field names let through: a bearer token, a key
+    // pair, a password in plain words; each printed by a plugin that then fails.
+    let secrets = [
+        "Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl",
+        "AKIAIOSFODNN7EXAMPLE wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "login with password hunter2",
+    ];
+    for (i, secret) in secrets.iter().enumerate() {
+        let name = format!("leaky-{i}");
+        crate::common::write_script(&s.bin.join(&name), &format!("#!/bin/sh\necho '{secret}'\nexit 1\n"));
+        let out = s.run(&["--generic", "--", &name]);
+        assert_eq!(out.status.code(), Some(1), "{secret}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let shown = secret.rsplit(' ').next().unwrap();
+        assert!(!stderr.contains(shown), "{secret}: {stderr}");
+        assert!(stderr.contains("not shown"), "{secret}: says why: {stderr}");
+    }
+}

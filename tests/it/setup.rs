@@ -715,6 +715,140 @@ fn a_file_kubectl_refuses_for_a_written_boolean_word_is_not_made_to_skip_tls_ver
 }
 
 #[test]
+fn a_file_kubectl_refuses_for_a_name_twice_in_a_list_is_refused_and_left_as_it_is() {
+    let s = Sandbox::new();
+    s.install();
+    let path = s.kube_config();
+    let user = |name: &str| {
+        format!(
+            "- name: {name}\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: gke-gcloud-auth-plugin\n"
+        )
+    };
+    // kubectl: `duplicate name "u" in list` (a missing name is ""), or a name that is
+    // not a string, refuses the whole file.
+    let cases = [
+        format!("users:\n{}{}", user("u"), user("'u'")),
+        format!("users:\n{}", user("v").replace("- name: v\n ", "-").repeat(2)),
+        format!("users:\n{}{}", user("u"), user("1")),
+        format!(
+            "clusters:\n- {{name: c, cluster: {{server: 'https://a'}}}}\n- {{name: c, cluster: {{server: 'https://b'}}}}\nusers:\n{}",
+            user("u")
+        ),
+        format!(
+            "users:\n{}contexts: [{{name: x, context: {{user: u}}}}, {{name: x, context: {{}}}}]\n",
+            user("u")
+        ),
+        format!(
+            "users:\n{}extensions: [{{name: e, extension: {{}}}}, {{name: e, extension: {{}}}}]\n",
+            user("u")
+        ),
+        format!(
+            "preferences: {{extensions: [{{name: e, extension: {{}}}}, {{name: e, extension: {{}}}}]}}\nusers:\n{}",
+            user("u")
+        ),
+        format!("users:\n{}", user("u")).replace(
+            "    exec:",
+            "    extensions: [{name: e, extension: {}}, {name: e, extension: {}}]\n    exec:",
+        ),
+    ];
+    let kubectl = host_tool("kubectl");
+    for text in cases {
+        fs::write(&path, &text).unwrap();
+        if let Some(kubectl) = &kubectl {
+            assert!(
+                !kubectl_view(&s, kubectl, &path).status.success(),
+                "kubectl refuses {text}"
+            );
+        }
+        let out = s.run(&["setup"]);
+        assert_eq!(out.status.code(), Some(1), "{text}");
+        let err = one_line_error(&out);
+        assert!(
+            err.contains("kubectl refuses it") && err.contains("nothing written"),
+            "{err}"
+        );
+        assert_eq!(fs::read_to_string(&path).unwrap(), text, "left as it was");
+        assert!(replace_backups(&path).is_empty(), "{text}");
+    }
+}
+
+#[test]
+fn a_kubeconfig_written_as_json_stays_json_through_setup_and_unsetup() {
+    let s = Sandbox::new();
+    s.install();
+    let path = s.kube_config();
+    let exec = |command: &str, args: &str| {
+        format!(r#"{{"apiVersion":"client.authentication.k8s.io/v1beta1","command":"{command}"{args}}}"#)
+    };
+    let user = |name: &str, exec: String| format!(r#"{{"name":"{name}","user":{{"exec":{exec}}}}}"#);
+    let original = format!(
+        r#"{{"apiVersion":"v1","kind":"Config","users":[{},{}]}}"#,
+        user(
+            "eks",
+            exec("aws", r#","args":["eks","get-token","--cluster-name","prod"]"#)
+        ),
+        user("gke", exec("gke-gcloud-auth-plugin", "")),
+    );
+    fs::write(&path, &original).unwrap();
+    ok(&s.run(&["setup"]));
+    let wrapped = fs::read_to_string(&path).unwrap();
+    let read: serde_json::Value =
+        serde_json::from_str(&wrapped).unwrap_or_else(|e| panic!("not JSON after setup ({e}):\n{wrapped}"));
+    assert_eq!(read["users"][0]["user"]["exec"]["args"][0], "aws", "{wrapped}");
+    assert_eq!(
+        read["users"][1]["user"]["exec"]["args"][0], "gke-gcloud-auth-plugin",
+        "{wrapped}"
+    );
+    // Without the backup, unsetup edits in place: JSON still.
+    for backup in replace_backups(&path) {
+        fs::remove_file(backup).unwrap();
+    }
+    ok(&s.run(&["unsetup"]));
+    let unwrapped = fs::read_to_string(&path).unwrap();
+    let read: serde_json::Value =
+        serde_json::from_str(&unwrapped).unwrap_or_else(|e| panic!("not JSON after unsetup ({e}):\n{unwrapped}"));
+    assert_eq!(read["users"][0]["user"]["exec"]["command"], "aws", "{unwrapped}");
+}
+
+#[test]
+fn lines_ended_by_a_lone_carriage_return_or_a_unicode_separator_are_lines_to_setup_too() {
+    let s = Sandbox::new();
+    s.install();
+    let path = s.kube_config();
+    // YAML ends a line at `\r` alone (old Mac files), NEL, U+2028 and U+2029, as at `\n`:
+    // a new `args` line goes after the command's line, at its key's column.
+    let exec = "users:\n- name: u\n  user:\n    exec: # gke\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: gke-gcloud-auth-plugin # the plugin\n      interactiveMode: Never\n";
+    for newline in ["\r", "\u{85}", "\u{2028}", "\u{2029}"] {
+        let original = exec.replace('\n', newline);
+        fs::write(&path, &original).unwrap();
+        ok(&s.run(&["setup"]));
+        let wrapped = original.replace(
+            &format!("command: gke-gcloud-auth-plugin # the plugin{newline}"),
+            &format!("command: kubecredcache # the plugin{newline}      args: [gke-gcloud-auth-plugin]{newline}"),
+        );
+        assert_eq!(fs::read_to_string(&path).unwrap(), wrapped, "{newline:?}");
+        for backup in replace_backups(&path) {
+            fs::remove_file(backup).unwrap();
+        }
+        // A block scalar's value ends before the line breaks after it, whichever they are.
+        let block = |command: &str| {
+            exec.replace(
+                "command: gke-gcloud-auth-plugin # the plugin\n",
+                &format!("command: {command}\n      # the plugin\n"),
+            )
+            .replace('\n', newline)
+        };
+        fs::write(&path, block("|-\n        gke-gcloud-auth-plugin")).unwrap();
+        ok(&s.run(&["setup"]));
+        let wrapped = block("kubecredcache\n      args: [gke-gcloud-auth-plugin]");
+        assert_eq!(fs::read_to_string(&path).unwrap(), wrapped, "{newline:?}");
+        for backup in replace_backups(&path) {
+            fs::remove_file(backup).unwrap();
+        }
+    }
+}
+
+#[test]
 fn setup_changes_only_the_wrapped_values_and_every_other_byte_stays() {
     let s = Sandbox::new();
     s.install();
@@ -736,7 +870,7 @@ fn setup_changes_only_the_wrapped_values_and_every_other_byte_stays() {
         .replace("v1alpha1   # old", "v1beta1   # old")
         .replace(
             "command: aws  # the CLI\n      args:\n      - eks\n      - get-token\n      - --cluster-name\n      - 'prod'",
-            "command: kubecredcache  # the CLI\n      args:\n      - aws\n      - eks\n      - get-token\n      - --cluster-name\n      - prod",
+            "command: kubecredcache  # the CLI\n      args:\n      - aws\n      - eks\n      - get-token\n      - --cluster-name\n      - 'prod'",
         )
         .replace(
             "command: 'gke-gcloud-auth-plugin',",
@@ -771,6 +905,26 @@ fn setup_changes_only_the_wrapped_values_and_every_other_byte_stays() {
             fs::remove_file(backup).unwrap();
         }
     }
+}
+
+#[test]
+fn comments_among_the_args_stay_through_setup_and_unsetup_in_place() {
+    let s = Sandbox::new();
+    s.install();
+    let path = s.kube_config();
+    let original = "users:\n- name: eks\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: aws\n      args:\n      # what aws runs\n      - eks  # the service\n      - get-token\n      # which cluster\n      - --cluster-name\n      - \"prod\"  # quoted\n";
+    fs::write(&path, original).unwrap();
+    ok(&s.run(&["setup"]));
+    let wrapped = original
+        .replace("command: aws", "command: kubecredcache")
+        .replace("# what aws runs\n", "# what aws runs\n      - aws\n");
+    assert_eq!(fs::read_to_string(&path).unwrap(), wrapped);
+    // Without the backup, unsetup takes the entry apart in place: the same comments.
+    for backup in replace_backups(&path) {
+        fs::remove_file(backup).unwrap();
+    }
+    ok(&s.run(&["unsetup"]));
+    assert_eq!(fs::read_to_string(&path).unwrap(), original);
 }
 
 /// The backups beside `path`.
