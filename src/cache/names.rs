@@ -181,6 +181,11 @@ mod tests {
             assert!(seen.insert(file), "{cluster:?} collides");
         }
         assert_ne!(cache_file("a/b"), cache_file("a_b"));
+        // A person looking at the directory still sees which cluster a file is for.
+        assert!(
+            cache_file("arn:aws:eks:us-west-2:1:cluster/prod")
+                .starts_with("cache-arn_aws_eks_us-west-2_1_cluster_prod~")
+        );
     }
 
     #[test]
