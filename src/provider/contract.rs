@@ -918,6 +918,41 @@ mod tests {
         }
     }
 
+    /// A [`Mutant`] whose credential sources or changes to the command's environment are
+    /// its own too.
+    struct Extended {
+        mutant: Mutant,
+        sources: fn(&ParsedArgs, &dyn Env) -> Vec<std::path::PathBuf>,
+        child_env: &'static [(&'static str, Option<&'static str>)],
+    }
+
+    impl Provider for Extended {
+        fn name(&self) -> &'static str {
+            self.mutant.name()
+        }
+        fn command(&self) -> &'static str {
+            self.mutant.command()
+        }
+        fn description(&self) -> &'static str {
+            self.mutant.description()
+        }
+        fn inputs(&self) -> &'static Inputs {
+            self.mutant.inputs()
+        }
+        fn recognises(&self, program: &str, args: &ParsedArgs) -> bool {
+            self.mutant.recognises(program, args)
+        }
+        fn identity(&self, args: &ParsedArgs, env: &dyn Env) -> Result<Identity, String> {
+            self.mutant.identity(args, env)
+        }
+        fn credential_sources(&self, args: &ParsedArgs, env: &dyn Env) -> Vec<std::path::PathBuf> {
+            (self.sources)(args, env)
+        }
+        fn child_env(&self) -> &'static [(&'static str, Option<&'static str>)] {
+            self.child_env
+        }
+    }
+
     static SOUND: Inputs = Inputs {
         programs: &["kit-fake"],
         syntax: Syntax::Pflag,
@@ -1146,37 +1181,19 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn credential_sources_that_do_not_expand_a_path_fail() {
-        struct Sources(Mutant);
-        impl Provider for Sources {
-            fn name(&self) -> &'static str {
-                self.0.name()
-            }
-            fn command(&self) -> &'static str {
-                self.0.command()
-            }
-            fn description(&self) -> &'static str {
-                self.0.description()
-            }
-            fn inputs(&self) -> &'static Inputs {
-                self.0.inputs()
-            }
-            fn recognises(&self, program: &str, args: &ParsedArgs) -> bool {
-                self.0.recognises(program, args)
-            }
-            fn identity(&self, args: &ParsedArgs, env: &dyn Env) -> Result<Identity, String> {
-                self.0.identity(args, env)
-            }
-            fn credential_sources(&self, _args: &ParsedArgs, env: &dyn Env) -> Vec<std::path::PathBuf> {
+        let provider = Extended {
+            mutant: Mutant {
+                inputs: &SOUND,
+                identity: declared,
+            },
+            sources: |_args, env| {
                 env.var("KIT_CREDENTIALS")
                     .map(std::path::PathBuf::from)
                     .into_iter()
                     .collect()
-            }
-        }
-        let provider = Sources(Mutant {
-            inputs: &SOUND,
-            identity: declared,
-        });
+            },
+            child_env: &[],
+        };
         let result = std::panic::catch_unwind(|| check(&provider, &INVOCATION, &[]));
         let payload = result.expect_err("the kit let a broken provider through");
         let message = payload.downcast_ref::<String>().cloned().unwrap_or_default();
@@ -1289,34 +1306,14 @@ mod tests {
 
     #[test]
     fn setting_a_keyed_variable_for_the_command_fails() {
-        struct Overrides(Mutant);
-        impl Provider for Overrides {
-            fn name(&self) -> &'static str {
-                self.0.name()
-            }
-            fn command(&self) -> &'static str {
-                self.0.command()
-            }
-            fn description(&self) -> &'static str {
-                self.0.description()
-            }
-            fn inputs(&self) -> &'static Inputs {
-                self.0.inputs()
-            }
-            fn recognises(&self, program: &str, args: &ParsedArgs) -> bool {
-                self.0.recognises(program, args)
-            }
-            fn identity(&self, args: &ParsedArgs, env: &dyn Env) -> Result<Identity, String> {
-                self.0.identity(args, env)
-            }
-            fn child_env(&self) -> &'static [(&'static str, Option<&'static str>)] {
-                &[("KIT_OUTPUT", Some("json")), ("KIT_DEFAULT_PROFILE", None)]
-            }
-        }
-        let provider = Overrides(Mutant {
-            inputs: &SOUND,
-            identity: declared,
-        });
+        let provider = Extended {
+            mutant: Mutant {
+                inputs: &SOUND,
+                identity: declared,
+            },
+            sources: |_, _| Vec::new(),
+            child_env: &[("KIT_OUTPUT", Some("json")), ("KIT_DEFAULT_PROFILE", None)],
+        };
         let result = std::panic::catch_unwind(|| check(&provider, &INVOCATION, &[]));
         let payload = result.expect_err("the kit let a broken provider through");
         let message = payload.downcast_ref::<String>().cloned().unwrap_or_default();
