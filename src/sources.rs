@@ -269,10 +269,27 @@ mod tests {
         let c = case();
         let before = c.now();
         let dir = &c.sources[1];
-        let dir_mtime = fs::metadata(dir).unwrap().modified().unwrap();
+        let dir_meta = fs::metadata(dir).unwrap();
+        // An entry rewritten in place leaves the directory's own metadata as it was: only
+        // the entry's record shows it.
         fs::write(dir.join("a.json"), "{\"new\":1}").unwrap();
-        fs::File::open(dir).unwrap().set_modified(dir_mtime).unwrap_or(());
+        assert_eq!(
+            fs::metadata(dir).unwrap().modified().unwrap(),
+            dir_meta.modified().unwrap()
+        );
         assert_ne!(c.now(), before);
+    }
+
+    #[test]
+    fn sources_are_recorded_one_after_another_as_cache_format_md_says() {
+        let c = case();
+        let each: Vec<String> = c
+            .sources
+            .iter()
+            .map(|s| Snapshot::of(std::slice::from_ref(s)).into_string())
+            .collect();
+        assert_eq!(c.now().as_str(), each.join(";"));
+        assert_eq!(each[2], "-", "a source not there");
     }
 
     #[test]
@@ -351,8 +368,8 @@ mod tests {
     #[test]
     fn fields_are_written_in_hex() {
         let mut text = String::new();
-        push_fields(&mut text, &[0, 1, 255, u64::MAX]);
-        assert_eq!(text, "0.1.ff.ffffffffffffffff");
+        push_fields(&mut text, &[0, 1, 0x1a2b_3c4d, u64::MAX]);
+        assert_eq!(text, "0.1.1a2b3c4d.ffffffffffffffff");
     }
 
     #[test]
@@ -362,7 +379,10 @@ mod tests {
         set_mtime(&dir.join("a.json"), 10);
         set_mtime(dir, 100);
         let t = last_modified(dir).unwrap();
-        assert!(t > chrono::Utc::now() - chrono::Duration::seconds(50), "{t}");
+        // The file's time (10 s ago), not the directory's (100 s ago) nor now.
+        let now = chrono::Utc::now();
+        assert!(t > now - chrono::Duration::seconds(50), "{t}");
+        assert!(t < now - chrono::Duration::seconds(5), "{t}");
         assert_eq!(last_modified(&c.sources[2]), None);
     }
 }

@@ -191,14 +191,12 @@ impl CacheDir {
         }
         let _held = lock::acquire(&self.join(&names::file_lock(name)), wait)?
             .ok_or_else(|| io::Error::other("another process kept the file locked"))?;
-        let entries = match read_cache_file(&path) {
-            Ok(Some(file)) => file.entries.len(),
-            Ok(None) if fs::symlink_metadata(&path).is_err() => return Ok(None),
-            _ => {
-                log::debug!("{} is not a kubecredcache cache file; left alone", path.display());
-                return Ok(None);
-            }
+        let Ok(Some(file)) = read_cache_file(&path) else {
+            // Replaced, or gone, while we waited for the lock.
+            log::debug!("{} is no longer a kubecredcache cache file; left alone", path.display());
+            return Ok(None);
         };
+        let entries = file.entries.len();
         fs::remove_file(&path)?;
         Ok(Some((path, entries)))
     }
@@ -308,5 +306,74 @@ mod tests {
         let dir = CacheDir::new(tmp.path().join("absent"));
         assert!(dir.cache_files().unwrap().is_empty());
         assert!(dir.remove_all(Duration::ZERO).unwrap().is_empty());
+    }
+
+    /// Only "not there" means "not there yet": a path under a file is not a directory we
+    /// could create, and nothing is listed from it as if it were empty.
+    #[test]
+    fn a_path_that_cannot_be_a_directory_is_an_error_not_an_absent_one() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("f");
+        fs::write(&file, "").unwrap();
+        let dir = CacheDir::new(file.join("cache"));
+        assert!(dir.check().is_err());
+        assert!(dir.cache_files().is_err());
+        assert!(CacheDir::new(&file).cache_files().is_err());
+    }
+
+    #[test]
+    fn remove_all_removes_every_cache_file_and_leaves_what_is_not_one() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = CacheDir::new(tmp.path());
+        let wait = Duration::from_secs(1);
+        dir.store(&key("c", "a"), entry("tok-a"), Utc::now(), wait).unwrap();
+        dir.store(&key("d", "a"), entry("tok-d"), Utc::now(), wait).unwrap();
+        let foreign = tmp.path().join("cache-index.yaml");
+        fs::write(&foreign, "another program's\n").unwrap();
+        let mut removed = dir.remove_all(wait).unwrap();
+        removed.sort();
+        assert_eq!(
+            removed,
+            [
+                (tmp.path().join("cache-c.yaml"), 1),
+                (tmp.path().join("cache-d.yaml"), 1)
+            ]
+        );
+        assert!(!tmp.path().join("cache-c.yaml").exists());
+        assert_eq!(fs::read(&foreign).unwrap(), b"another program's\n");
+    }
+
+    /// A directory that cannot be made is an error at once, not a success that every
+    /// later write trips over.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_directory_that_cannot_be_created_is_an_error() {
+        let err = CacheDir::new("/proc/kubecredcache-test-cannot-be-here")
+            .prepare()
+            .unwrap_err();
+        assert!(err.0.starts_with("cannot create"), "{}", err.0);
+    }
+
+    /// Two first runs at once both find no directory and both create it: the one that
+    /// comes second uses the one made a moment before.
+    #[test]
+    fn runs_that_create_the_directory_at_once_all_use_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        for round in 0..20 {
+            let path = tmp.path().join(format!("cache{round}"));
+            let start = std::sync::Arc::new(std::sync::Barrier::new(4));
+            let runs: Vec<_> = (0..4)
+                .map(|_| {
+                    let (path, start) = (path.clone(), start.clone());
+                    std::thread::spawn(move || {
+                        start.wait();
+                        CacheDir::new(path).prepare()
+                    })
+                })
+                .collect();
+            for run in runs {
+                run.join().unwrap().unwrap();
+            }
+        }
     }
 }

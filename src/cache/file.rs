@@ -239,6 +239,11 @@ mod tests {
         assert!(!e.is_fresh(now, Duration::ZERO), "written an hour ahead");
         e.written = t("2026-01-01T00:00:30Z");
         assert!(e.is_fresh(now, Duration::ZERO), "30 s ahead is skew");
+        e.written = now + CLOCK_SKEW;
+        assert!(e.is_fresh(now, Duration::ZERO), "as far ahead as skew goes");
+        e.written = now + CLOCK_SKEW + chrono::TimeDelta::nanoseconds(1);
+        assert!(!e.is_fresh(now, Duration::ZERO), "beyond it");
+        e.written = now;
         e.issued = Some(t("2026-01-01T01:00:00Z"));
         assert!(!e.is_fresh(now, Duration::ZERO), "issued an hour ahead");
     }
@@ -284,5 +289,13 @@ mod tests {
         assert!(file.get(&key("live")).is_some());
         assert!(file.get(&key("new")).is_some());
         assert_eq!(file.latest_expiry(), Some(t("2026-01-01T00:35:00Z")));
+        // An entry whose expiry is the moment of an insert has expired.
+        file.insert(
+            &key("later"),
+            entry("4", "2026-01-01T00:45:00Z", "2026-01-01T00:30:00Z"),
+            t("2026-01-01T00:30:00Z"),
+        );
+        assert!(file.get(&key("live")).is_none());
+        assert!(file.get(&key("new")).is_some());
     }
 }
