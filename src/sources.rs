@@ -159,16 +159,6 @@ fn record(text: &mut String, meta: &Metadata) {
     push_fields(text, &fields);
 }
 
-#[cfg(not(any(unix, windows)))]
-fn record(text: &mut String, meta: &Metadata) {
-    let nanos = |t: std::io::Result<std::time::SystemTime>| {
-        t.ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos() as u64)
-    };
-    push_fields(text, &[meta.len(), nanos(meta.modified()), nanos(meta.created())]);
-}
-
 /// The fields in hex, separated by dots: written into a buffer and added at once, with
 /// no formatting machinery (this is on the hit path).
 fn push_fields(text: &mut String, fields: &[u64]) {
@@ -384,5 +374,27 @@ mod tests {
         assert!(t > now - chrono::Duration::seconds(50), "{t}");
         assert!(t < now - chrono::Duration::seconds(5), "{t}");
         assert_eq!(last_modified(&c.sources[2]), None);
+    }
+}
+
+// Windows records other fields (`record` above), run under Wine by `.ci/run`.
+#[cfg(all(test, windows))]
+mod windows_tests {
+    use super::*;
+
+    #[test]
+    fn a_rewritten_or_removed_file_is_a_change_and_nothing_else_is() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("credentials");
+        fs::write(&file, "key = admin\n").unwrap();
+        let sources = [file.clone()];
+        let before = Snapshot::of(&sources);
+        assert_eq!(Snapshot::of(&sources), before);
+        fs::write(&file, "key = readonly!\n").unwrap();
+        let rewritten = Snapshot::of(&sources);
+        assert_ne!(rewritten, before);
+        // Gone: a logout.
+        fs::remove_file(&file).unwrap();
+        assert_ne!(Snapshot::of(&sources), rewritten);
     }
 }

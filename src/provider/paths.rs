@@ -71,15 +71,9 @@ fn expand_user(path: &str, env: &dyn Env) -> Result<String, String> {
         .unwrap_or(rest.len());
     let (name, tail) = rest.split_at(end);
     let home = if name.is_empty() {
-        if cfg!(windows) {
-            super::home_dir(env).map(|h| super::os_to_string(h.as_os_str()))
-        } else {
-            env.var("HOME").or_else(passwd_home)
-        }
-    } else if cfg!(windows) {
-        None
+        own_home(env)
     } else {
-        Some(users_home(name)?)
+        users_home(name)?
     };
     let Some(home) = home else {
         return Ok(path.to_string());
@@ -94,19 +88,20 @@ fn expand_user(path: &str, env: &dyn Env) -> Result<String, String> {
 /// writes. A user the file does not list is an error: the file the program opens is then
 /// unknown, and the run goes uncached.
 #[cfg(unix)]
-fn users_home(name: &str) -> Result<String, String> {
+fn users_home(name: &str) -> Result<Option<String>, String> {
     let passwd = super::read_config_file(std::path::Path::new("/etc/passwd")).unwrap_or_default();
     passwd
         .lines()
         .map(|line| line.split(':').collect::<Vec<_>>())
         .find(|fields| fields.len() >= 7 && fields[0] == name)
-        .map(|fields| fields[5].to_string())
+        .map(|fields| Some(fields[5].to_string()))
         .ok_or_else(|| format!("~{name}: no such user in /etc/passwd, so which file is meant is unknown"))
 }
 
-#[cfg(not(unix))]
-fn users_home(name: &str) -> Result<String, String> {
-    Err(format!("~{name} is not expanded here"))
+/// `~name` stays as written on Windows.
+#[cfg(windows)]
+fn users_home(_name: &str) -> Result<Option<String>, String> {
+    Ok(None)
 }
 
 /// Python's `posixpath.expandvars`: `$NAME` (ASCII letters, digits, `_`) and `${ANY}`
@@ -183,6 +178,17 @@ fn go_clean(path: &str) -> String {
     }
 }
 
+/// The home a leading `~` stands for: `$HOME`, else our entry in the password database.
+#[cfg(unix)]
+fn own_home(env: &dyn Env) -> Option<String> {
+    env.var("HOME").or_else(passwd_home)
+}
+
+#[cfg(windows)]
+fn own_home(env: &dyn Env) -> Option<String> {
+    super::home_dir(env).map(|h| super::os_to_string(h.as_os_str()))
+}
+
 /// Our home directory in the password database, as Python's `pwd` module reads it
 /// (`getpwuid_r`, which the standard library imports already).
 #[cfg(unix)]
@@ -210,11 +216,6 @@ fn passwd_home() -> Option<String> {
     let dir = unsafe { std::ffi::CStr::from_ptr(entry.pw_dir) };
     let dir = <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(dir.to_bytes());
     Some(super::os_to_string(dir))
-}
-
-#[cfg(not(unix))]
-fn passwd_home() -> Option<String> {
-    None
 }
 
 #[cfg(all(test, unix))]
