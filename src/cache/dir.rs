@@ -55,11 +55,9 @@ impl CacheDir {
             .ok_or_else(|| Untrusted(format!("{} has no existing parent", self.path.display())))?;
         let parent_meta = fs::metadata(&parent).map_err(|e| Untrusted(format!("{}: {e}", parent.display())))?;
         trust::check_parent(&parent, &parent_meta)?;
-        match platform::create_private_dir(&self.path) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(Untrusted(format!("cannot create {} ({e})", self.path.display()))),
-        }
+        // A directory made by another run a moment ago is no error (a recursive create).
+        platform::create_private_dir(&self.path)
+            .map_err(|e| Untrusted(format!("cannot create {} ({e})", self.path.display())))?;
         // Created by us or, a moment ago, by someone else: check what is there now.
         self.check().map(|_| ())
     }
