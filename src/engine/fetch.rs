@@ -288,11 +288,10 @@ impl Request<'_> {
     /// The command could not be started our way. When our own machinery failed (a pipe or
     /// a descriptor too many under `ulimit -n`, a fork refused for want of memory or
     /// processes), bare it may well have run: the foreground run becomes the command (exec
-    /// needs none of that) and reports as bare would if that fails too. Reported at once: a
-    /// failure bare would have too (127, 126), a background refresh's, and one after the
-    /// command started (it may have spent a one-time code, and runs once).
+    /// needs none of that), and a reason of the command's own (not found, not runnable)
+    /// stops the exec too and is reported as bare would meet it.
     fn run_bare_instead(&self, error: &std::io::Error, background: bool) -> i32 {
-        if background || fails_bare_too(error) || upstream::failed_after_start(error) {
+        if ends_the_run(error, background) {
             return spawn::report_spawn_error(self.program, error);
         }
         log::debug!(
@@ -333,26 +332,12 @@ impl Request<'_> {
     }
 }
 
-/// Whether starting the command failed for a reason of its own, which running it bare
-/// would meet too: not found, or not runnable (permission; among exec(2)'s errors a bad
-/// format, a directory, a path too long or looping, arguments too long).
-fn fails_bare_too(error: &std::io::Error) -> bool {
-    use std::io::ErrorKind;
-    #[cfg(unix)]
-    let theirs = [
-        libc::ENOEXEC,
-        libc::EISDIR,
-        libc::ENOTDIR,
-        libc::ENAMETOOLONG,
-        libc::ELOOP,
-        libc::E2BIG,
-        libc::ETXTBSY,
-    ];
-    // ERROR_BAD_EXE_FORMAT, ERROR_DIRECTORY, ERROR_FILENAME_EXCED_RANGE.
-    #[cfg(windows)]
-    let theirs = [193, 267, 206];
-    matches!(error.kind(), ErrorKind::NotFound | ErrorKind::PermissionDenied)
-        || error.raw_os_error().is_some_and(|errno| theirs.contains(&errno))
+/// Whether a failure to run the command our way is reported rather than the command
+/// run in our place: in a background refresh (kubectl is served already), or once the
+/// command had started (it may have done its work: printed a token, spent a one-time
+/// code, opened a browser for a login), as a command runs once a run.
+fn ends_the_run(error: &std::io::Error, background: bool) -> bool {
+    background || upstream::failed_after_start(error)
 }
 
 /// When a token stops being served: its stated expiry, or what the provider says the
@@ -373,26 +358,14 @@ mod tests {
     use super::*;
     use crate::exec_credential::parse_timestamp;
 
-    #[cfg(unix)]
     #[test]
-    fn only_a_failure_bare_would_have_too_is_reported_and_ours_run_bare() {
+    fn a_failure_ends_the_run_in_the_background_or_once_the_command_started() {
         use std::io::{Error, ErrorKind};
-        for theirs in [
-            Error::from(ErrorKind::NotFound),
-            Error::from(ErrorKind::PermissionDenied),
-            Error::from_raw_os_error(libc::ENOEXEC),
-            Error::from_raw_os_error(libc::E2BIG),
-        ] {
-            assert!(fails_bare_too(&theirs), "{theirs}");
-        }
-        for ours in [
-            Error::from_raw_os_error(libc::EMFILE),
-            Error::from_raw_os_error(libc::ENFILE),
-            Error::from_raw_os_error(libc::ENOMEM),
-            Error::from_raw_os_error(libc::EAGAIN),
-            Error::other("the pipe broke"),
-        ] {
-            assert!(!fails_bare_too(&ours), "{ours}");
+        for before_start in [Error::from(ErrorKind::NotFound), Error::other("too many open files")] {
+            assert!(!ends_the_run(&before_start, false), "{before_start}");
+            assert!(ends_the_run(&before_start, true), "{before_start}");
+            let after = upstream::after_start(before_start);
+            assert!(ends_the_run(&after, false), "{after}");
         }
     }
 

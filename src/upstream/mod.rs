@@ -71,7 +71,7 @@ impl std::fmt::Display for AfterStart {
 impl std::error::Error for AfterStart {}
 
 /// Marks `error` as met after the command started (see [`failed_after_start`]).
-fn after_start(error: io::Error) -> io::Error {
+pub fn after_start(error: io::Error) -> io::Error {
     io::Error::new(error.kind(), AfterStart(error))
 }
 
