@@ -30,9 +30,12 @@ pub fn create_private_dir(path: &Path) -> io::Result<()> {
     #[cfg(unix)]
     builder.mode(0o700);
     builder.create(path)?;
-    // The umask may have loosened it: it is ours, so it gets the mode it should have.
+    // A umask that takes the owner's bits would leave it unusable: it gets the mode it
+    // should have, through a handle of the directory itself. A link planted at the path
+    // since we looked (in `/tmp`, by another user) makes the create succeed too, and
+    // what it points to is not ours to change.
     #[cfg(unix)]
-    fs::set_permissions(path, fs::Permissions::from_mode(0o700))?;
+    set_mode(&open_read(path)?, 0o700)?;
     Ok(())
 }
 
@@ -212,4 +215,27 @@ fn refused_link(path: &Path, error: io::Error) -> io::Error {
     }
     let _ = path;
     error
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::MetadataExt;
+
+    #[test]
+    fn a_private_dir_is_0700_and_a_link_planted_at_its_path_changes_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mode = |path: &Path| fs::metadata(path).unwrap().mode() & 0o777;
+        let new = tmp.path().join("a/b");
+        create_private_dir(&new).unwrap();
+        assert_eq!(mode(&new), 0o700);
+        create_private_dir(&new).unwrap();
+        let theirs = tmp.path().join("theirs");
+        fs::create_dir(&theirs).unwrap();
+        fs::set_permissions(&theirs, fs::Permissions::from_mode(0o755)).unwrap();
+        let link = tmp.path().join("link");
+        std::os::unix::fs::symlink(&theirs, &link).unwrap();
+        assert!(create_private_dir(&link).is_err());
+        assert_eq!(mode(&theirs), 0o755, "what the link points to is not ours");
+    }
 }
