@@ -343,12 +343,9 @@ pub fn go_duration(text: &str) -> Option<chrono::Duration> {
         let digits = rest
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
             .unwrap_or(rest.len());
-        let number = &rest[..digits];
-        // Go wants a digit on one side of the point at least, and one point at most.
-        if !number.bytes().any(|b| b.is_ascii_digit()) || number.matches('.').count() > 1 {
-            return None;
-        }
-        let number: f64 = number.parse().ok()?;
+        // Rust's float syntax is Go's here: a digit on one side of the point at least,
+        // one point at most (`.`, `1..5` are errors to both).
+        let number: f64 = rest[..digits].parse().ok()?;
         rest = &rest[digits..];
         let unit = rest
             .find(|c: char| c.is_ascii_digit() || c == '.')
@@ -365,8 +362,8 @@ pub fn go_duration(text: &str) -> Option<chrono::Duration> {
         nanos += number * scale;
         rest = &rest[unit..];
     }
-    // Go's own limit: about 290 years.
-    if nanos > i64::MAX as f64 {
+    // Go's own limit: about 290 years. `i64::MAX as f64` is 2^63, already past it.
+    if nanos >= i64::MAX as f64 {
         return None;
     }
     let value = chrono::Duration::nanoseconds(nanos as i64);
@@ -403,6 +400,43 @@ mod tests {
         assert_eq!((env.var("B"), env.var("C")), (None, Some("3".into())));
     }
 
+    /// `env NAME=VALUE aws ...` is the launched provider in all the engine asks of it:
+    /// the environment the command gets, the sources it reads (in the environment `env`
+    /// gives it), whether it may prompt, when its token was signed.
+    #[test]
+    fn a_launched_command_answers_as_its_provider_does() {
+        use base64::Engine;
+        let line: Vec<String> = ["AWS_PROFILE=dev", "aws", "eks", "get-token", "--cluster-name", "c"]
+            .map(String::from)
+            .into();
+        let found = super::super::recognise(std::ffi::OsStr::new("env"), &line).unwrap();
+        let aws = super::super::registered()
+            .into_iter()
+            .find(|p| p.name() == "aws-eks")
+            .unwrap();
+        let outer: HashMap<String, String> = [("HOME", "/nonexistent/home")]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .into();
+        let mut inner = outer.clone();
+        inner.insert("AWS_PROFILE".into(), "dev".into());
+        let aws_args = parse(&line[1..], aws.inputs());
+        let (launched, args) = (found.provider, &found.args);
+
+        assert!(!aws.child_env().is_empty());
+        assert_eq!(launched.child_env(), aws.child_env());
+        let sources = aws.credential_sources(&aws_args, &inner);
+        assert!(!sources.is_empty());
+        assert_eq!(launched.credential_sources(args, &outer), sources);
+        assert!(!launched.may_prompt(args, &outer), "no profile asks for an MFA code");
+        let url = "https://sts.amazonaws.com/?Action=GetCallerIdentity&X-Amz-Date=20260101T000000Z";
+        let token = format!(
+            "k8s-aws-v1.{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(url)
+        );
+        assert!(aws.issued_at(&token).is_some());
+        assert_eq!(launched.issued_at(&token), aws.issued_at(&token));
+    }
+
     #[test]
     fn go_durations_read_as_go_reads_them() {
         assert_eq!(go_duration("5m"), chrono::Duration::try_minutes(5));
@@ -416,7 +450,13 @@ mod tests {
         assert_eq!(go_duration("2us"), Some(chrono::Duration::microseconds(2)));
         assert_eq!(go_duration("2\u{b5}s"), Some(chrono::Duration::microseconds(2)));
         assert_eq!(go_duration(".5s"), chrono::Duration::try_milliseconds(500));
-        for bad in ["", "5", "m", "5x", "-", ".s", "1..5s", "1e3s", "0m0", "9999999999h"] {
+        assert_eq!(go_duration("7ns"), Some(chrono::Duration::nanoseconds(7)));
+        // Go's limit is the largest i64 of nanoseconds: 2^63 is past it.
+        let past = ["9223372036854775808ns", "2562048h"];
+        for bad in ["", "5", "m", "5x", "-", ".s", "1..5s", "1e3s", "0m0", "9999999999h"]
+            .iter()
+            .chain(&past)
+        {
             assert_eq!(go_duration(bad), None, "{bad}");
         }
     }
