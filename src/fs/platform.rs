@@ -30,12 +30,18 @@ pub fn create_private_dir(path: &Path) -> io::Result<()> {
     #[cfg(unix)]
     builder.mode(0o700);
     builder.create(path)?;
-    // A umask that takes the owner's bits would leave it unusable: it gets the mode it
-    // should have, through a handle of the directory itself. A link planted at the path
-    // since we looked (in `/tmp`, by another user) makes the create succeed too, and
-    // what it points to is not ours to change.
+    // A umask that takes the owner's bits would leave it unusable (unreadable, even): it
+    // gets the mode it should have. A link planted at the path since we looked (in
+    // `/tmp`, by another user) makes the create succeed too, and what it points to is not
+    // ours to change; a directory there is not replaced once seen (a shared parent is
+    // sticky), and one of another user's refuses the change.
     #[cfg(unix)]
-    set_mode(&open_read(path)?, 0o700)?;
+    {
+        if !fs::symlink_metadata(path)?.is_dir() {
+            return Err(link_error(path));
+        }
+        fs::set_permissions(path, fs::Permissions::from_mode(0o700))?;
+    }
     Ok(())
 }
 

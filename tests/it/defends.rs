@@ -452,6 +452,42 @@ fn a_user_whose_cache_root_took_over_is_told_how_to_fix_it() {
     );
 }
 
+/// A umask that takes the owner's read bit (`umask 0477`) leaves a new cache directory
+/// at `d-wx------`: it gets 0700 all the same, and the second run is a hit.
+#[test]
+fn a_umask_that_takes_the_owners_bits_still_gives_a_usable_cache_directory() {
+    let s = Sandbox::new();
+    fs::set_permissions(s.root.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    std::os::unix::fs::chown(&s.home, Some(65534), Some(65534)).unwrap();
+    let calls = s.root.path().join("calls-nobody");
+    fs::write(&calls, "").unwrap();
+    std::os::unix::fs::chown(&calls, Some(65534), Some(65534)).unwrap();
+    let run = || {
+        let inner = s.command(AWS);
+        let mut sh = std::process::Command::new("/bin/sh");
+        sh.args(["-c", r#"umask 0477 && exec "$0" "$@""#])
+            .arg(inner.get_program())
+            .args(inner.get_args());
+        for (k, v) in inner.get_envs() {
+            if let Some(v) = v {
+                sh.env(k, v);
+            }
+        }
+        let mut cmd = as_nobody(&sh)?;
+        cmd.env("FAKE_CALLS", &calls);
+        let out = output_within(cmd, BOUND);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+        Some(token(std::str::from_utf8(&out.stdout).unwrap()))
+    };
+    let Some(first) = run() else {
+        return;
+    };
+    assert_eq!(run(), Some(first), "served from the cache");
+    assert_eq!(fs::read_to_string(&calls).unwrap().lines().count(), 1);
+    assert_eq!(fs::metadata(&s.cache).unwrap().mode() & 0o777, 0o700);
+}
+
 // 10. A signal to kubecredcache orphans the authenticator.
 #[test]
 fn a_signal_to_kubecredcache_ends_the_authenticator_too() {
